@@ -1,0 +1,11 @@
+DROP TABLE model_log_entries;
+DROP TABLE page_log_entries;
+DROP TABLE view_restriction_groups;
+DROP TABLE view_restrictions;
+DROP TABLE group_page_permissions;
+DROP TABLE revisions;
+DROP TABLE pages;
+DROP TABLE model_permissions;
+DROP TABLE auth_user_groups;
+DROP TABLE auth_groups;
+DROP TABLE auth_users;

@@ -1,0 +1,104 @@
+//! The log context: who is acting, and the UUID that groups everything one action logs.
+
+use std::cell::RefCell;
+use std::marker::PhantomData;
+
+use uuid::Uuid;
+
+thread_local! {
+    static ACTIVE: RefCell<Option<LogContext>> = const { RefCell::new(None) };
+}
+
+/// A user (or none: the system) and a UUID shared by every entry written while it is active.
+///
+/// Contexts are per thread: entering one on a thread never affects another thread. An inner
+/// context hides the outer one completely; leaving it restores the outer one, also when the
+/// code inside returns early or panics.
+///
+/// ```
+/// use loggable::LogContext;
+///
+/// let ctx = LogContext::new(Some(3));
+/// let uuid = ctx.uuid();
+/// ctx.scope(|| {
+///     assert_eq!(LogContext::current().and_then(|c| c.user()), Some(3));
+///     assert_eq!(LogContext::current().and_then(|c| c.uuid()), uuid);
+/// });
+/// assert!(LogContext::current().is_none());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogContext {
+    user: Option<i64>,
+    uuid: Option<Uuid>,
+}
+
+impl LogContext {
+    /// A context for `user` (`None`: the system) with a fresh random UUID (v4).
+    pub fn new(user: Option<i64>) -> Self {
+        Self {
+            user,
+            uuid: Some(Uuid::new_v4()),
+        }
+    }
+
+    /// A context for `user` whose entries carry no UUID.
+    pub fn without_uuid(user: Option<i64>) -> Self {
+        Self { user, uuid: None }
+    }
+
+    /// A context with a UUID chosen by the caller (e.g. one carried over from a request).
+    pub fn with_uuid(user: Option<i64>, uuid: Uuid) -> Self {
+        Self {
+            user,
+            uuid: Some(uuid),
+        }
+    }
+
+    /// The acting user; `None` is the system.
+    pub fn user(&self) -> Option<i64> {
+        self.user
+    }
+
+    /// The UUID entries written in this context share.
+    pub fn uuid(&self) -> Option<Uuid> {
+        self.uuid
+    }
+
+    /// The context active on this thread, if any.
+    pub fn current() -> Option<LogContext> {
+        ACTIVE.with(|active| *active.borrow())
+    }
+
+    /// Makes this context active until the returned guard is dropped.
+    #[must_use = "the context is left as soon as the guard is dropped"]
+    pub fn enter(self) -> LogContextGuard {
+        let previous = ACTIVE.with(|active| active.borrow_mut().replace(self));
+        LogContextGuard {
+            previous,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Runs `body` with this context active, and restores the previous one afterwards.
+    pub fn scope<R>(self, body: impl FnOnce() -> R) -> R {
+        let _guard = self.enter();
+        body()
+    }
+}
+
+/// Keeps a [`LogContext`] active; dropping it restores the context that was active before.
+///
+/// The guard cannot be sent to another thread: the context belongs to the thread that
+/// entered it.
+#[derive(Debug)]
+pub struct LogContextGuard {
+    previous: Option<LogContext>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Drop for LogContextGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        ACTIVE.with(|active| *active.borrow_mut() = previous);
+    }
+}

@@ -1,0 +1,102 @@
+//! Connecting to SQLite or PostgreSQL from a URL, and the embedded schema migrations.
+//!
+//! Everything above this module is written once against [`DbConnection`]; the few places that
+//! differ per backend (session settings, migrations) are the named functions here.
+
+mod connection;
+mod url;
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub use self::connection::{DbConnection, MultiBackend};
+pub use self::url::{BackendKind, DatabaseUrl};
+use crate::error::{Error, Result};
+
+/// The URL used when none is given: an SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "loggable.sqlite3";
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Opens a connection from a URL (see [`DatabaseUrl`] for the accepted forms).
+///
+/// SQLite connections get foreign keys on, a 5 s busy timeout, and for files WAL journaling
+/// with `synchronous = NORMAL` (a committed transaction survives a process crash; a power cut
+/// may lose the last ones, never corrupt the file).
+///
+/// ```
+/// let mut conn = loggable::db::connect(":memory:")?;
+/// loggable::db::run_migrations(&mut conn)?;
+/// assert_eq!(conn.backend(), loggable::db::BackendKind::Sqlite);
+/// # Ok::<(), loggable::Error>(())
+/// ```
+pub fn connect(url: &str) -> Result<DbConnection> {
+    DatabaseUrl::parse(url)?.connect()
+}
+
+impl DatabaseUrl {
+    /// Opens a connection to the database this URL names.
+    pub fn connect(&self) -> Result<DbConnection> {
+        let failed = |source| Error::Connection {
+            url: self.to_string(),
+            source,
+        };
+        match self.backend() {
+            BackendKind::Postgresql => {
+                let conn = PgConnection::establish(self.driver_target()).map_err(failed)?;
+                Ok(DbConnection::Postgresql(conn))
+            }
+            BackendKind::Sqlite => {
+                let mut conn = SqliteConnection::establish(self.driver_target()).map_err(failed)?;
+                configure_sqlite(&mut conn, !self.is_memory()).map_err(|source| {
+                    failed(diesel::ConnectionError::CouldntSetupConfiguration(source))
+                })?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+fn configure_sqlite(conn: &mut SqliteConnection, is_file: bool) -> diesel::QueryResult<()> {
+    conn.batch_execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")?;
+    if is_file {
+        conn.batch_execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")?;
+    }
+    Ok(())
+}
+
+impl DbConnection {
+    /// Which backend this connection talks to.
+    pub fn backend(&self) -> BackendKind {
+        match self {
+            Self::Postgresql(_) => BackendKind::Postgresql,
+            Self::Sqlite(_) => BackendKind::Sqlite,
+        }
+    }
+}
+
+/// Applies every pending migration of loggable's own schema; returns the versions applied.
+pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>> {
+    run_application_migrations(conn, SQLITE_MIGRATIONS, POSTGRES_MIGRATIONS)
+}
+
+/// Applies every pending migration of `sqlite` or `postgres`, whichever fits `conn`, from a
+/// set of migrations the application embeds itself (for its own log tables, say). Versions
+/// share one bookkeeping table with loggable's, so they must not collide with ours.
+pub fn run_application_migrations(
+    conn: &mut DbConnection,
+    sqlite: EmbeddedMigrations,
+    postgres: EmbeddedMigrations,
+) -> Result<Vec<String>> {
+    let applied = match conn {
+        DbConnection::Postgresql(pg) => pg
+            .run_pending_migrations(postgres)
+            .map(|versions| versions.iter().map(ToString::to_string).collect()),
+        DbConnection::Sqlite(sqlite_conn) => sqlite_conn
+            .run_pending_migrations(sqlite)
+            .map(|versions| versions.iter().map(ToString::to_string).collect()),
+    };
+    applied.map_err(|e| Error::Migration(e.to_string()))
+}

@@ -1,0 +1,231 @@
+//! Database URLs: which backend, and where.
+
+use std::fmt;
+
+use crate::error::{Error, Result};
+
+/// The database engine behind a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BackendKind {
+    /// SQLite, the embedded default.
+    Sqlite,
+    /// PostgreSQL.
+    Postgresql,
+}
+
+impl BackendKind {
+    /// The lower-case name used in reports and benchmarks (`sqlite`, `postgresql`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgresql => "postgresql",
+        }
+    }
+}
+
+impl fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A parsed database URL.
+///
+/// Accepted forms: `postgres://…` or `postgresql://…`; `sqlite://PATH`, `sqlite::memory:`,
+/// `:memory:`, or a bare file path for SQLite.
+///
+/// ```
+/// use loggable::db::{BackendKind, DatabaseUrl};
+///
+/// let url = DatabaseUrl::parse("sqlite://data/site.sqlite3")?;
+/// assert_eq!(url.backend(), BackendKind::Sqlite);
+/// assert_eq!(url.driver_target(), "data/site.sqlite3");
+///
+/// assert!(DatabaseUrl::parse("ftp://example").is_err());
+/// # Ok::<(), loggable::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    backend: BackendKind,
+    target: String,
+}
+
+const MEMORY: &str = ":memory:";
+
+impl DatabaseUrl {
+    /// Parses `url`; an error names the URL (password masked) and what is wrong with it.
+    pub fn parse(url: &str) -> Result<Self> {
+        let invalid = |reason: &str| Error::InvalidDatabaseUrl {
+            url: mask_password(url),
+            reason: reason.to_owned(),
+        };
+        let trimmed = url.trim();
+        if trimmed.is_empty() {
+            return Err(invalid("the URL is empty"));
+        }
+        if trimmed.contains('\0') {
+            return Err(invalid("the URL contains a NUL character"));
+        }
+        let Some((scheme, rest)) = trimmed.split_once(':') else {
+            return Ok(Self::sqlite(trimmed));
+        };
+        match scheme.to_ascii_lowercase().as_str() {
+            "" if trimmed == MEMORY => Ok(Self::sqlite(MEMORY)),
+            "postgres" | "postgresql" => {
+                let Some(after_slashes) = rest.strip_prefix("//") else {
+                    return Err(invalid(
+                        "expected postgres://[user[:password]@]host[:port]/database",
+                    ));
+                };
+                if after_slashes.is_empty() {
+                    return Err(invalid("the URL names no host or database"));
+                }
+                Ok(Self {
+                    backend: BackendKind::Postgresql,
+                    target: trimmed.to_owned(),
+                })
+            }
+            "sqlite" => {
+                let path = rest.strip_prefix("//").unwrap_or(rest);
+                if path.is_empty() {
+                    return Err(invalid(
+                        "the URL names no SQLite file (use sqlite://PATH or :memory:)",
+                    ));
+                }
+                Ok(Self::sqlite(path))
+            }
+            "mysql" | "mariadb" => Err(invalid("MySQL/MariaDB is not supported yet")),
+            // A Windows drive letter or a relative path with a colon is still a file path.
+            _ if !rest.starts_with("//") => Ok(Self::sqlite(trimmed)),
+            other => Err(invalid(&format!(
+                "unknown scheme '{other}' (expected postgres://, sqlite://, a file path or :memory:)"
+            ))),
+        }
+    }
+
+    fn sqlite(path: &str) -> Self {
+        Self {
+            backend: BackendKind::Sqlite,
+            target: path.to_owned(),
+        }
+    }
+
+    /// Which backend the URL names.
+    pub fn backend(&self) -> BackendKind {
+        self.backend
+    }
+
+    /// What the driver is given: the PostgreSQL URL, or the SQLite path or `:memory:`.
+    pub fn driver_target(&self) -> &str {
+        &self.target
+    }
+
+    /// Whether this is an in-memory SQLite database.
+    pub fn is_memory(&self) -> bool {
+        self.backend == BackendKind::Sqlite && self.target == MEMORY
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.backend {
+            BackendKind::Postgresql => f.write_str(&mask_password(&self.target)),
+            BackendKind::Sqlite if self.is_memory() => f.write_str(MEMORY),
+            BackendKind::Sqlite => write!(f, "sqlite://{}", self.target),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
+}
+
+/// Replaces the password of `scheme://user:password@host` by `***`, so errors can name URLs.
+pub(crate) fn mask_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let Some(at) = authority.rfind('@') else {
+        return url.to_owned();
+    };
+    let userinfo = &authority[..at];
+    match userinfo.split_once(':') {
+        Some((user, _password)) => {
+            format!("{scheme}://{user}:***{}", &rest[at..])
+        }
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_every_accepted_form() {
+        let cases = [
+            (
+                "postgres://postgres@127.0.0.1:5432/test",
+                BackendKind::Postgresql,
+                "postgres://postgres@127.0.0.1:5432/test",
+            ),
+            (
+                "postgresql://h/db",
+                BackendKind::Postgresql,
+                "postgresql://h/db",
+            ),
+            ("sqlite://site.db", BackendKind::Sqlite, "site.db"),
+            ("sqlite:///abs/site.db", BackendKind::Sqlite, "/abs/site.db"),
+            ("sqlite::memory:", BackendKind::Sqlite, ":memory:"),
+            (":memory:", BackendKind::Sqlite, ":memory:"),
+            ("loggable.sqlite3", BackendKind::Sqlite, "loggable.sqlite3"),
+            ("./dir/x.db", BackendKind::Sqlite, "./dir/x.db"),
+            ("C:\\data\\x.db", BackendKind::Sqlite, "C:\\data\\x.db"),
+        ];
+        for (input, backend, target) in cases {
+            let url = DatabaseUrl::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(url.backend(), backend, "{input}");
+            assert_eq!(url.driver_target(), target, "{input}");
+        }
+    }
+
+    #[test]
+    fn rejects_bad_urls_naming_the_url_and_reason() {
+        for (input, reason) in [
+            ("", "empty"),
+            ("   ", "empty"),
+            ("postgres:db", "expected postgres://"),
+            ("postgres://", "no host"),
+            ("sqlite://", "no SQLite file"),
+            ("ftp://host/x", "unknown scheme 'ftp'"),
+            ("mysql://root@localhost/test", "not supported yet"),
+            ("a\0b", "NUL"),
+        ] {
+            let err = DatabaseUrl::parse(input).expect_err(input).to_string();
+            assert!(err.contains(reason), "{input:?}: {err}");
+            assert!(
+                err.contains(&format!("'{}'", mask_password(input))),
+                "{input:?}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn masks_passwords_in_errors_and_display() {
+        let err = DatabaseUrl::parse("ftp://bob:hunter2@host/db")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(err.contains("ftp://bob:***@host/db"), "{err}");
+        let url = DatabaseUrl::parse("postgres://bob:hunter2@host/db").unwrap();
+        assert_eq!(url.to_string(), "postgres://bob:***@host/db");
+        assert_eq!(
+            mask_password("postgres://bob@host/db"),
+            "postgres://bob@host/db"
+        );
+    }
+}

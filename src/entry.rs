@@ -1,0 +1,711 @@
+//! Log entries: writing one with [`log`], the log tables they live in, and reading them back.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::context::LogContext;
+use crate::db::DbConnection;
+use crate::error::{Error, JsonKind, Result};
+use crate::model::{Loggable, default_label};
+use crate::registry::{self, Registry};
+
+/// Name of the page log table.
+pub const PAGE_LOG_TABLE: &str = "page_log_entries";
+/// Name of the generic log table.
+pub const MODEL_LOG_TABLE: &str = "model_log_entries";
+
+/// One row of a log table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LogEntry {
+    /// Primary key within its table.
+    pub id: i64,
+    /// The log table the entry lives in.
+    pub log_table: &'static str,
+    /// The object's primary key as text (`page_id` for page entries).
+    pub object_id: String,
+    /// The object's specific type name at the time of logging.
+    pub content_type: Option<String>,
+    /// The object's title at the time of logging.
+    pub label: String,
+    /// The action code.
+    pub action: String,
+    /// Action-specific data; `{}` when none was given.
+    pub data: Map<String, Value>,
+    /// When the action happened (UTC, microsecond precision).
+    pub timestamp: DateTime<Utc>,
+    /// Groups the entries of one user action.
+    pub uuid: Option<Uuid>,
+    /// Who acted; `None` is the system.
+    pub user_id: Option<i64>,
+    /// The revision the action was about.
+    pub revision_id: Option<i64>,
+    /// Whether the action changed content.
+    pub content_changed: bool,
+    /// Whether this entry records a deletion.
+    pub deleted: bool,
+}
+
+impl LogEntry {
+    /// Whether the entry is in the page log table.
+    pub fn is_page_entry(&self) -> bool {
+        self.log_table == PAGE_LOG_TABLE
+    }
+}
+
+/// A validated entry, ready for one INSERT into its table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewLogEntry {
+    /// The object's primary key as text.
+    pub object_id: String,
+    /// The object's type name.
+    pub content_type: Option<String>,
+    /// The label (never empty).
+    pub label: String,
+    /// A registered action code.
+    pub action: String,
+    /// A JSON object.
+    pub data: Map<String, Value>,
+    /// When it happened.
+    pub timestamp: DateTime<Utc>,
+    /// The user action it belongs to.
+    pub uuid: Option<Uuid>,
+    /// Who acted.
+    pub user_id: Option<i64>,
+    /// The revision it is about.
+    pub revision_id: Option<i64>,
+    /// Whether content changed.
+    pub content_changed: bool,
+    /// Whether it records a deletion.
+    pub deleted: bool,
+}
+
+impl NewLogEntry {
+    /// The entry as stored, once its table gave it `id`.
+    pub fn into_entry(self, id: i64, log_table: &'static str) -> LogEntry {
+        LogEntry {
+            id,
+            log_table,
+            object_id: self.object_id,
+            content_type: self.content_type,
+            label: self.label,
+            action: self.action,
+            data: self.data,
+            timestamp: self.timestamp,
+            uuid: self.uuid,
+            user_id: self.user_id,
+            revision_id: self.revision_id,
+            content_changed: self.content_changed,
+            deleted: self.deleted,
+        }
+    }
+
+    /// The columns as stored: data as JSON text, the timestamp as naive UTC, the UUID as text.
+    #[doc(hidden)]
+    pub fn stored_columns(&self) -> StoredColumns {
+        StoredColumns {
+            data: Value::Object(self.data.clone()).to_string(),
+            timestamp: self.timestamp.naive_utc(),
+            uuid: self.uuid.map(|uuid| uuid.hyphenated().to_string()),
+        }
+    }
+}
+
+/// Column values that differ between the Rust and the stored form (used by [`log_table!`]).
+#[doc(hidden)]
+pub struct StoredColumns {
+    pub data: String,
+    pub timestamp: NaiveDateTime,
+    pub uuid: Option<String>,
+}
+
+/// Which entries of one log table to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryScope {
+    /// Every entry.
+    All,
+    /// The entries of one object; `content_type` narrows tables that hold several types.
+    Object {
+        /// Type name of the object, if known.
+        content_type: Option<String>,
+        /// Primary key as text.
+        object_id: String,
+    },
+    /// The entries of objects of one type.
+    ContentType(String),
+    /// The entries written by one user (`None`: by the system).
+    User(Option<i64>),
+}
+
+/// A query on one log table: scope, grouping and window. Results are newest first
+/// (`timestamp DESC, id DESC`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryQuery {
+    /// Which entries.
+    pub scope: EntryScope,
+    /// Keep only the newest entry of each (object, uuid, action); entries without a uuid are
+    /// always kept.
+    pub grouped: bool,
+    /// At most this many rows.
+    pub limit: Option<i64>,
+    /// Rows to skip first.
+    pub offset: i64,
+}
+
+impl EntryQuery {
+    /// All entries in `scope`, ungrouped, unpaginated.
+    pub fn new(scope: EntryScope) -> Self {
+        Self {
+            scope,
+            grouped: false,
+            limit: None,
+            offset: 0,
+        }
+    }
+
+    /// Groups by object, uuid and action (history grouping).
+    pub fn grouped(mut self) -> Self {
+        self.grouped = true;
+        self
+    }
+
+    /// Page `number` (from 1) of `size` rows.
+    pub fn page(mut self, number: i64, size: i64) -> Self {
+        self.limit = Some(size.max(0));
+        self.offset = (number.max(1) - 1).saturating_mul(size.max(0));
+        self
+    }
+
+    /// At most `limit` rows.
+    pub fn limit(mut self, limit: i64) -> Self {
+        self.limit = Some(limit.max(0));
+        self
+    }
+}
+
+/// A log table: the columns of spec/entries.md plus an object reference column.
+///
+/// Implement it for an application's own table with [`log_table!`](crate::log_table) and
+/// register it for a model with [`ModelType::log_table`](crate::registry::ModelType::log_table).
+pub trait LogTable: Send + Sync + 'static {
+    /// The SQL table name.
+    fn name(&self) -> &'static str;
+
+    /// Checks that `object_id` fits the object column (e.g. is an integer for `page_id`).
+    fn check_object_id(&self, object_id: &str) -> Result<()>;
+
+    /// Writes one entry with one INSERT and returns its id.
+    fn insert(&self, conn: &mut DbConnection, entry: &NewLogEntry) -> Result<i64>;
+
+    /// Reads entries, newest first.
+    fn query(&self, conn: &mut DbConnection, query: &EntryQuery) -> Result<Vec<LogEntry>>;
+}
+
+/// A log row as loaded, before its text columns are parsed.
+#[doc(hidden)]
+#[derive(diesel::Queryable)]
+pub struct LogRow {
+    pub id: i64,
+    pub content_type: Option<String>,
+    pub label: String,
+    pub action: String,
+    pub data: String,
+    pub timestamp: NaiveDateTime,
+    pub uuid: Option<String>,
+    pub user_id: Option<i64>,
+    pub revision_id: Option<i64>,
+    pub content_changed: bool,
+    pub deleted: bool,
+}
+
+impl LogRow {
+    #[doc(hidden)]
+    pub fn into_entry(self, log_table: &'static str, object_id: String) -> Result<LogEntry> {
+        let corrupt = |reason: String| Error::CorruptEntry {
+            table: log_table,
+            id: self.id,
+            reason,
+        };
+        let data = match serde_json::from_str::<Value>(&self.data) {
+            Ok(Value::Object(map)) => map,
+            Ok(other) => return Err(corrupt(format!("data is not a JSON object: {other}"))),
+            Err(e) => return Err(corrupt(format!("data is not JSON: {e}"))),
+        };
+        let uuid = match &self.uuid {
+            Some(text) => {
+                Some(Uuid::parse_str(text).map_err(|e| corrupt(format!("uuid '{text}': {e}")))?)
+            }
+            None => None,
+        };
+        Ok(LogEntry {
+            id: self.id,
+            log_table,
+            object_id,
+            content_type: self.content_type,
+            label: self.label,
+            action: self.action,
+            data,
+            timestamp: self.timestamp.and_utc(),
+            uuid,
+            user_id: self.user_id,
+            revision_id: self.revision_id,
+            content_changed: self.content_changed,
+            deleted: self.deleted,
+        })
+    }
+}
+
+/// SQL for history grouping: "no newer entry of the same object, uuid and action exists".
+///
+/// Raw SQL because Diesel's query builder cannot express a correlated subquery; it names only
+/// static table and column names, never input, and binds nothing.
+#[doc(hidden)]
+pub fn no_newer_in_group_sql(table: &str, object_column: &str) -> String {
+    format!(
+        "NOT EXISTS (SELECT 1 FROM {table} AS newer \
+         WHERE newer.{object_column} = {table}.{object_column} \
+         AND newer.uuid = {table}.uuid AND newer.action = {table}.action \
+         AND (newer.timestamp > {table}.timestamp \
+              OR (newer.timestamp = {table}.timestamp AND newer.id > {table}.id)))"
+    )
+}
+
+/// Implements [`LogTable`] for a Diesel table with the log columns and one object column.
+///
+/// The table needs the columns `id`, `content_type`, `label`, `action`, `data`, `timestamp`,
+/// `uuid`, `user_id`, `revision_id`, `content_changed`, `deleted` with the types of
+/// [`schema::model_log_entries`](crate::schema::model_log_entries), plus the object column
+/// (`BigInt` read as `i64`, or `Text` read as `String`).
+///
+/// ```
+/// diesel::table! {
+///     sprocket_log_entries (id) {
+///         id -> BigInt,
+///         content_type -> Nullable<Text>,
+///         label -> Text,
+///         action -> Text,
+///         data -> Text,
+///         timestamp -> Timestamp,
+///         uuid -> Nullable<Text>,
+///         user_id -> Nullable<BigInt>,
+///         revision_id -> Nullable<BigInt>,
+///         content_changed -> Bool,
+///         deleted -> Bool,
+///         sprocket_id -> BigInt,
+///     }
+/// }
+///
+/// loggable::log_table! {
+///     /// Where sprocket entries go.
+///     pub struct SprocketLogTable(sprocket_log_entries, sprocket_id: i64);
+/// }
+///
+/// use loggable::entry::LogTable;
+/// assert_eq!(SprocketLogTable.name(), "sprocket_log_entries");
+/// ```
+#[macro_export]
+macro_rules! log_table {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident($($table:ident)::+, $object_column:ident: $object_type:ty $(, match_content_type = $match_content_type:literal)?);
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, Default)]
+        $vis struct $name;
+
+        impl $crate::entry::LogTable for $name {
+            fn name(&self) -> &'static str {
+                let path: &'static str = ::core::stringify!($($table)::+);
+                path.rsplit("::").next().unwrap_or(path).trim()
+            }
+
+            fn check_object_id(&self, object_id: &str) -> $crate::Result<()> {
+                object_id
+                    .parse::<$object_type>()
+                    .map(|_| ())
+                    .map_err(|e| $crate::Error::InvalidObjectId {
+                        object_id: object_id.to_owned(),
+                        table: self.name(),
+                        reason: e.to_string(),
+                    })
+            }
+
+            fn insert(
+                &self,
+                conn: &mut $crate::db::DbConnection,
+                entry: &$crate::entry::NewLogEntry,
+            ) -> $crate::Result<i64> {
+                use $crate::__private::diesel::prelude::*;
+                use $($table)::+ as t;
+                let object_id = entry.object_id.parse::<$object_type>().map_err(|e| {
+                    $crate::Error::InvalidObjectId {
+                        object_id: entry.object_id.clone(),
+                        table: self.name(),
+                        reason: e.to_string(),
+                    }
+                })?;
+                let stored = entry.stored_columns();
+                $crate::__private::diesel::insert_into(t::table)
+                    .values((
+                        t::content_type.eq(entry.content_type.as_deref()),
+                        t::label.eq(&entry.label),
+                        t::action.eq(&entry.action),
+                        t::data.eq(&stored.data),
+                        t::timestamp.eq(stored.timestamp),
+                        t::uuid.eq(stored.uuid.as_deref()),
+                        t::user_id.eq(entry.user_id),
+                        t::revision_id.eq(entry.revision_id),
+                        t::content_changed.eq(entry.content_changed),
+                        t::deleted.eq(entry.deleted),
+                        t::$object_column.eq(object_id),
+                    ))
+                    .returning(t::id)
+                    .get_result::<i64>(conn)
+                    .map_err(|source| $crate::Error::Database {
+                        context: "writing a log entry",
+                        source,
+                    })
+            }
+
+            fn query(
+                &self,
+                conn: &mut $crate::db::DbConnection,
+                query: &$crate::entry::EntryQuery,
+            ) -> $crate::Result<::std::vec::Vec<$crate::entry::LogEntry>> {
+                use $crate::__private::diesel::prelude::*;
+                use $crate::entry::EntryScope;
+                use $($table)::+ as t;
+                let mut select = t::table.into_boxed::<$crate::db::MultiBackend>();
+                match &query.scope {
+                    EntryScope::All => {}
+                    EntryScope::Object { content_type, object_id } => {
+                        let Some(object_id) = object_id.parse::<$object_type>().ok() else {
+                            // No row can hold an id the column cannot store.
+                            return Ok(::std::vec::Vec::new());
+                        };
+                        select = select.filter(t::$object_column.eq(object_id));
+                        let match_content_type = true $(&& $match_content_type)?;
+                        if let (true, Some(content_type)) = (match_content_type, content_type) {
+                            select = select.filter(t::content_type.eq(content_type.clone()));
+                        }
+                    }
+                    EntryScope::ContentType(content_type) => {
+                        select = select.filter(t::content_type.eq(content_type.clone()));
+                    }
+                    EntryScope::User(Some(user)) => select = select.filter(t::user_id.eq(*user)),
+                    EntryScope::User(None) => select = select.filter(t::user_id.is_null()),
+                }
+                if query.grouped {
+                    select = select.filter($crate::__private::diesel::dsl::sql::<
+                        $crate::__private::diesel::sql_types::Bool,
+                    >(&$crate::entry::no_newer_in_group_sql(
+                        self.name(),
+                        ::core::stringify!($object_column),
+                    )));
+                }
+                select = select.order((t::timestamp.desc(), t::id.desc()));
+                if let Some(limit) = query.limit {
+                    select = select.limit(limit);
+                }
+                if query.offset > 0 {
+                    select = select.offset(query.offset);
+                }
+                let rows = select
+                    .select((
+                        (
+                            t::id,
+                            t::content_type,
+                            t::label,
+                            t::action,
+                            t::data,
+                            t::timestamp,
+                            t::uuid,
+                            t::user_id,
+                            t::revision_id,
+                            t::content_changed,
+                            t::deleted,
+                        ),
+                        t::$object_column,
+                    ))
+                    .load::<($crate::entry::LogRow, $object_type)>(conn)
+                    .map_err(|source| $crate::Error::Database {
+                        context: "reading log entries",
+                        source,
+                    })?;
+                rows.into_iter()
+                    .map(|(row, object_id)| row.into_entry(self.name(), object_id.to_string()))
+                    .collect()
+            }
+        }
+    };
+}
+
+log_table! {
+    /// The page log table, `page_log_entries`.
+    pub struct PageLogTable(crate::schema::page_log_entries, page_id: i64, match_content_type = false);
+}
+
+log_table! {
+    /// The generic log table, `model_log_entries`, for every model without a table of its own.
+    pub struct ModelLogTable(crate::schema::model_log_entries, object_id: String);
+}
+
+/// The current time for a new entry: UTC at microsecond precision (what both backends store),
+/// and strictly after the previous entry this process stamped, so entries written in order
+/// sort in that order even when the clock stands still or steps back.
+fn next_timestamp() -> DateTime<Utc> {
+    static LAST_MICROS: AtomicI64 = AtomicI64::new(i64::MIN);
+    let now = Utc::now().timestamp_micros();
+    let previous = LAST_MICROS
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |last| {
+            Some(now.max(last.saturating_add(1)))
+        })
+        .unwrap_or(now);
+    let micros = now.max(previous.saturating_add(1));
+    DateTime::from_timestamp_micros(micros).unwrap_or_else(Utc::now)
+}
+
+/// Truncates to microseconds, the precision both backends store.
+fn truncate_to_micros(at: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(at.timestamp_micros()).unwrap_or(at)
+}
+
+/// Starts a log entry about `object` for `action`; set optional fields, then
+/// [`write`](LogBuilder::write).
+///
+/// Defaults (spec/entries.md): user and uuid from the active [`LogContext`], label from the
+/// object's title, `data = {}`, timestamp now, flags false.
+///
+/// ```
+/// use loggable::{LogContext, ObjectRef, log};
+/// use serde_json::json;
+///
+/// let mut conn = loggable::db::connect(":memory:")?;
+/// loggable::db::run_migrations(&mut conn)?;
+///
+/// let sprocket = ObjectRef::new("shop.sprocket", 7).title("Left sprocket");
+/// let entry = LogContext::new(Some(1)).scope(|| {
+///     log(&sprocket, "wagtail.edit")
+///         .data(json!({"changes": {"teeth": [12, 14]}}))
+///         .content_changed(true)
+///         .write(&mut conn)
+/// })?;
+/// assert_eq!(entry.user_id, Some(1));
+/// assert_eq!(entry.label, "Left sprocket");
+/// assert!(entry.uuid.is_some());
+///
+/// let err = log(&sprocket, "shop.nope").write(&mut conn).unwrap_err();
+/// assert_eq!(err.to_string(), "The log action 'shop.nope' has not been registered.");
+/// # Ok::<(), loggable::Error>(())
+/// ```
+pub fn log<'a, O: Loggable + ?Sized>(
+    object: &'a O,
+    action: impl Into<String>,
+) -> LogBuilder<'a, O> {
+    LogBuilder {
+        object,
+        action: action.into(),
+        user: None,
+        uuid: None,
+        title: None,
+        data: None,
+        revision: None,
+        content_changed: false,
+        deleted: false,
+        timestamp: None,
+    }
+}
+
+/// The optional arguments of one entry; made by [`log`].
+#[must_use = "nothing is logged until `write` is called"]
+pub struct LogBuilder<'a, O: ?Sized> {
+    object: &'a O,
+    action: String,
+    user: Option<i64>,
+    uuid: Option<Uuid>,
+    title: Option<String>,
+    data: Option<Value>,
+    revision: Option<i64>,
+    content_changed: bool,
+    deleted: bool,
+    timestamp: Option<DateTime<Utc>>,
+}
+
+impl<O: Loggable + ?Sized> LogBuilder<'_, O> {
+    /// The acting user (default: the context's).
+    pub fn user(mut self, user: i64) -> Self {
+        self.user = Some(user);
+        self
+    }
+
+    /// The user action this entry belongs to (default: the context's uuid).
+    pub fn uuid(mut self, uuid: Uuid) -> Self {
+        self.uuid = Some(uuid);
+        self
+    }
+
+    /// The label to record instead of the object's title; must not be empty.
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+
+    /// Action-specific data; must be a JSON object.
+    pub fn data(mut self, data: Value) -> Self {
+        self.data = Some(data);
+        self
+    }
+
+    /// The revision the action was about.
+    pub fn revision(mut self, revision: i64) -> Self {
+        self.revision = Some(revision);
+        self
+    }
+
+    /// Whether the action changed content.
+    pub fn content_changed(mut self, changed: bool) -> Self {
+        self.content_changed = changed;
+        self
+    }
+
+    /// Whether the entry records a deletion.
+    pub fn deleted(mut self, deleted: bool) -> Self {
+        self.deleted = deleted;
+        self
+    }
+
+    /// When the action happened (default: now). Stored at microsecond precision.
+    pub fn timestamp(mut self, at: DateTime<Utc>) -> Self {
+        self.timestamp = Some(at);
+        self
+    }
+
+    /// Validates the entry against `registry` in memory and returns it with its table;
+    /// no query runs.
+    pub fn prepare(
+        self,
+        registry: &Registry,
+    ) -> Result<(std::sync::Arc<dyn LogTable>, NewLogEntry)> {
+        crate::action::check_code(&self.action)?;
+        if registry.action(&self.action).is_none() {
+            return Err(Error::UnregisteredAction(self.action));
+        }
+        let data = match self.data {
+            None => Map::new(),
+            Some(Value::Object(map)) => map,
+            Some(other) => {
+                return Err(Error::DataNotObject(
+                    JsonKind::of(&other).unwrap_or(JsonKind::Null),
+                ));
+            }
+        };
+        let content_type = self.object.content_type().into_owned();
+        let Some(object_id) = self.object.object_id().filter(|id| !id.is_empty()) else {
+            return Err(Error::MissingPrimaryKey { content_type });
+        };
+        let table = registry.log_table_for(&content_type).clone();
+        table.check_object_id(&object_id)?;
+        let label = match self.title {
+            Some(title) if title.is_empty() => return Err(Error::EmptyLabel),
+            Some(title) => title,
+            None => default_label(self.object, &object_id),
+        };
+        let context = LogContext::current();
+        let entry = NewLogEntry {
+            object_id,
+            content_type: Some(content_type),
+            label,
+            action: self.action,
+            data,
+            timestamp: self
+                .timestamp
+                .map_or_else(next_timestamp, truncate_to_micros),
+            uuid: self.uuid.or_else(|| context.and_then(|c| c.uuid())),
+            user_id: self.user.or_else(|| context.and_then(|c| c.user())),
+            revision_id: self.revision,
+            content_changed: self.content_changed,
+            deleted: self.deleted,
+        };
+        Ok((table, entry))
+    }
+
+    /// Writes the entry with the global registry; one INSERT, nothing else.
+    pub fn write(self, conn: &mut DbConnection) -> Result<LogEntry> {
+        self.write_with(&registry::global(), conn)
+    }
+
+    /// Writes the entry with `registry`; one INSERT, nothing else.
+    pub fn write_with(self, registry: &Registry, conn: &mut DbConnection) -> Result<LogEntry> {
+        let (table, entry) = self.prepare(registry)?;
+        let id = table.insert(conn, &entry)?;
+        Ok(entry.into_entry(id, table.name()))
+    }
+}
+
+/// Entries of `object`, newest first, from the table its type logs to.
+pub fn entries_for_object(
+    conn: &mut DbConnection,
+    registry: &Registry,
+    object: &(impl Loggable + ?Sized),
+) -> Result<Vec<LogEntry>> {
+    query_object(conn, registry, object, false)
+}
+
+/// The history of `object`: newest first, keeping only the newest entry of each uuid and
+/// action (entries without a uuid are all kept). Grouping never crosses objects.
+pub fn history_for_object(
+    conn: &mut DbConnection,
+    registry: &Registry,
+    object: &(impl Loggable + ?Sized),
+) -> Result<Vec<LogEntry>> {
+    query_object(conn, registry, object, true)
+}
+
+fn query_object(
+    conn: &mut DbConnection,
+    registry: &Registry,
+    object: &(impl Loggable + ?Sized),
+    grouped: bool,
+) -> Result<Vec<LogEntry>> {
+    let content_type = object.content_type().into_owned();
+    let Some(object_id) = object.object_id() else {
+        return Err(Error::MissingPrimaryKey { content_type });
+    };
+    let table = registry.log_table_for(&content_type).clone();
+    let mut query = EntryQuery::new(EntryScope::Object {
+        content_type: Some(content_type),
+        object_id,
+    });
+    query.grouped = grouped;
+    table.query(conn, &query)
+}
+
+/// Entries of objects of `content_type`, newest first.
+pub fn entries_for_content_type(
+    conn: &mut DbConnection,
+    registry: &Registry,
+    content_type: &str,
+) -> Result<Vec<LogEntry>> {
+    registry.log_table_for(content_type).query(
+        conn,
+        &EntryQuery::new(EntryScope::ContentType(content_type.to_owned())),
+    )
+}
+
+/// Entries written by `user` (`None`: by the system) in every log table, newest first.
+pub fn entries_by_user(
+    conn: &mut DbConnection,
+    registry: &Registry,
+    user: Option<i64>,
+) -> Result<Vec<LogEntry>> {
+    let query = EntryQuery::new(EntryScope::User(user));
+    let mut entries = Vec::new();
+    for table in registry.log_tables() {
+        entries.extend(table.query(conn, &query)?);
+    }
+    entries.sort_by(|a, b| (b.timestamp, b.id).cmp(&(a.timestamp, a.id)));
+    Ok(entries)
+}

@@ -1,0 +1,167 @@
+//! The one error type of the library.
+
+use std::fmt;
+
+/// Everything that can go wrong in loggable. Nothing is written when an error is returned.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An entry was written with an action code the registry does not know.
+    #[error("The log action '{0}' has not been registered.")]
+    UnregisteredAction(String),
+
+    /// An action was registered or logged with a code longer than the `action` column holds.
+    #[error("the log action code is {length} characters long; at most {max} are allowed", max = crate::action::MAX_ACTION_LENGTH)]
+    ActionTooLong {
+        /// Length of the rejected code, in characters.
+        length: usize,
+    },
+
+    /// An action was registered with an empty code or an empty label.
+    #[error("an action needs a non-empty {0}")]
+    EmptyActionField(&'static str),
+
+    /// A message template could not be parsed.
+    #[error("invalid message template '{template}': {reason}")]
+    InvalidTemplate {
+        /// The template as given.
+        template: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// The object has no primary key yet (for example it was never saved).
+    #[error("{content_type} object has no primary key, so it cannot be logged")]
+    MissingPrimaryKey {
+        /// Type name of the object.
+        content_type: String,
+    },
+
+    /// The object's primary key does not fit the log table's object column.
+    #[error("object id '{object_id}' cannot be stored in {table}: {reason}")]
+    InvalidObjectId {
+        /// The object id as given.
+        object_id: String,
+        /// The log table it was meant for.
+        table: &'static str,
+        /// Why it does not fit.
+        reason: String,
+    },
+
+    /// `data` was given as JSON that is not an object (`{...}`).
+    #[error("log entry data must be a JSON object, got {0}")]
+    DataNotObject(JsonKind),
+
+    /// Data stored in a log row could not be read back as a JSON object.
+    #[error("log entry {id} in {table} has unreadable data: {reason}")]
+    CorruptEntry {
+        /// The log table.
+        table: &'static str,
+        /// The entry's id.
+        id: i64,
+        /// What could not be read.
+        reason: String,
+    },
+
+    /// The entry's label (the object's title) is empty.
+    #[error("log entry label is empty: give the object a title or pass one explicitly")]
+    EmptyLabel,
+
+    /// The database URL could not be understood.
+    #[error("invalid database URL '{url}': {reason}")]
+    InvalidDatabaseUrl {
+        /// The URL, with any password masked.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// The database named by the URL could not be reached or opened.
+    #[error("cannot connect to database '{url}': {source}")]
+    Connection {
+        /// The URL, with any password masked.
+        url: String,
+        /// The driver's reason.
+        #[source]
+        source: diesel::ConnectionError,
+    },
+
+    /// Running the schema migrations failed.
+    #[error("migrations failed: {0}")]
+    Migration(String),
+
+    /// A database statement failed; `context` says what loggable was doing.
+    #[error("database error while {context}: {source}")]
+    Database {
+        /// What loggable was doing.
+        context: &'static str,
+        /// The driver's error.
+        #[source]
+        source: diesel::result::Error,
+    },
+}
+
+/// The JSON kind of a value that was not the object loggable expected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonKind {
+    /// `null`
+    Null,
+    /// `true` or `false`
+    Bool,
+    /// a number
+    Number,
+    /// a string
+    String,
+    /// an array
+    Array,
+}
+
+impl JsonKind {
+    pub(crate) fn of(value: &serde_json::Value) -> Option<Self> {
+        match value {
+            serde_json::Value::Null => Some(Self::Null),
+            serde_json::Value::Bool(_) => Some(Self::Bool),
+            serde_json::Value::Number(_) => Some(Self::Number),
+            serde_json::Value::String(_) => Some(Self::String),
+            serde_json::Value::Array(_) => Some(Self::Array),
+            serde_json::Value::Object(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for JsonKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Null => "null",
+            Self::Bool => "a boolean",
+            Self::Number => "a number",
+            Self::String => "a string",
+            Self::Array => "an array",
+        })
+    }
+}
+
+/// Result with loggable's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Attaches what loggable was doing to a Diesel error.
+pub(crate) trait DatabaseContext<T> {
+    fn context(self, context: &'static str) -> Result<T>;
+}
+
+impl<T> DatabaseContext<T> for diesel::QueryResult<T> {
+    fn context(self, context: &'static str) -> Result<T> {
+        self.map_err(|source| Error::Database { context, source })
+    }
+}
+
+/// Lets Diesel's `transaction` roll back on loggable errors; statements inside a transaction
+/// attach their own context with [`DatabaseContext`], so this only covers BEGIN and COMMIT.
+impl From<diesel::result::Error> for Error {
+    fn from(source: diesel::result::Error) -> Self {
+        Error::Database {
+            context: "running a transaction",
+            source,
+        }
+    }
+}

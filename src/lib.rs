@@ -1,0 +1,52 @@
+//! # loggable
+//!
+//! A model-level audit log for Diesel applications, after Wagtail's "log actions": every
+//! create, edit, delete, publish, lock and workflow step is recorded as an entry that says who
+//! did what, when, to which object, grouped with the other entries of the same user action.
+//!
+//! ```
+//! use loggable::{LogContext, ObjectRef, log};
+//!
+//! let mut conn = loggable::db::connect(":memory:")?;
+//! loggable::db::run_migrations(&mut conn)?;
+//!
+//! // One user action: everything logged inside shares the user and one UUID.
+//! let page = ObjectRef::new("cms.simplepage", 3).title("About us");
+//! let sprocket = ObjectRef::new("shop.sprocket", 9).title("Left sprocket");
+//! loggable::register_model(loggable::registry::ModelType::page("cms.simplepage"));
+//! let (a, b) = LogContext::new(Some(1)).scope(|| -> loggable::Result<_> {
+//!     let a = log(&page, "wagtail.publish").write(&mut conn)?;
+//!     let b = log(&sprocket, "wagtail.edit").content_changed(true).write(&mut conn)?;
+//!     Ok((a, b))
+//! })?;
+//! assert_eq!(a.uuid, b.uuid);
+//! assert_eq!(a.log_table, "page_log_entries");
+//! assert_eq!(b.log_table, "model_log_entries");
+//!
+//! let registry = loggable::registry::global();
+//! assert_eq!(registry.message(&b), "Edited");
+//! # Ok::<(), loggable::Error>(())
+//! ```
+
+pub mod action;
+pub mod context;
+pub mod db;
+pub mod entry;
+mod error;
+pub mod model;
+pub mod registry;
+pub mod schema;
+pub mod user;
+
+pub use crate::context::{LogContext, LogContextGuard};
+pub use crate::db::DbConnection;
+pub use crate::entry::{LogEntry, log};
+pub use crate::error::{Error, JsonKind, Result};
+pub use crate::model::{Loggable, ObjectRef};
+pub use crate::registry::{register_action, register_model};
+
+/// Paths the macros expand to; not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use diesel;
+}

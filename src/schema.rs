@@ -1,0 +1,169 @@
+//! Diesel table definitions for the tables that the embedded migrations create.
+//!
+//! Written by hand rather than by `diesel print-schema`: one definition has to serve SQLite and
+//! PostgreSQL alike, so every column uses a type both backends (and Diesel's `MultiConnection`)
+//! share. JSON (`data`, `content`) and UUIDs are stored as text for that reason.
+
+diesel::table! {
+    /// Accounts that act in the admin and appear in the log as `user_id`.
+    auth_users (id) {
+        id -> BigInt,
+        username -> Text,
+        full_name -> Text,
+        email -> Text,
+        is_active -> Bool,
+        is_superuser -> Bool,
+    }
+}
+
+diesel::table! {
+    /// Named sets of users that hold permissions together.
+    auth_groups (id) {
+        id -> BigInt,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    /// Membership of users in groups.
+    auth_user_groups (user_id, group_id) {
+        user_id -> BigInt,
+        group_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Permissions on a model type, granted to exactly one of a user or a group.
+    model_permissions (id) {
+        id -> BigInt,
+        user_id -> Nullable<BigInt>,
+        group_id -> Nullable<BigInt>,
+        content_type -> Text,
+        codename -> Text,
+    }
+}
+
+diesel::table! {
+    /// The page tree (materialised paths) and each page's publishing state.
+    pages (id) {
+        id -> BigInt,
+        path -> Text,
+        depth -> Integer,
+        numchild -> Integer,
+        title -> Text,
+        draft_title -> Text,
+        slug -> Text,
+        content_type -> Text,
+        live -> Bool,
+        has_unpublished_changes -> Bool,
+        first_published_at -> Nullable<Timestamp>,
+        last_published_at -> Nullable<Timestamp>,
+        latest_revision_id -> Nullable<BigInt>,
+        live_revision_id -> Nullable<BigInt>,
+        go_live_at -> Nullable<Timestamp>,
+        expire_at -> Nullable<Timestamp>,
+        expired -> Bool,
+        locked -> Bool,
+        locked_at -> Nullable<Timestamp>,
+        locked_by -> Nullable<BigInt>,
+        owner -> Nullable<BigInt>,
+        alias_of -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// Saved versions of any object, as JSON.
+    revisions (id) {
+        id -> BigInt,
+        content_type -> Text,
+        object_id -> Text,
+        content -> Text,
+        created_at -> Timestamp,
+        user_id -> Nullable<BigInt>,
+        approved_go_live_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Page permissions granted to a group on a page and its descendants.
+    group_page_permissions (id) {
+        id -> BigInt,
+        group_id -> BigInt,
+        page_id -> BigInt,
+        permission_type -> Text,
+    }
+}
+
+diesel::table! {
+    /// Who may read an object's published version (none, login, password, groups).
+    view_restrictions (id) {
+        id -> BigInt,
+        content_type -> Text,
+        object_id -> Text,
+        restriction_type -> Text,
+        password -> Text,
+    }
+}
+
+diesel::table! {
+    /// The groups of a `groups` view restriction.
+    view_restriction_groups (view_restriction_id, group_id) {
+        view_restriction_id -> BigInt,
+        group_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Log entries of pages.
+    page_log_entries (id) {
+        id -> BigInt,
+        content_type -> Nullable<Text>,
+        label -> Text,
+        action -> Text,
+        data -> Text,
+        timestamp -> Timestamp,
+        uuid -> Nullable<Text>,
+        user_id -> Nullable<BigInt>,
+        revision_id -> Nullable<BigInt>,
+        content_changed -> Bool,
+        deleted -> Bool,
+        page_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Log entries of every model without a log table of its own.
+    model_log_entries (id) {
+        id -> BigInt,
+        content_type -> Nullable<Text>,
+        label -> Text,
+        action -> Text,
+        data -> Text,
+        timestamp -> Timestamp,
+        uuid -> Nullable<Text>,
+        user_id -> Nullable<BigInt>,
+        revision_id -> Nullable<BigInt>,
+        content_changed -> Bool,
+        deleted -> Bool,
+        object_id -> Text,
+    }
+}
+
+diesel::joinable!(auth_user_groups -> auth_users (user_id));
+diesel::joinable!(auth_user_groups -> auth_groups (group_id));
+diesel::joinable!(group_page_permissions -> pages (page_id));
+diesel::joinable!(group_page_permissions -> auth_groups (group_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    auth_users,
+    auth_groups,
+    auth_user_groups,
+    model_permissions,
+    pages,
+    revisions,
+    group_page_permissions,
+    view_restrictions,
+    view_restriction_groups,
+    page_log_entries,
+    model_log_entries,
+);
