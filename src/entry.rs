@@ -190,7 +190,7 @@ impl EntryQuery {
 ///
 /// Implement it for an application's own table with [`log_table!`](crate::log_table) and
 /// register it for a model with [`ModelType::log_table`](crate::registry::ModelType::log_table).
-pub trait LogTable: Send + Sync + 'static {
+pub trait LogTable: Send + Sync + std::fmt::Debug + 'static {
     /// The SQL table name.
     fn name(&self) -> &'static str;
 
@@ -706,6 +706,6 @@ pub fn entries_by_user(
     for table in registry.log_tables() {
         entries.extend(table.query(conn, &query)?);
     }
-    entries.sort_by(|a, b| (b.timestamp, b.id).cmp(&(a.timestamp, a.id)));
+    entries.sort_by_key(|entry| std::cmp::Reverse((entry.timestamp, entry.id)));
     Ok(entries)
 }

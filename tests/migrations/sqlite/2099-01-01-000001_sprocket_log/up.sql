@@ -1,0 +1,16 @@
+-- A model's own log table, as an application would create it (spec/entries.md).
+CREATE TABLE sprocket_log_entries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    content_type TEXT,
+    label TEXT NOT NULL CHECK (label <> ''),
+    action VARCHAR(255) NOT NULL,
+    data TEXT NOT NULL DEFAULT '{}',
+    timestamp TIMESTAMP NOT NULL,
+    uuid VARCHAR(36),
+    user_id BIGINT,
+    revision_id BIGINT,
+    content_changed BOOLEAN NOT NULL DEFAULT 0,
+    deleted BOOLEAN NOT NULL DEFAULT 0,
+    sprocket_id BIGINT NOT NULL
+);
+CREATE INDEX sprocket_log_entries_sprocket_id ON sprocket_log_entries (sprocket_id);

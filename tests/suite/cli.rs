@@ -1,0 +1,87 @@
+//! The `loggable` binary: migrate, actions, and its errors.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use loggable::db::BackendKind;
+
+use crate::common::TestDb;
+use crate::registry::BUILTIN;
+
+fn loggable(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_loggable"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run loggable")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn actions_json_lists_the_38_codes_and_labels_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = loggable(&["actions", "--format", "json"], dir.path());
+    assert!(output.status.success(), "{}", stderr(&output));
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&stdout(&output)).unwrap();
+    let expected: Vec<serde_json::Value> = BUILTIN
+        .iter()
+        .map(|(code, label)| serde_json::json!({"code": code, "label": label}))
+        .collect();
+    assert_eq!(listed, expected);
+}
+
+#[test]
+fn actions_table_shows_codes_and_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = loggable(&["actions"], dir.path());
+    assert!(output.status.success());
+    let text = stdout(&output);
+    assert!(text.contains("Code") && text.contains("Label"), "{text}");
+    assert!(text.contains("wagtail.workflow.cancel") && text.contains("Workflow: cancel"), "{text}");
+}
+
+#[test]
+fn migrate_creates_the_schema_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::unmigrated();
+    let url = match db.backend() {
+        BackendKind::Sqlite => dir.path().join("site.sqlite3").display().to_string(),
+        BackendKind::Postgresql => db.url().to_owned(),
+    };
+    let first = loggable(&["migrate", "--database", &url], dir.path());
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(stdout(&first).contains("Applied migration 20261127000001"), "{}", stdout(&first));
+    let second = loggable(&["migrate", "--database", &url], dir.path());
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert_eq!(stdout(&second).trim(), "Schema is up to date.");
+}
+
+#[test]
+fn default_database_is_a_sqlite_file_in_the_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = loggable(&["migrate"], dir.path());
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(dir.path().join(loggable::db::DEFAULT_DATABASE_URL).exists());
+}
+
+#[test]
+fn bad_and_unreachable_urls_fail_with_a_message_naming_the_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = loggable(&["migrate", "--database", "ftp://example/db"], dir.path());
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr(&bad).contains("invalid database URL 'ftp://example/db': unknown scheme 'ftp'"), "{}", stderr(&bad));
+    let down = loggable(&["migrate", "--database", "postgres://postgres:secret@127.0.0.1:1/none"], dir.path());
+    assert_eq!(down.status.code(), Some(1));
+    let message = stderr(&down);
+    assert!(message.contains("cannot connect to database 'postgres://postgres:***@127.0.0.1:1/none'"), "{message}");
+    assert!(!message.contains("secret"), "{message}");
+    assert!(!message.contains("panicked"), "{message}");
+}

@@ -1,0 +1,100 @@
+//! LogContext: guard and closure forms, nesting, panics, early returns, threads.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Barrier};
+
+use loggable::LogContext;
+
+#[test]
+fn guard_activates_until_dropped() {
+    assert_eq!(LogContext::current(), None);
+    let ctx = LogContext::new(Some(1));
+    {
+        let _guard = ctx.enter();
+        assert_eq!(LogContext::current(), Some(ctx));
+    }
+    assert_eq!(LogContext::current(), None);
+}
+
+#[test]
+fn each_context_gets_a_fresh_v4_uuid_unless_told_otherwise() {
+    let a = LogContext::new(Some(1)).uuid().unwrap();
+    let b = LogContext::new(Some(1)).uuid().unwrap();
+    assert_ne!(a, b);
+    assert_eq!(a.get_version_num(), 4);
+    assert_eq!(LogContext::without_uuid(Some(1)).uuid(), None);
+    assert_eq!(LogContext::with_uuid(None, a).uuid(), Some(a));
+    assert_eq!(LogContext::new(None).user(), None);
+}
+
+#[test]
+fn nesting_shadows_completely_and_restores() {
+    let outer = LogContext::new(Some(1));
+    let inner = LogContext::without_uuid(None);
+    outer.scope(|| {
+        assert_eq!(LogContext::current(), Some(outer));
+        inner.scope(|| {
+            // The inner context hides the outer one: no user, no uuid, nothing merged.
+            let current = LogContext::current().unwrap();
+            assert_eq!(current.user(), None);
+            assert_eq!(current.uuid(), None);
+        });
+        assert_eq!(LogContext::current(), Some(outer));
+    });
+    assert_eq!(LogContext::current(), None);
+}
+
+#[test]
+fn restores_after_a_panic() {
+    let outer = LogContext::new(Some(1));
+    let _guard = outer.enter();
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        LogContext::new(Some(2)).scope(|| panic!("handler failed"));
+    }));
+    assert!(result.is_err());
+    assert_eq!(LogContext::current(), Some(outer));
+}
+
+fn returns_early(fail: bool) -> Result<(), &'static str> {
+    let _guard = LogContext::new(Some(3)).enter();
+    if fail {
+        return Err("early");
+    }
+    Ok(())
+}
+
+#[test]
+fn restores_after_an_early_return() {
+    assert!(returns_early(true).is_err());
+    assert_eq!(LogContext::current(), None);
+    assert!(returns_early(false).is_ok());
+    assert_eq!(LogContext::current(), None);
+}
+
+#[test]
+fn threads_never_see_each_others_context() {
+    let barrier = Arc::new(Barrier::new(2));
+    let handles: Vec<_> = [10, 20]
+        .into_iter()
+        .map(|user| {
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                assert_eq!(LogContext::current(), None);
+                let ctx = LogContext::new(Some(user));
+                let _guard = ctx.enter();
+                // Both threads are inside their contexts at once here.
+                barrier.wait();
+                let seen = LogContext::current();
+                barrier.wait();
+                (ctx, seen)
+            })
+        })
+        .collect();
+    for handle in handles {
+        let (ctx, seen) = handle.join().unwrap();
+        assert_eq!(seen, Some(ctx));
+    }
+    let _guard = LogContext::new(Some(1)).enter();
+    let from_other_thread = std::thread::spawn(LogContext::current).join().unwrap();
+    assert_eq!(from_other_thread, None);
+}

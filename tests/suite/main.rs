@@ -1,0 +1,14 @@
+//! The integration suite. One binary (one link step); runs against SQLite by default and
+//! against PostgreSQL when `DATABASE_URL` names one.
+
+mod common;
+
+mod cli;
+mod connection;
+mod context;
+mod custom_table;
+mod messages;
+mod reading;
+mod registry;
+mod schema;
+mod writing;
