@@ -50,3 +50,8 @@ pub use crate::registry::{register_action, register_model};
 pub mod __private {
     pub use diesel;
 }
+
+/// Compiles the README's example as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
