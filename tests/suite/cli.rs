@@ -45,7 +45,10 @@ fn actions_table_shows_codes_and_labels() {
     assert!(output.status.success());
     let text = stdout(&output);
     assert!(text.contains("Code") && text.contains("Label"), "{text}");
-    assert!(text.contains("wagtail.workflow.cancel") && text.contains("Workflow: cancel"), "{text}");
+    assert!(
+        text.contains("wagtail.workflow.cancel") && text.contains("Workflow: cancel"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -58,7 +61,11 @@ fn migrate_creates_the_schema_once() {
     };
     let first = loggable(&["migrate", "--database", &url], dir.path());
     assert!(first.status.success(), "{}", stderr(&first));
-    assert!(stdout(&first).contains("Applied migration 20261127000001"), "{}", stdout(&first));
+    assert!(
+        stdout(&first).contains("Applied migration 20261127000001"),
+        "{}",
+        stdout(&first)
+    );
     let second = loggable(&["migrate", "--database", &url], dir.path());
     assert!(second.status.success(), "{}", stderr(&second));
     assert_eq!(stdout(&second).trim(), "Schema is up to date.");
@@ -77,11 +84,25 @@ fn bad_and_unreachable_urls_fail_with_a_message_naming_the_url() {
     let dir = tempfile::tempdir().unwrap();
     let bad = loggable(&["migrate", "--database", "ftp://example/db"], dir.path());
     assert_eq!(bad.status.code(), Some(1));
-    assert!(stderr(&bad).contains("invalid database URL 'ftp://example/db': unknown scheme 'ftp'"), "{}", stderr(&bad));
-    let down = loggable(&["migrate", "--database", "postgres://postgres:secret@127.0.0.1:1/none"], dir.path());
+    assert!(
+        stderr(&bad).contains("invalid database URL 'ftp://example/db': unknown scheme 'ftp'"),
+        "{}",
+        stderr(&bad)
+    );
+    let down = loggable(
+        &[
+            "migrate",
+            "--database",
+            "postgres://postgres:secret@127.0.0.1:1/none",
+        ],
+        dir.path(),
+    );
     assert_eq!(down.status.code(), Some(1));
     let message = stderr(&down);
-    assert!(message.contains("cannot connect to database 'postgres://postgres:***@127.0.0.1:1/none'"), "{message}");
+    assert!(
+        message.contains("cannot connect to database 'postgres://postgres:***@127.0.0.1:1/none'"),
+        "{message}"
+    );
     assert!(!message.contains("secret"), "{message}");
     assert!(!message.contains("panicked"), "{message}");
 }

@@ -25,7 +25,11 @@ impl TestDb {
         match parsed.backend() {
             BackendKind::Sqlite => {
                 let conn = db::connect(":memory:").expect("sqlite in memory");
-                Self { conn, url: ":memory:".to_owned(), schema: None }
+                Self {
+                    conn,
+                    url: ":memory:".to_owned(),
+                    schema: None,
+                }
             }
             BackendKind::Postgresql => {
                 let schema = format!("test_{}", uuid::Uuid::new_v4().simple());
@@ -36,7 +40,11 @@ impl TestDb {
                 let separator = if base.contains('?') { '&' } else { '?' };
                 let url = format!("{base}{separator}options=-csearch_path%3D{schema}");
                 let conn = db::connect(&url).expect("postgres test schema");
-                Self { conn, url, schema: Some(schema) }
+                Self {
+                    conn,
+                    url,
+                    schema: Some(schema),
+                }
             }
         }
     }
@@ -55,7 +63,9 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some(schema) = self.schema.take() {
             // Best effort: a leftover schema only costs disk, never another test's isolation.
-            let _ = self.conn.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"));
+            let _ = self
+                .conn
+                .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"));
         }
     }
 }

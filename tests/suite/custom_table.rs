@@ -49,35 +49,76 @@ fn sprocket_entries_land_in_their_own_table_only() {
     let sprocket = ObjectRef::new("shop.sprocket", 12).title("Left sprocket");
     let gear = ObjectRef::new("shop.gear", 12).title("Gear");
     let entry = LogContext::new(Some(2)).scope(|| {
-        log(&sprocket, "wagtail.edit").content_changed(true).write_with(&registry, &mut db.conn).unwrap()
+        log(&sprocket, "wagtail.edit")
+            .content_changed(true)
+            .write_with(&registry, &mut db.conn)
+            .unwrap()
     });
-    log(&gear, "wagtail.edit").write_with(&registry, &mut db.conn).unwrap();
+    log(&gear, "wagtail.edit")
+        .write_with(&registry, &mut db.conn)
+        .unwrap();
     assert_eq!(entry.log_table, "sprocket_log_entries");
-    let in_own: i64 = sprocket_log_entries::table.count().get_result(&mut db.conn).unwrap();
+    let in_own: i64 = sprocket_log_entries::table
+        .count()
+        .get_result(&mut db.conn)
+        .unwrap();
     let in_generic: Vec<String> = model_log_entries::table
         .select(model_log_entries::content_type.assume_not_null())
         .load(&mut db.conn)
         .unwrap();
-    let in_pages: i64 = page_log_entries::table.count().get_result(&mut db.conn).unwrap();
-    assert_eq!((in_own, in_generic, in_pages), (1, vec!["shop.gear".to_owned()], 0));
+    let in_pages: i64 = page_log_entries::table
+        .count()
+        .get_result(&mut db.conn)
+        .unwrap();
+    assert_eq!(
+        (in_own, in_generic, in_pages),
+        (1, vec!["shop.gear".to_owned()], 0)
+    );
     let stored_object: i64 = sprocket_log_entries::table
         .select(sprocket_log_entries::sprocket_id)
         .first(&mut db.conn)
         .unwrap();
     assert_eq!(stored_object, 12);
-    assert_eq!(entries_for_object(&mut db.conn, &registry, &sprocket).unwrap(), vec![entry.clone()]);
-    assert_eq!(history_for_object(&mut db.conn, &registry, &sprocket).unwrap(), vec![entry]);
+    assert_eq!(
+        entries_for_object(&mut db.conn, &registry, &sprocket).unwrap(),
+        vec![entry.clone()]
+    );
+    assert_eq!(
+        history_for_object(&mut db.conn, &registry, &sprocket).unwrap(),
+        vec![entry]
+    );
     let tables: Vec<_> = registry.log_tables().iter().map(|t| t.name()).collect();
-    assert_eq!(tables, ["page_log_entries", "model_log_entries", "sprocket_log_entries"]);
+    assert_eq!(
+        tables,
+        [
+            "page_log_entries",
+            "model_log_entries",
+            "sprocket_log_entries"
+        ]
+    );
 }
 
 #[test]
 fn the_object_column_type_is_enforced_before_writing() {
     let (mut db, registry) = setup();
     let bad = ObjectRef::new("shop.sprocket", "left").title("Left");
-    let err = log(&bad, "wagtail.edit").write_with(&registry, &mut db.conn).unwrap_err();
-    assert!(matches!(&err, Error::InvalidObjectId { table: "sprocket_log_entries", .. }), "{err}");
+    let err = log(&bad, "wagtail.edit")
+        .write_with(&registry, &mut db.conn)
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::InvalidObjectId {
+                table: "sprocket_log_entries",
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert!(SprocketLogEntry.check_object_id("12").is_ok());
-    let count: i64 = sprocket_log_entries::table.count().get_result(&mut db.conn).unwrap();
+    let count: i64 = sprocket_log_entries::table
+        .count()
+        .get_result(&mut db.conn)
+        .unwrap();
     assert_eq!(count, 0);
 }

@@ -7,7 +7,9 @@ use loggable::registry::{ModelType, Registry};
 use serde_json::{Value, json};
 
 fn entry(table: &'static str, content_type: &str, action: &str, data: Value) -> LogEntry {
-    let Value::Object(data) = data else { panic!("data must be an object") };
+    let Value::Object(data) = data else {
+        panic!("data must be an object")
+    };
     LogEntry {
         id: 1,
         log_table: table,
@@ -63,41 +65,161 @@ fn every_builtin_action_renders_its_message_from_full_data() {
         ("wagtail.apitoken.create", json!({}), "API token created"),
         ("wagtail.apitoken.revoke", json!({}), "API token revoked"),
         ("wagtail.publish", json!({}), "Published"),
-        ("wagtail.publish.scheduled", json!({}), "Published scheduled draft"),
+        (
+            "wagtail.publish.scheduled",
+            json!({}),
+            "Published scheduled draft",
+        ),
         ("wagtail.unpublish", json!({}), "Unpublished"),
-        ("wagtail.unpublish.scheduled", json!({}), "Unpublished scheduled draft"),
+        (
+            "wagtail.unpublish.scheduled",
+            json!({}),
+            "Unpublished scheduled draft",
+        ),
         ("wagtail.lock", json!({}), "Locked"),
         ("wagtail.unlock", json!({}), "Unlocked"),
         ("wagtail.moderation.approve", json!({}), "Approved"),
         ("wagtail.moderation.reject", json!({}), "Rejected"),
-        ("wagtail.rename", json!({"title": {"old": "Home", "new": "Welcome"}}), "Renamed from 'Home' to 'Welcome'"),
-        ("wagtail.revert", json!({"revision": {"id": 4, "created": CREATED}}), "Reverted to previous revision with id 4 from 6 May 2024, 03:00"),
-        ("wagtail.copy", json!({"source": {"id": 1, "title": "Root"}, "original": {"id": 5, "title": "Home"}}), "Copied from Home"),
-        ("wagtail.copy_for_translation", json!({"source": {"id": 5, "title": "Home"}, "source_locale": {"language_code": "fr"}}), "Copied for translation from Home (French)"),
-        ("wagtail.create_alias", json!({"source": {"id": 5, "title": "Home"}}), "Created an alias of Home"),
-        ("wagtail.convert_alias", json!({"page": {"id": 6, "title": "Home alias"}}), "Converted the alias 'Home alias' into an ordinary page"),
-        ("wagtail.move", json!({"source": {"id": 1, "title": "Root"}, "destination": {"id": 2, "title": "Blog"}}), "Moved from 'Root' to 'Blog'"),
-        ("wagtail.reorder", json!({"source": {"id": 2, "title": "Blog"}, "destination": {"id": 2, "title": "Blog"}}), "Reordered under 'Blog'"),
-        ("wagtail.publish.schedule", revision_live.clone(), "Revision 12 from 6 May 2024, 03:00 scheduled for publishing at 1 June 2024, 09:30."),
-        ("wagtail.publish.schedule", revision_draft.clone(), "Page scheduled for publishing at 1 June 2024, 09:30"),
-        ("wagtail.schedule.cancel", revision_live, "Revision 12 from 6 May 2024, 03:00 unscheduled from publishing at 1 June 2024, 09:30."),
-        ("wagtail.schedule.cancel", revision_draft, "Page unscheduled from publishing at 1 June 2024, 09:30"),
-        ("wagtail.view_restriction.create", json!({"restriction": {"type": "login", "title": "Private, accessible to any logged-in users"}}), "Added the 'Private, accessible to any logged-in users' view restriction"),
-        ("wagtail.view_restriction.edit", json!({"restriction": {"type": "password", "title": "Private, accessible with a shared password"}}), "Updated the view restriction to 'Private, accessible with a shared password'"),
-        ("wagtail.view_restriction.delete", json!({"restriction": {"type": "none", "title": "Public"}}), "Removed the 'Public' view restriction. The page is public."),
-        ("wagtail.comments.create", comment.clone(), "Added a comment on field Body text: \"Typo here\""),
-        ("wagtail.comments.edit", comment.clone(), "Edited a comment on field Body text: \"Typo here\""),
-        ("wagtail.comments.delete", comment.clone(), "Deleted a comment on field Body text: \"Typo here\""),
-        ("wagtail.comments.resolve", comment, "Resolved a comment on field Body text: \"Typo here\""),
-        ("wagtail.comments.create_reply", reply.clone(), "Replied to comment on field Title: \"Fixed\""),
-        ("wagtail.comments.edit_reply", reply.clone(), "Edited a reply to a comment on field Title: \"Fixed\""),
-        ("wagtail.comments.delete_reply", reply, "Deleted a reply to a comment on field Title: \"Fixed\""),
-        ("wagtail.workflow.start", json!({"workflow": {"id": 1, "title": "Moderation", "status": "in_progress", "next": {"id": 3, "title": "Review"}, "task_state_id": 8}}), "'Moderation' started. Next step 'Review'"),
-        ("wagtail.workflow.approve", json!({"workflow": {"id": 1, "title": "Moderation", "task": {"id": 3, "title": "Review"}, "next": {"id": 4, "title": "Legal"}}, "comment": ""}), "Approved at 'Review'. Next step 'Legal'"),
-        ("wagtail.workflow.approve", json!({"workflow": {"id": 1, "title": "Moderation", "task": {"id": 4, "title": "Legal"}, "next": null}, "comment": "ok"}), "Approved at 'Legal'. 'Moderation' complete"),
-        ("wagtail.workflow.reject", json!({"workflow": {"task": {"id": 3, "title": "Review"}}, "comment": "no"}), "Rejected at 'Review'. Changes requested"),
-        ("wagtail.workflow.resume", json!({"workflow": {"task": {"id": 3, "title": "Review"}}}), "Resubmitted 'Review'. Workflow resumed"),
-        ("wagtail.workflow.cancel", json!({"workflow": {"title": "Moderation", "task": {"id": 3, "title": "Review"}}}), "Cancelled 'Moderation' at 'Review'"),
+        (
+            "wagtail.rename",
+            json!({"title": {"old": "Home", "new": "Welcome"}}),
+            "Renamed from 'Home' to 'Welcome'",
+        ),
+        (
+            "wagtail.revert",
+            json!({"revision": {"id": 4, "created": CREATED}}),
+            "Reverted to previous revision with id 4 from 6 May 2024, 03:00",
+        ),
+        (
+            "wagtail.copy",
+            json!({"source": {"id": 1, "title": "Root"}, "original": {"id": 5, "title": "Home"}}),
+            "Copied from Home",
+        ),
+        (
+            "wagtail.copy_for_translation",
+            json!({"source": {"id": 5, "title": "Home"}, "source_locale": {"language_code": "fr"}}),
+            "Copied for translation from Home (French)",
+        ),
+        (
+            "wagtail.create_alias",
+            json!({"source": {"id": 5, "title": "Home"}}),
+            "Created an alias of Home",
+        ),
+        (
+            "wagtail.convert_alias",
+            json!({"page": {"id": 6, "title": "Home alias"}}),
+            "Converted the alias 'Home alias' into an ordinary page",
+        ),
+        (
+            "wagtail.move",
+            json!({"source": {"id": 1, "title": "Root"}, "destination": {"id": 2, "title": "Blog"}}),
+            "Moved from 'Root' to 'Blog'",
+        ),
+        (
+            "wagtail.reorder",
+            json!({"source": {"id": 2, "title": "Blog"}, "destination": {"id": 2, "title": "Blog"}}),
+            "Reordered under 'Blog'",
+        ),
+        (
+            "wagtail.publish.schedule",
+            revision_live.clone(),
+            "Revision 12 from 6 May 2024, 03:00 scheduled for publishing at 1 June 2024, 09:30.",
+        ),
+        (
+            "wagtail.publish.schedule",
+            revision_draft.clone(),
+            "Page scheduled for publishing at 1 June 2024, 09:30",
+        ),
+        (
+            "wagtail.schedule.cancel",
+            revision_live,
+            "Revision 12 from 6 May 2024, 03:00 unscheduled from publishing at 1 June 2024, 09:30.",
+        ),
+        (
+            "wagtail.schedule.cancel",
+            revision_draft,
+            "Page unscheduled from publishing at 1 June 2024, 09:30",
+        ),
+        (
+            "wagtail.view_restriction.create",
+            json!({"restriction": {"type": "login", "title": "Private, accessible to any logged-in users"}}),
+            "Added the 'Private, accessible to any logged-in users' view restriction",
+        ),
+        (
+            "wagtail.view_restriction.edit",
+            json!({"restriction": {"type": "password", "title": "Private, accessible with a shared password"}}),
+            "Updated the view restriction to 'Private, accessible with a shared password'",
+        ),
+        (
+            "wagtail.view_restriction.delete",
+            json!({"restriction": {"type": "none", "title": "Public"}}),
+            "Removed the 'Public' view restriction. The page is public.",
+        ),
+        (
+            "wagtail.comments.create",
+            comment.clone(),
+            "Added a comment on field Body text: \"Typo here\"",
+        ),
+        (
+            "wagtail.comments.edit",
+            comment.clone(),
+            "Edited a comment on field Body text: \"Typo here\"",
+        ),
+        (
+            "wagtail.comments.delete",
+            comment.clone(),
+            "Deleted a comment on field Body text: \"Typo here\"",
+        ),
+        (
+            "wagtail.comments.resolve",
+            comment,
+            "Resolved a comment on field Body text: \"Typo here\"",
+        ),
+        (
+            "wagtail.comments.create_reply",
+            reply.clone(),
+            "Replied to comment on field Title: \"Fixed\"",
+        ),
+        (
+            "wagtail.comments.edit_reply",
+            reply.clone(),
+            "Edited a reply to a comment on field Title: \"Fixed\"",
+        ),
+        (
+            "wagtail.comments.delete_reply",
+            reply,
+            "Deleted a reply to a comment on field Title: \"Fixed\"",
+        ),
+        (
+            "wagtail.workflow.start",
+            json!({"workflow": {"id": 1, "title": "Moderation", "status": "in_progress", "next": {"id": 3, "title": "Review"}, "task_state_id": 8}}),
+            "'Moderation' started. Next step 'Review'",
+        ),
+        (
+            "wagtail.workflow.approve",
+            json!({"workflow": {"id": 1, "title": "Moderation", "task": {"id": 3, "title": "Review"}, "next": {"id": 4, "title": "Legal"}}, "comment": ""}),
+            "Approved at 'Review'. Next step 'Legal'",
+        ),
+        (
+            "wagtail.workflow.approve",
+            json!({"workflow": {"id": 1, "title": "Moderation", "task": {"id": 4, "title": "Legal"}, "next": null}, "comment": "ok"}),
+            "Approved at 'Legal'. 'Moderation' complete",
+        ),
+        (
+            "wagtail.workflow.reject",
+            json!({"workflow": {"task": {"id": 3, "title": "Review"}}, "comment": "no"}),
+            "Rejected at 'Review'. Changes requested",
+        ),
+        (
+            "wagtail.workflow.resume",
+            json!({"workflow": {"task": {"id": 3, "title": "Review"}}}),
+            "Resubmitted 'Review'. Workflow resumed",
+        ),
+        (
+            "wagtail.workflow.cancel",
+            json!({"workflow": {"title": "Moderation", "task": {"id": 3, "title": "Review"}}}),
+            "Cancelled 'Moderation' at 'Review'",
+        ),
     ];
     let mut seen: Vec<&str> = cases.iter().map(|(code, _, _)| *code).collect();
     seen.dedup();
@@ -116,14 +238,23 @@ fn every_builtin_action_falls_back_when_data_is_missing() {
         ("wagtail.copy", "Copied"),
         ("wagtail.copy_for_translation", "Copied for translation"),
         ("wagtail.create_alias", "Created an alias"),
-        ("wagtail.convert_alias", "Converted an alias into an ordinary page"),
+        (
+            "wagtail.convert_alias",
+            "Converted an alias into an ordinary page",
+        ),
         ("wagtail.move", "Moved"),
         ("wagtail.reorder", "Reordered"),
         ("wagtail.publish.schedule", "Page scheduled for publishing"),
-        ("wagtail.schedule.cancel", "Page unscheduled from publishing"),
+        (
+            "wagtail.schedule.cancel",
+            "Page unscheduled from publishing",
+        ),
         ("wagtail.view_restriction.create", "Added view restriction"),
         ("wagtail.view_restriction.edit", "Updated view restriction"),
-        ("wagtail.view_restriction.delete", "Removed view restriction"),
+        (
+            "wagtail.view_restriction.delete",
+            "Removed view restriction",
+        ),
         ("wagtail.comments.create", "Added a comment"),
         ("wagtail.comments.edit", "Edited a comment"),
         ("wagtail.comments.delete", "Deleted a comment"),
@@ -133,30 +264,59 @@ fn every_builtin_action_falls_back_when_data_is_missing() {
         ("wagtail.comments.delete_reply", "Deleted a reply"),
         ("wagtail.workflow.start", "Workflow started"),
         ("wagtail.workflow.approve", "Workflow task approved"),
-        ("wagtail.workflow.reject", "Workflow task rejected. Workflow complete"),
-        ("wagtail.workflow.resume", "Workflow task resubmitted. Workflow resumed"),
+        (
+            "wagtail.workflow.reject",
+            "Workflow task rejected. Workflow complete",
+        ),
+        (
+            "wagtail.workflow.resume",
+            "Workflow task resubmitted. Workflow resumed",
+        ),
         ("wagtail.workflow.cancel", "Workflow cancelled"),
     ];
     for (code, fallback) in expected {
-        assert_eq!(registry.message(&page(code, json!({}))), fallback, "{code} with {{}}");
+        assert_eq!(
+            registry.message(&page(code, json!({}))),
+            fallback,
+            "{code} with {{}}"
+        );
     }
     // Wrong shapes fall back too instead of failing.
-    for data in [json!({"title": "x"}), json!({"title": {"old": null, "new": "y"}}), json!({"title": {"old": [1], "new": "y"}})] {
+    for data in [
+        json!({"title": "x"}),
+        json!({"title": {"old": null, "new": "y"}}),
+        json!({"title": {"old": [1], "new": "y"}}),
+    ] {
         assert_eq!(registry.message(&page("wagtail.rename", data)), "Renamed");
     }
     let start_without_next = json!({"workflow": {"title": "Moderation", "next": null}});
-    assert_eq!(registry.message(&page("wagtail.workflow.start", start_without_next)), "Workflow started");
+    assert_eq!(
+        registry.message(&page("wagtail.workflow.start", start_without_next)),
+        "Workflow started"
+    );
     let approve_without_next_key = json!({"workflow": {"title": "M", "task": {"title": "T"}}});
-    assert_eq!(registry.message(&page("wagtail.workflow.approve", approve_without_next_key)), "Workflow task approved");
+    assert_eq!(
+        registry.message(&page("wagtail.workflow.approve", approve_without_next_key)),
+        "Workflow task approved"
+    );
     let bad_datetime = json!({"revision": {"id": 4, "created": "yesterday"}});
-    assert_eq!(registry.message(&page("wagtail.revert", bad_datetime)), "Reverted to previous revision");
+    assert_eq!(
+        registry.message(&page("wagtail.revert", bad_datetime)),
+        "Reverted to previous revision"
+    );
 }
 
 #[test]
 fn edit_reads_draft_saved_only_on_page_entries() {
     let registry = registry();
-    assert_eq!(registry.message(&page("wagtail.edit", json!({}))), "Draft saved");
-    assert_eq!(registry.message(&model("wagtail.edit", json!({}))), "Edited");
+    assert_eq!(
+        registry.message(&page("wagtail.edit", json!({}))),
+        "Draft saved"
+    );
+    assert_eq!(
+        registry.message(&model("wagtail.edit", json!({}))),
+        "Edited"
+    );
 }
 
 #[test]
@@ -177,10 +337,21 @@ fn schedule_messages_name_the_model_and_capitalise_it() {
     );
     // Cancel with no go_live_at left: the fallback, not "at None".
     let cancelled = json!({"revision": {"id": 3, "created": CREATED, "go_live_at": null, "has_live_version": true}});
-    assert_eq!(registry.message(&page("wagtail.schedule.cancel", cancelled)), "Page unscheduled from publishing");
+    assert_eq!(
+        registry.message(&page("wagtail.schedule.cancel", cancelled)),
+        "Page unscheduled from publishing"
+    );
     // An unregistered type uses the part of its name after the dot.
-    let unknown = entry(MODEL_LOG_TABLE, "shop.gear_wheel", "wagtail.publish.schedule", json!({}));
-    assert_eq!(registry.message(&unknown), "Gear wheel scheduled for publishing");
+    let unknown = entry(
+        MODEL_LOG_TABLE,
+        "shop.gear_wheel",
+        "wagtail.publish.schedule",
+        json!({}),
+    );
+    assert_eq!(
+        registry.message(&unknown),
+        "Gear wheel scheduled for publishing"
+    );
 }
 
 #[test]
@@ -198,15 +369,26 @@ fn datetimes_render_in_the_display_timezone() {
 fn copy_names_the_original_else_wagtails_source() {
     let registry = registry();
     let wagtail_shape = json!({"source": {"id": 1, "title": "Root"}});
-    assert_eq!(registry.message(&page("wagtail.copy", wagtail_shape)), "Copied from Root");
+    assert_eq!(
+        registry.message(&page("wagtail.copy", wagtail_shape)),
+        "Copied from Root"
+    );
 }
 
 #[test]
 fn comment_on_an_unknown_field_or_type_falls_back() {
     let registry = registry();
     let data = json!({"comment": {"id": 1, "contentpath": "sidebar", "text": "x"}});
-    assert_eq!(registry.message(&page("wagtail.comments.create", data.clone())), "Added a comment");
-    let gone = entry(PAGE_LOG_TABLE, "cms.removedpage", "wagtail.comments.create", data);
+    assert_eq!(
+        registry.message(&page("wagtail.comments.create", data.clone())),
+        "Added a comment"
+    );
+    let gone = entry(
+        PAGE_LOG_TABLE,
+        "cms.removedpage",
+        "wagtail.comments.create",
+        data,
+    );
     assert_eq!(registry.message(&gone), "Added a comment");
 }
 
@@ -224,7 +406,10 @@ fn workflow_entries_carry_their_comment_and_others_none() {
 #[test]
 fn unregistered_action_on_an_existing_row_shows_unknown() {
     let registry = registry();
-    assert_eq!(registry.message(&page("shop.vanished", json!({}))), "Unknown shop.vanished");
+    assert_eq!(
+        registry.message(&page("shop.vanished", json!({}))),
+        "Unknown shop.vanished"
+    );
     assert_eq!(registry.comment(&page("shop.vanished", json!({}))), "");
 }
 
@@ -232,23 +417,48 @@ fn unregistered_action_on_an_existing_row_shows_unknown() {
 fn application_messages_are_capitalised_by_the_first_character_rule() {
     let mut registry = registry();
     registry
-        .register_action(Action::new("shop.restock", "Restock").unwrap().message("restocked by the warehouse"))
+        .register_action(
+            Action::new("shop.restock", "Restock")
+                .unwrap()
+                .message("restocked by the warehouse"),
+        )
         .register_action(
             Action::new("shop.price", "Change price")
                 .unwrap()
-                .template("price changed from {price.old} to {price.new} at {at|datetime}", "price changed")
+                .template(
+                    "price changed from {price.old} to {price.new} at {at|datetime}",
+                    "price changed",
+                )
                 .unwrap(),
         )
         .register_action(
             Action::new("shop.count", "Count")
                 .unwrap()
-                .formatter(|entry, _| format!("counted {} ({})", entry.data.len(), entry.content_type.as_deref().unwrap_or("?")))
+                .formatter(|entry, _| {
+                    format!(
+                        "counted {} ({})",
+                        entry.data.len(),
+                        entry.content_type.as_deref().unwrap_or("?")
+                    )
+                })
                 .comment(|entry| entry.label.clone()),
         );
-    assert_eq!(registry.message(&model("shop.restock", json!({}))), "Restocked by the warehouse");
+    assert_eq!(
+        registry.message(&model("shop.restock", json!({}))),
+        "Restocked by the warehouse"
+    );
     let price = json!({"price": {"old": 3, "new": 4.5}, "at": CREATED});
-    assert_eq!(registry.message(&model("shop.price", price)), "Price changed from 3 to 4.5 at 6 May 2024, 03:00");
-    assert_eq!(registry.message(&model("shop.price", json!({"price": {}}))), "Price changed");
-    assert_eq!(registry.message(&model("shop.count", json!({"a": 1}))), "Counted 1 (shop.sprocket)");
+    assert_eq!(
+        registry.message(&model("shop.price", price)),
+        "Price changed from 3 to 4.5 at 6 May 2024, 03:00"
+    );
+    assert_eq!(
+        registry.message(&model("shop.price", json!({"price": {}}))),
+        "Price changed"
+    );
+    assert_eq!(
+        registry.message(&model("shop.count", json!({"a": 1}))),
+        "Counted 1 (shop.sprocket)"
+    );
     assert_eq!(registry.comment(&model("shop.count", json!({}))), "Home");
 }

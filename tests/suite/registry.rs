@@ -32,7 +32,10 @@ pub const BUILTIN: [(&str, &str); 38] = [
     ("wagtail.schedule.cancel", "Unschedule publication"),
     ("wagtail.view_restriction.create", "Add view restrictions"),
     ("wagtail.view_restriction.edit", "Update view restrictions"),
-    ("wagtail.view_restriction.delete", "Remove view restrictions"),
+    (
+        "wagtail.view_restriction.delete",
+        "Remove view restrictions",
+    ),
     ("wagtail.comments.create", "Add comment"),
     ("wagtail.comments.edit", "Edit comment"),
     ("wagtail.comments.delete", "Delete comment"),
@@ -67,12 +70,26 @@ fn holds_the_38_builtin_actions_in_spec_order() {
 fn application_actions_append_and_re_registering_replaces_in_place() {
     let mut registry = Registry::new();
     registry.register_action(Action::new("shop.restock", "Restock").unwrap());
-    registry.register_action(Action::new("wagtail.publish", "Go live").unwrap().message("Went live"));
-    registry.register_action(Action::new("shop.restock", "Restock stock").unwrap().message("Restocked"));
+    registry.register_action(
+        Action::new("wagtail.publish", "Go live")
+            .unwrap()
+            .message("Went live"),
+    );
+    registry.register_action(
+        Action::new("shop.restock", "Restock stock")
+            .unwrap()
+            .message("Restocked"),
+    );
     let codes = codes_and_labels(&registry);
     assert_eq!(codes.len(), 39, "no duplicate choice");
-    assert_eq!(codes[5], ("wagtail.publish".to_owned(), "Go live".to_owned()));
-    assert_eq!(codes[38], ("shop.restock".to_owned(), "Restock stock".to_owned()));
+    assert_eq!(
+        codes[5],
+        ("wagtail.publish".to_owned(), "Go live".to_owned())
+    );
+    assert_eq!(
+        codes[38],
+        ("shop.restock".to_owned(), "Restock stock".to_owned())
+    );
     assert_eq!(codes.iter().filter(|(c, _)| c == "shop.restock").count(), 1);
     let restock = registry.action("shop.restock").unwrap();
     assert_eq!(restock.label(), "Restock stock");
@@ -85,12 +102,23 @@ fn application_actions_append_and_re_registering_replaces_in_place() {
 
 #[test]
 fn actions_are_validated_when_registered() {
-    assert!(matches!(Action::new("", "Label"), Err(Error::EmptyActionField("code"))));
-    assert!(matches!(Action::new("x.y", "  "), Err(Error::EmptyActionField("label"))));
+    assert!(matches!(
+        Action::new("", "Label"),
+        Err(Error::EmptyActionField("code"))
+    ));
+    assert!(matches!(
+        Action::new("x.y", "  "),
+        Err(Error::EmptyActionField("label"))
+    ));
     let long = "a".repeat(MAX_ACTION_LENGTH + 1);
-    assert!(matches!(Action::new(long, "Long"), Err(Error::ActionTooLong { length: 256 })));
+    assert!(matches!(
+        Action::new(long, "Long"),
+        Err(Error::ActionTooLong { length: 256 })
+    ));
     assert!(Action::new("é".repeat(MAX_ACTION_LENGTH), "Exactly 255 characters").is_ok());
-    let bad_template = Action::new("x.y", "X").unwrap().template("Hello {name", "Hello");
+    let bad_template = Action::new("x.y", "X")
+        .unwrap()
+        .template("Hello {name", "Hello");
     assert!(matches!(bad_template, Err(Error::InvalidTemplate { .. })));
 }
 
@@ -98,8 +126,14 @@ fn actions_are_validated_when_registered() {
 fn model_types_choose_their_log_table() {
     let mut registry = Registry::new();
     registry.register_model(ModelType::page("cms.blogpage"));
-    assert_eq!(registry.log_table_for("cms.blogpage").name(), PAGE_LOG_TABLE);
-    assert_eq!(registry.log_table_for("shop.sprocket").name(), MODEL_LOG_TABLE);
+    assert_eq!(
+        registry.log_table_for("cms.blogpage").name(),
+        PAGE_LOG_TABLE
+    );
+    assert_eq!(
+        registry.log_table_for("shop.sprocket").name(),
+        MODEL_LOG_TABLE
+    );
     let names: Vec<_> = registry.log_tables().iter().map(|t| t.name()).collect();
     assert_eq!(names, [PAGE_LOG_TABLE, MODEL_LOG_TABLE]);
 }
@@ -122,6 +156,13 @@ fn global_registry_is_shared_and_test_registries_are_separate() {
     let err = log(&ObjectRef::new("shop.sprocket", 1), code.as_str())
         .prepare(&separate)
         .unwrap_err();
-    assert_eq!(err.to_string(), format!("The log action '{code}' has not been registered."));
-    assert!(log(&ObjectRef::new("shop.sprocket", 1), code.as_str()).prepare(&registry::global()).is_ok());
+    assert_eq!(
+        err.to_string(),
+        format!("The log action '{code}' has not been registered.")
+    );
+    assert!(
+        log(&ObjectRef::new("shop.sprocket", 1), code.as_str())
+            .prepare(&registry::global())
+            .is_ok()
+    );
 }

@@ -4,9 +4,9 @@ use std::collections::BTreeSet;
 
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text};
+use loggable::DbConnection;
 use loggable::db::BackendKind;
 use loggable::schema::page_log_entries;
-use loggable::DbConnection;
 
 use crate::common::TestDb;
 
@@ -27,18 +27,27 @@ struct Column {
 // Catalog queries are backend-specific SQL by nature; the table name is a constant.
 fn indexes(conn: &mut DbConnection, table: &str) -> BTreeSet<String> {
     let sql = match conn.backend() {
-        BackendKind::Sqlite => format!("SELECT name FROM pragma_index_list('{table}') WHERE origin = 'c'"),
+        BackendKind::Sqlite => {
+            format!("SELECT name FROM pragma_index_list('{table}') WHERE origin = 'c'")
+        }
         BackendKind::Postgresql => format!(
             "SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() \
              AND tablename = '{table}' AND indexname NOT LIKE '%_pkey'"
         ),
     };
-    diesel::sql_query(sql).load::<Name>(conn).unwrap().into_iter().map(|n| n.name).collect()
+    diesel::sql_query(sql)
+        .load::<Name>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|n| n.name)
+        .collect()
 }
 
 fn columns(conn: &mut DbConnection, table: &str) -> Vec<Column> {
     let sql = match conn.backend() {
-        BackendKind::Sqlite => format!("SELECT name, \"notnull\" AS not_null FROM pragma_table_info('{table}') ORDER BY cid"),
+        BackendKind::Sqlite => format!(
+            "SELECT name, \"notnull\" AS not_null FROM pragma_table_info('{table}') ORDER BY cid"
+        ),
         BackendKind::Postgresql => format!(
             "SELECT column_name::text AS name, CASE WHEN is_nullable = 'NO' THEN 1 ELSE 0 END AS not_null \
              FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '{table}' \
@@ -50,7 +59,9 @@ fn columns(conn: &mut DbConnection, table: &str) -> Vec<Column> {
 
 fn foreign_keys(conn: &mut DbConnection, table: &str) -> usize {
     let sql = match conn.backend() {
-        BackendKind::Sqlite => format!("SELECT \"table\" AS name FROM pragma_foreign_key_list('{table}')"),
+        BackendKind::Sqlite => {
+            format!("SELECT \"table\" AS name FROM pragma_foreign_key_list('{table}')")
+        }
         BackendKind::Postgresql => format!(
             "SELECT constraint_name::text AS name FROM information_schema.table_constraints \
              WHERE table_schema = current_schema() AND table_name = '{table}' AND constraint_type = 'FOREIGN KEY'"
@@ -75,14 +86,20 @@ fn expected_columns(object_column: &str) -> Vec<Column> {
         (object_column, 1),
     ]
     .into_iter()
-    .map(|(name, not_null)| Column { name: name.to_owned(), not_null })
+    .map(|(name, not_null)| Column {
+        name: name.to_owned(),
+        not_null,
+    })
     .collect()
 }
 
 #[test]
 fn log_tables_have_the_spec_columns_null_rules_and_no_foreign_keys() {
     let mut db = TestDb::new();
-    for (table, object_column) in [("page_log_entries", "page_id"), ("model_log_entries", "object_id")] {
+    for (table, object_column) in [
+        ("page_log_entries", "page_id"),
+        ("model_log_entries", "object_id"),
+    ] {
         let mut found = columns(&mut db.conn, table);
         if db.backend() == BackendKind::Sqlite {
             // SQLite reports an INTEGER PRIMARY KEY as nullable; it is the rowid and never null.
@@ -96,9 +113,18 @@ fn log_tables_have_the_spec_columns_null_rules_and_no_foreign_keys() {
 #[test]
 fn log_tables_have_the_spec_indexes_on_both_backends() {
     let mut db = TestDb::new();
-    for (table, object_column) in [("page_log_entries", "page_id"), ("model_log_entries", "object_id")] {
+    for (table, object_column) in [
+        ("page_log_entries", "page_id"),
+        ("model_log_entries", "object_id"),
+    ] {
         let expected: BTreeSet<String> = [
-            "action", "timestamp", "content_changed", "content_type", "user_id", "revision_id", object_column,
+            "action",
+            "timestamp",
+            "content_changed",
+            "content_type",
+            "user_id",
+            "revision_id",
+            object_column,
             "uuid_action_timestamp",
         ]
         .iter()
@@ -112,29 +138,66 @@ fn log_tables_have_the_spec_indexes_on_both_backends() {
 fn composite_history_index_is_uuid_action_timestamp_desc() {
     let mut db = TestDb::new();
     let sql = match db.backend() {
-        BackendKind::Sqlite => "SELECT sql AS name FROM sqlite_master WHERE name = 'page_log_entries_uuid_action_timestamp'",
-        BackendKind::Postgresql => "SELECT indexdef AS name FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'page_log_entries_uuid_action_timestamp'",
+        BackendKind::Sqlite => {
+            "SELECT sql AS name FROM sqlite_master WHERE name = 'page_log_entries_uuid_action_timestamp'"
+        }
+        BackendKind::Postgresql => {
+            "SELECT indexdef AS name FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'page_log_entries_uuid_action_timestamp'"
+        }
     };
-    let definition = diesel::sql_query(sql).get_result::<Name>(&mut db.conn).unwrap().name;
+    let definition = diesel::sql_query(sql)
+        .get_result::<Name>(&mut db.conn)
+        .unwrap()
+        .name;
     let normalised = definition.replace('"', "").to_lowercase();
-    assert!(normalised.contains("(uuid, action, timestamp desc)"), "{definition}");
+    assert!(
+        normalised.contains("(uuid, action, timestamp desc)"),
+        "{definition}"
+    );
 }
 
 #[test]
 fn the_other_tables_exist() {
     let mut db = TestDb::new();
     for table in [
-        "auth_users", "auth_groups", "auth_user_groups", "model_permissions", "pages", "revisions",
-        "group_page_permissions", "view_restrictions", "view_restriction_groups",
+        "auth_users",
+        "auth_groups",
+        "auth_user_groups",
+        "model_permissions",
+        "pages",
+        "revisions",
+        "group_page_permissions",
+        "view_restrictions",
+        "view_restriction_groups",
     ] {
         assert!(!columns(&mut db.conn, table).is_empty(), "{table}");
     }
-    let page_columns: Vec<String> = columns(&mut db.conn, "pages").into_iter().map(|c| c.name).collect();
+    let page_columns: Vec<String> = columns(&mut db.conn, "pages")
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
     for column in [
-        "path", "depth", "numchild", "title", "draft_title", "slug", "content_type", "live",
-        "has_unpublished_changes", "first_published_at", "last_published_at", "latest_revision_id",
-        "live_revision_id", "go_live_at", "expire_at", "expired", "locked", "locked_at", "locked_by",
-        "owner", "alias_of",
+        "path",
+        "depth",
+        "numchild",
+        "title",
+        "draft_title",
+        "slug",
+        "content_type",
+        "live",
+        "has_unpublished_changes",
+        "first_published_at",
+        "last_published_at",
+        "latest_revision_id",
+        "live_revision_id",
+        "go_live_at",
+        "expire_at",
+        "expired",
+        "locked",
+        "locked_at",
+        "locked_by",
+        "owner",
+        "alias_of",
     ] {
         assert!(page_columns.iter().any(|c| c == column), "pages.{column}");
     }
@@ -157,5 +220,9 @@ fn the_database_itself_refuses_an_empty_label() {
 #[test]
 fn migrations_are_idempotent() {
     let mut db = TestDb::new();
-    assert!(loggable::db::run_migrations(&mut db.conn).unwrap().is_empty());
+    assert!(
+        loggable::db::run_migrations(&mut db.conn)
+            .unwrap()
+            .is_empty()
+    );
 }

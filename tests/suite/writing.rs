@@ -31,7 +31,9 @@ fn defaults_outside_any_context() {
     let mut db = TestDb::new();
     let sprocket = ObjectRef::new("shop.sprocket", 7).title("Left sprocket");
     let before = Utc::now() - Duration::seconds(1);
-    let entry = log(&sprocket, "wagtail.create").write_with(&registry(), &mut db.conn).unwrap();
+    let entry = log(&sprocket, "wagtail.create")
+        .write_with(&registry(), &mut db.conn)
+        .unwrap();
     assert_eq!(entry.log_table, MODEL_LOG_TABLE);
     assert_eq!(entry.object_id, "7");
     assert_eq!(entry.content_type.as_deref(), Some("shop.sprocket"));
@@ -52,7 +54,8 @@ fn every_optional_argument_is_stored_and_read_back_exactly() {
     let registry = registry();
     let page = ObjectRef::new("cms.simplepage", 42).title("Home");
     let uuid = Uuid::new_v4();
-    let at = Utc.with_ymd_and_hms(2024, 5, 6, 3, 0, 0).unwrap() + Duration::nanoseconds(123_456_789);
+    let at =
+        Utc.with_ymd_and_hms(2024, 5, 6, 3, 0, 0).unwrap() + Duration::nanoseconds(123_456_789);
     let entry = log(&page, "wagtail.publish")
         .user(9)
         .uuid(uuid)
@@ -71,7 +74,10 @@ fn every_optional_argument_is_stored_and_read_back_exactly() {
     assert_eq!(entry.revision_id, Some(77));
     assert!(entry.content_changed && entry.deleted);
     // Stored at microsecond precision, the same on both backends.
-    assert_eq!(entry.timestamp, Utc.with_ymd_and_hms(2024, 5, 6, 3, 0, 0).unwrap() + Duration::microseconds(123_456));
+    assert_eq!(
+        entry.timestamp,
+        Utc.with_ymd_and_hms(2024, 5, 6, 3, 0, 0).unwrap() + Duration::microseconds(123_456)
+    );
     let stored = entries_for_object(&mut db.conn, &registry, &page).unwrap();
     assert_eq!(stored, vec![entry]);
 }
@@ -83,17 +89,26 @@ fn context_supplies_user_and_uuid_and_explicit_arguments_win() {
     let sprocket = ObjectRef::new("shop.sprocket", 1).title("S");
     let context = LogContext::new(Some(5));
     let (from_context, explicit) = context.scope(|| {
-        let a = log(&sprocket, "wagtail.edit").write_with(&registry, &mut db.conn).unwrap();
+        let a = log(&sprocket, "wagtail.edit")
+            .write_with(&registry, &mut db.conn)
+            .unwrap();
         let own = Uuid::new_v4();
-        let b = log(&sprocket, "wagtail.edit").user(6).uuid(own).write_with(&registry, &mut db.conn).unwrap();
+        let b = log(&sprocket, "wagtail.edit")
+            .user(6)
+            .uuid(own)
+            .write_with(&registry, &mut db.conn)
+            .unwrap();
         assert_eq!(b.uuid, Some(own));
         (a, b)
     });
     assert_eq!(from_context.user_id, Some(5));
     assert_eq!(from_context.uuid, context.uuid());
     assert_eq!(explicit.user_id, Some(6));
-    let no_uuid = LogContext::without_uuid(Some(5))
-        .scope(|| log(&sprocket, "wagtail.edit").write_with(&registry, &mut db.conn).unwrap());
+    let no_uuid = LogContext::without_uuid(Some(5)).scope(|| {
+        log(&sprocket, "wagtail.edit")
+            .write_with(&registry, &mut db.conn)
+            .unwrap()
+    });
     assert_eq!((no_uuid.user_id, no_uuid.uuid), (Some(5), None));
 }
 
@@ -103,8 +118,20 @@ fn label_falls_back_to_type_object_and_primary_key() {
     let untitled = ObjectRef::new("shop.sprocket", 3);
     let empty_title = ObjectRef::new("shop.sprocket", 4).title("");
     let registry = registry();
-    assert_eq!(log(&untitled, "wagtail.create").write_with(&registry, &mut db.conn).unwrap().label, "Sprocket object (3)");
-    assert_eq!(log(&empty_title, "wagtail.create").write_with(&registry, &mut db.conn).unwrap().label, "Sprocket object (4)");
+    assert_eq!(
+        log(&untitled, "wagtail.create")
+            .write_with(&registry, &mut db.conn)
+            .unwrap()
+            .label,
+        "Sprocket object (3)"
+    );
+    assert_eq!(
+        log(&empty_title, "wagtail.create")
+            .write_with(&registry, &mut db.conn)
+            .unwrap()
+            .label,
+        "Sprocket object (4)"
+    );
 }
 
 #[test]
@@ -114,16 +141,30 @@ fn invalid_entries_are_typed_errors_and_write_nothing() {
     let sprocket = ObjectRef::new("shop.sprocket", 1).title("S");
     let page = ObjectRef::new("cms.simplepage", "not-a-number").title("P");
 
-    let err = log(&sprocket, "shop.unknown").write_with(&registry, &mut db.conn).unwrap_err();
-    assert_eq!(err.to_string(), "The log action 'shop.unknown' has not been registered.");
+    let err = log(&sprocket, "shop.unknown")
+        .write_with(&registry, &mut db.conn)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "The log action 'shop.unknown' has not been registered."
+    );
     assert!(matches!(err, Error::UnregisteredAction(code) if code == "shop.unknown"));
 
-    let err = log(&sprocket, "x".repeat(256)).write_with(&registry, &mut db.conn).unwrap_err();
+    let err = log(&sprocket, "x".repeat(256))
+        .write_with(&registry, &mut db.conn)
+        .unwrap_err();
     assert!(matches!(err, Error::ActionTooLong { length: 256 }), "{err}");
 
-    let err = log(&ObjectRef::unsaved("shop.sprocket"), "wagtail.create").write_with(&registry, &mut db.conn).unwrap_err();
-    assert!(matches!(&err, Error::MissingPrimaryKey { content_type } if content_type == "shop.sprocket"), "{err}");
-    let err = log(&ObjectRef::new("shop.sprocket", ""), "wagtail.create").write_with(&registry, &mut db.conn).unwrap_err();
+    let err = log(&ObjectRef::unsaved("shop.sprocket"), "wagtail.create")
+        .write_with(&registry, &mut db.conn)
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::MissingPrimaryKey { content_type } if content_type == "shop.sprocket"),
+        "{err}"
+    );
+    let err = log(&ObjectRef::new("shop.sprocket", ""), "wagtail.create")
+        .write_with(&registry, &mut db.conn)
+        .unwrap_err();
     assert!(matches!(err, Error::MissingPrimaryKey { .. }), "{err}");
 
     for (data, kind) in [
@@ -133,15 +174,26 @@ fn invalid_entries_are_typed_errors_and_write_nothing() {
         (json!(3), JsonKind::Number),
         (json!(true), JsonKind::Bool),
     ] {
-        let err = log(&sprocket, "wagtail.edit").data(data).write_with(&registry, &mut db.conn).unwrap_err();
+        let err = log(&sprocket, "wagtail.edit")
+            .data(data)
+            .write_with(&registry, &mut db.conn)
+            .unwrap_err();
         assert!(matches!(err, Error::DataNotObject(k) if k == kind), "{err}");
     }
 
-    let err = log(&sprocket, "wagtail.edit").title("").write_with(&registry, &mut db.conn).unwrap_err();
+    let err = log(&sprocket, "wagtail.edit")
+        .title("")
+        .write_with(&registry, &mut db.conn)
+        .unwrap_err();
     assert!(matches!(err, Error::EmptyLabel), "{err}");
 
-    let err = log(&page, "wagtail.edit").write_with(&registry, &mut db.conn).unwrap_err();
-    assert!(matches!(&err, Error::InvalidObjectId { table, .. } if *table == PAGE_LOG_TABLE), "{err}");
+    let err = log(&page, "wagtail.edit")
+        .write_with(&registry, &mut db.conn)
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidObjectId { table, .. } if *table == PAGE_LOG_TABLE),
+        "{err}"
+    );
 
     assert_eq!(entry_count(&mut db.conn), 0);
 }
@@ -166,11 +218,17 @@ fn writing_an_entry_is_exactly_one_insert() {
     db.conn.set_instrumentation(counter.clone());
     let sprocket = ObjectRef::new("shop.sprocket", 1).title("S");
     LogContext::new(Some(1)).scope(|| {
-        log(&sprocket, "wagtail.edit").data(json!({"a": 1})).write_with(&registry, &mut db.conn).unwrap();
+        log(&sprocket, "wagtail.edit")
+            .data(json!({"a": 1}))
+            .write_with(&registry, &mut db.conn)
+            .unwrap();
     });
     let queries = counter.0.lock().unwrap().clone();
     assert_eq!(queries.len(), 1, "{queries:?}");
-    assert!(queries[0].to_uppercase().starts_with("INSERT INTO"), "{queries:?}");
+    assert!(
+        queries[0].to_uppercase().starts_with("INSERT INTO"),
+        "{queries:?}"
+    );
     // A rejected entry costs no query at all.
     let _ = log(&sprocket, "shop.unknown").write_with(&registry, &mut db.conn);
     assert_eq!(counter.0.lock().unwrap().len(), 1);
@@ -182,7 +240,11 @@ fn default_timestamps_follow_write_order() {
     let registry = registry();
     let sprocket = ObjectRef::new("shop.sprocket", 1).title("S");
     let written: Vec<_> = (0..50)
-        .map(|_| log(&sprocket, "wagtail.edit").write_with(&registry, &mut db.conn).unwrap())
+        .map(|_| {
+            log(&sprocket, "wagtail.edit")
+                .write_with(&registry, &mut db.conn)
+                .unwrap()
+        })
         .collect();
     for pair in written.windows(2) {
         assert!(pair[0].timestamp < pair[1].timestamp, "strictly increasing");
@@ -190,7 +252,10 @@ fn default_timestamps_follow_write_order() {
     }
     let mut newest_first = written.clone();
     newest_first.reverse();
-    assert_eq!(entries_for_object(&mut db.conn, &registry, &sprocket).unwrap(), newest_first);
+    assert_eq!(
+        entries_for_object(&mut db.conn, &registry, &sprocket).unwrap(),
+        newest_first
+    );
 }
 
 #[test]
