@@ -268,3 +268,27 @@ fn write_uses_the_global_registry() {
     let entry = log(&sprocket, code.as_str()).write(&mut db.conn).unwrap();
     assert_eq!(entry.action, code);
 }
+
+#[test]
+fn database_failures_say_what_loggable_was_doing() {
+    let mut db = TestDb::unmigrated();
+    let sprocket = ObjectRef::new("shop.sprocket", 1).title("S");
+    let err = log(&sprocket, "wagtail.create")
+        .write_with(&registry(), &mut db.conn)
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Database {
+                context: "writing a log entry",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("database error while writing a log entry: "),
+        "{err}"
+    );
+}
