@@ -28,6 +28,9 @@
 //! # Ok::<(), loggable::Error>(())
 //! ```
 
+// Lets `#[derive(Loggable)]` name `::loggable` inside this crate too.
+extern crate self as loggable;
+
 pub mod action;
 pub mod context;
 pub mod db;
@@ -44,6 +47,7 @@ pub use crate::entry::{LogEntry, log};
 pub use crate::error::{Error, JsonKind, Result};
 pub use crate::model::{Loggable, ObjectRef};
 pub use crate::registry::{register_action, register_model};
+pub use loggable_derive::Loggable;
 
 /// Paths the macros expand to; not part of the public API.
 #[doc(hidden)]

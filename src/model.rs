@@ -4,8 +4,52 @@ use std::borrow::Cow;
 
 /// An object that log entries can be about.
 ///
-/// `#[derive(Loggable)]` implements it for Diesel models; [`ObjectRef`] implements it for an
-/// object known only by type and id.
+/// [`ObjectRef`] implements it for an object known only by type and id; `#[derive(Loggable)]`
+/// implements it for a model struct.
+///
+/// # `#[derive(Loggable)]`
+///
+/// On a struct with named fields. Every attribute is optional:
+///
+/// | attribute | meaning | default |
+/// |---|---|---|
+/// | `content_type = "app.model"` | the type name entries record | `"{crate}.{struct in lower case}"` |
+/// | `verbose_name = "..."` | the human name used in messages | the struct name spaced and lower-cased (`BlogPage` → `blog page`) |
+/// | `title = field` | the field whose text is the entry label | none: labels read `"{Struct} object ({pk})"` |
+/// | `title_fn = method` | a `&self` method returning something `Display` for the label | |
+/// | `primary_key = field` | the primary key (`Option<_>` = not saved yet) | the field `id` |
+/// | `log_table = Type` | the model's own log table (see [`log_table!`](crate::log_table)) | the generic table |
+///
+/// A field may carry `#[loggable(verbose_name = "...")]`, its human name in comment messages
+/// (default: the field name with spaces for underscores).
+///
+/// The derive also gives the struct `CONTENT_TYPE` and `model_type()`, the registration to pass
+/// to [`register_model`](crate::register_model). Misuse (an unknown attribute, a field name that
+/// does not exist, no primary key, an enum or tuple struct) is a compile error saying what to
+/// write instead.
+///
+/// ```
+/// use loggable::{Loggable, log};
+///
+/// #[derive(Loggable)]
+/// #[loggable(content_type = "shop.sprocket", title = name)]
+/// struct Sprocket {
+///     id: i64,
+///     name: String,
+///     #[loggable(verbose_name = "number of teeth")]
+///     teeth: i32,
+/// }
+///
+/// let mut conn = loggable::db::connect(":memory:")?;
+/// loggable::db::run_migrations(&mut conn)?;
+/// loggable::register_model(Sprocket::model_type());
+///
+/// let sprocket = Sprocket { id: 4, name: "Left sprocket".into(), teeth: 12 };
+/// let entry = log(&sprocket, "wagtail.create").write(&mut conn)?;
+/// assert_eq!((entry.object_id.as_str(), entry.label.as_str()), ("4", "Left sprocket"));
+/// assert_eq!(entry.content_type.as_deref(), Some("shop.sprocket"));
+/// # Ok::<(), loggable::Error>(())
+/// ```
 pub trait Loggable {
     /// The object's type name, e.g. `shop.sprocket` (for pages: the specific page type).
     fn content_type(&self) -> Cow<'_, str>;

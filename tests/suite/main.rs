@@ -7,6 +7,7 @@ mod cli;
 mod connection;
 mod context;
 mod custom_table;
+mod derive;
 mod messages;
 mod reading;
 mod registry;

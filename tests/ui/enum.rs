@@ -1,0 +1,7 @@
+#[derive(loggable::Loggable)]
+enum Sprocket {
+    Left,
+    Right,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[derive(loggable::Loggable)]
+struct Sprocket {
+    code: String,
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[derive(loggable::Loggable)]
+struct Sprocket(i64, String);
+
+fn main() {}
