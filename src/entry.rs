@@ -200,9 +200,18 @@ pub trait LogTable: Send + Sync + std::fmt::Debug + 'static {
     /// Writes one entry with one INSERT and returns its id.
     fn insert(&self, conn: &mut DbConnection, entry: &NewLogEntry) -> Result<i64>;
 
+    /// Writes many entries with multi-row INSERTs (chunked to stay within every backend's
+    /// bind-parameter limit); returns how many were written.
+    fn insert_many(&self, conn: &mut DbConnection, entries: &[NewLogEntry]) -> Result<usize>;
+
     /// Reads entries, newest first.
     fn query(&self, conn: &mut DbConnection, query: &EntryQuery) -> Result<Vec<LogEntry>>;
 }
+
+/// Rows per multi-row INSERT: 11 bound columns each stays under SQLite's 32,766 and
+/// PostgreSQL's 65,535 parameters per statement.
+#[doc(hidden)]
+pub const INSERT_CHUNK_ROWS: usize = 2_000;
 
 /// A log row as loaded, before its text columns are parsed.
 #[doc(hidden)]
@@ -370,6 +379,49 @@ macro_rules! log_table {
                     })
             }
 
+            fn insert_many(
+                &self,
+                conn: &mut $crate::db::DbConnection,
+                entries: &[$crate::entry::NewLogEntry],
+            ) -> $crate::Result<usize> {
+                use $crate::__private::diesel::prelude::*;
+                use $($table)::+ as t;
+                let mut written = 0;
+                for chunk in entries.chunks($crate::entry::INSERT_CHUNK_ROWS) {
+                    let mut rows = ::std::vec::Vec::with_capacity(chunk.len());
+                    for entry in chunk {
+                        let object_id = entry.object_id.parse::<$object_type>().map_err(|e| {
+                            $crate::Error::InvalidObjectId {
+                                object_id: entry.object_id.clone(),
+                                table: self.name(),
+                                reason: e.to_string(),
+                            }
+                        })?;
+                        let stored = entry.stored_columns();
+                        rows.push((
+                            t::content_type.eq(entry.content_type.clone()),
+                            t::label.eq(entry.label.clone()),
+                            t::action.eq(entry.action.clone()),
+                            t::data.eq(stored.data),
+                            t::timestamp.eq(stored.timestamp),
+                            t::uuid.eq(stored.uuid),
+                            t::user_id.eq(entry.user_id),
+                            t::revision_id.eq(entry.revision_id),
+                            t::content_changed.eq(entry.content_changed),
+                            t::deleted.eq(entry.deleted),
+                            t::$object_column.eq(object_id),
+                        ));
+                    }
+                    let insert = $crate::__private::diesel::insert_into(t::table).values(rows);
+                    written += $crate::__on_backend_connection!(conn, |conn| insert.execute(conn))
+                        .map_err(|source| $crate::Error::Database {
+                            context: "writing log entries",
+                            source,
+                        })?;
+                }
+                Ok(written)
+            }
+
             fn query(
                 &self,
                 conn: &mut $crate::db::DbConnection,
@@ -456,7 +508,7 @@ log_table! {
 /// The current time for a new entry: UTC at microsecond precision (what both backends store),
 /// and strictly after the previous entry this process stamped, so entries written in order
 /// sort in that order even when the clock stands still or steps back.
-fn next_timestamp() -> DateTime<Utc> {
+pub(crate) fn next_timestamp() -> DateTime<Utc> {
     static LAST_MICROS: AtomicI64 = AtomicI64::new(i64::MIN);
     let now = Utc::now().timestamp_micros();
     let previous = LAST_MICROS

@@ -67,6 +67,28 @@ pub enum Error {
     #[error("log entry label is empty: give the object a title or pass one explicitly")]
     EmptyLabel,
 
+    /// A revision could not be written or read back as the model.
+    #[error("revision {}: {reason}", revision_id.map_or_else(|| "(new)".to_owned(), |id| id.to_string()))]
+    Revision {
+        /// The revision, once it exists.
+        revision_id: Option<i64>,
+        /// What went wrong.
+        reason: String,
+    },
+
+    /// The object to act on does not exist (any more).
+    #[error("{content_type} with primary key '{object_id}' does not exist")]
+    NotFound {
+        /// Type name of the object.
+        content_type: String,
+        /// Its primary key as text.
+        object_id: String,
+    },
+
+    /// The operation does not apply to the object in its current state.
+    #[error("{0}")]
+    InvalidOperation(String),
+
     /// The database URL could not be understood.
     #[error("invalid database URL '{url}': {reason}")]
     InvalidDatabaseUrl {

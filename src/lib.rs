@@ -37,7 +37,9 @@ pub mod db;
 pub mod entry;
 mod error;
 pub mod model;
+pub mod privacy;
 pub mod registry;
+pub mod revision;
 pub mod schema;
 pub mod user;
 

@@ -98,6 +98,16 @@ pub struct Registry {
     languages: HashMap<String, String>,
 }
 
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("actions", &self.actions.len())
+            .field("models", &self.models.len())
+            .field("display_offset", &self.display_offset)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Default for Registry {
     fn default() -> Self {
         Self::new()

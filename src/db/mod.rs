@@ -14,6 +14,21 @@ pub use self::connection::{DbConnection, MultiBackend};
 pub use self::url::{BackendKind, DatabaseUrl};
 use crate::error::{Error, Result};
 
+/// Runs `$body` with `$conn` bound to the backend's own connection type.
+///
+/// For statements Diesel builds differently per backend and cannot build for the
+/// `MultiConnection` backend: multi-row INSERTs (SQLite needs its own batch form).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __on_backend_connection {
+    ($connection:expr, |$conn:ident| $body:expr) => {
+        match $connection {
+            $crate::db::DbConnection::Postgresql($conn) => $body,
+            $crate::db::DbConnection::Sqlite($conn) => $body,
+        }
+    };
+}
+
 /// The URL used when none is given: an SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "loggable.sqlite3";
 

@@ -1,4 +1,20 @@
-//! What makes an object loggable: its type name, primary key and title.
+//! Models: what makes an object loggable (its type name, primary key and title), and the
+//! lifecycle operations `#[derive(Loggable)]` gives a Diesel model, each writing the change and
+//! its entries in one transaction.
+
+mod bulk;
+mod draft;
+mod lifecycle;
+mod lock;
+
+pub use self::bulk::{BulkEntries, delete_many, log_bulk, prepare_bulk, update_many};
+pub use self::draft::{
+    DraftState, DraftStateful, Scheduled, ScheduledRun, cancel_schedule, publish, run_scheduled,
+    save_draft, unpublish,
+};
+pub(crate) use self::lifecycle::in_transaction;
+pub use self::lifecycle::{LogOptions, Model, create, delete, update, update_from};
+pub use self::lock::{LockState, Lockable, lock, unlock};
 
 use std::borrow::Cow;
 
@@ -133,4 +149,14 @@ impl Loggable for ObjectRef {
     fn log_title(&self) -> Option<String> {
         self.title.clone()
     }
+}
+
+/// The object's primary key, or the error saying it has none.
+pub(crate) fn object_id_of(object: &(impl Loggable + ?Sized)) -> crate::Result<String> {
+    object
+        .object_id()
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| crate::Error::MissingPrimaryKey {
+            content_type: object.content_type().into_owned(),
+        })
 }

@@ -1,0 +1,137 @@
+//! Set-based operations: one entry per affected row, written with multi-row INSERTs in the
+//! same transaction as the change, sharing the context's uuid.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use diesel::QueryResult;
+use serde_json::{Map, Value};
+
+use super::lifecycle::{LogOptions, Model, in_transaction};
+use crate::db::DbConnection;
+use crate::entry::{LogBuilder, LogTable, NewLogEntry};
+use crate::error::{DatabaseContext, Result};
+use crate::model::Loggable;
+use crate::registry::Registry;
+
+/// Entries validated for [`log_bulk`], grouped by the table they go to.
+#[derive(Debug, Default)]
+pub struct BulkEntries {
+    tables: Vec<(Arc<dyn LogTable>, Vec<NewLogEntry>)>,
+}
+
+impl BulkEntries {
+    /// How many entries there are.
+    pub fn len(&self) -> usize {
+        self.tables.iter().map(|(_, entries)| entries.len()).sum()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Validates one more entry (in memory, against `registry`) and adds it.
+    pub fn push<O: Loggable + ?Sized>(
+        &mut self,
+        registry: &Registry,
+        builder: LogBuilder<'_, O>,
+    ) -> Result<()> {
+        let (table, entry) = builder.prepare(registry)?;
+        match self.tables.iter_mut().find(|(t, _)| t.name() == table.name()) {
+            Some((_, entries)) => entries.push(entry),
+            None => self.tables.push((table, vec![entry])),
+        }
+        Ok(())
+    }
+}
+
+/// Validates many entries at once; nothing is written until [`log_bulk`].
+pub fn prepare_bulk<'a, O: Loggable + ?Sized + 'a>(
+    registry: &Registry,
+    builders: impl IntoIterator<Item = LogBuilder<'a, O>>,
+) -> Result<BulkEntries> {
+    let mut bulk = BulkEntries::default();
+    for builder in builders {
+        bulk.push(registry, builder)?;
+    }
+    Ok(bulk)
+}
+
+/// Writes prepared entries with multi-row INSERTs (one per table and chunk); returns how
+/// many were written.
+pub fn log_bulk(conn: &mut DbConnection, entries: &BulkEntries) -> Result<usize> {
+    in_transaction(conn, |conn| {
+        let mut written = 0;
+        for (table, rows) in &entries.tables {
+            written += table.insert_many(conn, rows)?;
+        }
+        Ok(written)
+    })
+}
+
+/// Deletes `rows`: one `wagtail.delete` entry per row (deleted = true), all written before
+/// the rows go, then one DELETE; one transaction.
+pub fn delete_many<M: Model>(
+    conn: &mut DbConnection,
+    rows: &[M],
+    options: &LogOptions,
+) -> Result<usize> {
+    in_transaction(conn, |conn| {
+        if !options.suppress {
+            let registry = options.registry_or_global();
+            let mut bulk = BulkEntries::default();
+            for row in rows {
+                let entry = options
+                    .entry(row, "wagtail.delete", true, Map::new())?
+                    .deleted(true);
+                bulk.push(&registry, entry)?;
+            }
+            log_bulk(conn, &bulk)?;
+        }
+        let keys: Vec<M::Key> = rows.iter().map(Model::key).collect();
+        M::delete_rows(conn, &keys).context("deleting objects")
+    })
+}
+
+/// Runs `update` (a set-based UPDATE of the rows with the given keys) over `old_rows`, reads
+/// the rows back, and writes one `wagtail.edit` entry per row with its `data.changes`; one
+/// transaction. Returns the rows as stored after the update.
+pub fn update_many<M: Model>(
+    conn: &mut DbConnection,
+    old_rows: Vec<M>,
+    options: &LogOptions,
+    update: impl FnOnce(&mut DbConnection, &[M::Key]) -> QueryResult<usize>,
+) -> Result<Vec<M>> {
+    in_transaction(conn, |conn| {
+        let keys: Vec<M::Key> = old_rows.iter().map(Model::key).collect();
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        update(conn, &keys).context("updating objects")?;
+        let new_rows = M::find_many(conn, &keys).context("reading updated objects")?;
+        if !options.suppress {
+            let old_by_key: HashMap<String, &M> =
+                old_rows.iter().map(|row| (row.key().to_string(), row)).collect();
+            let registry = options.registry_or_global();
+            let mut bulk = BulkEntries::default();
+            for new in &new_rows {
+                let Some(old) = old_by_key.get(&new.key().to_string()) else {
+                    continue;
+                };
+                let changes = M::field_changes(old, new);
+                let changed = !changes.is_empty();
+                let mut data = Map::new();
+                if changed {
+                    data.insert("changes".to_owned(), Value::Object(changes));
+                }
+                let entry = options
+                    .entry(new, "wagtail.edit", true, data)?
+                    .content_changed(changed);
+                bulk.push(&registry, entry)?;
+            }
+            log_bulk(conn, &bulk)?;
+        }
+        Ok(new_rows)
+    })
+}

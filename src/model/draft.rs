@@ -1,0 +1,336 @@
+//! Draft state and scheduling: save drafts as revisions, publish one (with the rename rule),
+//! unpublish, schedule a publication, cancel it, and run due schedules and expiries.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::QueryResult;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
+
+use super::lifecycle::{LogOptions, Model, find_existing, in_transaction, save_revision};
+use crate::action::data_datetime;
+use crate::context::LogContext;
+use crate::db::DbConnection;
+use crate::error::{DatabaseContext, Error, Result};
+use crate::revision::{self, Revision};
+
+/// The draft-state columns (and, for scheduled models, the schedule columns) of a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DraftState {
+    /// Whether a version is published.
+    pub live: bool,
+    /// Whether the latest revision is newer than the live one.
+    pub has_unpublished_changes: bool,
+    /// When it was first published.
+    pub first_published_at: Option<NaiveDateTime>,
+    /// When it was last published.
+    pub last_published_at: Option<NaiveDateTime>,
+    /// The published revision.
+    pub live_revision_id: Option<i64>,
+    /// The newest revision.
+    pub latest_revision_id: Option<i64>,
+    /// When the draft should go live (scheduling only).
+    pub go_live_at: Option<NaiveDateTime>,
+    /// When the live version should be withdrawn (scheduling only).
+    pub expire_at: Option<NaiveDateTime>,
+    /// Whether it was withdrawn by expiry (scheduling only).
+    pub expired: bool,
+}
+
+/// A model with draft state (`#[loggable(draft_state)]`): the row holds the live version,
+/// drafts live in revisions.
+pub trait DraftStateful: Model + DeserializeOwned {
+    /// Sets the draft-state fields of this value.
+    fn set_draft_state(&mut self, state: &DraftState);
+
+    /// Writes only the draft-state columns of the row with `key`; returns the row as stored.
+    fn store_draft_state(
+        conn: &mut DbConnection,
+        key: &Self::Key,
+        state: &DraftState,
+    ) -> QueryResult<Self>;
+}
+
+/// A model with publication scheduling (`#[loggable(scheduling)]`).
+pub trait Scheduled: DraftStateful {
+    /// Live rows whose `expire_at` is at or before `now`.
+    fn expired_rows(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Vec<Self>>;
+}
+
+fn state_of<M: Model>(row: &M) -> DraftState {
+    row.draft_state().unwrap_or_default()
+}
+
+fn model_from_revision<M: DeserializeOwned>(revision: &Revision) -> Result<M> {
+    serde_json::from_str(&revision.content).map_err(|e| Error::Revision {
+        revision_id: Some(revision.id),
+        reason: format!("content does not fit the model: {e}"),
+    })
+}
+
+/// Saves `draft` as a new revision and logs `wagtail.edit` (the revision; content_changed and
+/// `data.changes` against the stored row). A live row keeps its published content; a row that
+/// is not live takes the draft's.
+pub fn save_draft<M: DraftStateful>(
+    conn: &mut DbConnection,
+    draft: &M,
+    options: &LogOptions,
+) -> Result<Revision> {
+    in_transaction(conn, |conn| {
+        let key = draft.key();
+        let current = find_existing::<M>(conn, &key)?;
+        let revision = save_revision(conn, draft, options.acting_user())?.ok_or_else(|| {
+            Error::InvalidOperation("draft state needs revisions".to_owned())
+        })?;
+        let mut state = state_of(&current);
+        state.latest_revision_id = Some(revision.id);
+        state.has_unpublished_changes = true;
+        if state.live {
+            M::store_draft_state(conn, &key, &state).context("saving a draft")?;
+        } else {
+            let mut row: M = model_from_revision(&revision)?;
+            let draft_state = state_of(draft);
+            state.go_live_at = draft_state.go_live_at;
+            state.expire_at = draft_state.expire_at;
+            row.set_draft_state(&state);
+            row.save_row(conn).context("saving a draft")?;
+        }
+        let changes = M::field_changes(&current, draft);
+        let changed = !changes.is_empty();
+        let mut data = Map::new();
+        if changed {
+            data.insert("changes".to_owned(), Value::Object(changes));
+        }
+        let entry = options
+            .entry(draft, "wagtail.edit", true, data)?
+            .revision(revision.id)
+            .content_changed(changed);
+        options.write(conn, entry)?;
+        Ok(revision)
+    })
+}
+
+/// Publishes revision `revision_id` of the row with `key`: [`wagtail.rename` when the object
+/// had an earlier revision and the title changes] → `wagtail.publish`. If the revision's
+/// `go_live_at` is in the future, schedules it instead (`wagtail.publish.schedule`), leaving
+/// what is live as it is. Returns the row as stored.
+pub fn publish<M: DraftStateful>(
+    conn: &mut DbConnection,
+    key: &M::Key,
+    revision_id: i64,
+    options: &LogOptions,
+) -> Result<M> {
+    publish_at(conn, key, revision_id, options, Utc::now(), "wagtail.publish")
+}
+
+fn publish_at<M: DraftStateful>(
+    conn: &mut DbConnection,
+    key: &M::Key,
+    revision_id: i64,
+    options: &LogOptions,
+    now: DateTime<Utc>,
+    action: &str,
+) -> Result<M> {
+    in_transaction(conn, |conn| {
+        let current = find_existing::<M>(conn, key)?;
+        let revision = revision_of::<M>(conn, key, revision_id)?;
+        let mut row: M = model_from_revision(&revision)?;
+        let mut state = state_of(&current);
+        let wanted = state_of(&row);
+        state.latest_revision_id = state.latest_revision_id.max(Some(revision.id));
+
+        if let Some(go_live_at) = wanted.go_live_at.filter(|at| *at > now.naive_utc()) {
+            revision::set_approved_go_live_at(conn, revision.id, Some(go_live_at))?;
+            state.has_unpublished_changes = true;
+            if !state.live {
+                state.go_live_at = Some(go_live_at);
+            }
+            let stored = M::store_draft_state(conn, key, &state).context("scheduling")?;
+            let data = schedule_data(&revision, Some(go_live_at), state.live);
+            let entry = options
+                .entry(&stored, "wagtail.publish.schedule", true, data)?
+                .revision(revision.id)
+                .content_changed(true);
+            options.write(conn, entry)?;
+            return Ok(stored);
+        }
+
+        revision::clear_schedules(conn, M::CONTENT_TYPE, &key.to_string())?;
+        let mut data = Map::new();
+        let old_title = current.log_title();
+        let new_title = row.log_title();
+        if old_title != new_title
+            && revision::has_earlier(conn, M::CONTENT_TYPE, &key.to_string(), revision.id)?
+        {
+            data.insert(
+                "title".to_owned(),
+                json!({"old": old_title, "new": new_title}),
+            );
+            let rename = options
+                .entry(&row, "wagtail.rename", false, data.clone())?
+                .revision(revision.id);
+            options.write(conn, rename)?;
+        }
+        let published_at = crate::entry::next_timestamp().naive_utc();
+        state.live = true;
+        state.has_unpublished_changes = state.latest_revision_id > Some(revision.id);
+        state.first_published_at = state.first_published_at.or(Some(published_at));
+        state.last_published_at = Some(published_at);
+        state.live_revision_id = Some(revision.id);
+        state.go_live_at = wanted.go_live_at;
+        state.expire_at = wanted.expire_at;
+        state.expired = false;
+        row.set_draft_state(&state);
+        row.save_row(conn).context("publishing")?;
+        let entry = options
+            .entry(&row, action, true, data)?
+            .revision(revision.id)
+            .content_changed(true);
+        options.write(conn, entry)?;
+        Ok(row)
+    })
+}
+
+fn revision_of<M: Model>(conn: &mut DbConnection, key: &M::Key, revision_id: i64) -> Result<Revision> {
+    let revision = revision::find(conn, revision_id)?.ok_or(Error::Revision {
+        revision_id: Some(revision_id),
+        reason: "no such revision".to_owned(),
+    })?;
+    if revision.content_type != M::CONTENT_TYPE || revision.object_id != key.to_string() {
+        return Err(Error::Revision {
+            revision_id: Some(revision_id),
+            reason: format!(
+                "it belongs to {} {}, not {} {}",
+                revision.content_type,
+                revision.object_id,
+                M::CONTENT_TYPE,
+                key.to_string()
+            ),
+        });
+    }
+    Ok(revision)
+}
+
+/// `{"revision": {"id", "created", "go_live_at", "has_live_version"}}`.
+fn schedule_data(
+    revision: &Revision,
+    go_live_at: Option<NaiveDateTime>,
+    has_live_version: bool,
+) -> Map<String, Value> {
+    let mut data = Map::new();
+    data.insert(
+        "revision".to_owned(),
+        json!({
+            "id": revision.id,
+            "created": data_datetime(revision.created()),
+            "go_live_at": go_live_at.map(|at| data_datetime(at.and_utc())),
+            "has_live_version": has_live_version,
+        }),
+    );
+    data
+}
+
+/// Withdraws the live version of the row with `key` and logs `wagtail.unpublish`; a row that
+/// is not live is left as it is and nothing is logged.
+pub fn unpublish<M: DraftStateful>(
+    conn: &mut DbConnection,
+    key: &M::Key,
+    options: &LogOptions,
+) -> Result<M> {
+    unpublish_as(conn, key, options, "wagtail.unpublish", false)
+}
+
+fn unpublish_as<M: DraftStateful>(
+    conn: &mut DbConnection,
+    key: &M::Key,
+    options: &LogOptions,
+    action: &str,
+    expired: bool,
+) -> Result<M> {
+    in_transaction(conn, |conn| {
+        let current = find_existing::<M>(conn, key)?;
+        let mut state = state_of(&current);
+        if !state.live {
+            return Ok(current);
+        }
+        state.live = false;
+        state.has_unpublished_changes = true;
+        state.live_revision_id = None;
+        state.expired = expired;
+        let row = M::store_draft_state(conn, key, &state).context("unpublishing")?;
+        options.write(conn, options.entry(&row, action, true, Map::new())?)?;
+        Ok(row)
+    })
+}
+
+/// Cancels the scheduled publication of the row with `key` and logs
+/// `wagtail.schedule.cancel` (the revision and its schedule data). Returns the revision that
+/// was scheduled, or `None` (and logs nothing) when none was.
+pub fn cancel_schedule<M: DraftStateful>(
+    conn: &mut DbConnection,
+    key: &M::Key,
+    options: &LogOptions,
+) -> Result<Option<Revision>> {
+    in_transaction(conn, |conn| {
+        let object_id = key.to_string();
+        let Some(revision) = revision::scheduled_for(conn, M::CONTENT_TYPE, &object_id)? else {
+            return Ok(None);
+        };
+        let current = find_existing::<M>(conn, key)?;
+        let mut state = state_of(&current);
+        let data = schedule_data(&revision, revision.approved_go_live_at, state.live);
+        revision::set_approved_go_live_at(conn, revision.id, None)?;
+        let row = if state.live {
+            current
+        } else {
+            state.go_live_at = None;
+            M::store_draft_state(conn, key, &state).context("cancelling a schedule")?
+        };
+        let entry = options
+            .entry(&row, "wagtail.schedule.cancel", true, data)?
+            .revision(revision.id);
+        options.write(conn, entry)?;
+        Ok(Some(revision))
+    })
+}
+
+/// What one scheduled run did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ScheduledRun {
+    /// Revisions published because their time came.
+    pub published: usize,
+    /// Rows withdrawn because they expired.
+    pub expired: usize,
+}
+
+/// The periodic job: publishes every revision of `M` due at `now`
+/// (`wagtail.publish.scheduled`, after the rename rule) and withdraws every expired live row
+/// (`wagtail.unpublish.scheduled`). Entries have no user and no uuid; each object is its own
+/// transaction, so one failure leaves the others done.
+pub fn run_scheduled<M: Scheduled>(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    options: &LogOptions,
+) -> Result<ScheduledRun> {
+    LogContext::without_uuid(None).scope(|| {
+        let mut run = ScheduledRun::default();
+        for revision in revision::due(conn, M::CONTENT_TYPE, now)? {
+            let key = parse_key::<M>(&revision.object_id)?;
+            publish_at::<M>(conn, &key, revision.id, options, now, "wagtail.publish.scheduled")?;
+            run.published += 1;
+        }
+        let expired = M::expired_rows(conn, now.naive_utc()).context("finding expired rows")?;
+        for row in expired {
+            unpublish_as::<M>(conn, &row.key(), options, "wagtail.unpublish.scheduled", true)?;
+            run.expired += 1;
+        }
+        Ok(run)
+    })
+}
+
+fn parse_key<M: Model>(object_id: &str) -> Result<M::Key> {
+    object_id.parse().map_err(|_| Error::InvalidObjectId {
+        object_id: object_id.to_owned(),
+        table: "revisions",
+        reason: format!("not a primary key of {}", M::CONTENT_TYPE),
+    })
+}

@@ -1,0 +1,304 @@
+//! Create, update and delete: the change and its entry in one transaction.
+
+use std::sync::Arc;
+
+use diesel::Connection;
+use diesel::QueryResult;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::db::DbConnection;
+use crate::entry::{LogBuilder, LogEntry, log};
+use crate::error::{DatabaseContext, Error, Result};
+use crate::model::{DraftState, Loggable};
+use crate::registry::{self, Registry};
+use crate::revision::{self, Revision};
+
+/// The statements a derived model runs; `#[derive(Loggable)]` implements this for models with
+/// a Diesel table. Library code builds every lifecycle operation on these.
+pub trait Model: Loggable + Sized {
+    /// The type name entries record (see [`Loggable::content_type`]).
+    const CONTENT_TYPE: &'static str;
+
+    /// The primary key type.
+    type Key: Clone + ToString + std::str::FromStr;
+
+    /// The primary key.
+    fn key(&self) -> Self::Key;
+
+    /// The stored row with `key`.
+    fn find(conn: &mut DbConnection, key: &Self::Key) -> QueryResult<Option<Self>>;
+
+    /// The stored rows with these keys.
+    fn find_many(conn: &mut DbConnection, keys: &[Self::Key]) -> QueryResult<Vec<Self>>;
+
+    /// Writes every column of `self` to its row; returns the rows changed.
+    fn save_row(&self, conn: &mut DbConnection) -> QueryResult<usize>;
+
+    /// Deletes the rows with these keys; returns how many went.
+    fn delete_rows(conn: &mut DbConnection, keys: &[Self::Key]) -> QueryResult<usize>;
+
+    /// `{"field": [old, new]}` for each field that differs (skipped fields left out, redacted
+    /// ones shown as `"[redacted]"`).
+    fn field_changes(old: &Self, new: &Self) -> Map<String, Value>;
+
+    /// The JSON a revision stores, when the model keeps revisions.
+    fn revision_content(&self) -> Option<serde_json::Result<Value>> {
+        None
+    }
+
+    /// The draft-state columns, when the model has them.
+    fn draft_state(&self) -> Option<DraftState> {
+        None
+    }
+}
+
+/// Per-call choices for a lifecycle operation: suppress its logging, name another action,
+/// or give user, uuid, data or a registry explicitly (else the log context and the global
+/// registry supply them).
+///
+/// ```
+/// use loggable::model::LogOptions;
+/// use serde_json::json;
+///
+/// let copy = LogOptions::new().action("wagtail.copy").user(3).data(json!({"source": 1}));
+/// let quiet = LogOptions::new().suppress();
+/// # let _ = (copy, quiet);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct LogOptions {
+    pub(crate) suppress: bool,
+    pub(crate) action: Option<String>,
+    pub(crate) user: Option<i64>,
+    pub(crate) uuid: Option<Uuid>,
+    pub(crate) data: Option<Value>,
+    pub(crate) registry: Option<Arc<Registry>>,
+}
+
+impl LogOptions {
+    /// Log as usual.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Make the change without logging it.
+    pub fn suppress(mut self) -> Self {
+        self.suppress = true;
+        self
+    }
+
+    /// Log the operation's main entry under `action` instead of its usual one.
+    pub fn action(mut self, action: impl Into<String>) -> Self {
+        self.action = Some(action.into());
+        self
+    }
+
+    /// The acting user (default: the context's).
+    pub fn user(mut self, user: i64) -> Self {
+        self.user = Some(user);
+        self
+    }
+
+    /// The uuid grouping the entries (default: the context's).
+    pub fn uuid(mut self, uuid: Uuid) -> Self {
+        self.uuid = Some(uuid);
+        self
+    }
+
+    /// Extra data merged over the operation's own data (must be a JSON object).
+    pub fn data(mut self, data: Value) -> Self {
+        self.data = Some(data);
+        self
+    }
+
+    /// The registry to validate against (default: the global one).
+    pub fn registry(mut self, registry: Arc<Registry>) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
+    pub(crate) fn registry_or_global(&self) -> Arc<Registry> {
+        self.registry.clone().unwrap_or_else(registry::global)
+    }
+
+    /// The acting user: the given one, else the context's.
+    pub(crate) fn acting_user(&self) -> Option<i64> {
+        self.user
+            .or_else(|| crate::LogContext::current().and_then(|c| c.user()))
+    }
+
+    /// The entry builder for one of the operation's entries; `main` entries take the
+    /// caller's action instead of `action`.
+    pub(crate) fn entry<'a, O: Loggable + ?Sized>(
+        &self,
+        object: &'a O,
+        action: &str,
+        main: bool,
+        data: Map<String, Value>,
+    ) -> Result<LogBuilder<'a, O>> {
+        let action = match (&self.action, main) {
+            (Some(own), true) => own.clone(),
+            _ => action.to_owned(),
+        };
+        let mut data = data;
+        match &self.data {
+            None => {}
+            Some(Value::Object(extra)) => {
+                data.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            Some(other) => {
+                return Err(Error::DataNotObject(
+                    crate::JsonKind::of(other).unwrap_or(crate::JsonKind::Null),
+                ));
+            }
+        }
+        let mut builder = log(object, action).data(Value::Object(data));
+        if let Some(user) = self.user {
+            builder = builder.user(user);
+        }
+        if let Some(uuid) = self.uuid {
+            builder = builder.uuid(uuid);
+        }
+        Ok(builder)
+    }
+
+    /// Writes one entry of the operation unless logging is suppressed.
+    pub(crate) fn write<O: Loggable + ?Sized>(
+        &self,
+        conn: &mut DbConnection,
+        builder: LogBuilder<'_, O>,
+    ) -> Result<Option<LogEntry>> {
+        if self.suppress {
+            return Ok(None);
+        }
+        builder.write_with(&self.registry_or_global(), conn).map(Some)
+    }
+}
+
+/// Runs `body` in a transaction (a savepoint when one is already open).
+pub(crate) fn in_transaction<T>(
+    conn: &mut DbConnection,
+    body: impl FnOnce(&mut DbConnection) -> Result<T>,
+) -> Result<T> {
+    conn.transaction(body)
+}
+
+/// Saves a revision of `row` when the model keeps revisions.
+pub(crate) fn save_revision<M: Model>(
+    conn: &mut DbConnection,
+    row: &M,
+    user: Option<i64>,
+) -> Result<Option<Revision>> {
+    let Some(content) = row.revision_content() else {
+        return Ok(None);
+    };
+    let content = content.map_err(|e| Error::Revision {
+        revision_id: None,
+        reason: format!("the model cannot be serialised: {e}"),
+    })?;
+    let object_id = row.key().to_string();
+    revision::save(conn, &row.content_type(), &object_id, &content, user).map(Some)
+}
+
+/// Inserts a row with `insert` and logs `wagtail.create` (content_changed; the new revision
+/// if the model keeps revisions), then `wagtail.publish` if the row was created live.
+pub fn create<M: Model>(
+    conn: &mut DbConnection,
+    options: &LogOptions,
+    insert: impl FnOnce(&mut DbConnection) -> QueryResult<M>,
+) -> Result<M> {
+    in_transaction(conn, |conn| {
+        let row = insert(conn).context("creating the object")?;
+        let revision = save_revision(conn, &row, options.acting_user())?;
+        let mut entry = options
+            .entry(&row, "wagtail.create", true, Map::new())?
+            .content_changed(true);
+        if let Some(revision) = &revision {
+            entry = entry.revision(revision.id);
+        }
+        options.write(conn, entry)?;
+        let created_live = row.draft_state().is_some_and(|state| state.live);
+        if created_live {
+            let mut publish = options
+                .entry(&row, "wagtail.publish", false, Map::new())?
+                .content_changed(true);
+            if let Some(revision) = &revision {
+                publish = publish.revision(revision.id);
+            }
+            options.write(conn, publish)?;
+        }
+        Ok(row)
+    })
+}
+
+/// Saves `new` over its stored row and logs `wagtail.edit` with `data.changes`; reads the
+/// stored row first to compare (use [`update_from`] when you hold it already).
+pub fn update<M: Model>(conn: &mut DbConnection, new: &M, options: &LogOptions) -> Result<()> {
+    in_transaction(conn, |conn| {
+        let old = find_existing::<M>(conn, &new.key())?;
+        update_from(conn, &old, new, options)
+    })
+}
+
+/// Saves `new` over `old` (the row as stored) and logs `wagtail.edit`: content_changed when a
+/// field changed, `data.changes = {"field": [old, new]}`, the new revision if the model keeps
+/// revisions.
+pub fn update_from<M: Model>(
+    conn: &mut DbConnection,
+    old: &M,
+    new: &M,
+    options: &LogOptions,
+) -> Result<()> {
+    in_transaction(conn, |conn| {
+        let saved = new.save_row(conn).context("updating the object")?;
+        if saved == 0 {
+            return Err(not_found(new));
+        }
+        let changes = M::field_changes(old, new);
+        let revision = save_revision(conn, new, options.acting_user())?;
+        let changed = !changes.is_empty();
+        let mut data = Map::new();
+        if changed {
+            data.insert("changes".to_owned(), Value::Object(changes));
+        }
+        let mut entry = options
+            .entry(new, "wagtail.edit", true, data)?
+            .content_changed(changed);
+        if let Some(revision) = &revision {
+            entry = entry.revision(revision.id);
+        }
+        options.write(conn, entry)?;
+        Ok(())
+    })
+}
+
+/// Logs `wagtail.delete` (deleted = true) and then deletes the row, in one transaction.
+pub fn delete<M: Model>(conn: &mut DbConnection, row: &M, options: &LogOptions) -> Result<()> {
+    in_transaction(conn, |conn| {
+        let entry = options
+            .entry(row, "wagtail.delete", true, Map::new())?
+            .deleted(true);
+        options.write(conn, entry)?;
+        let deleted = M::delete_rows(conn, &[row.key()]).context("deleting the object")?;
+        if deleted == 0 {
+            return Err(not_found(row));
+        }
+        Ok(())
+    })
+}
+
+pub(crate) fn find_existing<M: Model>(conn: &mut DbConnection, key: &M::Key) -> Result<M> {
+    M::find(conn, key)
+        .context("reading the object")?
+        .ok_or_else(|| Error::NotFound {
+            content_type: M::CONTENT_TYPE.to_owned(),
+            object_id: key.to_string(),
+        })
+}
+
+pub(crate) fn not_found<M: Model>(row: &M) -> Error {
+    Error::NotFound {
+        content_type: row.content_type().into_owned(),
+        object_id: row.key().to_string(),
+    }
+}
