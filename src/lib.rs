@@ -54,7 +54,9 @@ pub use loggable_derive::Loggable;
 /// Paths the macros expand to; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use chrono;
     pub use diesel;
+    pub use serde_json;
 }
 
 /// Compiles the README's example as a doctest.

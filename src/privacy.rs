@@ -142,7 +142,12 @@ pub fn set_restriction(
             crate::__on_backend_connection!(conn, |conn| insert.execute(conn))
                 .context("adding view restriction groups")?;
         }
-        let entry = options.entry(object, action, true, restriction_data(restriction.type_name()))?;
+        let entry = options.entry(
+            object,
+            action,
+            true,
+            restriction_data(restriction.type_name()),
+        )?;
         options.write(conn, entry)?;
         Ok(())
     })

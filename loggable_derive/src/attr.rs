@@ -29,10 +29,19 @@ pub struct ModelAttrs {
     pub title_fn: Option<Ident>,
     pub primary_key: Option<Ident>,
     pub log_table: Option<Path>,
+    pub table: Option<Path>,
+    pub new: Option<syn::Type>,
+    pub lockable: Option<Ident>,
+    pub revisions: Option<Ident>,
+    pub draft_state: Option<Ident>,
+    pub scheduling: Option<Ident>,
+    pub privacy: Option<Ident>,
 }
 
 const MODEL_KEYS: &str = "content_type = \"app.model\", verbose_name = \"...\", title = field, \
-                          title_fn = method, primary_key = field, log_table = path::To::Table";
+                          title_fn = method, primary_key = field, log_table = path::To::Table, \
+                          table = diesel_table, new = NewType, lockable, revisions, draft_state, \
+                          scheduling, privacy";
 
 pub fn model_attrs(attrs: &[Attribute], errors: &mut Errors) -> ModelAttrs {
     let mut parsed = ModelAttrs::default();
@@ -50,6 +59,13 @@ pub fn model_attrs(attrs: &[Attribute], errors: &mut Errors) -> ModelAttrs {
                 "title_fn" => set(&mut parsed.title_fn, meta.value()?.parse()?, &meta.path),
                 "primary_key" => set(&mut parsed.primary_key, meta.value()?.parse()?, &meta.path),
                 "log_table" => set(&mut parsed.log_table, meta.value()?.parse()?, &meta.path),
+                "table" => set(&mut parsed.table, meta.value()?.parse()?, &meta.path),
+                "new" => set(&mut parsed.new, meta.value()?.parse()?, &meta.path),
+                "lockable" => set(&mut parsed.lockable, flag(&meta)?, &meta.path),
+                "revisions" => set(&mut parsed.revisions, flag(&meta)?, &meta.path),
+                "draft_state" => set(&mut parsed.draft_state, flag(&meta)?, &meta.path),
+                "scheduling" => set(&mut parsed.scheduling, flag(&meta)?, &meta.path),
+                "privacy" => set(&mut parsed.privacy, flag(&meta)?, &meta.path),
                 _ => Err(meta.error(format!(
                     "unknown loggable attribute `{}`; expected one of: {MODEL_KEYS}",
                     path_text(&meta.path)
@@ -81,25 +97,88 @@ pub fn model_attrs(attrs: &[Attribute], errors: &mut Errors) -> ModelAttrs {
     parsed
 }
 
-/// A field's `#[loggable(verbose_name = "...")]`.
-pub fn field_verbose_name(attrs: &[Attribute], errors: &mut Errors) -> Option<LitStr> {
-    let mut verbose_name = None;
+/// A field's `#[loggable(...)]` settings.
+#[derive(Default)]
+pub struct FieldAttrs {
+    pub verbose_name: Option<LitStr>,
+    pub skip: Option<Ident>,
+    pub redact: Option<Ident>,
+}
+
+pub fn field_attrs(attrs: &[Attribute], errors: &mut Errors) -> FieldAttrs {
+    let mut parsed = FieldAttrs::default();
     for attr in attrs.iter().filter(|a| a.path().is_ident("loggable")) {
         let result = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("verbose_name") {
-                set(&mut verbose_name, meta.value()?.parse()?, &meta.path)
-            } else {
-                Err(meta.error(format!(
-                    "unknown loggable field attribute `{}`; expected `verbose_name = \"...\"`",
+            let key = meta
+                .path
+                .get_ident()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            match key.as_str() {
+                "verbose_name" => set(&mut parsed.verbose_name, meta.value()?.parse()?, &meta.path),
+                "skip" => set(&mut parsed.skip, flag(&meta)?, &meta.path),
+                "redact" => set(&mut parsed.redact, flag(&meta)?, &meta.path),
+                _ => Err(meta.error(format!(
+                    "unknown loggable field attribute `{}`; expected one of: \
+                     verbose_name = \"...\", skip, redact",
                     path_text(&meta.path)
-                )))
+                ))),
             }
         });
         if let Err(error) = result {
             errors.push(error);
         }
     }
-    verbose_name
+    if let (Some(_), Some(redact)) = (&parsed.skip, &parsed.redact) {
+        errors.push(syn::Error::new(
+            redact.span(),
+            "a field is either `skip` (left out of changes) or `redact` (changes shown without \
+             values), not both",
+        ));
+    }
+    parsed
+}
+
+/// A bare flag such as `lockable`; `lockable = ...` is an error.
+fn flag(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<Ident> {
+    if meta.input.peek(syn::Token![=]) || meta.input.peek(syn::token::Paren) {
+        return Err(meta.error(format!(
+            "`{}` is a flag: write it alone, without a value",
+            path_text(&meta.path)
+        )));
+    }
+    meta.path
+        .get_ident()
+        .cloned()
+        .ok_or_else(|| meta.error("expected a flag"))
+}
+
+/// The value of `key = value` inside `#[diesel(...)]` attributes (e.g. `table_name`,
+/// `column_name`), read token by token so that other Diesel options are left alone.
+pub fn diesel_option(attrs: &[Attribute], key: &str) -> Option<Path> {
+    use proc_macro2::TokenTree;
+    for attr in attrs.iter().filter(|a| a.path().is_ident("diesel")) {
+        let syn::Meta::List(list) = &attr.meta else {
+            continue;
+        };
+        let tokens: Vec<TokenTree> = list.tokens.clone().into_iter().collect();
+        let mut i = 0;
+        while i < tokens.len() {
+            let at_key = matches!(&tokens[i], TokenTree::Ident(ident) if ident == key);
+            let then_eq =
+                matches!(tokens.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '=');
+            if at_key && then_eq {
+                let value: proc_macro2::TokenStream = tokens[i + 2..]
+                    .iter()
+                    .take_while(|t| !matches!(t, TokenTree::Punct(p) if p.as_char() == ','))
+                    .cloned()
+                    .collect();
+                return syn::parse2(value).ok();
+            }
+            i += 1;
+        }
+    }
+    None
 }
 
 fn set<T>(slot: &mut Option<T>, value: T, path: &Path) -> syn::Result<()> {

@@ -2,6 +2,7 @@
 //! in its own module as plain functions over `proc_macro2` so they can be tested directly.
 
 mod attr;
+mod lifecycle;
 mod loggable;
 
 use proc_macro::TokenStream;

@@ -1,32 +1,63 @@
 //! `#[derive(Loggable)]`: parse, check, generate.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::quote;
-use syn::{Data, DeriveInput, Field, Fields, Ident, Type};
+use syn::punctuated::Punctuated;
+use syn::token::Comma;
+use syn::{Data, DeriveInput, Field, Fields, Ident, Path, Type};
 
-use crate::attr::{self, Errors};
+use crate::attr::{self, Errors, FieldAttrs, ModelAttrs};
+use crate::lifecycle;
+
+/// One field of the model as the derive sees it.
+pub struct ModelField<'a> {
+    pub field: &'a Field,
+    pub ident: &'a Ident,
+    /// The Diesel column (the field name unless `#[diesel(column_name = ...)]`).
+    pub column: Ident,
+    pub attrs: FieldAttrs,
+}
+
+/// Everything the generators need, checked.
+pub struct Model<'a> {
+    pub input: &'a DeriveInput,
+    pub attrs: ModelAttrs,
+    pub fields: Vec<ModelField<'a>>,
+    primary_key: Option<usize>,
+    title: Option<usize>,
+    /// The Diesel table module, when the model has one (lifecycle operations need it).
+    pub table: Option<Path>,
+}
 
 pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
-    let fields = named_fields(input)?;
+    let named = named_fields(input)?;
     let mut errors = Errors::default();
     let attrs = attr::model_attrs(&input.attrs, &mut errors);
-    let field_labels: Vec<(String, Option<syn::LitStr>)> = fields
+    let fields: Vec<ModelField<'_>> = named
         .iter()
-        .map(|field| {
-            let name = field
-                .ident
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            (name, attr::field_verbose_name(&field.attrs, &mut errors))
+        .filter_map(|field| {
+            let ident = field.ident.as_ref()?;
+            let column = attr::diesel_option(&field.attrs, "column_name")
+                .and_then(|path| path.get_ident().cloned())
+                .unwrap_or_else(|| ident.clone());
+            Some(ModelField {
+                field,
+                ident,
+                column,
+                attrs: attr::field_attrs(&field.attrs, &mut errors),
+            })
         })
         .collect();
-
-    let primary_key = match &attrs.primary_key {
-        Some(name) => find_field(fields, name, "primary_key", &mut errors),
+    let table = attrs
+        .table
+        .clone()
+        .or_else(|| attr::diesel_option(&input.attrs, "table_name"));
+    let fields_ref: &[ModelField<'_>] = &fields;
+    // Resolve names to fields; errors are collected so the user sees every one at once.
+    let primary_key_index = match &attrs.primary_key {
+        Some(name) => find_field(fields_ref, name, "primary_key", &mut errors),
         None => {
-            let id = Ident::new("id", Span::call_site());
-            let found = fields.iter().find(|f| f.ident.as_ref() == Some(&id));
+            let found = fields_ref.iter().position(|f| f.ident == "id");
             if found.is_none() {
                 errors.push(syn::Error::new(
                     input.ident.span(),
@@ -37,63 +68,87 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             found
         }
     };
-    let title = attrs
+    let title_index = attrs
         .title
         .as_ref()
-        .and_then(|name| find_field(fields, name, "title", &mut errors));
+        .and_then(|name| find_field(fields_ref, name, "title", &mut errors));
+    lifecycle::check(input, &attrs, fields_ref, table.as_ref(), &mut errors);
     errors.finish()?;
 
+    let model = Model {
+        input,
+        primary_key: primary_key_index,
+        title: title_index,
+        attrs,
+        fields,
+        table,
+    };
+    let loggable_impl = loggable_impl(&model);
+    let lifecycle = lifecycle::generate(&model);
+    Ok(quote! {
+        #loggable_impl
+        #lifecycle
+    })
+}
+
+impl Model<'_> {
+    pub fn primary_key(&self) -> Option<&ModelField<'_>> {
+        self.primary_key.map(|i| &self.fields[i])
+    }
+
+    pub fn title(&self) -> Option<&ModelField<'_>> {
+        self.title.map(|i| &self.fields[i])
+    }
+
+    /// The type name entries record: the attribute, else `{crate}.{struct in lower case}`.
+    pub fn content_type(&self) -> TokenStream {
+        match &self.attrs.content_type {
+            Some(literal) => quote!(#literal),
+            None => {
+                let model = self.input.ident.to_string().to_lowercase();
+                quote!(::core::concat!(::core::env!("CARGO_CRATE_NAME"), ".", #model))
+            }
+        }
+    }
+}
+
+fn loggable_impl(model: &Model<'_>) -> TokenStream {
+    let input = model.input;
     let ident = &input.ident;
     let (impl_generics, type_generics, where_clause) = input.generics.split_for_impl();
     let type_name = ident.to_string();
-    let content_type = match &attrs.content_type {
-        Some(literal) => quote!(#literal),
-        None => {
-            let model = type_name.to_lowercase();
-            quote!(::core::concat!(::core::env!("CARGO_CRATE_NAME"), ".", #model))
-        }
-    };
-    let object_id = match primary_key {
-        Some(field) => {
-            let name = &field.ident;
-            if is_option(&field.ty) {
-                quote!(self.#name.as_ref().map(::std::string::ToString::to_string))
-            } else {
-                quote!(::core::option::Option::Some(::std::string::ToString::to_string(&self.#name)))
-            }
-        }
+    let content_type = model.content_type();
+    let object_id = match model.primary_key() {
+        Some(key) => text_of(key),
         None => quote!(::core::option::Option::None),
     };
-    let log_title = match (title, &attrs.title_fn) {
-        (Some(field), _) => {
-            let name = &field.ident;
-            if is_option(&field.ty) {
-                quote!(self.#name.as_ref().map(::std::string::ToString::to_string))
-            } else {
-                quote!(::core::option::Option::Some(::std::string::ToString::to_string(&self.#name)))
-            }
-        }
-        (None, Some(method)) => {
-            quote!(::core::option::Option::Some(::std::string::ToString::to_string(&self.#method())))
-        }
+    let log_title = match (model.title(), &model.attrs.title_fn) {
+        (Some(field), _) => text_of(field),
+        (None, Some(method)) => quote!(::core::option::Option::Some(
+            ::std::string::ToString::to_string(&self.#method())
+        )),
         (None, None) => quote!(::core::option::Option::None),
     };
-    let verbose_name = match &attrs.verbose_name {
+    let verbose_name = match &model.attrs.verbose_name {
         Some(literal) => literal.value(),
         None => spaced_lowercase(&type_name),
     };
-    let log_table = match &attrs.log_table {
-        Some(path) => quote!(.log_table(#path)),
-        None => quote!(),
-    };
-    let fields = field_labels.iter().map(|(name, verbose)| {
-        let label = verbose
+    let log_table = model
+        .attrs
+        .log_table
+        .as_ref()
+        .map(|path| quote!(.log_table(#path)));
+    let fields = model.fields.iter().map(|field| {
+        let name = field.ident.to_string();
+        let label = field
+            .attrs
+            .verbose_name
             .as_ref()
             .map_or_else(|| name.replace('_', " "), syn::LitStr::value);
         quote!(.field(#name, #label))
     });
 
-    Ok(quote! {
+    quote! {
         impl #impl_generics #ident #type_generics #where_clause {
             /// The type name this model's entries record.
             pub const CONTENT_TYPE: &'static str = #content_type;
@@ -125,12 +180,20 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                 ::std::borrow::Cow::Borrowed(#type_name)
             }
         }
-    })
+    }
 }
 
-fn named_fields(
-    input: &DeriveInput,
-) -> syn::Result<&syn::punctuated::Punctuated<Field, syn::token::Comma>> {
+/// `Some(self.field.to_string())`, or the `Option` field mapped.
+fn text_of(field: &ModelField<'_>) -> TokenStream {
+    let name = field.ident;
+    if is_option(&field.field.ty) {
+        quote!(self.#name.as_ref().map(::std::string::ToString::to_string))
+    } else {
+        quote!(::core::option::Option::Some(::std::string::ToString::to_string(&self.#name)))
+    }
+}
+
+fn named_fields(input: &DeriveInput) -> syn::Result<&Punctuated<Field, Comma>> {
     match &input.data {
         Data::Struct(data) => match &data.fields {
             Fields::Named(named) => Ok(&named.named),
@@ -148,18 +211,15 @@ fn named_fields(
     }
 }
 
-fn find_field<'a>(
-    fields: &'a syn::punctuated::Punctuated<Field, syn::token::Comma>,
+fn find_field(
+    fields: &[ModelField<'_>],
     name: &Ident,
     attribute: &str,
     errors: &mut Errors,
-) -> Option<&'a Field> {
-    let found = fields.iter().find(|f| f.ident.as_ref() == Some(name));
+) -> Option<usize> {
+    let found = fields.iter().position(|f| f.ident == name);
     if found.is_none() {
-        let known: Vec<String> = fields
-            .iter()
-            .filter_map(|f| f.ident.as_ref().map(ToString::to_string))
-            .collect();
+        let known: Vec<String> = fields.iter().map(|f| f.ident.to_string()).collect();
         errors.push(syn::Error::new(
             name.span(),
             format!(
@@ -171,7 +231,7 @@ fn find_field<'a>(
     found
 }
 
-fn is_option(ty: &Type) -> bool {
+pub fn is_option(ty: &Type) -> bool {
     matches!(ty, Type::Path(path) if path.qself.is_none()
         && path.path.segments.last().is_some_and(|s| s.ident == "Option"))
 }

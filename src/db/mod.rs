@@ -92,6 +92,15 @@ impl DbConnection {
     }
 }
 
+/// Runs `body` in a transaction (a savepoint inside an open one): committed when it returns
+/// `Ok`, rolled back when it returns an error or panics.
+pub fn transaction<T>(
+    conn: &mut DbConnection,
+    body: impl FnOnce(&mut DbConnection) -> Result<T>,
+) -> Result<T> {
+    conn.transaction(body)
+}
+
 /// Applies every pending migration of loggable's own schema; returns the versions applied.
 pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>> {
     run_application_migrations(conn, SQLITE_MIGRATIONS, POSTGRES_MIGRATIONS)

@@ -38,7 +38,11 @@ impl BulkEntries {
         builder: LogBuilder<'_, O>,
     ) -> Result<()> {
         let (table, entry) = builder.prepare(registry)?;
-        match self.tables.iter_mut().find(|(t, _)| t.name() == table.name()) {
+        match self
+            .tables
+            .iter_mut()
+            .find(|(t, _)| t.name() == table.name())
+        {
             Some((_, entries)) => entries.push(entry),
             None => self.tables.push((table, vec![entry])),
         }
@@ -111,8 +115,10 @@ pub fn update_many<M: Model>(
         update(conn, &keys).context("updating objects")?;
         let new_rows = M::find_many(conn, &keys).context("reading updated objects")?;
         if !options.suppress {
-            let old_by_key: HashMap<String, &M> =
-                old_rows.iter().map(|row| (row.key().to_string(), row)).collect();
+            let old_by_key: HashMap<String, &M> = old_rows
+                .iter()
+                .map(|row| (row.key().to_string(), row))
+                .collect();
             let registry = options.registry_or_global();
             let mut bulk = BulkEntries::default();
             for new in &new_rows {

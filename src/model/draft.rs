@@ -6,7 +6,7 @@ use diesel::QueryResult;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
-use super::lifecycle::{LogOptions, Model, find_existing, in_transaction, save_revision};
+use super::lifecycle::{LogOptions, Model, find, in_transaction, save_revision};
 use crate::action::data_datetime;
 use crate::context::LogContext;
 use crate::db::DbConnection;
@@ -39,9 +39,6 @@ pub struct DraftState {
 /// A model with draft state (`#[loggable(draft_state)]`): the row holds the live version,
 /// drafts live in revisions.
 pub trait DraftStateful: Model + DeserializeOwned {
-    /// Sets the draft-state fields of this value.
-    fn set_draft_state(&mut self, state: &DraftState);
-
     /// Writes only the draft-state columns of the row with `key`; returns the row as stored.
     fn store_draft_state(
         conn: &mut DbConnection,
@@ -77,23 +74,20 @@ pub fn save_draft<M: DraftStateful>(
 ) -> Result<Revision> {
     in_transaction(conn, |conn| {
         let key = draft.key();
-        let current = find_existing::<M>(conn, &key)?;
-        let revision = save_revision(conn, draft, options.acting_user())?.ok_or_else(|| {
-            Error::InvalidOperation("draft state needs revisions".to_owned())
-        })?;
+        let current = find::<M>(conn, &key)?;
+        let revision = save_revision(conn, draft, options.acting_user())?
+            .ok_or_else(|| Error::InvalidOperation("draft state needs revisions".to_owned()))?;
         let mut state = state_of(&current);
         state.latest_revision_id = Some(revision.id);
         state.has_unpublished_changes = true;
-        if state.live {
-            M::store_draft_state(conn, &key, &state).context("saving a draft")?;
-        } else {
-            let mut row: M = model_from_revision(&revision)?;
+        if !state.live {
+            // Nothing is published, so the row may hold the draft (as Wagtail does).
+            draft.save_row(conn).context("saving a draft")?;
             let draft_state = state_of(draft);
             state.go_live_at = draft_state.go_live_at;
             state.expire_at = draft_state.expire_at;
-            row.set_draft_state(&state);
-            row.save_row(conn).context("saving a draft")?;
         }
+        M::store_draft_state(conn, &key, &state).context("saving a draft")?;
         let changes = M::field_changes(&current, draft);
         let changed = !changes.is_empty();
         let mut data = Map::new();
@@ -119,7 +113,14 @@ pub fn publish<M: DraftStateful>(
     revision_id: i64,
     options: &LogOptions,
 ) -> Result<M> {
-    publish_at(conn, key, revision_id, options, Utc::now(), "wagtail.publish")
+    publish_at(
+        conn,
+        key,
+        revision_id,
+        options,
+        Utc::now(),
+        "wagtail.publish",
+    )
 }
 
 fn publish_at<M: DraftStateful>(
@@ -131,9 +132,9 @@ fn publish_at<M: DraftStateful>(
     action: &str,
 ) -> Result<M> {
     in_transaction(conn, |conn| {
-        let current = find_existing::<M>(conn, key)?;
+        let current = find::<M>(conn, key)?;
         let revision = revision_of::<M>(conn, key, revision_id)?;
-        let mut row: M = model_from_revision(&revision)?;
+        let row: M = model_from_revision(&revision)?;
         let mut state = state_of(&current);
         let wanted = state_of(&row);
         state.latest_revision_id = state.latest_revision_id.max(Some(revision.id));
@@ -179,8 +180,8 @@ fn publish_at<M: DraftStateful>(
         state.go_live_at = wanted.go_live_at;
         state.expire_at = wanted.expire_at;
         state.expired = false;
-        row.set_draft_state(&state);
         row.save_row(conn).context("publishing")?;
+        let row = M::store_draft_state(conn, key, &state).context("publishing")?;
         let entry = options
             .entry(&row, action, true, data)?
             .revision(revision.id)
@@ -190,7 +191,11 @@ fn publish_at<M: DraftStateful>(
     })
 }
 
-fn revision_of<M: Model>(conn: &mut DbConnection, key: &M::Key, revision_id: i64) -> Result<Revision> {
+fn revision_of<M: Model>(
+    conn: &mut DbConnection,
+    key: &M::Key,
+    revision_id: i64,
+) -> Result<Revision> {
     let revision = revision::find(conn, revision_id)?.ok_or(Error::Revision {
         revision_id: Some(revision_id),
         reason: "no such revision".to_owned(),
@@ -247,7 +252,7 @@ fn unpublish_as<M: DraftStateful>(
     expired: bool,
 ) -> Result<M> {
     in_transaction(conn, |conn| {
-        let current = find_existing::<M>(conn, key)?;
+        let current = find::<M>(conn, key)?;
         let mut state = state_of(&current);
         if !state.live {
             return Ok(current);
@@ -275,7 +280,7 @@ pub fn cancel_schedule<M: DraftStateful>(
         let Some(revision) = revision::scheduled_for(conn, M::CONTENT_TYPE, &object_id)? else {
             return Ok(None);
         };
-        let current = find_existing::<M>(conn, key)?;
+        let current = find::<M>(conn, key)?;
         let mut state = state_of(&current);
         let data = schedule_data(&revision, revision.approved_go_live_at, state.live);
         revision::set_approved_go_live_at(conn, revision.id, None)?;
@@ -315,12 +320,25 @@ pub fn run_scheduled<M: Scheduled>(
         let mut run = ScheduledRun::default();
         for revision in revision::due(conn, M::CONTENT_TYPE, now)? {
             let key = parse_key::<M>(&revision.object_id)?;
-            publish_at::<M>(conn, &key, revision.id, options, now, "wagtail.publish.scheduled")?;
+            publish_at::<M>(
+                conn,
+                &key,
+                revision.id,
+                options,
+                now,
+                "wagtail.publish.scheduled",
+            )?;
             run.published += 1;
         }
         let expired = M::expired_rows(conn, now.naive_utc()).context("finding expired rows")?;
         for row in expired {
-            unpublish_as::<M>(conn, &row.key(), options, "wagtail.unpublish.scheduled", true)?;
+            unpublish_as::<M>(
+                conn,
+                &row.key(),
+                options,
+                "wagtail.unpublish.scheduled",
+                true,
+            )?;
             run.expired += 1;
         }
         Ok(run)

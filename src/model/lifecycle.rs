@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use diesel::Connection;
 use diesel::QueryResult;
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -171,17 +170,13 @@ impl LogOptions {
         if self.suppress {
             return Ok(None);
         }
-        builder.write_with(&self.registry_or_global(), conn).map(Some)
+        builder
+            .write_with(&self.registry_or_global(), conn)
+            .map(Some)
     }
 }
 
-/// Runs `body` in a transaction (a savepoint when one is already open).
-pub(crate) fn in_transaction<T>(
-    conn: &mut DbConnection,
-    body: impl FnOnce(&mut DbConnection) -> Result<T>,
-) -> Result<T> {
-    conn.transaction(body)
-}
+pub(crate) use crate::db::transaction as in_transaction;
 
 /// Saves a revision of `row` when the model keeps revisions.
 pub(crate) fn save_revision<M: Model>(
@@ -235,7 +230,7 @@ pub fn create<M: Model>(
 /// stored row first to compare (use [`update_from`] when you hold it already).
 pub fn update<M: Model>(conn: &mut DbConnection, new: &M, options: &LogOptions) -> Result<()> {
     in_transaction(conn, |conn| {
-        let old = find_existing::<M>(conn, &new.key())?;
+        let old = find::<M>(conn, &new.key())?;
         update_from(conn, &old, new, options)
     })
 }
@@ -287,7 +282,8 @@ pub fn delete<M: Model>(conn: &mut DbConnection, row: &M, options: &LogOptions) 
     })
 }
 
-pub(crate) fn find_existing<M: Model>(conn: &mut DbConnection, key: &M::Key) -> Result<M> {
+/// The stored row with `key`, or [`Error::NotFound`].
+pub fn find<M: Model>(conn: &mut DbConnection, key: &M::Key) -> Result<M> {
     M::find(conn, key)
         .context("reading the object")?
         .ok_or_else(|| Error::NotFound {

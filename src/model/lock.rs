@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::QueryResult;
 use serde_json::Map;
 
-use super::lifecycle::{LogOptions, Model, find_existing, in_transaction};
+use super::lifecycle::{LogOptions, Model, find, in_transaction};
 use crate::db::DbConnection;
 use crate::error::{DatabaseContext, Result};
 
@@ -40,7 +40,11 @@ pub fn lock<M: Lockable>(conn: &mut DbConnection, key: &M::Key, options: &LogOpt
 
 /// Unlocks the row with `key` and logs `wagtail.unlock`; an unlocked row is left as it is and
 /// nothing is logged. Returns the row as stored.
-pub fn unlock<M: Lockable>(conn: &mut DbConnection, key: &M::Key, options: &LogOptions) -> Result<M> {
+pub fn unlock<M: Lockable>(
+    conn: &mut DbConnection,
+    key: &M::Key,
+    options: &LogOptions,
+) -> Result<M> {
     set_locked(conn, key, false, options)
 }
 
@@ -51,7 +55,7 @@ fn set_locked<M: Lockable>(
     options: &LogOptions,
 ) -> Result<M> {
     in_transaction(conn, |conn| {
-        let current = find_existing::<M>(conn, key)?;
+        let current = find::<M>(conn, key)?;
         if current.lock_state().locked == locked {
             return Ok(current);
         }
@@ -65,7 +69,11 @@ fn set_locked<M: Lockable>(
             LockState::default()
         };
         let row = M::store_lock_state(conn, key, &state).context("locking the object")?;
-        let action = if locked { "wagtail.lock" } else { "wagtail.unlock" };
+        let action = if locked {
+            "wagtail.lock"
+        } else {
+            "wagtail.unlock"
+        };
         options.write(conn, options.entry(&row, action, true, Map::new())?)?;
         Ok(row)
     })

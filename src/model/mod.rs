@@ -13,7 +13,7 @@ pub use self::draft::{
     save_draft, unpublish,
 };
 pub(crate) use self::lifecycle::in_transaction;
-pub use self::lifecycle::{LogOptions, Model, create, delete, update, update_from};
+pub use self::lifecycle::{LogOptions, Model, create, delete, find, update, update_from};
 pub use self::lock::{LockState, Lockable, lock, unlock};
 
 use std::borrow::Cow;

@@ -34,10 +34,16 @@ loggable::log_table! {
 const SQLITE: EmbeddedMigrations = embed_migrations!("tests/migrations/sqlite");
 const POSTGRES: EmbeddedMigrations = embed_migrations!("tests/migrations/postgres");
 
-fn setup() -> (TestDb, Registry) {
+/// A migrated test database with the test application's tables too.
+pub fn app_db() -> TestDb {
     let mut db = TestDb::new();
     let applied = loggable::db::run_application_migrations(&mut db.conn, SQLITE, POSTGRES).unwrap();
-    assert_eq!(applied, ["20990101000001"]);
+    assert_eq!(applied, ["20990101000001", "20990101000002"]);
+    db
+}
+
+fn setup() -> (TestDb, Registry) {
+    let db = app_db();
     let mut registry = Registry::new();
     registry.register_model(ModelType::new("shop.sprocket").log_table(SprocketLogEntry));
     (db, registry)

@@ -8,6 +8,7 @@ mod connection;
 mod context;
 mod custom_table;
 mod derive;
+mod lifecycle;
 mod messages;
 mod reading;
 mod registry;

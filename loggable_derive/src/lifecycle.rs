@@ -1,0 +1,672 @@
+//! The lifecycle half of `#[derive(Loggable)]`: the `Model` statements and capability traits
+//! for a model with a Diesel table, and the inherent methods users call.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::spanned::Spanned;
+use syn::{DeriveInput, Ident, Path};
+
+use crate::attr::{Errors, ModelAttrs};
+use crate::loggable::{Model, ModelField, is_option};
+
+const LOCK_FIELDS: [(&str, &str); 3] = [
+    ("locked", "bool"),
+    ("locked_at", "Option<chrono::NaiveDateTime>"),
+    ("locked_by", "Option<i64>"),
+];
+
+const DRAFT_FIELDS: [(&str, &str); 6] = [
+    ("live", "bool"),
+    ("has_unpublished_changes", "bool"),
+    ("first_published_at", "Option<chrono::NaiveDateTime>"),
+    ("last_published_at", "Option<chrono::NaiveDateTime>"),
+    ("live_revision_id", "Option<i64>"),
+    ("latest_revision_id", "Option<i64>"),
+];
+
+const SCHEDULE_FIELDS: [(&str, &str); 3] = [
+    ("go_live_at", "Option<chrono::NaiveDateTime>"),
+    ("expire_at", "Option<chrono::NaiveDateTime>"),
+    ("expired", "bool"),
+];
+
+/// Checks that each capability asked for has its fields, and that there is a table.
+pub fn check(
+    input: &DeriveInput,
+    attrs: &ModelAttrs,
+    fields: &[ModelField<'_>],
+    table: Option<&Path>,
+    errors: &mut Errors,
+) {
+    let capabilities = [
+        &attrs.lockable,
+        &attrs.revisions,
+        &attrs.draft_state,
+        &attrs.scheduling,
+        &attrs.privacy,
+    ];
+    if table.is_none() {
+        let asked = capabilities
+            .iter()
+            .find_map(|c| c.as_ref().map(Spanned::span));
+        let span = asked.or_else(|| attrs.new.as_ref().map(Spanned::span));
+        if let Some(span) = span {
+            errors.push(syn::Error::new(
+                span,
+                "lifecycle operations need the model's Diesel table: add \
+                 #[diesel(table_name = your_table)] or #[loggable(table = your_table)]",
+            ));
+        }
+        return;
+    }
+    let require = |flag: &Option<Ident>, wanted: &[(&str, &str)], errors: &mut Errors| {
+        let Some(flag) = flag else { return };
+        let missing: Vec<String> = wanted
+            .iter()
+            .filter(|(name, _)| fields.iter().all(|f| f.ident != name))
+            .map(|(name, ty)| format!("`{name}: {ty}`"))
+            .collect();
+        if !missing.is_empty() {
+            errors.push(syn::Error::new(
+                flag.span(),
+                format!(
+                    "`{flag}` needs these fields (and columns of the same name): {}; \
+                     add them to the struct and the table, or remove `{flag}`",
+                    missing.join(", ")
+                ),
+            ));
+        }
+    };
+    require(&attrs.lockable, &LOCK_FIELDS, errors);
+    require(&attrs.draft_state, &DRAFT_FIELDS, errors);
+    if attrs.scheduling.is_some() {
+        let all: Vec<_> = DRAFT_FIELDS
+            .iter()
+            .chain(&SCHEDULE_FIELDS)
+            .copied()
+            .collect();
+        require(&attrs.scheduling, &all, errors);
+    }
+    let key_is_option = fields
+        .iter()
+        .find(|f| match &attrs.primary_key {
+            Some(name) => f.ident == name,
+            None => f.ident == "id",
+        })
+        .is_some_and(|f| is_option(&f.field.ty));
+    if key_is_option {
+        errors.push(syn::Error::new(
+            input.ident.span(),
+            "a model with a Diesel table needs a primary key that is not an Option \
+             (rows in the table always have one)",
+        ));
+    }
+}
+
+struct Capabilities {
+    lockable: bool,
+    revisions: bool,
+    draft_state: bool,
+    scheduling: bool,
+    privacy: bool,
+}
+
+impl Capabilities {
+    fn of(attrs: &ModelAttrs) -> Self {
+        let scheduling = attrs.scheduling.is_some();
+        let draft_state = scheduling || attrs.draft_state.is_some();
+        Self {
+            lockable: attrs.lockable.is_some(),
+            revisions: draft_state || attrs.revisions.is_some(),
+            draft_state,
+            scheduling,
+            privacy: attrs.privacy.is_some(),
+        }
+    }
+
+    /// Columns the lifecycle keeps itself; `update` never writes or compares them.
+    fn bookkeeping(&self) -> Vec<&'static str> {
+        let mut names = Vec::new();
+        if self.lockable {
+            names.extend(LOCK_FIELDS.iter().map(|(n, _)| *n));
+        }
+        if self.draft_state {
+            names.extend(DRAFT_FIELDS.iter().map(|(n, _)| *n));
+        }
+        if self.scheduling {
+            names.push("expired");
+        }
+        names
+    }
+}
+
+pub fn generate(model: &Model<'_>) -> TokenStream {
+    let (Some(table), Some(key)) = (&model.table, model.primary_key()) else {
+        return TokenStream::new();
+    };
+    let caps = Capabilities::of(&model.attrs);
+    let diesel = quote!(::loggable::__private::diesel);
+    let ident = &model.input.ident;
+    let key_type = &key.field.ty;
+    let key_field = key.ident;
+    let key_column = &key.column;
+    let bookkeeping = caps.bookkeeping();
+    let content_fields: Vec<&ModelField<'_>> = model
+        .fields
+        .iter()
+        .filter(|f| f.ident != key_field && !bookkeeping.iter().any(|b| f.ident == b))
+        .collect();
+    let changeset = content_fields.iter().map(|f| {
+        let (field, column) = (f.ident, &f.column);
+        quote!(#table::#column.eq(&self.#field))
+    });
+    let changes = content_fields
+        .iter()
+        .filter(|f| f.attrs.skip.is_none())
+        .map(|f| {
+            let field = f.ident;
+            let name = field.to_string();
+            let value = if f.attrs.redact.is_some() {
+                quote!(::loggable::__private::serde_json::json!([
+                    "[redacted]",
+                    "[redacted]"
+                ]))
+            } else {
+                quote!(::loggable::__private::serde_json::Value::Array(
+                    ::std::vec![
+                        ::loggable::__private::serde_json::to_value(&old.#field)
+                            .unwrap_or(::loggable::__private::serde_json::Value::Null),
+                        ::loggable::__private::serde_json::to_value(&new.#field)
+                            .unwrap_or(::loggable::__private::serde_json::Value::Null),
+                    ]
+                ))
+            };
+            quote! {
+                if old.#field != new.#field {
+                    changes.insert(::std::string::String::from(#name), #value);
+                }
+            }
+        });
+    let revision_content = caps.revisions.then(|| {
+        quote! {
+            fn revision_content(
+                &self,
+            ) -> ::core::option::Option<
+                ::loggable::__private::serde_json::Result<::loggable::__private::serde_json::Value>,
+            > {
+                ::core::option::Option::Some(::loggable::__private::serde_json::to_value(self))
+            }
+        }
+    });
+    let draft_state_read = caps.draft_state.then(|| {
+        let schedule = if caps.scheduling {
+            quote!(go_live_at: self.go_live_at, expire_at: self.expire_at, expired: self.expired,)
+        } else {
+            quote!(go_live_at: None, expire_at: None, expired: false,)
+        };
+        quote! {
+            fn draft_state(&self) -> ::core::option::Option<::loggable::model::DraftState> {
+                ::core::option::Option::Some(::loggable::model::DraftState {
+                    live: self.live,
+                    has_unpublished_changes: self.has_unpublished_changes,
+                    first_published_at: self.first_published_at,
+                    last_published_at: self.last_published_at,
+                    live_revision_id: self.live_revision_id,
+                    latest_revision_id: self.latest_revision_id,
+                    #schedule
+                })
+            }
+        }
+    });
+
+    let model_impl = quote! {
+        impl ::loggable::model::Model for #ident {
+            const CONTENT_TYPE: &'static str = #ident::CONTENT_TYPE;
+            type Key = #key_type;
+
+            fn key(&self) -> Self::Key {
+                ::core::clone::Clone::clone(&self.#key_field)
+            }
+
+            fn find(
+                conn: &mut ::loggable::DbConnection,
+                key: &Self::Key,
+            ) -> #diesel::QueryResult<::core::option::Option<Self>> {
+                use #diesel::prelude::*;
+                #table::table
+                    .filter(#table::#key_column.eq(::core::clone::Clone::clone(key)))
+                    .first::<Self>(conn)
+                    .optional()
+            }
+
+            fn find_many(
+                conn: &mut ::loggable::DbConnection,
+                keys: &[Self::Key],
+            ) -> #diesel::QueryResult<::std::vec::Vec<Self>> {
+                use #diesel::prelude::*;
+                #table::table
+                    .filter(#table::#key_column.eq_any(keys.to_vec()))
+                    .load::<Self>(conn)
+            }
+
+            fn save_row(&self, conn: &mut ::loggable::DbConnection) -> #diesel::QueryResult<usize> {
+                use #diesel::prelude::*;
+                #diesel::update(#table::table.filter(
+                    #table::#key_column.eq(::core::clone::Clone::clone(&self.#key_field)),
+                ))
+                .set((#(#changeset,)*))
+                .execute(conn)
+            }
+
+            fn delete_rows(
+                conn: &mut ::loggable::DbConnection,
+                keys: &[Self::Key],
+            ) -> #diesel::QueryResult<usize> {
+                use #diesel::prelude::*;
+                #diesel::delete(#table::table.filter(#table::#key_column.eq_any(keys.to_vec())))
+                    .execute(conn)
+            }
+
+            fn field_changes(
+                old: &Self,
+                new: &Self,
+            ) -> ::loggable::__private::serde_json::Map<
+                ::std::string::String,
+                ::loggable::__private::serde_json::Value,
+            > {
+                let mut changes = ::loggable::__private::serde_json::Map::new();
+                #(#changes)*
+                changes
+            }
+
+            #revision_content
+            #draft_state_read
+        }
+    };
+
+    let lock_impl = caps.lockable.then(|| {
+        quote! {
+            impl ::loggable::model::Lockable for #ident {
+                fn lock_state(&self) -> ::loggable::model::LockState {
+                    ::loggable::model::LockState {
+                        locked: self.locked,
+                        locked_at: self.locked_at,
+                        locked_by: self.locked_by,
+                    }
+                }
+
+                fn store_lock_state(
+                    conn: &mut ::loggable::DbConnection,
+                    key: &Self::Key,
+                    state: &::loggable::model::LockState,
+                ) -> #diesel::QueryResult<Self> {
+                    use #diesel::prelude::*;
+                    #diesel::update(#table::table.filter(
+                        #table::#key_column.eq(::core::clone::Clone::clone(key)),
+                    ))
+                    .set((
+                        #table::locked.eq(state.locked),
+                        #table::locked_at.eq(state.locked_at),
+                        #table::locked_by.eq(state.locked_by),
+                    ))
+                    .returning(#table::all_columns)
+                    .get_result::<Self>(conn)
+                }
+            }
+        }
+    });
+
+    let draft_impl = caps.draft_state.then(|| {
+        let schedule_columns = caps.scheduling.then(|| {
+            quote! {
+                #table::go_live_at.eq(state.go_live_at),
+                #table::expire_at.eq(state.expire_at),
+                #table::expired.eq(state.expired),
+            }
+        });
+        quote! {
+            impl ::loggable::model::DraftStateful for #ident {
+                fn store_draft_state(
+                    conn: &mut ::loggable::DbConnection,
+                    key: &Self::Key,
+                    state: &::loggable::model::DraftState,
+                ) -> #diesel::QueryResult<Self> {
+                    use #diesel::prelude::*;
+                    #diesel::update(#table::table.filter(
+                        #table::#key_column.eq(::core::clone::Clone::clone(key)),
+                    ))
+                    .set((
+                        #table::live.eq(state.live),
+                        #table::has_unpublished_changes.eq(state.has_unpublished_changes),
+                        #table::first_published_at.eq(state.first_published_at),
+                        #table::last_published_at.eq(state.last_published_at),
+                        #table::live_revision_id.eq(state.live_revision_id),
+                        #table::latest_revision_id.eq(state.latest_revision_id),
+                        #schedule_columns
+                    ))
+                    .returning(#table::all_columns)
+                    .get_result::<Self>(conn)
+                }
+            }
+        }
+    });
+
+    let schedule_impl = caps.scheduling.then(|| {
+        quote! {
+            impl ::loggable::model::Scheduled for #ident {
+                fn expired_rows(
+                    conn: &mut ::loggable::DbConnection,
+                    now: ::loggable::__private::chrono::NaiveDateTime,
+                ) -> #diesel::QueryResult<::std::vec::Vec<Self>> {
+                    use #diesel::prelude::*;
+                    #table::table
+                        .filter(#table::live.eq(true))
+                        .filter(#table::expire_at.le(now))
+                        .load::<Self>(conn)
+                }
+            }
+        }
+    });
+
+    let methods = inherent_methods(model, &caps, table);
+    quote! {
+        #model_impl
+        #lock_impl
+        #draft_impl
+        #schedule_impl
+        #methods
+    }
+}
+
+fn inherent_methods(model: &Model<'_>, caps: &Capabilities, table: &Path) -> TokenStream {
+    let diesel = quote!(::loggable::__private::diesel);
+    let ident = &model.input.ident;
+    let new_type = model
+        .attrs
+        .new
+        .as_ref()
+        .map_or_else(|| quote!(Self), |ty| quote!(#ty));
+    let conn = quote!(conn: &mut ::loggable::DbConnection);
+    let options = quote!(options: &::loggable::model::LogOptions);
+    let result = |ty: TokenStream| quote!(::loggable::Result<#ty>);
+    let key_column = model.primary_key().map(|k| k.column.clone());
+    let filter_bound = quote! {
+        F: #diesel::expression::BoxableExpression<
+                #table::table,
+                ::loggable::db::MultiBackend,
+                SqlType = #diesel::sql_types::Bool,
+            > + ::core::marker::Send + 'static
+    };
+    let result_unit = result(quote!(()));
+    let result_self = result(quote!(Self));
+    let result_vec = result(quote!(::std::vec::Vec<Self>));
+    let result_count = result(quote!(usize));
+
+    let mut methods = vec![quote! {
+        /// Inserts `new` and logs `wagtail.create` in one transaction.
+        pub fn create(#conn, new: &#new_type) -> #result_self {
+            Self::create_with(conn, new, &::loggable::model::LogOptions::new())
+        }
+
+        /// [`create`](Self::create) with per-call logging options.
+        pub fn create_with(#conn, new: &#new_type, #options) -> #result_self {
+            use #diesel::prelude::*;
+            ::loggable::model::create(conn, options, |conn| {
+                #diesel::insert_into(#table::table)
+                    .values(new)
+                    .returning(#table::all_columns)
+                    .get_result::<Self>(conn)
+            })
+        }
+
+        /// Reads the row with `key`.
+        pub fn find(#conn, key: &<Self as ::loggable::model::Model>::Key) -> #result_self {
+            ::loggable::model::find::<Self>(conn, key)
+        }
+
+        /// Saves this value over its row and logs `wagtail.edit` with the changed fields.
+        pub fn update(&self, #conn) -> #result_unit {
+            ::loggable::model::update(conn, self, &::loggable::model::LogOptions::new())
+        }
+
+        /// [`update`](Self::update) with per-call logging options.
+        pub fn update_with(&self, #conn, #options) -> #result_unit {
+            ::loggable::model::update(conn, self, options)
+        }
+
+        /// [`update`](Self::update) when the caller holds the stored row `old` already
+        /// (no extra read).
+        pub fn update_over(&self, #conn, old: &Self, #options) -> #result_unit {
+            ::loggable::model::update_from(conn, old, self, options)
+        }
+
+        /// Logs `wagtail.delete` (deleted = true) and deletes the row, in one transaction.
+        pub fn delete(&self, #conn) -> #result_unit {
+            ::loggable::model::delete(conn, self, &::loggable::model::LogOptions::new())
+        }
+
+        /// [`delete`](Self::delete) with per-call logging options.
+        pub fn delete_with(&self, #conn, #options) -> #result_unit {
+            ::loggable::model::delete(conn, self, options)
+        }
+
+        /// Deletes every row matching `filter`, logging one `wagtail.delete` per row with
+        /// multi-row INSERTs, in one transaction. Returns how many rows went.
+        pub fn delete_where<F>(#conn, filter: F) -> #result_count
+        where
+            #filter_bound
+        {
+            Self::delete_where_with(conn, filter, &::loggable::model::LogOptions::new())
+        }
+
+        /// [`delete_where`](Self::delete_where) with per-call logging options.
+        pub fn delete_where_with<F>(#conn, filter: F, #options) -> #result_count
+        where
+            #filter_bound
+        {
+            use #diesel::prelude::*;
+            ::loggable::db::transaction(conn, |conn| {
+                let filter: ::std::boxed::Box<
+                    dyn #diesel::expression::BoxableExpression<
+                        #table::table,
+                        ::loggable::db::MultiBackend,
+                        SqlType = #diesel::sql_types::Bool,
+                    >,
+                > = ::std::boxed::Box::new(filter);
+                let rows = #table::table
+                    .into_boxed::<::loggable::db::MultiBackend>()
+                    .filter(filter)
+                    .load::<Self>(conn)
+                    .map_err(|source| ::loggable::Error::Database {
+                        context: "finding the rows to delete",
+                        source,
+                    })?;
+                ::loggable::model::delete_many(conn, &rows, options)
+            })
+        }
+    }];
+
+    if let Some(key_column) = &key_column {
+        let key_type = model.primary_key().map(|k| &k.field.ty);
+        methods.push(quote! {
+            /// Applies `changes` to every row matching `filter` with one UPDATE, and logs one
+            /// `wagtail.edit` per row (with its changed fields) with multi-row INSERTs, in one
+            /// transaction. Returns the rows as stored afterwards.
+            pub fn update_where<F, U>(#conn, filter: F, changes: U) -> #result_vec
+            where
+                #filter_bound,
+                U: #diesel::AsChangeset<Target = #table::table>,
+                #diesel::dsl::Update<
+                    #diesel::dsl::Filter<#table::table, #diesel::dsl::EqAny<#table::#key_column, ::std::vec::Vec<#key_type>>>,
+                    U,
+                >: #diesel::query_dsl::methods::ExecuteDsl<::loggable::DbConnection>,
+            {
+                Self::update_where_with(conn, filter, changes, &::loggable::model::LogOptions::new())
+            }
+
+            /// [`update_where`](Self::update_where) with per-call logging options.
+            pub fn update_where_with<F, U>(#conn, filter: F, changes: U, #options) -> #result_vec
+            where
+                #filter_bound,
+                U: #diesel::AsChangeset<Target = #table::table>,
+                #diesel::dsl::Update<
+                    #diesel::dsl::Filter<#table::table, #diesel::dsl::EqAny<#table::#key_column, ::std::vec::Vec<#key_type>>>,
+                    U,
+                >: #diesel::query_dsl::methods::ExecuteDsl<::loggable::DbConnection>,
+            {
+                use #diesel::prelude::*;
+                ::loggable::db::transaction(conn, |conn| {
+                    let filter: ::std::boxed::Box<
+                        dyn #diesel::expression::BoxableExpression<
+                            #table::table,
+                            ::loggable::db::MultiBackend,
+                            SqlType = #diesel::sql_types::Bool,
+                        >,
+                    > = ::std::boxed::Box::new(filter);
+                    let rows = #table::table
+                        .into_boxed::<::loggable::db::MultiBackend>()
+                        .filter(filter)
+                        .load::<Self>(conn)
+                        .map_err(|source| ::loggable::Error::Database {
+                            context: "finding the rows to update",
+                            source,
+                        })?;
+                    ::loggable::model::update_many(conn, rows, options, move |conn, keys| {
+                        #diesel::update(#table::table.filter(#table::#key_column.eq_any(keys.to_vec())))
+                            .set(changes)
+                            .execute(conn)
+                    })
+                })
+            }
+        });
+    }
+
+    if caps.lockable {
+        methods.push(quote! {
+            /// Locks the row for the acting user and logs `wagtail.lock`; a locked row is left
+            /// alone and nothing is logged. Returns the row as stored.
+            pub fn lock(&self, #conn) -> #result_self {
+                self.lock_with(conn, &::loggable::model::LogOptions::new())
+            }
+
+            /// [`lock`](Self::lock) with per-call logging options.
+            pub fn lock_with(&self, #conn, #options) -> #result_self {
+                ::loggable::model::lock::<Self>(conn, &::loggable::model::Model::key(self), options)
+            }
+
+            /// Unlocks the row and logs `wagtail.unlock`; an unlocked row is left alone and
+            /// nothing is logged. Returns the row as stored.
+            pub fn unlock(&self, #conn) -> #result_self {
+                self.unlock_with(conn, &::loggable::model::LogOptions::new())
+            }
+
+            /// [`unlock`](Self::unlock) with per-call logging options.
+            pub fn unlock_with(&self, #conn, #options) -> #result_self {
+                ::loggable::model::unlock::<Self>(conn, &::loggable::model::Model::key(self), options)
+            }
+        });
+    }
+
+    if caps.draft_state {
+        let revision = quote!(::loggable::revision::Revision);
+        methods.push(quote! {
+            /// Saves this value as a draft revision and logs `wagtail.edit`.
+            pub fn save_draft(&self, #conn) -> ::loggable::Result<#revision> {
+                ::loggable::model::save_draft(conn, self, &::loggable::model::LogOptions::new())
+            }
+
+            /// [`save_draft`](Self::save_draft) with per-call logging options.
+            pub fn save_draft_with(&self, #conn, #options) -> ::loggable::Result<#revision> {
+                ::loggable::model::save_draft(conn, self, options)
+            }
+
+            /// Publishes revision `revision_id`: [`wagtail.rename`] → `wagtail.publish`, or
+            /// `wagtail.publish.schedule` when its `go_live_at` is in the future.
+            pub fn publish(&self, #conn, revision_id: i64) -> #result_self {
+                self.publish_with(conn, revision_id, &::loggable::model::LogOptions::new())
+            }
+
+            /// [`publish`](Self::publish) with per-call logging options.
+            pub fn publish_with(&self, #conn, revision_id: i64, #options) -> #result_self {
+                ::loggable::model::publish::<Self>(conn, &::loggable::model::Model::key(self), revision_id, options)
+            }
+
+            /// Saves this value as a draft and publishes it, in one transaction.
+            pub fn save_and_publish(&self, #conn) -> #result_self {
+                self.save_and_publish_with(conn, &::loggable::model::LogOptions::new())
+            }
+
+            /// [`save_and_publish`](Self::save_and_publish) with per-call logging options.
+            pub fn save_and_publish_with(&self, #conn, #options) -> #result_self {
+                ::loggable::db::transaction(conn, |conn| {
+                    let revision = ::loggable::model::save_draft(conn, self, options)?;
+                    ::loggable::model::publish::<Self>(conn, &::loggable::model::Model::key(self), revision.id, options)
+                })
+            }
+
+            /// Withdraws the live version and logs `wagtail.unpublish`; nothing when not live.
+            pub fn unpublish(&self, #conn) -> #result_self {
+                self.unpublish_with(conn, &::loggable::model::LogOptions::new())
+            }
+
+            /// [`unpublish`](Self::unpublish) with per-call logging options.
+            pub fn unpublish_with(&self, #conn, #options) -> #result_self {
+                ::loggable::model::unpublish::<Self>(conn, &::loggable::model::Model::key(self), options)
+            }
+        });
+    }
+
+    if caps.scheduling {
+        methods.push(quote! {
+            /// Cancels the scheduled publication and logs `wagtail.schedule.cancel`; returns the
+            /// revision that was scheduled, or `None` when none was.
+            pub fn cancel_schedule(&self, #conn) -> ::loggable::Result<::core::option::Option<::loggable::revision::Revision>> {
+                ::loggable::model::cancel_schedule::<Self>(conn, &::loggable::model::Model::key(self), &::loggable::model::LogOptions::new())
+            }
+
+            /// [`cancel_schedule`](Self::cancel_schedule) with per-call logging options.
+            pub fn cancel_schedule_with(&self, #conn, #options) -> ::loggable::Result<::core::option::Option<::loggable::revision::Revision>> {
+                ::loggable::model::cancel_schedule::<Self>(conn, &::loggable::model::Model::key(self), options)
+            }
+
+            /// Publishes every revision due at `now` and withdraws every expired row
+            /// (no user, no uuid).
+            pub fn run_scheduled(
+                #conn,
+                now: ::loggable::__private::chrono::DateTime<::loggable::__private::chrono::Utc>,
+            ) -> ::loggable::Result<::loggable::model::ScheduledRun> {
+                ::loggable::model::run_scheduled::<Self>(conn, now, &::loggable::model::LogOptions::new())
+            }
+        });
+    }
+
+    if caps.privacy {
+        methods.push(quote! {
+            /// Sets who may read this object and logs the view-restriction entry.
+            pub fn set_restriction(&self, #conn, restriction: &::loggable::privacy::Restriction) -> #result_unit {
+                ::loggable::privacy::set_restriction(conn, self, restriction, &::loggable::model::LogOptions::new())
+            }
+
+            /// [`set_restriction`](Self::set_restriction) with per-call logging options.
+            pub fn set_restriction_with(&self, #conn, restriction: &::loggable::privacy::Restriction, #options) -> #result_unit {
+                ::loggable::privacy::set_restriction(conn, self, restriction, options)
+            }
+
+            /// Removes the restriction and logs `wagtail.view_restriction.delete`.
+            pub fn remove_restriction(&self, #conn) -> #result_unit {
+                ::loggable::privacy::remove_restriction(conn, self, &::loggable::model::LogOptions::new())
+            }
+
+            /// The stored restriction, if any.
+            pub fn restriction(&self, #conn) -> ::loggable::Result<::core::option::Option<::loggable::privacy::ViewRestriction>> {
+                ::loggable::privacy::restriction_of(conn, self)
+            }
+        });
+    }
+
+    quote! {
+        impl #ident {
+            #(#methods)*
+        }
+    }
+}

@@ -1,0 +1,736 @@
+//! Lifecycle operations of a derived model (spec/operations.md, "Other models" and
+//! "Atomicity"): the exact entries each writes, on both backends.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{Duration, NaiveDateTime, Utc};
+use diesel::connection::{Instrumentation, InstrumentationEvent};
+use diesel::prelude::*;
+use loggable::entry::{LogEntry, entries_for_object};
+use loggable::model::LogOptions;
+use loggable::privacy::Restriction;
+use loggable::{DbConnection, Error, LogContext, Loggable, registry};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::common::TestDb;
+use crate::custom_table::{SprocketLogEntry, app_db};
+
+diesel::table! {
+    sprockets (id) {
+        id -> BigInt,
+        name -> Text,
+        teeth -> Integer,
+        secret -> Text,
+        notes -> Text,
+        locked -> Bool,
+        locked_at -> Nullable<Timestamp>,
+        locked_by -> Nullable<BigInt>,
+        live -> Bool,
+        has_unpublished_changes -> Bool,
+        first_published_at -> Nullable<Timestamp>,
+        last_published_at -> Nullable<Timestamp>,
+        live_revision_id -> Nullable<BigInt>,
+        latest_revision_id -> Nullable<BigInt>,
+        go_live_at -> Nullable<Timestamp>,
+        expire_at -> Nullable<Timestamp>,
+        expired -> Bool,
+    }
+}
+
+diesel::table! {
+    gears (id) {
+        id -> BigInt,
+        name -> Text,
+        size -> Integer,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Serialize, Deserialize, loggable::Loggable)]
+#[diesel(table_name = sprockets)]
+#[loggable(
+    content_type = "factory.sprocket",
+    title = name,
+    new = NewSprocket,
+    log_table = SprocketLogEntry,
+    lockable,
+    scheduling,
+    privacy
+)]
+pub struct Sprocket {
+    pub id: i64,
+    pub name: String,
+    pub teeth: i32,
+    #[loggable(redact)]
+    pub secret: String,
+    #[loggable(skip)]
+    pub notes: String,
+    pub locked: bool,
+    pub locked_at: Option<NaiveDateTime>,
+    pub locked_by: Option<i64>,
+    pub live: bool,
+    pub has_unpublished_changes: bool,
+    pub first_published_at: Option<NaiveDateTime>,
+    pub last_published_at: Option<NaiveDateTime>,
+    pub live_revision_id: Option<i64>,
+    pub latest_revision_id: Option<i64>,
+    pub go_live_at: Option<NaiveDateTime>,
+    pub expire_at: Option<NaiveDateTime>,
+    pub expired: bool,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = sprockets)]
+pub struct NewSprocket<'a> {
+    pub name: &'a str,
+    pub teeth: i32,
+    pub live: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Serialize, loggable::Loggable)]
+#[diesel(table_name = gears)]
+#[loggable(content_type = "factory.gear", title = name, new = NewGear)]
+pub struct Gear {
+    pub id: i64,
+    pub name: String,
+    pub size: i32,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = gears)]
+pub struct NewGear {
+    pub name: String,
+    pub size: i32,
+}
+
+fn setup() -> TestDb {
+    loggable::register_model(Sprocket::model_type());
+    loggable::register_model(Gear::model_type());
+    app_db()
+}
+
+fn user(conn: &mut DbConnection, name: &str) -> i64 {
+    loggable::user::create_user(conn, &loggable::user::NewUser::new(name))
+        .unwrap()
+        .id
+}
+
+fn new_sprocket(name: &str) -> NewSprocket<'_> {
+    NewSprocket {
+        name,
+        teeth: 12,
+        live: false,
+    }
+}
+
+/// The object's entries in the order they were written.
+fn history(conn: &mut DbConnection, object: &impl Loggable) -> Vec<LogEntry> {
+    let mut entries = entries_for_object(conn, &registry::global(), object).unwrap();
+    entries.reverse();
+    entries
+}
+
+fn actions(entries: &[LogEntry]) -> Vec<&str> {
+    entries.iter().map(|e| e.action.as_str()).collect()
+}
+
+/// `days` from now, at the microsecond precision both backends store.
+fn later(days: i64) -> NaiveDateTime {
+    let at = Utc::now() + Duration::days(days);
+    chrono::DateTime::from_timestamp_micros(at.timestamp_micros())
+        .unwrap()
+        .naive_utc()
+}
+
+#[test]
+fn create_logs_create_with_content_changed_and_its_revision() {
+    let mut db = setup();
+    let editor = user(&mut db.conn, "editor");
+    let ctx = LogContext::new(Some(editor));
+    let sprocket = ctx
+        .scope(|| Sprocket::create(&mut db.conn, &new_sprocket("Left")))
+        .unwrap();
+    let entries = history(&mut db.conn, &sprocket);
+    assert_eq!(actions(&entries), ["wagtail.create"]);
+    let create = &entries[0];
+    assert!(create.content_changed && !create.deleted);
+    assert_eq!((create.user_id, create.uuid), (Some(editor), ctx.uuid()));
+    assert_eq!(create.label, "Left");
+    assert_eq!(create.log_table, "sprocket_log_entries");
+    let revision = loggable::revision::find(&mut db.conn, create.revision_id.unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(revision.content_json().unwrap()["name"], "Left");
+    assert_eq!(revision.user_id, Some(editor));
+}
+
+#[test]
+fn create_published_logs_create_then_publish() {
+    let mut db = setup();
+    let live = NewSprocket {
+        name: "Live",
+        teeth: 3,
+        live: true,
+    };
+    let sprocket = Sprocket::create(&mut db.conn, &live).unwrap();
+    let entries = history(&mut db.conn, &sprocket);
+    assert_eq!(actions(&entries), ["wagtail.create", "wagtail.publish"]);
+    assert_eq!(entries[0].revision_id, entries[1].revision_id);
+    assert!(entries[1].content_changed);
+}
+
+#[test]
+fn plain_models_log_to_the_generic_table() {
+    let mut db = setup();
+    let gear = Gear::create(
+        &mut db.conn,
+        &NewGear {
+            name: "Cog".into(),
+            size: 4,
+        },
+    )
+    .unwrap();
+    let mut bigger = gear.clone();
+    bigger.size = 5;
+    bigger.update(&mut db.conn).unwrap();
+    let entries = history(&mut db.conn, &gear);
+    assert_eq!(actions(&entries), ["wagtail.create", "wagtail.edit"]);
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.log_table == "model_log_entries" && e.revision_id.is_none())
+    );
+    assert_eq!(entries[1].data["changes"], json!({"size": [4, 5]}));
+}
+
+#[test]
+fn update_records_changed_fields_with_skip_and_redact() {
+    let mut db = setup();
+    let sprocket = Sprocket::create(&mut db.conn, &new_sprocket("Left")).unwrap();
+    let mut edited = sprocket.clone();
+    edited.name = "Right".into();
+    edited.teeth = 14;
+    edited.secret = "hunter2".into();
+    edited.notes = "internal".into();
+    edited.update(&mut db.conn).unwrap();
+    let stored = Sprocket::find(&mut db.conn, &sprocket.id).unwrap();
+    assert_eq!(
+        (stored.name.as_str(), stored.notes.as_str()),
+        ("Right", "internal")
+    );
+
+    let unchanged = stored.clone();
+    unchanged.update(&mut db.conn).unwrap();
+
+    let entries = history(&mut db.conn, &sprocket);
+    assert_eq!(
+        actions(&entries),
+        ["wagtail.create", "wagtail.edit", "wagtail.edit"]
+    );
+    let edit = &entries[1];
+    assert!(edit.content_changed);
+    assert_eq!(edit.label, "Right");
+    assert_eq!(
+        edit.data["changes"],
+        json!({"name": ["Left", "Right"], "teeth": [12, 14], "secret": ["[redacted]", "[redacted]"]})
+    );
+    assert!(
+        !serde_json::Value::Object(edit.data.clone())
+            .to_string()
+            .contains("hunter2")
+    );
+    assert!(edit.revision_id.is_some());
+    let no_change = &entries[2];
+    assert!(!no_change.content_changed);
+    assert!(!no_change.data.contains_key("changes"));
+}
+
+/// Collects the SQL a connection runs.
+#[derive(Clone, Default)]
+struct Statements(Arc<Mutex<Vec<String>>>);
+
+impl Instrumentation for Statements {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if let InstrumentationEvent::StartQuery { query, .. } = event {
+            self.0.lock().unwrap().push(query.to_string());
+        }
+    }
+}
+
+impl Statements {
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut self.0.lock().unwrap())
+    }
+
+    fn count(statements: &[String], prefix: &str) -> usize {
+        statements
+            .iter()
+            .filter(|s| s.trim_start().starts_with(prefix))
+            .count()
+    }
+}
+
+#[test]
+fn update_over_a_held_row_reads_nothing() {
+    let mut db = setup();
+    let gear = Gear::create(
+        &mut db.conn,
+        &NewGear {
+            name: "Cog".into(),
+            size: 4,
+        },
+    )
+    .unwrap();
+    let statements = Statements::default();
+    db.conn.set_instrumentation(statements.clone());
+    let mut bigger = gear.clone();
+    bigger.size = 6;
+    bigger
+        .update_over(&mut db.conn, &gear, &LogOptions::new())
+        .unwrap();
+    let run = statements.take();
+    assert_eq!(Statements::count(&run, "SELECT"), 0, "{run:#?}");
+    assert_eq!(Statements::count(&run, "UPDATE"), 1, "{run:#?}");
+    assert_eq!(Statements::count(&run, "INSERT"), 1, "{run:#?}");
+}
+
+#[test]
+fn delete_is_logged_before_the_row_goes() {
+    let mut db = setup();
+    let sprocket = Sprocket::create(&mut db.conn, &new_sprocket("Doomed")).unwrap();
+    sprocket.delete(&mut db.conn).unwrap();
+    assert!(matches!(
+        Sprocket::find(&mut db.conn, &sprocket.id),
+        Err(Error::NotFound { .. })
+    ));
+    let entries = history(&mut db.conn, &sprocket);
+    assert_eq!(actions(&entries), ["wagtail.create", "wagtail.delete"]);
+    assert!(entries[1].deleted && !entries[1].content_changed);
+    // Deleting again fails and logs nothing: no entry for a change that did not happen.
+    assert!(matches!(
+        sprocket.delete(&mut db.conn),
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        sprocket.update(&mut db.conn),
+        Err(Error::NotFound { .. })
+    ));
+    assert_eq!(history(&mut db.conn, &sprocket).len(), 2);
+}
+
+#[test]
+fn lock_and_unlock_log_only_state_changes() {
+    let mut db = setup();
+    let sprocket = Sprocket::create(&mut db.conn, &new_sprocket("Lockable")).unwrap();
+    let locked = LogContext::new(Some(3))
+        .scope(|| sprocket.lock(&mut db.conn))
+        .unwrap();
+    assert!(locked.locked && locked.locked_at.is_some());
+    assert_eq!(locked.locked_by, Some(3));
+    let again = sprocket.lock(&mut db.conn).unwrap();
+    assert_eq!(again, locked, "locking a locked row changes nothing");
+    let unlocked = sprocket.unlock(&mut db.conn).unwrap();
+    assert!(!unlocked.locked && unlocked.locked_by.is_none() && unlocked.locked_at.is_none());
+    sprocket.unlock(&mut db.conn).unwrap();
+    let entries = history(&mut db.conn, &sprocket);
+    assert_eq!(
+        actions(&entries),
+        ["wagtail.create", "wagtail.lock", "wagtail.unlock"]
+    );
+    assert_eq!(entries[1].user_id, Some(3));
+    // An update with a stale value never overwrites the lock.
+    let relocked = sprocket.lock(&mut db.conn).unwrap();
+    let mut stale = sprocket.clone();
+    stale.teeth = 40;
+    stale.update(&mut db.conn).unwrap();
+    let stored = Sprocket::find(&mut db.conn, &sprocket.id).unwrap();
+    assert!(stored.locked);
+    assert_eq!(stored.locked_at, relocked.locked_at);
+    let last = history(&mut db.conn, &sprocket).pop().unwrap();
+    assert_eq!(last.data["changes"], json!({"teeth": [12, 40]}));
+}
+
+#[test]
+fn publishing_follows_the_rename_rule() {
+    let mut db = setup();
+    let sprocket = Sprocket::create(&mut db.conn, &new_sprocket("First")).unwrap();
+    // The creation revision is the earliest: publishing it is not a rename.
+    let first_revision = history(&mut db.conn, &sprocket)[0].revision_id.unwrap();
+    let live = sprocket.publish(&mut db.conn, first_revision).unwrap();
+    assert!(live.live && live.first_published_at.is_some());
+    assert_eq!(live.live_revision_id, Some(first_revision));
+
+    let mut draft = live.clone();
+    draft.name = "Second".into();
+    let revision = draft.save_draft(&mut db.conn).unwrap();
+    let stored = Sprocket::find(&mut db.conn, &sprocket.id).unwrap();
+    assert_eq!(
+        stored.name, "First",
+        "a live row keeps its published content"
+    );
+    assert!(stored.has_unpublished_changes);
+    assert_eq!(stored.latest_revision_id, Some(revision.id));
+
+    let republished = LogContext::new(Some(4))
+        .scope(|| draft.publish(&mut db.conn, revision.id))
+        .unwrap();
+    assert_eq!(republished.name, "Second");
+    assert!(!republished.has_unpublished_changes);
+
+    // Publishing the same title again is no rename.
+    let same = republished.save_and_publish(&mut db.conn).unwrap();
+    assert_eq!(same.name, "Second");
+
+    let entries = history(&mut db.conn, &sprocket);
+    assert_eq!(
+        actions(&entries),
+        [
+            "wagtail.create",
+            "wagtail.publish",
+            "wagtail.edit",
+            "wagtail.rename",
+            "wagtail.publish",
+            "wagtail.edit",
+            "wagtail.publish",
+        ]
+    );
+    let (rename, publish) = (&entries[3], &entries[4]);
+    let title = json!({"old": "First", "new": "Second"});
+    assert_eq!(rename.data["title"], title);
+    assert_eq!(publish.data["title"], title);
+    assert_eq!(
+        (rename.revision_id, publish.revision_id),
+        (Some(revision.id), Some(revision.id))
+    );
+    assert_eq!(rename.uuid, publish.uuid);
+    assert!(publish.content_changed);
+    assert_eq!(entries[2].revision_id, Some(revision.id));
+    assert!(!entries[6].data.contains_key("title"));
+
+    let unpublished = sprocket.unpublish(&mut db.conn).unwrap();
+    assert!(!unpublished.live);
+    sprocket.unpublish(&mut db.conn).unwrap();
+    let entries = history(&mut db.conn, &sprocket);
+    assert_eq!(entries.last().unwrap().action, "wagtail.unpublish");
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e.action == "wagtail.unpublish")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn schedule_cancel_and_run_due() {
+    let mut db = setup();
+    let sprocket = Sprocket::create(&mut db.conn, &new_sprocket("Timed")).unwrap();
+    let mut draft = sprocket.clone();
+    draft.go_live_at = Some(later(2));
+    let revision = draft.save_draft(&mut db.conn).unwrap();
+    let scheduled = draft.publish(&mut db.conn, revision.id).unwrap();
+    assert!(!scheduled.live, "a page that was not live stays not live");
+    assert_eq!(scheduled.go_live_at, draft.go_live_at);
+
+    let cancelled = sprocket.cancel_schedule(&mut db.conn).unwrap().unwrap();
+    assert_eq!(cancelled.id, revision.id);
+    assert!(
+        sprocket.cancel_schedule(&mut db.conn).unwrap().is_none(),
+        "nothing left to cancel"
+    );
+
+    let revision = draft.save_draft(&mut db.conn).unwrap();
+    draft.publish(&mut db.conn, revision.id).unwrap();
+    // Not due yet:
+    let run = Sprocket::run_scheduled(&mut db.conn, Utc::now()).unwrap();
+    assert_eq!(run, loggable::model::ScheduledRun::default());
+    let run = LogContext::new(Some(9))
+        .scope(|| Sprocket::run_scheduled(&mut db.conn, Utc::now() + Duration::days(3)))
+        .unwrap();
+    assert_eq!(run.published, 1);
+    let published = Sprocket::find(&mut db.conn, &sprocket.id).unwrap();
+    assert!(published.live);
+
+    // Expiry: a live row past its expire_at is withdrawn by the run.
+    let mut expiring = published.clone();
+    expiring.expire_at = Some(later(1));
+    expiring.go_live_at = None;
+    expiring.save_and_publish(&mut db.conn).unwrap();
+    let run = Sprocket::run_scheduled(&mut db.conn, Utc::now() + Duration::days(2)).unwrap();
+    assert_eq!(run.expired, 1);
+    let expired = Sprocket::find(&mut db.conn, &sprocket.id).unwrap();
+    assert!(!expired.live && expired.expired);
+
+    let entries = history(&mut db.conn, &sprocket);
+    assert_eq!(
+        actions(&entries),
+        [
+            "wagtail.create",
+            "wagtail.edit",
+            "wagtail.publish.schedule",
+            "wagtail.schedule.cancel",
+            "wagtail.edit",
+            "wagtail.publish.schedule",
+            "wagtail.publish.scheduled",
+            "wagtail.edit",
+            "wagtail.publish",
+            "wagtail.unpublish.scheduled",
+        ]
+    );
+    let schedule = &entries[2];
+    assert!(schedule.content_changed);
+    let data = &schedule.data["revision"];
+    assert_eq!(data["id"], json!(entries[1].revision_id.unwrap()));
+    assert_eq!(data["has_live_version"], json!(false));
+    let go_live = data["go_live_at"].as_str().unwrap();
+    assert!(go_live.ends_with('Z') && go_live.len() == 24, "{go_live}");
+    assert_eq!(
+        entries[3].data["revision"]["go_live_at"],
+        data["go_live_at"]
+    );
+    for system in [&entries[6], &entries[9]] {
+        assert_eq!(
+            (system.user_id, system.uuid),
+            (None, None),
+            "{}",
+            system.action
+        );
+    }
+    let message = registry::global().message(schedule);
+    assert!(
+        message.starts_with("Sprocket scheduled for publishing at "),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_call_can_suppress_rename_or_attribute_its_entry() {
+    let mut db = setup();
+    let copier = user(&mut db.conn, "copier");
+    let copy = Sprocket::create_with(
+        &mut db.conn,
+        &new_sprocket("Copy"),
+        &LogOptions::new()
+            .action("wagtail.copy")
+            .user(copier)
+            .data(json!({"source": {"id": 1, "title": "Original"}})),
+    )
+    .unwrap();
+    let mut quiet = copy.clone();
+    quiet.teeth = 1;
+    quiet
+        .update_with(&mut db.conn, &LogOptions::new().suppress())
+        .unwrap();
+    assert_eq!(
+        Sprocket::find(&mut db.conn, &copy.id).unwrap().teeth,
+        1,
+        "the change still happens"
+    );
+    let uuid = Uuid::new_v4();
+    LogContext::new(Some(2))
+        .scope(|| copy.lock_with(&mut db.conn, &LogOptions::new().uuid(uuid).user(12)))
+        .unwrap();
+    let entries = history(&mut db.conn, &copy);
+    assert_eq!(actions(&entries), ["wagtail.copy", "wagtail.lock"]);
+    assert_eq!(entries[0].user_id, Some(copier));
+    assert!(entries[0].content_changed);
+    assert_eq!(entries[0].data["source"]["title"], "Original");
+    assert_eq!(
+        registry::global().message(&entries[0]),
+        "Copied from Original"
+    );
+    assert_eq!(
+        (entries[1].user_id, entries[1].uuid),
+        (Some(12), Some(uuid))
+    );
+}
+
+#[test]
+fn a_failed_entry_rolls_the_change_back() {
+    let mut db = setup();
+    let sprocket = Sprocket::create(&mut db.conn, &new_sprocket("Safe")).unwrap();
+    let mut edited = sprocket.clone();
+    edited.name = "Changed".into();
+    // An unregistered action is refused before anything is written.
+    let err = edited
+        .update_with(
+            &mut db.conn,
+            &LogOptions::new().action("factory.unregistered"),
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::UnregisteredAction(_)), "{err}");
+    assert_eq!(
+        Sprocket::find(&mut db.conn, &sprocket.id).unwrap(),
+        sprocket
+    );
+    // The database refusing the entry rolls back the update that ran before it.
+    diesel::sql_query("DROP TABLE sprocket_log_entries")
+        .execute(&mut db.conn)
+        .unwrap();
+    let err = edited.update(&mut db.conn).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Database {
+                context: "writing a log entry",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        Sprocket::find(&mut db.conn, &sprocket.id).unwrap(),
+        sprocket
+    );
+    assert!(Sprocket::create(&mut db.conn, &new_sprocket("Never")).is_err());
+    let names: Vec<String> = sprockets::table
+        .select(sprockets::name)
+        .load(&mut db.conn)
+        .unwrap();
+    assert_eq!(names, ["Safe"]);
+    assert!(sprocket.lock(&mut db.conn).is_err());
+    assert!(!Sprocket::find(&mut db.conn, &sprocket.id).unwrap().locked);
+}
+
+#[test]
+fn bulk_update_logs_each_row_with_one_insert() {
+    let mut db = setup();
+    let created: Vec<Sprocket> = (0..60)
+        .map(|i| {
+            Sprocket::create(
+                &mut db.conn,
+                &NewSprocket {
+                    name: &format!("S{i}"),
+                    teeth: i,
+                    live: false,
+                },
+            )
+            .unwrap()
+        })
+        .collect();
+    let statements = Statements::default();
+    db.conn.set_instrumentation(statements.clone());
+    let ctx = LogContext::new(Some(5));
+    let updated = ctx
+        .scope(|| {
+            Sprocket::update_where(
+                &mut db.conn,
+                sprockets::teeth.lt(50),
+                sprockets::teeth.eq(99),
+            )
+        })
+        .unwrap();
+    let run = statements.take();
+    assert_eq!(updated.len(), 50);
+    assert_eq!(Statements::count(&run, "UPDATE"), 1, "{run:#?}");
+    assert_eq!(Statements::count(&run, "INSERT"), 1, "{run:#?}");
+    for sprocket in &created {
+        let entries = history(&mut db.conn, sprocket);
+        if sprocket.teeth < 50 {
+            assert_eq!(actions(&entries), ["wagtail.create", "wagtail.edit"]);
+            let edit = &entries[1];
+            assert_eq!(edit.data["changes"], json!({"teeth": [sprocket.teeth, 99]}));
+            assert_eq!((edit.user_id, edit.uuid), (Some(5), ctx.uuid()));
+            assert!(edit.content_changed);
+        } else {
+            assert_eq!(actions(&entries), ["wagtail.create"]);
+        }
+    }
+}
+
+#[test]
+fn bulk_delete_logs_each_row_before_deleting() {
+    let mut db = setup();
+    let created: Vec<Sprocket> = (0..40)
+        .map(|i| {
+            Sprocket::create(
+                &mut db.conn,
+                &NewSprocket {
+                    name: &format!("D{i}"),
+                    teeth: i,
+                    live: false,
+                },
+            )
+            .unwrap()
+        })
+        .collect();
+    let statements = Statements::default();
+    db.conn.set_instrumentation(statements.clone());
+    let deleted = Sprocket::delete_where(&mut db.conn, sprockets::teeth.ge(10)).unwrap();
+    let run = statements.take();
+    assert_eq!(deleted, 30);
+    assert_eq!(Statements::count(&run, "INSERT"), 1, "{run:#?}");
+    assert_eq!(Statements::count(&run, "DELETE"), 1, "{run:#?}");
+    let left: i64 = sprockets::table.count().get_result(&mut db.conn).unwrap();
+    assert_eq!(left, 10);
+    for sprocket in &created {
+        let entries = history(&mut db.conn, sprocket);
+        let expected: &[&str] = if sprocket.teeth >= 10 {
+            &["wagtail.create", "wagtail.delete"]
+        } else {
+            &["wagtail.create"]
+        };
+        assert_eq!(actions(&entries), expected);
+        assert!(
+            entries
+                .iter()
+                .all(|e| e.deleted == (e.action == "wagtail.delete"))
+        );
+    }
+}
+
+#[test]
+fn view_restrictions_log_create_edit_and_delete() {
+    let mut db = setup();
+    let sprocket = Sprocket::create(&mut db.conn, &new_sprocket("Private")).unwrap();
+    sprocket
+        .set_restriction(&mut db.conn, &Restriction::Login)
+        .unwrap();
+    sprocket
+        .set_restriction(&mut db.conn, &Restriction::Password("s3cret".into()))
+        .unwrap();
+    sprocket
+        .set_restriction(&mut db.conn, &Restriction::Groups(vec![]))
+        .unwrap();
+    assert_eq!(
+        sprocket
+            .restriction(&mut db.conn)
+            .unwrap()
+            .unwrap()
+            .restriction_type,
+        "groups"
+    );
+    sprocket.remove_restriction(&mut db.conn).unwrap();
+    sprocket.remove_restriction(&mut db.conn).unwrap();
+    sprocket
+        .set_restriction(&mut db.conn, &Restriction::Login)
+        .unwrap();
+    sprocket
+        .set_restriction(&mut db.conn, &Restriction::None)
+        .unwrap();
+    assert!(sprocket.restriction(&mut db.conn).unwrap().is_none());
+    let entries = history(&mut db.conn, &sprocket);
+    assert_eq!(
+        actions(&entries),
+        [
+            "wagtail.create",
+            "wagtail.view_restriction.create",
+            "wagtail.view_restriction.edit",
+            "wagtail.view_restriction.edit",
+            "wagtail.view_restriction.delete",
+            "wagtail.view_restriction.create",
+            "wagtail.view_restriction.delete",
+        ]
+    );
+    assert_eq!(entries[1].data, json!({"restriction": {"type": "login", "title": "Private, accessible to any logged-in users"}}).as_object().unwrap().clone());
+    assert_eq!(
+        entries[2].data["restriction"]["title"],
+        "Private, accessible with a shared password"
+    );
+    assert_eq!(entries[4].data["restriction"]["type"], "groups");
+    assert_eq!(
+        registry::global().message(&entries[4]),
+        "Removed the 'Private, accessible to users in specific groups' view restriction. The page is public."
+    );
+}
