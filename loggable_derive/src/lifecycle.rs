@@ -381,11 +381,6 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
 fn inherent_methods(model: &Model<'_>, caps: &Capabilities, table: &Path) -> TokenStream {
     let diesel = quote!(::loggable::__private::diesel);
     let ident = &model.input.ident;
-    let new_type = model
-        .attrs
-        .new
-        .as_ref()
-        .map_or_else(|| quote!(Self), |ty| quote!(#ty));
     let conn = quote!(conn: &mut ::loggable::DbConnection);
     let options = quote!(options: &::loggable::model::LogOptions);
     let result = |ty: TokenStream| quote!(::loggable::Result<#ty>);
@@ -403,22 +398,6 @@ fn inherent_methods(model: &Model<'_>, caps: &Capabilities, table: &Path) -> Tok
     let result_count = result(quote!(usize));
 
     let mut methods = vec![quote! {
-        /// Inserts `new` and logs `wagtail.create` in one transaction.
-        pub fn create(#conn, new: &#new_type) -> #result_self {
-            Self::create_with(conn, new, &::loggable::model::LogOptions::new())
-        }
-
-        /// [`create`](Self::create) with per-call logging options.
-        pub fn create_with(#conn, new: &#new_type, #options) -> #result_self {
-            use #diesel::prelude::*;
-            ::loggable::model::create(conn, options, |conn| {
-                #diesel::insert_into(#table::table)
-                    .values(new)
-                    .returning(#table::all_columns)
-                    .get_result::<Self>(conn)
-            })
-        }
-
         /// Reads the row with `key`.
         pub fn find(#conn, key: &<Self as ::loggable::model::Model>::Key) -> #result_self {
             ::loggable::model::find::<Self>(conn, key)
@@ -485,6 +464,27 @@ fn inherent_methods(model: &Model<'_>, caps: &Capabilities, table: &Path) -> Tok
             })
         }
     }];
+
+    if let Some(new_type) = &model.attrs.new {
+        methods.push(quote! {
+        /// Inserts `new` and logs `wagtail.create` in one transaction.
+        pub fn create(#conn, new: &#new_type) -> #result_self {
+            Self::create_with(conn, new, &::loggable::model::LogOptions::new())
+        }
+
+        /// [`create`](Self::create) with per-call logging options.
+        pub fn create_with(#conn, new: &#new_type, #options) -> #result_self {
+            use #diesel::prelude::*;
+            ::loggable::model::create(conn, options, |conn| {
+                #diesel::insert_into(#table::table)
+                    .values(new)
+                    .returning(#table::all_columns)
+                    .get_result::<Self>(conn)
+            })
+        }
+
+        });
+    }
 
     if let Some(key_column) = &key_column {
         let key_type = model.primary_key().map(|k| &k.field.ty);

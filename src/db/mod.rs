@@ -37,9 +37,10 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 
 /// Opens a connection from a URL (see [`DatabaseUrl`] for the accepted forms).
 ///
-/// SQLite connections get foreign keys on, a 5 s busy timeout, and for files WAL journaling
-/// with `synchronous = NORMAL` (a committed transaction survives a process crash; a power cut
-/// may lose the last ones, never corrupt the file).
+/// SQLite connections get foreign keys on, a 5 s busy timeout, statement journals in memory,
+/// and for files WAL journaling with `synchronous = NORMAL` (a committed transaction survives a
+/// process crash; a power cut may lose the last ones, never corrupt the file), checkpoints
+/// every 10,000 WAL pages and the WAL trimmed to 64 MiB after one.
 ///
 /// ```
 /// let mut conn = loggable::db::connect(":memory:")?;
@@ -75,9 +76,18 @@ impl DatabaseUrl {
 }
 
 fn configure_sqlite(conn: &mut SqliteConnection, is_file: bool) -> diesel::QueryResult<()> {
-    conn.batch_execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")?;
+    // temp_store = MEMORY keeps statement journals (an INSERT into an AUTOINCREMENT table
+    // opens one) off the disk: it halves the cost of writing an entry.
+    conn.batch_execute(
+        "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;",
+    )?;
     if is_file {
-        conn.batch_execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")?;
+        // A log entry touches ~11 pages (the row and eight indexes); checkpointing every
+        // 10,000 WAL pages instead of 1,000 means a tenth of the checkpoint fsyncs per entry.
+        conn.batch_execute(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+             PRAGMA wal_autocheckpoint = 10000; PRAGMA journal_size_limit = 67108864;",
+        )?;
     }
     Ok(())
 }

@@ -25,45 +25,102 @@ use std::borrow::Cow;
 ///
 /// # `#[derive(Loggable)]`
 ///
-/// On a struct with named fields. Every attribute is optional:
+/// On a struct with named fields. Every attribute is optional; one `#[loggable(...)]` may hold
+/// several, comma-separated.
 ///
-/// | attribute | meaning | default |
+/// | struct attribute | meaning | default |
 /// |---|---|---|
 /// | `content_type = "app.model"` | the type name entries record | `"{crate}.{struct in lower case}"` |
 /// | `verbose_name = "..."` | the human name used in messages | the struct name spaced and lower-cased (`BlogPage` → `blog page`) |
 /// | `title = field` | the field whose text is the entry label | none: labels read `"{Struct} object ({pk})"` |
 /// | `title_fn = method` | a `&self` method returning something `Display` for the label | |
-/// | `primary_key = field` | the primary key (`Option<_>` = not saved yet) | the field `id` |
+/// | `primary_key = field` | the primary key (`Option<_>` = not saved yet; not allowed with a table) | the field `id` |
 /// | `log_table = Type` | the model's own log table (see [`log_table!`](crate::log_table)) | the generic table |
+/// | `table = module` | the Diesel table; turns on the lifecycle operations | `#[diesel(table_name = ...)]` |
+/// | `new = Type` | the `Insertable` that `create` takes (`new = Self` when the struct is one) | no `create` |
+/// | `lockable` | `lock` / `unlock`; needs fields `locked`, `locked_at`, `locked_by` | off |
+/// | `revisions` | every create and update saves a revision (JSON, via `Serialize`) the entry points at | off |
+/// | `draft_state` | `save_draft`, `publish`, `save_and_publish`, `unpublish`; needs `live`, `has_unpublished_changes`, `first_published_at`, `last_published_at`, `live_revision_id`, `latest_revision_id`, and `Deserialize`; implies `revisions` | off |
+/// | `scheduling` | `publish` of a revision whose `go_live_at` is in the future schedules it; `cancel_schedule`, `run_scheduled`; needs `go_live_at`, `expire_at`, `expired`; implies `draft_state` | off |
+/// | `privacy` | `set_restriction`, `remove_restriction`, `restriction` | off |
 ///
-/// A field may carry `#[loggable(verbose_name = "...")]`, its human name in comment messages
-/// (default: the field name with spaces for underscores).
+/// | field attribute | meaning |
+/// |---|---|
+/// | `verbose_name = "..."` | the field's human name in comment messages (default: its name with spaces) |
+/// | `skip` | left out of `data.changes` (still saved) |
+/// | `redact` | `data.changes` records that it changed as `["[redacted]", "[redacted]"]`, never its values |
 ///
-/// The derive also gives the struct `CONTENT_TYPE` and `model_type()`, the registration to pass
-/// to [`register_model`](crate::register_model). Misuse (an unknown attribute, a field name that
-/// does not exist, no primary key, an enum or tuple struct) is a compile error saying what to
-/// write instead.
+/// Every model gets `CONTENT_TYPE` and `model_type()` (pass it to
+/// [`register_model`](crate::register_model) at start-up). A model with a table also gets
+/// `create`, `find`, `update`, `update_over` (no re-read when you hold the stored row),
+/// `delete`, `update_where` and `delete_where` (set-based, one entry per row, multi-row INSERT),
+/// each with a `_with` twin taking [`LogOptions`] (suppress, another action, explicit user,
+/// uuid, data). Every operation writes the change and its entries in one transaction; update
+/// and publish never write the lock or draft-state columns from a stale value. Misuse (an
+/// unknown attribute, a field name that does not exist, a capability without its fields, no
+/// primary key, an enum or tuple struct) is a compile error saying what to write instead.
+///
+/// Fields compared for `data.changes` need `PartialEq` and `Serialize`; the struct needs
+/// Diesel's `Queryable` in table column order.
 ///
 /// ```
-/// use loggable::{Loggable, log};
+/// use diesel::prelude::*;
+/// use loggable::{LogContext, Loggable};
 ///
-/// #[derive(Loggable)]
-/// #[loggable(content_type = "shop.sprocket", title = name)]
+/// diesel::table! {
+///     sprockets (id) {
+///         id -> BigInt,
+///         name -> Text,
+///         teeth -> Integer,
+///         locked -> Bool,
+///         locked_at -> Nullable<Timestamp>,
+///         locked_by -> Nullable<BigInt>,
+///     }
+/// }
+///
+/// #[derive(Debug, Clone, Queryable, serde::Serialize, Loggable)]
+/// #[diesel(table_name = sprockets)]
+/// #[loggable(content_type = "shop.sprocket", title = name, new = NewSprocket, lockable)]
 /// struct Sprocket {
 ///     id: i64,
 ///     name: String,
 ///     #[loggable(verbose_name = "number of teeth")]
 ///     teeth: i32,
+///     locked: bool,
+///     locked_at: Option<chrono::NaiveDateTime>,
+///     locked_by: Option<i64>,
+/// }
+///
+/// #[derive(Insertable)]
+/// #[diesel(table_name = sprockets)]
+/// struct NewSprocket<'a> {
+///     name: &'a str,
+///     teeth: i32,
 /// }
 ///
 /// let mut conn = loggable::db::connect(":memory:")?;
 /// loggable::db::run_migrations(&mut conn)?;
+/// # diesel::sql_query("CREATE TABLE sprockets (id INTEGER PRIMARY KEY, name TEXT NOT NULL, \
+/// #     teeth INTEGER NOT NULL, locked BOOLEAN NOT NULL DEFAULT 0, locked_at TIMESTAMP, \
+/// #     locked_by BIGINT)").execute(&mut conn).unwrap();
 /// loggable::register_model(Sprocket::model_type());
 ///
-/// let sprocket = Sprocket { id: 4, name: "Left sprocket".into(), teeth: 12 };
-/// let entry = log(&sprocket, "wagtail.create").write(&mut conn)?;
-/// assert_eq!((entry.object_id.as_str(), entry.label.as_str()), ("4", "Left sprocket"));
-/// assert_eq!(entry.content_type.as_deref(), Some("shop.sprocket"));
+/// LogContext::new(None).scope(|| -> loggable::Result<()> {
+///     let sprocket = Sprocket::create(&mut conn, &NewSprocket { name: "Left", teeth: 12 })?;
+///     let mut bigger = sprocket.clone();
+///     bigger.teeth = 14;
+///     bigger.update_over(&mut conn, &sprocket, &Default::default())?; // wagtail.edit
+///     sprocket.lock(&mut conn)?; // wagtail.lock
+///     sprocket.lock(&mut conn)?; // already locked: nothing logged
+///     Ok(())
+/// })?;
+///
+/// let registry = loggable::registry::global();
+/// let probe = loggable::ObjectRef::new("shop.sprocket", 1);
+/// let history = loggable::entry::entries_for_object(&mut conn, &registry, &probe)?;
+/// let actions: Vec<_> = history.iter().rev().map(|e| e.action.as_str()).collect();
+/// assert_eq!(actions, ["wagtail.create", "wagtail.edit", "wagtail.lock"]);
+/// assert_eq!(history[1].data["changes"], serde_json::json!({"teeth": [12, 14]}));
 /// # Ok::<(), loggable::Error>(())
 /// ```
 pub trait Loggable {

@@ -1,0 +1,7 @@
+#[derive(loggable::Loggable)]
+#[loggable(scheduling)]
+struct Sprocket {
+    id: i64,
+}
+
+fn main() {}
