@@ -658,7 +658,7 @@ impl<O: Loggable + ?Sized> LogBuilder<'_, O> {
         let Some(object_id) = self.object.object_id().filter(|id| !id.is_empty()) else {
             return Err(Error::MissingPrimaryKey { content_type });
         };
-        let table = registry.log_table_for(&content_type).clone();
+        let table = registry.log_table_of(self.object);
         table.check_object_id(&object_id)?;
         let label = match self.title {
             Some(title) if title.is_empty() => return Err(Error::EmptyLabel),
@@ -726,7 +726,7 @@ fn query_object(
     let Some(object_id) = object.object_id() else {
         return Err(Error::MissingPrimaryKey { content_type });
     };
-    let table = registry.log_table_for(&content_type).clone();
+    let table = registry.log_table_of(object);
     let mut query = EntryQuery::new(EntryScope::Object {
         content_type: Some(content_type),
         object_id,

@@ -205,10 +205,26 @@ impl Registry {
 
     /// The log table for objects of `content_type`: its registered table, else the generic one.
     pub fn log_table_for(&self, content_type: &str) -> &Arc<dyn LogTable> {
+        self.registered_log_table(content_type)
+            .unwrap_or(&self.generic_table)
+    }
+
+    /// The log table for `object`: the one registered for its type, else the one its type
+    /// declares (`#[loggable(log_table = ...)]`), else the generic one.
+    pub fn log_table_of(&self, object: &(impl crate::Loggable + ?Sized)) -> Arc<dyn LogTable> {
+        let content_type = object.content_type();
+        match self.registered_log_table(&content_type) {
+            Some(table) => table.clone(),
+            None => object
+                .declared_log_table()
+                .unwrap_or_else(|| self.generic_table.clone()),
+        }
+    }
+
+    fn registered_log_table(&self, content_type: &str) -> Option<&Arc<dyn LogTable>> {
         self.models
             .get(content_type)
             .and_then(|model| model.log_table.as_ref())
-            .unwrap_or(&self.generic_table)
     }
 
     /// Every log table, each once: pages, the generic table, then registered tables by name.

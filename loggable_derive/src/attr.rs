@@ -30,6 +30,7 @@ pub struct ModelAttrs {
     pub primary_key: Option<Ident>,
     pub log_table: Option<Path>,
     pub table: Option<Path>,
+    pub content_type_field: Option<Ident>,
     pub new: Option<syn::Type>,
     pub lockable: Option<Ident>,
     pub revisions: Option<Ident>,
@@ -40,7 +41,7 @@ pub struct ModelAttrs {
 
 const MODEL_KEYS: &str = "content_type = \"app.model\", verbose_name = \"...\", title = field, \
                           title_fn = method, primary_key = field, log_table = path::To::Table, \
-                          table = diesel_table, new = NewType, lockable, revisions, draft_state, \
+                          content_type_field = field, table = diesel_table, new = NewType, lockable, revisions, draft_state, \
                           scheduling, privacy";
 
 pub fn model_attrs(attrs: &[Attribute], errors: &mut Errors) -> ModelAttrs {
@@ -60,6 +61,11 @@ pub fn model_attrs(attrs: &[Attribute], errors: &mut Errors) -> ModelAttrs {
                 "primary_key" => set(&mut parsed.primary_key, meta.value()?.parse()?, &meta.path),
                 "log_table" => set(&mut parsed.log_table, meta.value()?.parse()?, &meta.path),
                 "table" => set(&mut parsed.table, meta.value()?.parse()?, &meta.path),
+                "content_type_field" => set(
+                    &mut parsed.content_type_field,
+                    meta.value()?.parse()?,
+                    &meta.path,
+                ),
                 "new" => set(&mut parsed.new, meta.value()?.parse()?, &meta.path),
                 "lockable" => set(&mut parsed.lockable, flag(&meta)?, &meta.path),
                 "revisions" => set(&mut parsed.revisions, flag(&meta)?, &meta.path),

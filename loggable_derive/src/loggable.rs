@@ -68,6 +68,9 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             found
         }
     };
+    if let Some(name) = &attrs.content_type_field {
+        find_field(fields_ref, name, "content_type_field", &mut errors);
+    }
     let title_index = attrs
         .title
         .as_ref()
@@ -138,6 +141,19 @@ fn loggable_impl(model: &Model<'_>) -> TokenStream {
         .log_table
         .as_ref()
         .map(|path| quote!(.log_table(#path)));
+    let declared_log_table = model.attrs.log_table.as_ref().map(|path| {
+        quote! {
+            fn declared_log_table(
+                &self,
+            ) -> ::core::option::Option<::std::sync::Arc<dyn ::loggable::entry::LogTable>> {
+                ::core::option::Option::Some(::std::sync::Arc::new(#path))
+            }
+        }
+    });
+    let content_type_of = match &model.attrs.content_type_field {
+        Some(field) => quote!(::std::borrow::Cow::Borrowed(&self.#field)),
+        None => quote!(::std::borrow::Cow::Borrowed(Self::CONTENT_TYPE)),
+    };
     let fields = model.fields.iter().map(|field| {
         let name = field.ident.to_string();
         let label = field
@@ -165,8 +181,10 @@ fn loggable_impl(model: &Model<'_>) -> TokenStream {
 
         impl #impl_generics ::loggable::Loggable for #ident #type_generics #where_clause {
             fn content_type(&self) -> ::std::borrow::Cow<'_, str> {
-                ::std::borrow::Cow::Borrowed(Self::CONTENT_TYPE)
+                #content_type_of
             }
+
+            #declared_log_table
 
             fn object_id(&self) -> ::core::option::Option<::std::string::String> {
                 #object_id

@@ -192,7 +192,7 @@ pub(crate) fn save_revision<M: Model>(
         reason: format!("the model cannot be serialised: {e}"),
     })?;
     let object_id = row.key().to_string();
-    revision::save(conn, &row.content_type(), &object_id, &content, user).map(Some)
+    revision::save(conn, M::CONTENT_TYPE, &object_id, &content, user).map(Some)
 }
 
 /// Inserts a row with `insert` and logs `wagtail.create` (content_changed; the new revision

@@ -31,6 +31,7 @@ use std::borrow::Cow;
 /// | struct attribute | meaning | default |
 /// |---|---|---|
 /// | `content_type = "app.model"` | the type name entries record | `"{crate}.{struct in lower case}"` |
+/// | `content_type_field = field` | a text field holding each row's specific type (page types); `content_type` then names the base type revisions are filed under | |
 /// | `verbose_name = "..."` | the human name used in messages | the struct name spaced and lower-cased (`BlogPage` → `blog page`) |
 /// | `title = field` | the field whose text is the entry label | none: labels read `"{Struct} object ({pk})"` |
 /// | `title_fn = method` | a `&self` method returning something `Display` for the label | |
@@ -132,6 +133,12 @@ pub trait Loggable {
 
     /// The title an entry's label records; `None` or empty gives `"{Type} object ({pk})"`.
     fn log_title(&self) -> Option<String> {
+        None
+    }
+
+    /// The log table this type declares for itself; the registry's registration, if any,
+    /// wins over it.
+    fn declared_log_table(&self) -> Option<std::sync::Arc<dyn crate::entry::LogTable>> {
         None
     }
 

@@ -1,5 +1,6 @@
 -- Core schema for PostgreSQL. Keep in step with ../../sqlite: same tables, columns and indexes.
 -- BIGSERIAL never hands out an id twice, as AUTOINCREMENT does on SQLite.
+-- pages.path sorts bytewise (COLLATE "C"), as SQLite sorts it, so path ranges select subtrees.
 
 CREATE TABLE auth_users (
     id BIGSERIAL PRIMARY KEY,
@@ -35,7 +36,7 @@ CREATE INDEX model_permissions_group ON model_permissions (group_id, content_typ
 
 CREATE TABLE pages (
     id BIGSERIAL PRIMARY KEY,
-    path TEXT NOT NULL UNIQUE,
+    path TEXT COLLATE "C" NOT NULL UNIQUE,
     depth INTEGER NOT NULL,
     numchild INTEGER NOT NULL DEFAULT 0,
     title TEXT NOT NULL,
