@@ -37,6 +37,7 @@ pub mod db;
 pub mod entry;
 mod error;
 pub mod model;
+pub mod page;
 pub mod privacy;
 pub mod registry;
 pub mod revision;

@@ -37,12 +37,14 @@ pub struct ModelAttrs {
     pub draft_state: Option<Ident>,
     pub scheduling: Option<Ident>,
     pub privacy: Option<Ident>,
+    pub custom_delete: Option<Ident>,
+    pub live_title: Option<Ident>,
 }
 
 const MODEL_KEYS: &str = "content_type = \"app.model\", verbose_name = \"...\", title = field, \
                           title_fn = method, primary_key = field, log_table = path::To::Table, \
                           content_type_field = field, table = diesel_table, new = NewType, lockable, revisions, draft_state, \
-                          scheduling, privacy";
+                          scheduling, privacy, custom_delete, live_title = field";
 
 pub fn model_attrs(attrs: &[Attribute], errors: &mut Errors) -> ModelAttrs {
     let mut parsed = ModelAttrs::default();
@@ -72,6 +74,8 @@ pub fn model_attrs(attrs: &[Attribute], errors: &mut Errors) -> ModelAttrs {
                 "draft_state" => set(&mut parsed.draft_state, flag(&meta)?, &meta.path),
                 "scheduling" => set(&mut parsed.scheduling, flag(&meta)?, &meta.path),
                 "privacy" => set(&mut parsed.privacy, flag(&meta)?, &meta.path),
+                "custom_delete" => set(&mut parsed.custom_delete, flag(&meta)?, &meta.path),
+                "live_title" => set(&mut parsed.live_title, meta.value()?.parse()?, &meta.path),
                 _ => Err(meta.error(format!(
                     "unknown loggable attribute `{}`; expected one of: {MODEL_KEYS}",
                     path_text(&meta.path)
@@ -109,6 +113,7 @@ pub struct FieldAttrs {
     pub verbose_name: Option<LitStr>,
     pub skip: Option<Ident>,
     pub redact: Option<Ident>,
+    pub managed: Option<Ident>,
 }
 
 pub fn field_attrs(attrs: &[Attribute], errors: &mut Errors) -> FieldAttrs {
@@ -124,9 +129,10 @@ pub fn field_attrs(attrs: &[Attribute], errors: &mut Errors) -> FieldAttrs {
                 "verbose_name" => set(&mut parsed.verbose_name, meta.value()?.parse()?, &meta.path),
                 "skip" => set(&mut parsed.skip, flag(&meta)?, &meta.path),
                 "redact" => set(&mut parsed.redact, flag(&meta)?, &meta.path),
+                "managed" => set(&mut parsed.managed, flag(&meta)?, &meta.path),
                 _ => Err(meta.error(format!(
                     "unknown loggable field attribute `{}`; expected one of: \
-                     verbose_name = \"...\", skip, redact",
+                     verbose_name = \"...\", skip, redact, managed",
                     path_text(&meta.path)
                 ))),
             }

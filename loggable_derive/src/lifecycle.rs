@@ -154,7 +154,8 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
     let content_fields: Vec<&ModelField<'_>> = model
         .fields
         .iter()
-        .filter(|f| f.ident != key_field && !bookkeeping.iter().any(|b| f.ident == b))
+        .filter(|f| f.ident != key_field && f.attrs.managed.is_none())
+        .filter(|f| !bookkeeping.iter().any(|b| f.ident == b))
         .collect();
     let changeset = content_fields.iter().map(|f| {
         let (field, column) = (f.ident, &f.column);
@@ -195,6 +196,13 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
                 ::loggable::__private::serde_json::Result<::loggable::__private::serde_json::Value>,
             > {
                 ::core::option::Option::Some(::loggable::__private::serde_json::to_value(self))
+            }
+        }
+    });
+    let live_title = model.attrs.live_title.as_ref().map(|field| {
+        quote! {
+            fn live_title(&self) -> ::core::option::Option<::std::string::String> {
+                ::core::option::Option::Some(::std::string::ToString::to_string(&self.#field))
             }
         }
     });
@@ -280,6 +288,7 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
             }
 
             #revision_content
+            #live_title
             #draft_state_read
         }
     };
@@ -419,6 +428,10 @@ fn inherent_methods(model: &Model<'_>, caps: &Capabilities, table: &Path) -> Tok
             ::loggable::model::update_from(conn, old, self, options)
         }
 
+    }];
+
+    if model.attrs.custom_delete.is_none() {
+        methods.push(quote! {
         /// Logs `wagtail.delete` (deleted = true) and deletes the row, in one transaction.
         pub fn delete(&self, #conn) -> #result_unit {
             ::loggable::model::delete(conn, self, &::loggable::model::LogOptions::new())
@@ -463,7 +476,8 @@ fn inherent_methods(model: &Model<'_>, caps: &Capabilities, table: &Path) -> Tok
                 ::loggable::model::delete_many(conn, &rows, options)
             })
         }
-    }];
+        });
+    }
 
     if let Some(new_type) = &model.attrs.new {
         methods.push(quote! {

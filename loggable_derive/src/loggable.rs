@@ -68,6 +68,9 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             found
         }
     };
+    if let Some(name) = &attrs.live_title {
+        find_field(fields_ref, name, "live_title", &mut errors);
+    }
     if let Some(name) = &attrs.content_type_field {
         find_field(fields_ref, name, "content_type_field", &mut errors);
     }

@@ -157,8 +157,8 @@ fn publish_at<M: DraftStateful>(
 
         revision::clear_schedules(conn, M::CONTENT_TYPE, &key.to_string())?;
         let mut data = Map::new();
-        let old_title = current.log_title();
-        let new_title = row.log_title();
+        let old_title = current.live_title();
+        let new_title = row.live_title();
         if old_title != new_title
             && revision::has_earlier(conn, M::CONTENT_TYPE, &key.to_string(), revision.id)?
         {

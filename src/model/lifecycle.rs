@@ -41,6 +41,11 @@ pub trait Model: Loggable + Sized {
     /// ones shown as `"[redacted]"`).
     fn field_changes(old: &Self, new: &Self) -> Map<String, Value>;
 
+    /// The published title the rename rule compares (default: the entry title).
+    fn live_title(&self) -> Option<String> {
+        self.log_title()
+    }
+
     /// The JSON a revision stores, when the model keeps revisions.
     fn revision_content(&self) -> Option<serde_json::Result<Value>> {
         None

@@ -44,12 +44,15 @@ use std::borrow::Cow;
 /// | `draft_state` | `save_draft`, `publish`, `save_and_publish`, `unpublish`; needs `live`, `has_unpublished_changes`, `first_published_at`, `last_published_at`, `live_revision_id`, `latest_revision_id`, and `Deserialize`; implies `revisions` | off |
 /// | `scheduling` | `publish` of a revision whose `go_live_at` is in the future schedules it; `cancel_schedule`, `run_scheduled`; needs `go_live_at`, `expire_at`, `expired`; implies `draft_state` | off |
 /// | `privacy` | `set_restriction`, `remove_restriction`, `restriction` | off |
+/// | `live_title = field` | the published title the rename rule compares, where it differs from the entry title (pages: `title`, not the draft title) | the entry title |
+/// | `custom_delete` | the model deletes its own way (a page takes its subtree): no `delete`, `delete_with`, `delete_where` | off |
 ///
 /// | field attribute | meaning |
 /// |---|---|
 /// | `verbose_name = "..."` | the field's human name in comment messages (default: its name with spaces) |
 /// | `skip` | left out of `data.changes` (still saved) |
 /// | `redact` | `data.changes` records that it changed as `["[redacted]", "[redacted]"]`, never its values |
+/// | `managed` | kept by dedicated operations (e.g. a page's tree position): `update` and `publish` never write it, and it is not compared |
 ///
 /// Every model gets `CONTENT_TYPE` and `model_type()` (pass it to
 /// [`register_model`](crate::register_model) at start-up). A model with a table also gets

@@ -10,6 +10,7 @@ mod custom_table;
 mod derive;
 mod lifecycle;
 mod messages;
+mod pages;
 mod reading;
 mod registry;
 mod schema;
