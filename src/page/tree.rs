@@ -161,6 +161,6 @@ mod tests {
         assert!(ancestor_paths("0001").is_empty());
         assert_eq!(parent_path("000100020003"), Some("00010002"));
         assert_eq!(parent_path("0001"), None);
-        assert!(subtree_end("0001") > "0001ZZZZZZZZ".to_owned());
+        assert!(subtree_end("0001").as_str() > "0001ZZZZZZZZ");
     }
 }
