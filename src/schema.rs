@@ -149,6 +149,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Comments on a page's fields.
+    page_comments (id) {
+        id -> BigInt,
+        page_id -> BigInt,
+        contentpath -> Text,
+        text -> Text,
+        user_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Replies to page comments.
+    page_comment_replies (id) {
+        id -> BigInt,
+        comment_id -> BigInt,
+        text -> Text,
+        user_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(auth_user_groups -> auth_users (user_id));
 diesel::joinable!(auth_user_groups -> auth_groups (group_id));
 diesel::joinable!(group_page_permissions -> pages (page_id));
@@ -166,4 +190,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     view_restriction_groups,
     page_log_entries,
     model_log_entries,
+    page_comments,
+    page_comment_replies,
 );

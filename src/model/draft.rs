@@ -352,3 +352,18 @@ fn parse_key<M: Model>(object_id: &str) -> Result<M::Key> {
         reason: format!("not a primary key of {}", M::CONTENT_TYPE),
     })
 }
+
+/// Saves a revision of `row` as it stands (no entry) and makes it the latest revision: what a
+/// copy or a converted alias starts from.
+pub fn lifecycle_revision<M: DraftStateful>(
+    conn: &mut DbConnection,
+    row: &M,
+    options: &LogOptions,
+) -> Result<Revision> {
+    let revision = save_revision(conn, row, options.acting_user())?
+        .ok_or_else(|| Error::InvalidOperation("draft state needs revisions".to_owned()))?;
+    let mut state = state_of(row);
+    state.latest_revision_id = Some(revision.id);
+    M::store_draft_state(conn, &row.key(), &state).context("recording the revision")?;
+    Ok(revision)
+}

@@ -9,8 +9,8 @@ mod lock;
 
 pub use self::bulk::{BulkEntries, delete_many, log_bulk, prepare_bulk, update_many};
 pub use self::draft::{
-    DraftState, DraftStateful, Scheduled, ScheduledRun, cancel_schedule, publish, run_scheduled,
-    save_draft, unpublish,
+    DraftState, DraftStateful, Scheduled, ScheduledRun, cancel_schedule, lifecycle_revision,
+    publish, run_scheduled, save_draft, unpublish,
 };
 pub(crate) use self::lifecycle::in_transaction;
 pub use self::lifecycle::{LogOptions, Model, create, delete, find, update, update_from};

@@ -5,7 +5,14 @@
 //! publishing with the rename rule, scheduling, locking, privacy) are the derive's; this module
 //! adds what only a tree has: creating pages in it, moving, reordering and deleting subtrees.
 
+mod comments;
+mod copy;
+mod history;
 pub mod tree;
+
+pub use self::comments::{CommentChange, CommentsSaved, save_draft_with_comments};
+pub use self::copy::{CopyOptions, convert_alias, copy, create_alias};
+pub use self::history::{overwrite_revision, revert, unpublish};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

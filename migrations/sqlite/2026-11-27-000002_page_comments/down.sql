@@ -1,0 +1,2 @@
+DROP TABLE page_comment_replies;
+DROP TABLE page_comments;

@@ -1,0 +1,193 @@
+//! Copies and aliases of pages, and turning an alias into an ordinary page.
+
+use diesel::prelude::*;
+use serde_json::{Map, Value, json};
+
+use super::{NewPage, Page, children, find, parent};
+use crate::db::DbConnection;
+use crate::error::{DatabaseContext, Error, Result};
+use crate::model::{self, LogOptions};
+use crate::schema::pages;
+
+/// How [`copy`] copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CopyOptions {
+    /// Copy the subtree too.
+    pub recursive: bool,
+    /// Keep copies of live pages live (each is then published).
+    pub keep_live: bool,
+}
+
+/// Copies `page_id` under `destination_id`; for each copied page, parents before children:
+/// `wagtail.create` → `wagtail.copy` → [`wagtail.publish` if kept live]. Copy data:
+/// `{"page", "source" (the original's parent, as Wagtail has it), "destination",
+/// "keep_live", "original" (the page copied)}`. Returns the new top page.
+pub fn copy(
+    conn: &mut DbConnection,
+    page_id: i64,
+    destination_id: i64,
+    how: CopyOptions,
+    options: &LogOptions,
+) -> Result<Page> {
+    crate::db::transaction(conn, |conn| {
+        let original = find(conn, page_id)?;
+        let destination = find(conn, destination_id)?;
+        if destination.path.starts_with(&original.path) && how.recursive {
+            return Err(Error::InvalidOperation(
+                "a page cannot be copied recursively into its own subtree".to_owned(),
+            ));
+        }
+        copy_one(conn, &original, &destination, how, options)
+    })
+}
+
+fn copy_one(
+    conn: &mut DbConnection,
+    original: &Page,
+    destination: &Page,
+    how: CopyOptions,
+    options: &LogOptions,
+) -> Result<Page> {
+    let source_parent = parent(conn, original)?;
+    let new = NewPage {
+        title: original.title.clone(),
+        slug: original.slug.clone(),
+        content_type: original.content_type.clone(),
+        owner: original.owner,
+    };
+    let copy = super::add_child(conn, destination.id, &new, options)?;
+    let copy = set_copied_content(conn, &copy, original)?;
+    let mut data = Map::new();
+    data.insert("page".to_owned(), copy.reference());
+    data.insert(
+        "source".to_owned(),
+        source_parent.as_ref().map_or(Value::Null, Page::reference),
+    );
+    data.insert("destination".to_owned(), destination.reference());
+    data.insert("keep_live".to_owned(), Value::Bool(how.keep_live));
+    data.insert("original".to_owned(), original.reference());
+    let revision = model::lifecycle_revision(conn, &copy, options)?;
+    let entry = options
+        .entry(&copy, "wagtail.copy", true, data)?
+        .revision(revision.id);
+    options.write(conn, entry)?;
+    let copy = if how.keep_live && original.live {
+        model::publish::<Page>(conn, &copy.id, revision.id, &without_action(options))?
+    } else {
+        copy
+    };
+    if how.recursive {
+        for child in children(conn, original)? {
+            let destination = find(conn, copy.id)?;
+            copy_one(conn, &child, &destination, how, options)?;
+        }
+    }
+    find(conn, copy.id)
+}
+
+/// The caller's action names the main entry only; follow-up entries keep their own.
+fn without_action(options: &LogOptions) -> LogOptions {
+    let mut options = options.clone();
+    options.action = None;
+    options
+}
+
+/// Gives the new row the original's content columns (what a copy copies).
+fn set_copied_content(conn: &mut DbConnection, copy: &Page, original: &Page) -> Result<Page> {
+    diesel::update(pages::table.find(copy.id))
+        .set((
+            pages::draft_title.eq(&original.draft_title),
+            pages::go_live_at.eq(original.go_live_at),
+            pages::expire_at.eq(original.expire_at),
+        ))
+        .returning(pages::all_columns)
+        .get_result(conn)
+        .context("copying page content")
+}
+
+/// Creates an alias of `page_id` under `destination_id` (and of its subtree with `recursive`);
+/// for each alias: `wagtail.create` → `wagtail.create_alias` (data `{"page", "source",
+/// "destination"}`); aliases are never published by this. Returns the new top alias.
+pub fn create_alias(
+    conn: &mut DbConnection,
+    page_id: i64,
+    destination_id: i64,
+    recursive: bool,
+    options: &LogOptions,
+) -> Result<Page> {
+    crate::db::transaction(conn, |conn| {
+        let original = find(conn, page_id)?;
+        let destination = find(conn, destination_id)?;
+        if destination.path.starts_with(&original.path) && recursive {
+            return Err(Error::InvalidOperation(
+                "a page cannot be aliased recursively into its own subtree".to_owned(),
+            ));
+        }
+        alias_one(conn, &original, &destination, recursive, options)
+    })
+}
+
+fn alias_one(
+    conn: &mut DbConnection,
+    original: &Page,
+    destination: &Page,
+    recursive: bool,
+    options: &LogOptions,
+) -> Result<Page> {
+    let new = NewPage {
+        title: original.title.clone(),
+        slug: original.slug.clone(),
+        content_type: original.content_type.clone(),
+        owner: original.owner,
+    };
+    let alias = super::add_child(conn, destination.id, &new, options)?;
+    let alias: Page = diesel::update(pages::table.find(alias.id))
+        .set(pages::alias_of.eq(original.id))
+        .returning(pages::all_columns)
+        .get_result(conn)
+        .context("marking an alias")?;
+    let mut data = Map::new();
+    data.insert("page".to_owned(), alias.reference());
+    data.insert("source".to_owned(), original.reference());
+    data.insert("destination".to_owned(), destination.reference());
+    options.write(
+        conn,
+        options.entry(&alias, "wagtail.create_alias", true, data)?,
+    )?;
+    if recursive {
+        for child in children(conn, original)? {
+            let destination = find(conn, alias.id)?;
+            alias_one(conn, &child, &destination, recursive, options)?;
+        }
+    }
+    find(conn, alias.id)
+}
+
+/// Turns the alias `page_id` into an ordinary page: a first revision of its own, and
+/// `wagtail.convert_alias` (that revision; data `{"page": {"id", "title"}}`).
+pub fn convert_alias(conn: &mut DbConnection, page_id: i64, options: &LogOptions) -> Result<Page> {
+    crate::db::transaction(conn, |conn| {
+        let page = find(conn, page_id)?;
+        if page.alias_of.is_none() {
+            return Err(Error::InvalidOperation(format!(
+                "page {page_id} is not an alias"
+            )));
+        }
+        let page: Page = diesel::update(pages::table.find(page_id))
+            .set(pages::alias_of.eq(None::<i64>))
+            .returning(pages::all_columns)
+            .get_result(conn)
+            .context("converting an alias")?;
+        let revision = model::lifecycle_revision(conn, &page, options)?;
+        let mut data = Map::new();
+        data.insert(
+            "page".to_owned(),
+            json!({"id": page.id, "title": page.admin_title()}),
+        );
+        let entry = options
+            .entry(&page, "wagtail.convert_alias", true, data)?
+            .revision(revision.id);
+        options.write(conn, entry)?;
+        find(conn, page_id)
+    })
+}

@@ -1,0 +1,157 @@
+//! Page revision operations beyond the derive's: autosave over a revision, revert to an older
+//! one, and unpublishing with descendants.
+
+use diesel::prelude::*;
+use serde_json::{Map, Value, json};
+
+use super::{Page, descendants, find};
+use crate::action::data_datetime;
+use crate::db::DbConnection;
+use crate::error::{DatabaseContext, Error, Result};
+use crate::model::{self, LogOptions, Model};
+use crate::revision;
+use crate::schema::{page_log_entries, pages, revisions};
+
+/// Overwrites revision `revision_id` with `draft` (an autosave) and logs `wagtail.edit`,
+/// reusing the uuid of the latest edit entry of this page by the same user for the same
+/// revision, so repeated autosaves group together in history.
+pub fn overwrite_revision(
+    conn: &mut DbConnection,
+    draft: &Page,
+    revision_id: i64,
+    options: &LogOptions,
+) -> Result<()> {
+    crate::db::transaction(conn, |conn| {
+        let current = find(conn, draft.id)?;
+        let stored = revision::find(conn, revision_id)?
+            .filter(|r| r.content_type == Page::CONTENT_TYPE && r.object_id == draft.id.to_string())
+            .ok_or(Error::Revision {
+                revision_id: Some(revision_id),
+                reason: format!("not a revision of page {}", draft.id),
+            })?;
+        let content = serde_json::to_value(draft).map_err(|e| Error::Revision {
+            revision_id: Some(stored.id),
+            reason: format!("the page cannot be serialised: {e}"),
+        })?;
+        diesel::update(revisions::table.find(stored.id))
+            .set(revisions::content.eq(content.to_string()))
+            .execute(conn)
+            .context("overwriting a revision")?;
+        diesel::update(pages::table.find(draft.id))
+            .set((
+                pages::draft_title.eq(&draft.draft_title),
+                pages::has_unpublished_changes.eq(true),
+            ))
+            .execute(conn)
+            .context("saving the draft title")?;
+        let user = options.acting_user();
+        let mut same_autosave = page_log_entries::table
+            .filter(page_log_entries::page_id.eq(draft.id))
+            .filter(page_log_entries::action.eq("wagtail.edit"))
+            .filter(page_log_entries::revision_id.eq(stored.id))
+            .into_boxed::<crate::db::MultiBackend>();
+        same_autosave = match user {
+            Some(user) => same_autosave.filter(page_log_entries::user_id.eq(user)),
+            None => same_autosave.filter(page_log_entries::user_id.is_null()),
+        };
+        let previous_uuid: Option<String> = same_autosave
+            .order((
+                page_log_entries::timestamp.desc(),
+                page_log_entries::id.desc(),
+            ))
+            .select(page_log_entries::uuid)
+            .first::<Option<String>>(conn)
+            .optional()
+            .context("finding the autosave group")?
+            .flatten();
+        let mut options = options.clone();
+        if let Some(uuid) = previous_uuid.and_then(|text| uuid::Uuid::parse_str(&text).ok()) {
+            options = options.uuid(uuid);
+        }
+        let changes = Page::field_changes(&current, draft);
+        let mut data = Map::new();
+        let changed = !changes.is_empty();
+        if changed {
+            data.insert("changes".to_owned(), Value::Object(changes));
+        }
+        let entry = options
+            .entry(draft, "wagtail.edit", true, data)?
+            .revision(stored.id)
+            .content_changed(changed);
+        options.write(conn, entry)?;
+        Ok(())
+    })
+}
+
+/// Saves the content of the older revision `revision_id` as the new draft and logs
+/// `wagtail.revert` (the new revision; data `{"revision": {"id", "created"}}` of the revision
+/// reverted to). With `publish`, publishes it too: `wagtail.revert` → [`wagtail.rename`] →
+/// `wagtail.publish`, the last two carrying the same revision data.
+pub fn revert(
+    conn: &mut DbConnection,
+    page_id: i64,
+    revision_id: i64,
+    publish: bool,
+    options: &LogOptions,
+) -> Result<Page> {
+    crate::db::transaction(conn, |conn| {
+        let current = find(conn, page_id)?;
+        let old = revision::find(conn, revision_id)?
+            .filter(|r| r.content_type == Page::CONTENT_TYPE && r.object_id == page_id.to_string())
+            .ok_or(Error::Revision {
+                revision_id: Some(revision_id),
+                reason: format!("not a revision of page {page_id}"),
+            })?;
+        let mut draft: Page = serde_json::from_str(&old.content).map_err(|e| Error::Revision {
+            revision_id: Some(old.id),
+            reason: format!("content does not fit a page: {e}"),
+        })?;
+        // The tree position and state are the page's now, not the old revision's.
+        draft.path = current.path.clone();
+        draft.depth = current.depth;
+        draft.numchild = current.numchild;
+        let reverted_to = json!({"id": old.id, "created": data_datetime(old.created())});
+        let mut revert_options = options.clone().action("wagtail.revert");
+        revert_options.data = Some(merge_revision_data(options, &reverted_to)?);
+        let new_revision = super::save_draft(conn, &draft, &revert_options)?;
+        if !publish {
+            return find(conn, page_id);
+        }
+        let mut publish_options = options.clone();
+        publish_options.data = Some(merge_revision_data(options, &reverted_to)?);
+        model::publish::<Page>(conn, &page_id, new_revision.id, &publish_options)
+    })
+}
+
+fn merge_revision_data(options: &LogOptions, revision: &Value) -> Result<Value> {
+    let mut data = match &options.data {
+        None => Map::new(),
+        Some(Value::Object(map)) => map.clone(),
+        Some(other) => {
+            return Err(Error::DataNotObject(
+                crate::JsonKind::of(other).unwrap_or(crate::JsonKind::Null),
+            ));
+        }
+    };
+    data.insert("revision".to_owned(), revision.clone());
+    Ok(Value::Object(data))
+}
+
+/// Unpublishes the page (`wagtail.unpublish`, only if live) and, with `descendants`, every live
+/// descendant (one entry each), in one transaction.
+pub fn unpublish(
+    conn: &mut DbConnection,
+    page_id: i64,
+    include_descendants: bool,
+    options: &LogOptions,
+) -> Result<Page> {
+    crate::db::transaction(conn, |conn| {
+        let page = model::unpublish::<Page>(conn, &page_id, options)?;
+        if include_descendants {
+            for descendant in descendants(conn, &page)?.into_iter().filter(|p| p.live) {
+                model::unpublish::<Page>(conn, &descendant.id, options)?;
+            }
+        }
+        Ok(page)
+    })
+}
