@@ -68,6 +68,7 @@ diesel::table! {
         locked_by -> Nullable<BigInt>,
         owner -> Nullable<BigInt>,
         alias_of -> Nullable<BigInt>,
+        specific -> Text,
     }
 }
 

@@ -72,6 +72,24 @@ pub fn save_draft<M: DraftStateful>(
     draft: &M,
     options: &LogOptions,
 ) -> Result<Revision> {
+    save_draft_keeping(conn, draft, options, RowOnDraft::TakesUnpublishedDraft)
+}
+
+/// What saving a draft does to the row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RowOnDraft {
+    /// A row with nothing published holds the draft (Wagtail's snippets).
+    TakesUnpublishedDraft,
+    /// The row changes only at publication (Wagtail's pages).
+    KeepsContent,
+}
+
+pub(crate) fn save_draft_keeping<M: DraftStateful>(
+    conn: &mut DbConnection,
+    draft: &M,
+    options: &LogOptions,
+    row: RowOnDraft,
+) -> Result<Revision> {
     in_transaction(conn, |conn| {
         let key = draft.key();
         let current = find::<M>(conn, &key)?;
@@ -80,8 +98,7 @@ pub fn save_draft<M: DraftStateful>(
         let mut state = state_of(&current);
         state.latest_revision_id = Some(revision.id);
         state.has_unpublished_changes = true;
-        if !state.live {
-            // Nothing is published, so the row may hold the draft (as Wagtail does).
+        if !state.live && row == RowOnDraft::TakesUnpublishedDraft {
             draft.save_row(conn).context("saving a draft")?;
             let draft_state = state_of(draft);
             state.go_live_at = draft_state.go_live_at;

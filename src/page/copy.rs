@@ -50,6 +50,7 @@ fn copy_one(
 ) -> Result<Page> {
     let source_parent = parent(conn, original)?;
     let new = NewPage {
+        specific: original.specific.clone(),
         title: original.title.clone(),
         slug: original.slug.clone(),
         content_type: original.content_type.clone(),
@@ -135,6 +136,7 @@ fn alias_one(
     options: &LogOptions,
 ) -> Result<Page> {
     let new = NewPage {
+        specific: original.specific.clone(),
         title: original.title.clone(),
         slug: original.slug.clone(),
         content_type: original.content_type.clone(),

@@ -91,6 +91,8 @@ pub struct Page {
     pub owner: Option<i64>,
     /// The page this one is an alias of.
     pub alias_of: Option<i64>,
+    /// The fields of the specific page type, as a JSON object (see [`Page::specific`]).
+    pub specific: String,
 }
 
 impl Page {
@@ -103,6 +105,24 @@ impl Page {
         }
     }
 
+    /// The fields of the specific page type, e.g. a `BlogPage { intro, .. }`.
+    pub fn specific<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_str(&self.specific).map_err(|e| {
+            Error::InvalidOperation(format!(
+                "page {} does not hold {} fields: {e}",
+                self.id, self.content_type
+            ))
+        })
+    }
+
+    /// Sets the fields of the specific page type (saved by the next draft or update).
+    pub fn set_specific<T: Serialize>(&mut self, fields: &T) -> Result<()> {
+        self.specific = serde_json::to_string(fields).map_err(|e| {
+            Error::InvalidOperation(format!("page fields cannot be serialised: {e}"))
+        })?;
+        Ok(())
+    }
+
     /// `{"id", "title"}` as page data in entries.
     fn reference(&self) -> serde_json::Value {
         json!({"id": self.id, "title": self.admin_title()})
@@ -112,6 +132,8 @@ impl Page {
 /// A page to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPage {
+    /// The specific page type's fields, as a JSON object (`{}` when it has none).
+    pub specific: String,
     /// Title (also the draft title).
     pub title: String,
     /// URL segment.
@@ -128,11 +150,20 @@ impl NewPage {
         let title = title.into();
         let slug = slugify(&title);
         Self {
+            specific: "{}".to_owned(),
             title,
             slug,
             content_type: content_type.into(),
             owner: None,
         }
+    }
+
+    /// Sets the specific page type's fields.
+    pub fn specific<T: Serialize>(mut self, fields: &T) -> Result<Self> {
+        self.specific = serde_json::to_string(fields).map_err(|e| {
+            Error::InvalidOperation(format!("page fields cannot be serialised: {e}"))
+        })?;
+        Ok(self)
     }
 
     /// Sets the owner.
@@ -266,6 +297,7 @@ fn insert_page(
                     pages::live.eq(false),
                     pages::has_unpublished_changes.eq(true),
                     pages::owner.eq(new.owner),
+                    pages::specific.eq(&new.specific),
                 ))
                 .returning(pages::all_columns)
                 .get_result::<Page>(conn)
@@ -273,15 +305,16 @@ fn insert_page(
     })
 }
 
-/// Saves `draft` as a new revision and logs `wagtail.edit`; the row's draft title follows the
-/// draft (a live page keeps its published content otherwise).
+/// Saves `draft` as a new revision and logs `wagtail.edit`; of the row only the draft title
+/// follows the draft: a page's content changes when a revision is published.
 pub fn save_draft(
     conn: &mut DbConnection,
     draft: &Page,
     options: &LogOptions,
 ) -> Result<crate::revision::Revision> {
     crate::db::transaction(conn, |conn| {
-        let revision = model::save_draft(conn, draft, options)?;
+        let revision =
+            model::save_draft_keeping(conn, draft, options, model::RowOnDraft::KeepsContent)?;
         diesel::update(pages::table.find(draft.id))
             .set(pages::draft_title.eq(&draft.draft_title))
             .execute(conn)

@@ -894,3 +894,185 @@ fn comments_and_replies_are_logged_with_the_saved_revision() {
         "nothing written for a failed save"
     );
 }
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct BlogFields {
+    intro: String,
+}
+
+#[test]
+fn specific_page_types_carry_their_fields_and_type() {
+    loggable::register_model(ModelType::page("cms.blogpage").verbose_name("blog page"));
+    let mut db = setup();
+    let root = page::add_root(&mut db.conn, &simple("Root"), &opts()).unwrap();
+    let fields = BlogFields {
+        intro: "Hello".into(),
+    };
+    let new = NewPage::new("cms.blogpage", "Post")
+        .specific(&fields)
+        .unwrap();
+    let post = page::add_child(&mut db.conn, root.id, &new, &opts()).unwrap();
+    assert_eq!(post.specific::<BlogFields>().unwrap(), fields);
+    let mut draft = post.clone();
+    draft
+        .set_specific(&BlogFields {
+            intro: "Hello again".into(),
+        })
+        .unwrap();
+    let revision = page::save_draft(&mut db.conn, &draft, &opts()).unwrap();
+    let published = draft.publish(&mut db.conn, revision.id).unwrap();
+    assert_eq!(
+        published.specific::<BlogFields>().unwrap().intro,
+        "Hello again"
+    );
+    let entries = history(&mut db.conn, &post);
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.content_type.as_deref() == Some("cms.blogpage"))
+    );
+    assert!(entries[1].data["changes"]["specific"].is_array());
+}
+
+/// One user action of the scenario: its user and the uuid its context gave its entries.
+fn step<T>(
+    user: Option<i64>,
+    action: impl FnOnce() -> loggable::Result<T>,
+) -> (T, Option<uuid::Uuid>) {
+    let ctx = LogContext::new(user);
+    let value = ctx.scope(action).unwrap();
+    (value, ctx.uuid())
+}
+
+#[test]
+fn a_day_of_page_edits_leaves_the_exact_history() {
+    let mut db = setup();
+    let ann = user(&mut db.conn, "ann");
+    let bob = user(&mut db.conn, "bob");
+    let conn = &mut db.conn;
+    let root = page::add_root(conn, &simple("Root"), &LogOptions::new().suppress()).unwrap();
+
+    let (home, u1) = step(Some(ann), || {
+        let home = page::add_child(conn, root.id, &simple("Home"), &opts())?;
+        let revision = page::save_draft(conn, &home, &opts())?;
+        home.publish(conn, revision.id)
+    });
+    let (blog, u2) = step(Some(ann), || {
+        let blog = page::add_child(conn, home.id, &simple("Blog"), &opts())?;
+        blog.save_and_publish(conn)
+    });
+    let (post, u3) = step(Some(bob), || {
+        let post = page::add_child(conn, blog.id, &simple("Post"), &opts())?;
+        page::save_draft(conn, &post, &opts())?;
+        Ok(post)
+    });
+    let (_, u4) = step(Some(bob), || post.lock(conn));
+    let (_, u5) = step(Some(ann), || {
+        let mut draft = page::find(conn, post.id)?;
+        draft.title = "Post, revised".into();
+        draft.draft_title = "Post, revised".into();
+        page::save_draft(conn, &draft, &opts())
+    });
+    let (_, u6) = step(Some(bob), || post.unlock(conn));
+    let (_, u7) = step(Some(ann), || {
+        let current = page::find(conn, post.id)?;
+        current.publish(conn, current.latest_revision_id.unwrap_or_default())
+    });
+    let (_, u8) = step(Some(ann), || {
+        blog.set_restriction(conn, &Restriction::Login)
+    });
+    let (_, u9) = step(Some(bob), || {
+        page::move_page(conn, post.id, Position::LastChildOf(home.id), &opts())
+    });
+    let (copy, u10) = step(Some(ann), || {
+        page::copy(
+            conn,
+            blog.id,
+            home.id,
+            page::CopyOptions {
+                recursive: false,
+                keep_live: true,
+            },
+            &opts(),
+        )
+    });
+    let (_, u11) = step(Some(ann), || page::delete(conn, copy.id, &opts()));
+    let (_, u12) = step(Some(bob), || page::unpublish(conn, home.id, true, &opts()));
+
+    let expect =
+        |conn: &mut DbConnection, page: &Page, expected: &[(&str, i64, Option<uuid::Uuid>)]| {
+            let entries = history(conn, page);
+            let actual: Vec<(&str, i64, Option<uuid::Uuid>)> = entries
+                .iter()
+                .map(|e| (e.action.as_str(), e.user_id.unwrap_or(0), e.uuid))
+                .collect();
+            assert_eq!(actual, expected, "history of {}", page.title);
+            for pair in entries.windows(2) {
+                assert!((pair[0].timestamp, pair[0].id) < (pair[1].timestamp, pair[1].id));
+            }
+        };
+    expect(
+        conn,
+        &home,
+        &[
+            ("wagtail.create", ann, u1),
+            ("wagtail.edit", ann, u1),
+            ("wagtail.publish", ann, u1),
+            ("wagtail.unpublish", bob, u12),
+        ],
+    );
+    expect(
+        conn,
+        &blog,
+        &[
+            ("wagtail.create", ann, u2),
+            ("wagtail.edit", ann, u2),
+            ("wagtail.publish", ann, u2),
+            ("wagtail.view_restriction.create", ann, u8),
+            ("wagtail.unpublish", bob, u12),
+        ],
+    );
+    expect(
+        conn,
+        &post,
+        &[
+            ("wagtail.create", bob, u3),
+            ("wagtail.edit", bob, u3),
+            ("wagtail.lock", bob, u4),
+            ("wagtail.edit", ann, u5),
+            ("wagtail.unlock", bob, u6),
+            ("wagtail.rename", ann, u7),
+            ("wagtail.publish", ann, u7),
+            ("wagtail.move", bob, u9),
+            ("wagtail.unpublish", bob, u12),
+        ],
+    );
+    expect(
+        conn,
+        &copy,
+        &[
+            ("wagtail.create", ann, u10),
+            ("wagtail.copy", ann, u10),
+            ("wagtail.publish", ann, u10),
+            ("wagtail.delete", ann, u11),
+        ],
+    );
+    // The uuid groups: every entry of one user action, across pages, shares its uuid.
+    let registry = registry::global();
+    // A registry of this test's own: the global one also knows other tests' log tables.
+    let own = loggable::registry::Registry::new();
+    let everything = loggable::entry::entries_by_user(conn, &own, Some(ann)).unwrap();
+    let u10_group: Vec<&str> = everything
+        .iter()
+        .rev()
+        .filter(|e| e.uuid == u10)
+        .map(|e| e.action.as_str())
+        .collect();
+    assert_eq!(
+        u10_group,
+        ["wagtail.create", "wagtail.copy", "wagtail.publish"]
+    );
+    let grouped = loggable::entry::history_for_object(conn, &registry, &post).unwrap();
+    // No uuid+action pair repeats in one user action here, so history collapses nothing.
+    assert_eq!(grouped.len(), history(conn, &post).len());
+}

@@ -56,7 +56,9 @@ CREATE TABLE pages (
     locked_at TIMESTAMP,
     locked_by BIGINT REFERENCES auth_users (id) ON DELETE SET NULL,
     owner BIGINT REFERENCES auth_users (id) ON DELETE SET NULL,
-    alias_of BIGINT REFERENCES pages (id) ON DELETE SET NULL
+    alias_of BIGINT REFERENCES pages (id) ON DELETE SET NULL,
+    -- The fields of the specific page type (e.g. a blog page's intro), as a JSON object.
+    specific TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX pages_depth ON pages (depth);
 CREATE INDEX pages_alias_of ON pages (alias_of);
