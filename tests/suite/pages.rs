@@ -1076,3 +1076,64 @@ fn a_day_of_page_edits_leaves_the_exact_history() {
     // No uuid+action pair repeats in one user action here, so history collapses nothing.
     assert_eq!(grouped.len(), history(conn, &post).len());
 }
+
+#[test]
+fn page_view_restrictions_of_every_type_and_page_expiry() {
+    let mut db = setup();
+    let root = page::add_root(&mut db.conn, &simple("Root"), &opts()).unwrap();
+    let home = publish_new(&mut db.conn, root.id, "Home");
+    let group: i64 = {
+        use diesel::prelude::*;
+        diesel::insert_into(loggable::schema::auth_groups::table)
+            .values(loggable::schema::auth_groups::name.eq("Members"))
+            .returning(loggable::schema::auth_groups::id)
+            .get_result(&mut db.conn)
+            .unwrap()
+    };
+    for restriction in [
+        Restriction::Login,
+        Restriction::Password("pw".into()),
+        Restriction::Groups(vec![group]),
+        Restriction::None,
+    ] {
+        home.set_restriction(&mut db.conn, &restriction).unwrap();
+    }
+    let entries: Vec<LogEntry> = history(&mut db.conn, &home)
+        .into_iter()
+        .filter(|e| e.action.starts_with("wagtail.view_restriction"))
+        .collect();
+    let registry = registry::global();
+    let seen: Vec<(String, String)> = entries
+        .iter()
+        .map(|e| (e.action.clone(), registry.message(e)))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("wagtail.view_restriction.create".to_owned(), "Added the 'Private, accessible to any logged-in users' view restriction".to_owned()),
+            ("wagtail.view_restriction.edit".to_owned(), "Updated the view restriction to 'Private, accessible with a shared password'".to_owned()),
+            ("wagtail.view_restriction.edit".to_owned(), "Updated the view restriction to 'Private, accessible to users in specific groups'".to_owned()),
+            ("wagtail.view_restriction.delete".to_owned(), "Removed the 'Private, accessible to users in specific groups' view restriction. The page is public.".to_owned()),
+        ]
+    );
+    assert_eq!(entries[2].data["restriction"]["type"], "groups");
+
+    let mut expiring = page::find(&mut db.conn, home.id).unwrap();
+    let soon = chrono::Utc::now() + chrono::Duration::hours(1);
+    expiring.expire_at = Some(
+        chrono::DateTime::from_timestamp_micros(soon.timestamp_micros())
+            .unwrap()
+            .naive_utc(),
+    );
+    let revision = page::save_draft(&mut db.conn, &expiring, &opts()).unwrap();
+    expiring.publish(&mut db.conn, revision.id).unwrap();
+    let run = Page::run_scheduled(&mut db.conn, soon + chrono::Duration::minutes(1)).unwrap();
+    assert_eq!((run.published, run.expired), (0, 1));
+    let expired = page::find(&mut db.conn, home.id).unwrap();
+    assert!(!expired.live && expired.expired);
+    let last = history(&mut db.conn, &home).pop().unwrap();
+    assert_eq!(
+        (last.action.as_str(), last.user_id, last.uuid),
+        ("wagtail.unpublish.scheduled", None, None)
+    );
+}
