@@ -401,6 +401,25 @@ fn inherent_methods(model: &Model<'_>, caps: &Capabilities, table: &Path) -> Tok
                 SqlType = #diesel::sql_types::Bool,
             > + ::core::marker::Send + 'static
     };
+    // The rows a set-based operation touches: `filter` boxed, so any predicate on the table
+    // fits one code path.
+    let load_matching = quote! {{
+        let filter: ::std::boxed::Box<
+            dyn #diesel::expression::BoxableExpression<
+                #table::table,
+                ::loggable::db::MultiBackend,
+                SqlType = #diesel::sql_types::Bool,
+            >,
+        > = ::std::boxed::Box::new(filter);
+        #table::table
+            .into_boxed::<::loggable::db::MultiBackend>()
+            .filter(filter)
+            .load::<Self>(conn)
+            .map_err(|source| ::loggable::Error::Database {
+                context: "finding the rows to change",
+                source,
+            })?
+    }};
     let result_unit = result(quote!(()));
     let result_self = result(quote!(Self));
     let result_vec = result(quote!(::std::vec::Vec<Self>));
@@ -458,21 +477,7 @@ fn inherent_methods(model: &Model<'_>, caps: &Capabilities, table: &Path) -> Tok
         {
             use #diesel::prelude::*;
             ::loggable::db::transaction(conn, |conn| {
-                let filter: ::std::boxed::Box<
-                    dyn #diesel::expression::BoxableExpression<
-                        #table::table,
-                        ::loggable::db::MultiBackend,
-                        SqlType = #diesel::sql_types::Bool,
-                    >,
-                > = ::std::boxed::Box::new(filter);
-                let rows = #table::table
-                    .into_boxed::<::loggable::db::MultiBackend>()
-                    .filter(filter)
-                    .load::<Self>(conn)
-                    .map_err(|source| ::loggable::Error::Database {
-                        context: "finding the rows to delete",
-                        source,
-                    })?;
+                let rows = #load_matching;
                 ::loggable::model::delete_many(conn, &rows, options)
             })
         }
@@ -530,21 +535,7 @@ fn inherent_methods(model: &Model<'_>, caps: &Capabilities, table: &Path) -> Tok
             {
                 use #diesel::prelude::*;
                 ::loggable::db::transaction(conn, |conn| {
-                    let filter: ::std::boxed::Box<
-                        dyn #diesel::expression::BoxableExpression<
-                            #table::table,
-                            ::loggable::db::MultiBackend,
-                            SqlType = #diesel::sql_types::Bool,
-                        >,
-                    > = ::std::boxed::Box::new(filter);
-                    let rows = #table::table
-                        .into_boxed::<::loggable::db::MultiBackend>()
-                        .filter(filter)
-                        .load::<Self>(conn)
-                        .map_err(|source| ::loggable::Error::Database {
-                            context: "finding the rows to update",
-                            source,
-                        })?;
+                    let rows = #load_matching;
                     ::loggable::model::update_many(conn, rows, options, move |conn, keys| {
                         #diesel::update(#table::table.filter(#table::#key_column.eq_any(keys.to_vec())))
                             .set(changes)

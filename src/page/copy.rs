@@ -30,15 +30,38 @@ pub fn copy(
     options: &LogOptions,
 ) -> Result<Page> {
     crate::db::transaction(conn, |conn| {
-        let original = find(conn, page_id)?;
-        let destination = find(conn, destination_id)?;
-        if destination.path.starts_with(&original.path) && how.recursive {
-            return Err(Error::InvalidOperation(
-                "a page cannot be copied recursively into its own subtree".to_owned(),
-            ));
-        }
+        let (original, destination) = endpoints(conn, page_id, destination_id, how.recursive)?;
         copy_one(conn, &original, &destination, how, options)
     })
+}
+
+/// The page to copy or alias and where to; a recursive copy into its own subtree would
+/// never end.
+fn endpoints(
+    conn: &mut DbConnection,
+    page_id: i64,
+    destination_id: i64,
+    recursive: bool,
+) -> Result<(Page, Page)> {
+    let original = find(conn, page_id)?;
+    let destination = find(conn, destination_id)?;
+    if recursive && destination.path.starts_with(&original.path) {
+        return Err(Error::InvalidOperation(
+            "a page cannot be copied or aliased recursively into its own subtree".to_owned(),
+        ));
+    }
+    Ok((original, destination))
+}
+
+/// A new page with `original`'s title, slug, type, owner and type fields.
+fn new_page_like(original: &Page) -> NewPage {
+    NewPage {
+        specific: original.specific.clone(),
+        title: original.title.clone(),
+        slug: original.slug.clone(),
+        content_type: original.content_type.clone(),
+        owner: original.owner,
+    }
 }
 
 fn copy_one(
@@ -49,14 +72,7 @@ fn copy_one(
     options: &LogOptions,
 ) -> Result<Page> {
     let source_parent = parent(conn, original)?;
-    let new = NewPage {
-        specific: original.specific.clone(),
-        title: original.title.clone(),
-        slug: original.slug.clone(),
-        content_type: original.content_type.clone(),
-        owner: original.owner,
-    };
-    let copy = super::add_child(conn, destination.id, &new, options)?;
+    let copy = super::add_child(conn, destination.id, &new_page_like(original), options)?;
     let copy = set_copied_content(conn, &copy, original)?;
     let mut data = Map::new();
     data.insert("page".to_owned(), copy.reference());
@@ -117,13 +133,7 @@ pub fn create_alias(
     options: &LogOptions,
 ) -> Result<Page> {
     crate::db::transaction(conn, |conn| {
-        let original = find(conn, page_id)?;
-        let destination = find(conn, destination_id)?;
-        if destination.path.starts_with(&original.path) && recursive {
-            return Err(Error::InvalidOperation(
-                "a page cannot be aliased recursively into its own subtree".to_owned(),
-            ));
-        }
+        let (original, destination) = endpoints(conn, page_id, destination_id, recursive)?;
         alias_one(conn, &original, &destination, recursive, options)
     })
 }
@@ -135,14 +145,7 @@ fn alias_one(
     recursive: bool,
     options: &LogOptions,
 ) -> Result<Page> {
-    let new = NewPage {
-        specific: original.specific.clone(),
-        title: original.title.clone(),
-        slug: original.slug.clone(),
-        content_type: original.content_type.clone(),
-        owner: original.owner,
-    };
-    let alias = super::add_child(conn, destination.id, &new, options)?;
+    let alias = super::add_child(conn, destination.id, &new_page_like(original), options)?;
     let alias: Page = diesel::update(pages::table.find(alias.id))
         .set(pages::alias_of.eq(original.id))
         .returning(pages::all_columns)
