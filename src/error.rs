@@ -85,6 +85,15 @@ pub enum Error {
         object_id: String,
     },
 
+    /// The acting user may not do this (e.g. approve a task of another group).
+    #[error("{user} may not {action}", user = user.map_or_else(|| "the system".to_owned(), |id| format!("user {id}")))]
+    PermissionDenied {
+        /// The acting user; `None` is the system.
+        user: Option<i64>,
+        /// What was refused.
+        action: String,
+    },
+
     /// The operation does not apply to the object in its current state.
     #[error("{0}")]
     InvalidOperation(String),

@@ -38,11 +38,13 @@ pub mod entry;
 mod error;
 pub mod model;
 pub mod page;
+pub mod permission;
 pub mod privacy;
 pub mod registry;
 pub mod revision;
 pub mod schema;
 pub mod user;
+pub mod workflow;
 
 pub use crate::context::{LogContext, LogContextGuard};
 pub use crate::db::DbConnection;

@@ -174,10 +174,92 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Named, ordered lists of moderation tasks.
+    workflows (id) {
+        id -> BigInt,
+        name -> Text,
+        active -> Bool,
+    }
+}
+
+diesel::table! {
+    /// Moderation tasks; `kind` names who may act on them (e.g. `group_approval`).
+    workflow_tasks (id) {
+        id -> BigInt,
+        name -> Text,
+        kind -> Text,
+        active -> Bool,
+    }
+}
+
+diesel::table! {
+    /// The tasks of each workflow, in order.
+    workflow_task_order (workflow_id, task_id) {
+        workflow_id -> BigInt,
+        task_id -> BigInt,
+        sort_order -> Integer,
+    }
+}
+
+diesel::table! {
+    /// The groups whose users may act on a group-approval task.
+    workflow_task_groups (task_id, group_id) {
+        task_id -> BigInt,
+        group_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Workflows assigned to page subtrees.
+    workflow_pages (page_id) {
+        page_id -> BigInt,
+        workflow_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Workflows assigned to model types.
+    workflow_content_types (content_type) {
+        content_type -> Text,
+        workflow_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// One run of a workflow on one object.
+    workflow_states (id) {
+        id -> BigInt,
+        content_type -> Text,
+        object_id -> Text,
+        workflow_id -> BigInt,
+        status -> Text,
+        requested_by -> Nullable<BigInt>,
+        current_task_state_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// One task's progress within a workflow run.
+    workflow_task_states (id) {
+        id -> BigInt,
+        workflow_state_id -> BigInt,
+        task_id -> BigInt,
+        revision_id -> Nullable<BigInt>,
+        status -> Text,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        finished_by -> Nullable<BigInt>,
+        comment -> Text,
+    }
+}
+
 diesel::joinable!(auth_user_groups -> auth_users (user_id));
 diesel::joinable!(auth_user_groups -> auth_groups (group_id));
 diesel::joinable!(group_page_permissions -> pages (page_id));
 diesel::joinable!(group_page_permissions -> auth_groups (group_id));
+diesel::joinable!(workflow_task_order -> workflow_tasks (task_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     auth_users,
@@ -193,4 +275,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     model_log_entries,
     page_comments,
     page_comment_replies,
+    workflows,
+    workflow_tasks,
+    workflow_task_order,
+    workflow_task_groups,
+    workflow_pages,
+    workflow_content_types,
+    workflow_states,
+    workflow_task_states,
 );

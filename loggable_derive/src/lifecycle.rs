@@ -213,6 +213,20 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
             quote!(go_live_at: None, expire_at: None, expired: false,)
         };
         quote! {
+            fn record_latest_revision(
+                conn: &mut ::loggable::DbConnection,
+                key: &Self::Key,
+                revision_id: i64,
+            ) -> #diesel::QueryResult<()> {
+                use #diesel::prelude::*;
+                #diesel::update(#table::table.filter(
+                    #table::#key_column.eq(::core::clone::Clone::clone(key)),
+                ))
+                .set(#table::latest_revision_id.eq(::core::option::Option::Some(revision_id)))
+                .execute(conn)
+                .map(|_| ())
+            }
+
             fn draft_state(&self) -> ::core::option::Option<::loggable::model::DraftState> {
                 ::core::option::Option::Some(::loggable::model::DraftState {
                     live: self.live,

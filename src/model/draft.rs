@@ -151,6 +151,8 @@ fn publish_at<M: DraftStateful>(
     in_transaction(conn, |conn| {
         let current = find::<M>(conn, key)?;
         let revision = revision_of::<M>(conn, key, revision_id)?;
+        // Publishing ends moderation: the cancel entry comes before the publish entries.
+        crate::workflow::cancel_active(conn, M::CONTENT_TYPE, &key.to_string(), &current, options)?;
         let row: M = model_from_revision(&revision)?;
         let mut state = state_of(&current);
         let wanted = state_of(&row);

@@ -51,6 +51,16 @@ pub trait Model: Loggable + Sized {
         None
     }
 
+    /// Records `revision_id` as the row's latest revision (draft-state models; others keep no
+    /// such column).
+    fn record_latest_revision(
+        _conn: &mut DbConnection,
+        _key: &Self::Key,
+        _revision_id: i64,
+    ) -> QueryResult<()> {
+        Ok(())
+    }
+
     /// The draft-state columns, when the model has them.
     fn draft_state(&self) -> Option<DraftState> {
         None
@@ -210,6 +220,14 @@ pub fn create<M: Model>(
     in_transaction(conn, |conn| {
         let row = insert(conn).context("creating the object")?;
         let revision = save_revision(conn, &row, options.acting_user())?;
+        let row = match &revision {
+            Some(revision) if row.draft_state().is_some() => {
+                M::record_latest_revision(conn, &row.key(), revision.id)
+                    .context("recording the first revision")?;
+                find::<M>(conn, &row.key())?
+            }
+            _ => row,
+        };
         let mut entry = options
             .entry(&row, "wagtail.create", true, Map::new())?
             .content_changed(true);

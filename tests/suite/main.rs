@@ -14,4 +14,5 @@ mod pages;
 mod reading;
 mod registry;
 mod schema;
+mod workflows;
 mod writing;

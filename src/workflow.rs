@@ -1,0 +1,737 @@
+//! Moderation workflows: submit an object, approve or reject each task in order, resubmit
+//! after changes, cancel; the last approval publishes the latest revision as the approver.
+//! Every step is logged with the data of spec/operations.md ("Workflows").
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, PoisonError, RwLock};
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::{Map, Value, json};
+
+use crate::db::DbConnection;
+use crate::error::{DatabaseContext, Error, Result};
+use crate::model::{self, DraftStateful, LogOptions, Loggable, Model};
+use crate::page::{self, Page};
+use crate::schema::{
+    auth_users, workflow_content_types, workflow_pages, workflow_states, workflow_task_groups,
+    workflow_task_order, workflow_task_states, workflow_tasks, workflows,
+};
+
+/// The built-in task kind: users of the task's groups (and superusers) may act.
+pub const GROUP_APPROVAL: &str = "group_approval";
+
+/// A kind of task: decides who may approve or reject it. Applications add their own with
+/// [`register_task_kind`].
+pub trait TaskKind: Send + Sync {
+    /// Whether `user` may approve or reject `task`.
+    fn user_may_act(&self, conn: &mut DbConnection, task: &Task, user: Option<i64>)
+    -> Result<bool>;
+}
+
+/// Group approval: the user belongs to one of the task's groups, or is an active superuser.
+struct GroupApproval;
+
+impl TaskKind for GroupApproval {
+    fn user_may_act(
+        &self,
+        conn: &mut DbConnection,
+        task: &Task,
+        user: Option<i64>,
+    ) -> Result<bool> {
+        let Some(user) = user else {
+            return Ok(false);
+        };
+        let (active, superuser): (bool, bool) = auth_users::table
+            .find(user)
+            .select((auth_users::is_active, auth_users::is_superuser))
+            .first(conn)
+            .optional()
+            .context("reading a user")?
+            .unwrap_or((false, false));
+        if !active {
+            return Ok(false);
+        }
+        if superuser {
+            return Ok(true);
+        }
+        let groups = crate::permission::groups_of(conn, user)?;
+        let allowed: i64 = workflow_task_groups::table
+            .filter(workflow_task_groups::task_id.eq(task.id))
+            .filter(workflow_task_groups::group_id.eq_any(groups))
+            .count()
+            .get_result(conn)
+            .context("reading task groups")?;
+        Ok(allowed > 0)
+    }
+}
+
+static TASK_KINDS: LazyLock<RwLock<HashMap<String, Arc<dyn TaskKind>>>> = LazyLock::new(|| {
+    let mut kinds: HashMap<String, Arc<dyn TaskKind>> = HashMap::new();
+    kinds.insert(GROUP_APPROVAL.to_owned(), Arc::new(GroupApproval));
+    RwLock::new(kinds)
+});
+
+/// Registers an application's task kind under `name` (replacing one of that name).
+pub fn register_task_kind(name: &str, kind: impl TaskKind + 'static) {
+    TASK_KINDS
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(name.to_owned(), Arc::new(kind));
+}
+
+fn task_kind(name: &str) -> Result<Arc<dyn TaskKind>> {
+    TASK_KINDS
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(name)
+        .cloned()
+        .ok_or_else(|| Error::InvalidOperation(format!("unknown task kind '{name}'")))
+}
+
+/// A workflow.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct Workflow {
+    /// Primary key.
+    pub id: i64,
+    /// Its name (the `title` in entries).
+    pub name: String,
+    /// Inactive workflows cannot be started.
+    pub active: bool,
+}
+
+/// A task of a workflow.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct Task {
+    /// Primary key.
+    pub id: i64,
+    /// Its name (the task `title` in entries).
+    pub name: String,
+    /// Who may act on it (see [`TaskKind`]).
+    pub kind: String,
+    /// Inactive tasks are skipped.
+    pub active: bool,
+}
+
+/// One run of a workflow on one object.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct WorkflowState {
+    /// Primary key.
+    pub id: i64,
+    /// Base type of the object.
+    pub content_type: String,
+    /// The object's primary key.
+    pub object_id: String,
+    /// The workflow.
+    pub workflow_id: i64,
+    /// `in_progress`, `approved`, `needs_changes` or `cancelled`.
+    pub status: String,
+    /// Who submitted.
+    pub requested_by: Option<i64>,
+    /// The task being worked on.
+    pub current_task_state_id: Option<i64>,
+    /// When it was submitted.
+    pub created_at: NaiveDateTime,
+}
+
+/// One task's progress in a run.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct TaskState {
+    /// Primary key.
+    pub id: i64,
+    /// The run.
+    pub workflow_state_id: i64,
+    /// The task.
+    pub task_id: i64,
+    /// The revision under review.
+    pub revision_id: Option<i64>,
+    /// `in_progress`, `approved`, `rejected`, `skipped` or `cancelled`.
+    pub status: String,
+    /// When it started.
+    pub started_at: NaiveDateTime,
+    /// When it ended.
+    pub finished_at: Option<NaiveDateTime>,
+    /// Who ended it.
+    pub finished_by: Option<i64>,
+    /// The approver's or rejecter's comment.
+    pub comment: String,
+}
+
+/// Creates a group-approval task that users of `groups` may act on.
+pub fn create_group_approval_task(
+    conn: &mut DbConnection,
+    name: &str,
+    groups: &[i64],
+) -> Result<Task> {
+    crate::db::transaction(conn, |conn| {
+        let task = create_task(conn, name, GROUP_APPROVAL)?;
+        let rows: Vec<_> = groups
+            .iter()
+            .map(|group| {
+                (
+                    workflow_task_groups::task_id.eq(task.id),
+                    workflow_task_groups::group_id.eq(*group),
+                )
+            })
+            .collect();
+        let insert = diesel::insert_into(workflow_task_groups::table).values(rows);
+        crate::__on_backend_connection!(conn, |conn| insert.execute(conn))
+            .context("setting task groups")?;
+        Ok(task)
+    })
+}
+
+/// Creates a task of an application-defined `kind` (see [`register_task_kind`]).
+pub fn create_task(conn: &mut DbConnection, name: &str, kind: &str) -> Result<Task> {
+    task_kind(kind)?;
+    diesel::insert_into(workflow_tasks::table)
+        .values((workflow_tasks::name.eq(name), workflow_tasks::kind.eq(kind)))
+        .returning(workflow_tasks::all_columns)
+        .get_result(conn)
+        .context("creating a task")
+}
+
+/// Creates a workflow whose tasks run in the order given.
+pub fn create_workflow(conn: &mut DbConnection, name: &str, tasks: &[i64]) -> Result<Workflow> {
+    crate::db::transaction(conn, |conn| {
+        let workflow: Workflow = diesel::insert_into(workflows::table)
+            .values(workflows::name.eq(name))
+            .returning(workflows::all_columns)
+            .get_result(conn)
+            .context("creating a workflow")?;
+        for (order, task) in tasks.iter().enumerate() {
+            diesel::insert_into(workflow_task_order::table)
+                .values((
+                    workflow_task_order::workflow_id.eq(workflow.id),
+                    workflow_task_order::task_id.eq(*task),
+                    workflow_task_order::sort_order.eq(i32::try_from(order).unwrap_or(i32::MAX)),
+                ))
+                .execute(conn)
+                .context("ordering workflow tasks")?;
+        }
+        Ok(workflow)
+    })
+}
+
+/// Assigns `workflow_id` to the subtree of `page_id` (replacing an assignment there).
+pub fn assign_to_page(conn: &mut DbConnection, workflow_id: i64, page_id: i64) -> Result<()> {
+    crate::db::transaction(conn, |conn| {
+        diesel::delete(workflow_pages::table.find(page_id))
+            .execute(conn)
+            .context("assigning a workflow")?;
+        diesel::insert_into(workflow_pages::table)
+            .values((
+                workflow_pages::page_id.eq(page_id),
+                workflow_pages::workflow_id.eq(workflow_id),
+            ))
+            .execute(conn)
+            .context("assigning a workflow")?;
+        Ok(())
+    })
+}
+
+/// Assigns `workflow_id` to every object of `content_type` (replacing an assignment).
+pub fn assign_to_type(conn: &mut DbConnection, workflow_id: i64, content_type: &str) -> Result<()> {
+    crate::db::transaction(conn, |conn| {
+        diesel::delete(workflow_content_types::table.find(content_type))
+            .execute(conn)
+            .context("assigning a workflow")?;
+        diesel::insert_into(workflow_content_types::table)
+            .values((
+                workflow_content_types::content_type.eq(content_type),
+                workflow_content_types::workflow_id.eq(workflow_id),
+            ))
+            .execute(conn)
+            .context("assigning a workflow")?;
+        Ok(())
+    })
+}
+
+/// The workflow that applies to `page`: the one assigned to it or its nearest ancestor.
+pub fn workflow_for_page(conn: &mut DbConnection, page: &Page) -> Result<Option<Workflow>> {
+    let mut chain = page::ancestors(conn, page)?;
+    chain.push(page.clone());
+    for candidate in chain.iter().rev() {
+        let assigned = workflow_pages::table
+            .find(candidate.id)
+            .inner_join(workflows::table.on(workflows::id.eq(workflow_pages::workflow_id)))
+            .select(workflows::all_columns)
+            .first::<Workflow>(conn)
+            .optional()
+            .context("finding a page's workflow")?;
+        if assigned.is_some() {
+            return Ok(assigned);
+        }
+    }
+    Ok(None)
+}
+
+/// The workflow assigned to `content_type`, if any.
+pub fn workflow_for_type(conn: &mut DbConnection, content_type: &str) -> Result<Option<Workflow>> {
+    workflow_content_types::table
+        .find(content_type)
+        .inner_join(workflows::table.on(workflows::id.eq(workflow_content_types::workflow_id)))
+        .select(workflows::all_columns)
+        .first(conn)
+        .optional()
+        .context("finding a type's workflow")
+}
+
+/// The object's run that is in progress or waiting for changes, if any.
+pub fn active_state(
+    conn: &mut DbConnection,
+    content_type: &str,
+    object_id: &str,
+) -> Result<Option<WorkflowState>> {
+    workflow_states::table
+        .filter(workflow_states::content_type.eq(content_type))
+        .filter(workflow_states::object_id.eq(object_id))
+        .filter(workflow_states::status.eq_any(["in_progress", "needs_changes"]))
+        .order(workflow_states::id.desc())
+        .first(conn)
+        .optional()
+        .context("reading workflow state")
+}
+
+fn workflow(conn: &mut DbConnection, id: i64) -> Result<Workflow> {
+    workflows::table
+        .find(id)
+        .first(conn)
+        .context("reading a workflow")
+}
+
+fn task(conn: &mut DbConnection, id: i64) -> Result<Task> {
+    workflow_tasks::table
+        .find(id)
+        .first(conn)
+        .context("reading a task")
+}
+
+fn task_state(conn: &mut DbConnection, id: i64) -> Result<TaskState> {
+    workflow_task_states::table
+        .find(id)
+        .first(conn)
+        .context("reading a task state")
+}
+
+/// The first active task of the workflow not yet approved or skipped in this run.
+fn next_task(conn: &mut DbConnection, state: &WorkflowState) -> Result<Option<Task>> {
+    let done: Vec<i64> = workflow_task_states::table
+        .filter(workflow_task_states::workflow_state_id.eq(state.id))
+        .filter(workflow_task_states::status.eq_any(["approved", "skipped"]))
+        .select(workflow_task_states::task_id)
+        .load(conn)
+        .context("reading task states")?;
+    workflow_task_order::table
+        .inner_join(workflow_tasks::table)
+        .filter(workflow_task_order::workflow_id.eq(state.workflow_id))
+        .filter(workflow_tasks::active.eq(true))
+        .filter(diesel::dsl::not(workflow_tasks::id.eq_any(done)))
+        .order(workflow_task_order::sort_order)
+        .select(workflow_tasks::all_columns)
+        .first(conn)
+        .optional()
+        .context("finding the next task")
+}
+
+fn start_task(
+    conn: &mut DbConnection,
+    state: &WorkflowState,
+    task: &Task,
+    revision_id: Option<i64>,
+) -> Result<TaskState> {
+    let now = crate::entry::next_timestamp().naive_utc();
+    let task_state: TaskState = diesel::insert_into(workflow_task_states::table)
+        .values((
+            workflow_task_states::workflow_state_id.eq(state.id),
+            workflow_task_states::task_id.eq(task.id),
+            workflow_task_states::revision_id.eq(revision_id),
+            workflow_task_states::status.eq("in_progress"),
+            workflow_task_states::started_at.eq(now),
+        ))
+        .returning(workflow_task_states::all_columns)
+        .get_result(conn)
+        .context("starting a task")?;
+    diesel::update(workflow_states::table.find(state.id))
+        .set(workflow_states::current_task_state_id.eq(Some(task_state.id)))
+        .execute(conn)
+        .context("starting a task")?;
+    Ok(task_state)
+}
+
+fn set_status(conn: &mut DbConnection, state_id: i64, status: &str) -> Result<()> {
+    diesel::update(workflow_states::table.find(state_id))
+        .set(workflow_states::status.eq(status))
+        .execute(conn)
+        .context("updating workflow state")?;
+    Ok(())
+}
+
+fn reference(task: &Task) -> Value {
+    json!({"id": task.id, "title": task.name})
+}
+
+/// What an object needs to go through moderation.
+fn key_of<M: Model>(object: &M) -> String {
+    object.key().to_string()
+}
+
+/// Submits `object` to `workflow_id`: starts its first task on the latest revision and logs
+/// `wagtail.workflow.start` (data `{"workflow": {"id", "title", "status", "next",
+/// "task_state_id"}}`, revision = latest).
+pub fn start<M: DraftStateful>(
+    conn: &mut DbConnection,
+    object: &M,
+    workflow_id: i64,
+    options: &LogOptions,
+) -> Result<WorkflowState> {
+    crate::db::transaction(conn, |conn| {
+        let object_id = key_of(object);
+        if active_state(conn, M::CONTENT_TYPE, &object_id)?.is_some() {
+            return Err(Error::InvalidOperation(format!(
+                "{} {object_id} is already in moderation",
+                M::CONTENT_TYPE
+            )));
+        }
+        let workflow = workflow(conn, workflow_id)?;
+        if !workflow.active {
+            return Err(Error::InvalidOperation(format!(
+                "workflow '{}' is not active",
+                workflow.name
+            )));
+        }
+        let current = model::find::<M>(conn, &object.key())?;
+        let revision_id = current.draft_state().and_then(|s| s.latest_revision_id);
+        let now = crate::entry::next_timestamp().naive_utc();
+        let state: WorkflowState = diesel::insert_into(workflow_states::table)
+            .values((
+                workflow_states::content_type.eq(M::CONTENT_TYPE),
+                workflow_states::object_id.eq(&object_id),
+                workflow_states::workflow_id.eq(workflow.id),
+                workflow_states::status.eq("in_progress"),
+                workflow_states::requested_by.eq(options.acting_user()),
+                workflow_states::created_at.eq(now),
+            ))
+            .returning(workflow_states::all_columns)
+            .get_result(conn)
+            .context("starting a workflow")?;
+        let first = next_task(conn, &state)?;
+        let task_state = match &first {
+            Some(task) => Some(start_task(conn, &state, task, revision_id)?),
+            None => None,
+        };
+        let mut data = Map::new();
+        data.insert(
+            "workflow".to_owned(),
+            json!({
+                "id": workflow.id,
+                "title": workflow.name,
+                "status": "in_progress",
+                "next": first.as_ref().map(reference),
+                "task_state_id": task_state.as_ref().map(|t| t.id),
+            }),
+        );
+        let mut entry = options.entry(&current, "wagtail.workflow.start", true, data)?;
+        if let Some(revision_id) = revision_id {
+            entry = entry.revision(revision_id);
+        }
+        options.write(conn, entry)?;
+        if first.is_none() {
+            finish(conn, &current, &state, options)?;
+        }
+        current_state(conn, state.id)
+    })
+}
+
+fn current_state(conn: &mut DbConnection, id: i64) -> Result<WorkflowState> {
+    workflow_states::table
+        .find(id)
+        .first(conn)
+        .context("reading workflow state")
+}
+
+/// The run in progress for `object` and its current task, checking `user` may act on it.
+fn acting_on<M: DraftStateful>(
+    conn: &mut DbConnection,
+    object: &M,
+    options: &LogOptions,
+    action: &str,
+) -> Result<(WorkflowState, TaskState, Task)> {
+    let object_id = key_of(object);
+    let state = active_state(conn, M::CONTENT_TYPE, &object_id)?
+        .filter(|s| s.status == "in_progress")
+        .ok_or_else(|| {
+            Error::InvalidOperation(format!(
+                "{} {object_id} has no task in progress",
+                M::CONTENT_TYPE
+            ))
+        })?;
+    let task_state_id = state.current_task_state_id.ok_or_else(|| {
+        Error::InvalidOperation(format!(
+            "{} {object_id} has no current task",
+            M::CONTENT_TYPE
+        ))
+    })?;
+    let task_state = task_state(conn, task_state_id)?;
+    let task = task(conn, task_state.task_id)?;
+    let user = options.acting_user();
+    if !task_kind(&task.kind)?.user_may_act(conn, &task, user)? {
+        return Err(Error::PermissionDenied {
+            user,
+            action: format!("{action} the task '{}'", task.name),
+        });
+    }
+    Ok((state, task_state, task))
+}
+
+fn end_task(
+    conn: &mut DbConnection,
+    task_state: &TaskState,
+    status: &str,
+    comment: &str,
+    user: Option<i64>,
+) -> Result<()> {
+    let now = crate::entry::next_timestamp().naive_utc();
+    diesel::update(workflow_task_states::table.find(task_state.id))
+        .set((
+            workflow_task_states::status.eq(status),
+            workflow_task_states::finished_at.eq(Some(now)),
+            workflow_task_states::finished_by.eq(user),
+            workflow_task_states::comment.eq(comment),
+        ))
+        .execute(conn)
+        .context("ending a task")?;
+    Ok(())
+}
+
+/// `{"workflow": {"id", "title", "status", "task_state_id", "task", "next"}, "comment"}`.
+fn decision_data(
+    workflow: &Workflow,
+    task_state: &TaskState,
+    status: &str,
+    task: &Task,
+    next: Option<&Task>,
+    comment: &str,
+) -> Map<String, Value> {
+    let mut data = Map::new();
+    data.insert(
+        "workflow".to_owned(),
+        json!({
+            "id": workflow.id,
+            "title": workflow.name,
+            "status": status,
+            "task_state_id": task_state.id,
+            "task": reference(task),
+            "next": next.map(reference),
+        }),
+    );
+    data.insert("comment".to_owned(), Value::String(comment.to_owned()));
+    data
+}
+
+/// Approves the current task (as the acting user, who must be allowed by the task) and logs
+/// `wagtail.workflow.approve`; then starts the next task, or on the last one completes the
+/// workflow and publishes the latest revision as the approver ([`wagtail.rename`] →
+/// `wagtail.publish`). Anyone else gets [`Error::PermissionDenied`] and nothing is written.
+pub fn approve<M: DraftStateful>(
+    conn: &mut DbConnection,
+    object: &M,
+    comment: &str,
+    options: &LogOptions,
+) -> Result<WorkflowState> {
+    crate::db::transaction(conn, |conn| {
+        let (state, task_state, task) = acting_on(conn, object, options, "approve")?;
+        end_task(
+            conn,
+            &task_state,
+            "approved",
+            comment,
+            options.acting_user(),
+        )?;
+        let workflow = workflow(conn, state.workflow_id)?;
+        let next = next_task(conn, &state)?;
+        let current = model::find::<M>(conn, &object.key())?;
+        let data = decision_data(
+            &workflow,
+            &task_state,
+            "approved",
+            &task,
+            next.as_ref(),
+            comment,
+        );
+        let mut entry = options.entry(&current, "wagtail.workflow.approve", true, data)?;
+        if let Some(revision_id) = task_state.revision_id {
+            entry = entry.revision(revision_id);
+        }
+        options.write(conn, entry)?;
+        match next {
+            Some(next) => {
+                start_task(conn, &state, &next, task_state.revision_id)?;
+            }
+            None => finish(conn, &current, &state, options)?,
+        }
+        current_state(conn, state.id)
+    })
+}
+
+/// Completes the run and publishes the object's latest revision as the acting user.
+fn finish<M: DraftStateful>(
+    conn: &mut DbConnection,
+    object: &M,
+    state: &WorkflowState,
+    options: &LogOptions,
+) -> Result<()> {
+    set_status(conn, state.id, "approved")?;
+    let latest = model::find::<M>(conn, &object.key())?
+        .draft_state()
+        .and_then(|s| s.latest_revision_id);
+    if let Some(revision_id) = latest {
+        let mut publish = options.clone();
+        publish.action = None;
+        publish.data = None;
+        model::publish::<M>(conn, &object.key(), revision_id, &publish)?;
+    }
+    Ok(())
+}
+
+/// Rejects the current task (as an allowed user) and logs `wagtail.workflow.reject`; the run
+/// waits for changes (`needs_changes`).
+pub fn reject<M: DraftStateful>(
+    conn: &mut DbConnection,
+    object: &M,
+    comment: &str,
+    options: &LogOptions,
+) -> Result<WorkflowState> {
+    crate::db::transaction(conn, |conn| {
+        let (state, task_state, task) = acting_on(conn, object, options, "reject")?;
+        end_task(
+            conn,
+            &task_state,
+            "rejected",
+            comment,
+            options.acting_user(),
+        )?;
+        set_status(conn, state.id, "needs_changes")?;
+        let workflow = workflow(conn, state.workflow_id)?;
+        let next = next_task(conn, &state)?;
+        let current = model::find::<M>(conn, &object.key())?;
+        let data = decision_data(
+            &workflow,
+            &task_state,
+            "rejected",
+            &task,
+            next.as_ref(),
+            comment,
+        );
+        let mut entry = options.entry(&current, "wagtail.workflow.reject", true, data)?;
+        if let Some(revision_id) = task_state.revision_id {
+            entry = entry.revision(revision_id);
+        }
+        options.write(conn, entry)?;
+        current_state(conn, state.id)
+    })
+}
+
+/// Resubmits after changes: the run goes back in progress, restarting the rejected task on
+/// the latest revision; logs `wagtail.workflow.resume`.
+pub fn resume<M: DraftStateful>(
+    conn: &mut DbConnection,
+    object: &M,
+    options: &LogOptions,
+) -> Result<WorkflowState> {
+    crate::db::transaction(conn, |conn| {
+        let object_id = key_of(object);
+        let state = active_state(conn, M::CONTENT_TYPE, &object_id)?
+            .filter(|s| s.status == "needs_changes")
+            .ok_or_else(|| {
+                Error::InvalidOperation(format!(
+                    "{} {object_id} is not waiting for changes",
+                    M::CONTENT_TYPE
+                ))
+            })?;
+        let rejected = task_state(conn, state.current_task_state_id.unwrap_or_default())?;
+        let task = task(conn, rejected.task_id)?;
+        let workflow = workflow(conn, state.workflow_id)?;
+        set_status(conn, state.id, "in_progress")?;
+        let current = model::find::<M>(conn, &object.key())?;
+        let mut data = Map::new();
+        data.insert(
+            "workflow".to_owned(),
+            json!({
+                "id": workflow.id,
+                "title": workflow.name,
+                "status": "in_progress",
+                "task_state_id": rejected.id,
+                "task": reference(&task),
+            }),
+        );
+        let mut entry = options.entry(&current, "wagtail.workflow.resume", true, data)?;
+        if let Some(revision_id) = rejected.revision_id {
+            entry = entry.revision(revision_id);
+        }
+        options.write(conn, entry)?;
+        let latest = current.draft_state().and_then(|s| s.latest_revision_id);
+        start_task(conn, &state, &task, latest)?;
+        current_state(conn, state.id)
+    })
+}
+
+/// Cancels the object's run (in progress or waiting for changes) and logs
+/// `wagtail.workflow.cancel`; returns `None` (and logs nothing) when there is none.
+pub fn cancel<M: DraftStateful>(
+    conn: &mut DbConnection,
+    object: &M,
+    options: &LogOptions,
+) -> Result<Option<WorkflowState>> {
+    crate::db::transaction(conn, |conn| {
+        let current = model::find::<M>(conn, &object.key())?;
+        cancel_active(conn, M::CONTENT_TYPE, &key_of(object), &current, options)
+    })
+}
+
+/// Cancels the active run of the object, logging `wagtail.workflow.cancel` about `object`.
+/// Publishing calls this first, so a publication ends moderation.
+pub(crate) fn cancel_active(
+    conn: &mut DbConnection,
+    content_type: &str,
+    object_id: &str,
+    object: &(impl Loggable + ?Sized),
+    options: &LogOptions,
+) -> Result<Option<WorkflowState>> {
+    let Some(state) = active_state(conn, content_type, object_id)? else {
+        return Ok(None);
+    };
+    set_status(conn, state.id, "cancelled")?;
+    let workflow = workflow(conn, state.workflow_id)?;
+    let mut data = Map::new();
+    let mut revision = None;
+    if let Some(task_state_id) = state.current_task_state_id {
+        let task_state = task_state(conn, task_state_id)?;
+        let task = task(conn, task_state.task_id)?;
+        data.insert(
+            "workflow".to_owned(),
+            json!({
+                "id": workflow.id,
+                "title": workflow.name,
+                "status": "cancelled",
+                "task_state_id": task_state.id,
+                "task": reference(&task),
+            }),
+        );
+        revision = task_state.revision_id;
+        diesel::update(
+            workflow_task_states::table
+                .filter(workflow_task_states::workflow_state_id.eq(state.id))
+                .filter(workflow_task_states::status.eq("in_progress")),
+        )
+        .set(workflow_task_states::status.eq("cancelled"))
+        .execute(conn)
+        .context("cancelling tasks")?;
+    }
+    let mut entry = options.entry(object, "wagtail.workflow.cancel", false, data)?;
+    if let Some(revision) = revision {
+        entry = entry.revision(revision);
+    }
+    options.write(conn, entry)?;
+    current_state(conn, state.id).map(Some)
+}
