@@ -153,6 +153,8 @@ pub struct EntryQuery {
     pub limit: Option<i64>,
     /// Rows to skip first.
     pub offset: i64,
+    /// Keep only what this user may see (spec/visibility.md); `None` reads everything.
+    pub viewer: Option<crate::permission::Viewer>,
 }
 
 impl EntryQuery {
@@ -163,7 +165,14 @@ impl EntryQuery {
             grouped: false,
             limit: None,
             offset: 0,
+            viewer: None,
         }
+    }
+
+    /// Only the entries `viewer` may see.
+    pub fn visible_to(mut self, viewer: crate::permission::Viewer) -> Self {
+        self.viewer = Some(viewer);
+        self
     }
 
     /// Groups by object, uuid and action (history grouping).
@@ -206,6 +215,9 @@ pub trait LogTable: Send + Sync + std::fmt::Debug + 'static {
 
     /// Reads entries, newest first.
     fn query(&self, conn: &mut DbConnection, query: &EntryQuery) -> Result<Vec<LogEntry>>;
+
+    /// Counts the entries `query` selects (its limit and offset aside).
+    fn count(&self, conn: &mut DbConnection, query: &EntryQuery) -> Result<i64>;
 }
 
 /// Rows per multi-row INSERT: 11 bound columns each stays under SQLite's 32,766 and
@@ -325,6 +337,58 @@ macro_rules! log_table {
         #[derive(Debug, Clone, Copy, Default)]
         $vis struct $name;
 
+
+        impl $name {
+            /// The boxed query of `query`'s scope, grouping and viewer, or `None` when no row
+            /// can match.
+            fn filtered(
+                &self,
+                query: &$crate::entry::EntryQuery,
+            ) -> ::core::option::Option<
+                $crate::__private::diesel::dsl::IntoBoxed<'static, $($table)::+::table, $crate::db::MultiBackend>,
+            > {
+                use $crate::__private::diesel::prelude::*;
+                use $crate::entry::{EntryScope, LogTable as _};
+                use $($table)::+ as t;
+                let mut select = t::table.into_boxed::<$crate::db::MultiBackend>();
+                match &query.scope {
+                    EntryScope::All => {}
+                    EntryScope::Object { content_type, object_id } => {
+                        let Some(object_id) = object_id.parse::<$object_type>().ok() else {
+                            // No row can hold an id the column cannot store.
+                            return ::core::option::Option::None;
+                        };
+                        select = select.filter(t::$object_column.eq(object_id));
+                        let match_content_type = true $(&& $match_content_type)?;
+                        if let (true, Some(content_type)) = (match_content_type, content_type) {
+                            select = select.filter(t::content_type.eq(content_type.clone()));
+                        }
+                    }
+                    EntryScope::ContentType(content_type) => {
+                        select = select.filter(t::content_type.eq(content_type.clone()));
+                    }
+                    EntryScope::User(Some(user)) => select = select.filter(t::user_id.eq(*user)),
+                    EntryScope::User(None) => select = select.filter(t::user_id.is_null()),
+                }
+                if query.grouped {
+                    select = select.filter($crate::__private::diesel::dsl::sql::<
+                        $crate::__private::diesel::sql_types::Bool,
+                    >(&$crate::entry::no_newer_in_group_sql(
+                        self.name(),
+                        ::core::stringify!($object_column),
+                    )));
+                }
+                if let ::core::option::Option::Some(viewer) = &query.viewer {
+                    select = select.filter($crate::permission::visibility_filter(
+                        self.name(),
+                        ::core::stringify!($object_column),
+                        viewer,
+                    ));
+                }
+                ::core::option::Option::Some(select)
+            }
+        }
+
         impl $crate::entry::LogTable for $name {
             fn name(&self) -> &'static str {
                 let path: &'static str = ::core::stringify!($($table)::+);
@@ -422,42 +486,31 @@ macro_rules! log_table {
                 Ok(written)
             }
 
+            fn count(
+                &self,
+                conn: &mut $crate::db::DbConnection,
+                query: &$crate::entry::EntryQuery,
+            ) -> $crate::Result<i64> {
+                use $crate::__private::diesel::prelude::*;
+                let ::core::option::Option::Some(select) = self.filtered(query) else {
+                    return Ok(0);
+                };
+                select.count().get_result::<i64>(conn).map_err(|source| $crate::Error::Database {
+                    context: "counting log entries",
+                    source,
+                })
+            }
+
             fn query(
                 &self,
                 conn: &mut $crate::db::DbConnection,
                 query: &$crate::entry::EntryQuery,
             ) -> $crate::Result<::std::vec::Vec<$crate::entry::LogEntry>> {
                 use $crate::__private::diesel::prelude::*;
-                use $crate::entry::EntryScope;
                 use $($table)::+ as t;
-                let mut select = t::table.into_boxed::<$crate::db::MultiBackend>();
-                match &query.scope {
-                    EntryScope::All => {}
-                    EntryScope::Object { content_type, object_id } => {
-                        let Some(object_id) = object_id.parse::<$object_type>().ok() else {
-                            // No row can hold an id the column cannot store.
-                            return Ok(::std::vec::Vec::new());
-                        };
-                        select = select.filter(t::$object_column.eq(object_id));
-                        let match_content_type = true $(&& $match_content_type)?;
-                        if let (true, Some(content_type)) = (match_content_type, content_type) {
-                            select = select.filter(t::content_type.eq(content_type.clone()));
-                        }
-                    }
-                    EntryScope::ContentType(content_type) => {
-                        select = select.filter(t::content_type.eq(content_type.clone()));
-                    }
-                    EntryScope::User(Some(user)) => select = select.filter(t::user_id.eq(*user)),
-                    EntryScope::User(None) => select = select.filter(t::user_id.is_null()),
-                }
-                if query.grouped {
-                    select = select.filter($crate::__private::diesel::dsl::sql::<
-                        $crate::__private::diesel::sql_types::Bool,
-                    >(&$crate::entry::no_newer_in_group_sql(
-                        self.name(),
-                        ::core::stringify!($object_column),
-                    )));
-                }
+                let Some(mut select) = self.filtered(query) else {
+                    return Ok(::std::vec::Vec::new());
+                };
                 select = select.order((t::timestamp.desc(), t::id.desc()));
                 if let Some(limit) = query.limit {
                     select = select.limit(limit);

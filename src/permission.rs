@@ -60,3 +60,298 @@ pub fn groups_of(conn: &mut DbConnection, user: i64) -> Result<Vec<i64>> {
         .load(conn)
         .context("reading group membership")
 }
+
+/// The page permission kinds (visibility.md); any of them makes pages explorable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PagePermission {
+    /// Add child pages.
+    Add,
+    /// Edit pages.
+    Change,
+    /// Publish pages.
+    Publish,
+    /// Lock pages.
+    Lock,
+    /// Unlock pages.
+    Unlock,
+    /// Delete pages in bulk.
+    BulkDelete,
+}
+
+impl PagePermission {
+    /// Every kind.
+    pub const ALL: [PagePermission; 6] = [
+        Self::Add,
+        Self::Change,
+        Self::Publish,
+        Self::Lock,
+        Self::Unlock,
+        Self::BulkDelete,
+    ];
+
+    /// The stored name: `add`, `change`, `publish`, `lock`, `unlock`, `bulk_delete`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Add => "add",
+            Self::Change => "change",
+            Self::Publish => "publish",
+            Self::Lock => "lock",
+            Self::Unlock => "unlock",
+            Self::BulkDelete => "bulk_delete",
+        }
+    }
+}
+
+/// Grants `group` the permission `kind` on `page` and its descendants (idempotent).
+pub fn grant_page_permission(
+    conn: &mut DbConnection,
+    group: i64,
+    page: i64,
+    kind: PagePermission,
+) -> Result<()> {
+    use crate::schema::group_page_permissions as gpp;
+    revoke_page_permission(conn, group, page, kind)?;
+    diesel::insert_into(gpp::table)
+        .values((
+            gpp::group_id.eq(group),
+            gpp::page_id.eq(page),
+            gpp::permission_type.eq(kind.name()),
+        ))
+        .execute(conn)
+        .context("granting a page permission")?;
+    Ok(())
+}
+
+/// Revokes `kind` on `page` from `group` (nothing happens if it was not granted).
+pub fn revoke_page_permission(
+    conn: &mut DbConnection,
+    group: i64,
+    page: i64,
+    kind: PagePermission,
+) -> Result<()> {
+    use crate::schema::group_page_permissions as gpp;
+    diesel::delete(
+        gpp::table
+            .filter(gpp::group_id.eq(group))
+            .filter(gpp::page_id.eq(page))
+            .filter(gpp::permission_type.eq(kind.name())),
+    )
+    .execute(conn)
+    .context("revoking a page permission")?;
+    Ok(())
+}
+
+/// Who a model permission is granted to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grantee {
+    /// One user.
+    User(i64),
+    /// Every member of a group.
+    Group(i64),
+}
+
+/// Grants `codename` (e.g. `change`) on objects of `content_type` (idempotent).
+pub fn grant_model_permission(
+    conn: &mut DbConnection,
+    grantee: Grantee,
+    content_type: &str,
+    codename: &str,
+) -> Result<()> {
+    use crate::schema::model_permissions as mp;
+    revoke_model_permission(conn, grantee, content_type, codename)?;
+    let (user, group) = match grantee {
+        Grantee::User(id) => (Some(id), None),
+        Grantee::Group(id) => (None, Some(id)),
+    };
+    diesel::insert_into(mp::table)
+        .values((
+            mp::user_id.eq(user),
+            mp::group_id.eq(group),
+            mp::content_type.eq(content_type),
+            mp::codename.eq(codename),
+        ))
+        .execute(conn)
+        .context("granting a model permission")?;
+    Ok(())
+}
+
+/// Revokes `codename` on `content_type` from `grantee` (nothing happens if not granted).
+pub fn revoke_model_permission(
+    conn: &mut DbConnection,
+    grantee: Grantee,
+    content_type: &str,
+    codename: &str,
+) -> Result<()> {
+    use crate::schema::model_permissions as mp;
+    let matching = mp::table
+        .filter(mp::content_type.eq(content_type))
+        .filter(mp::codename.eq(codename))
+        .into_boxed::<crate::db::MultiBackend>();
+    let matching = match grantee {
+        Grantee::User(id) => matching.filter(mp::user_id.eq(id)),
+        Grantee::Group(id) => matching.filter(mp::group_id.eq(id)),
+    };
+    let ids: Vec<i64> = matching
+        .select(mp::id)
+        .load(conn)
+        .context("revoking a model permission")?;
+    diesel::delete(mp::table.filter(mp::id.eq_any(ids)))
+        .execute(conn)
+        .context("revoking a model permission")?;
+    Ok(())
+}
+
+/// Who is looking at the log: what visibility filters need to know of a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Viewer {
+    /// The user.
+    pub user_id: i64,
+    /// Inactive users see nothing.
+    pub is_active: bool,
+    /// Active superusers see everything.
+    pub is_superuser: bool,
+}
+
+impl Viewer {
+    /// Reads the user; `None` if there is no such user.
+    pub fn load(conn: &mut DbConnection, user_id: i64) -> Result<Option<Viewer>> {
+        use crate::schema::auth_users;
+        auth_users::table
+            .find(user_id)
+            .select((auth_users::is_active, auth_users::is_superuser))
+            .first::<(bool, bool)>(conn)
+            .optional()
+            .context("reading a user")
+            .map(|found| {
+                found.map(|(is_active, is_superuser)| Viewer {
+                    user_id,
+                    is_active,
+                    is_superuser,
+                })
+            })
+    }
+}
+
+/// A boxed SQL condition on a log table's rows.
+pub type EntryFilter<QS> = Box<
+    dyn diesel::expression::BoxableExpression<
+            QS,
+            crate::db::MultiBackend,
+            SqlType = diesel::sql_types::Bool,
+        >,
+>;
+
+/// The pages where one of the viewer's groups holds a page permission: `path` of each.
+/// (The viewer's id is bound after this text.)
+const PERMISSION_PAGES: &str = "SELECT pp.path AS path FROM pages pp \
+     JOIN group_page_permissions gpp ON gpp.page_id = pp.id \
+     JOIN auth_user_groups ug ON ug.group_id = gpp.group_id \
+     WHERE gpp.permission_type IN ('add', 'change', 'publish', 'lock', 'unlock', 'bulk_delete') \
+     AND ug.user_id = ";
+
+/// The condition "`viewer` may see this entry" on `table` (spec/visibility.md), as one SQL
+/// expression over the row, so it composes with any other filter, ordering and paging.
+///
+/// Raw SQL because it needs correlated EXISTS subqueries over the page tree, which Diesel's
+/// query builder cannot express; it names only fixed tables and columns and binds the
+/// viewer's id.
+///
+/// Page entries: the entry's page is explorable (at or below a page where one of the
+/// viewer's groups holds a page permission, or an ancestor of such a page no higher than the
+/// deepest common ancestor of those pages' parents); entries of deleted pages only for users
+/// who may add pages at the top of the tree. Other tables: the viewer holds some permission on
+/// the entry's type, directly or through a group; untyped entries are never shown. Active
+/// superusers see everything, inactive users nothing.
+pub fn visibility_filter<QS: 'static>(
+    table: &str,
+    object_column: &str,
+    viewer: &Viewer,
+) -> EntryFilter<QS> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{BigInt, Bool};
+
+    if !viewer.is_active {
+        return Box::new(sql::<Bool>("1 = 0"));
+    }
+    if viewer.is_superuser {
+        return Box::new(sql::<Bool>("1 = 1"));
+    }
+    let user = viewer.user_id;
+    if table != crate::entry::PAGE_LOG_TABLE {
+        return Box::new(
+            sql::<Bool>(&format!(
+                "({table}.content_type IS NOT NULL AND EXISTS (SELECT 1 FROM model_permissions mp \
+                 WHERE mp.content_type = {table}.content_type AND (mp.user_id = "
+            ))
+            .bind::<BigInt, _>(user)
+            .sql(" OR mp.group_id IN (SELECT ug.group_id FROM auth_user_groups ug WHERE ug.user_id = ")
+            .bind::<BigInt, _>(user)
+            .sql("))))"),
+        );
+    }
+    // x: the entry's page; p, q: permission pages. x is explorable when it lies under some p,
+    // or is a strict ancestor of some p and no deeper than the common ancestor of the parents
+    // of all permission pages: some q's parent is shorter than x plus one step, or differs
+    // from p's within that length.
+    Box::new(
+        sql::<Bool>(&format!(
+            "(EXISTS (SELECT 1 FROM pages x WHERE x.id = {table}.{object_column} AND (\
+             EXISTS (SELECT 1 FROM ({PERMISSION_PAGES}"
+        ))
+        .bind::<BigInt, _>(user)
+        .sql(&format!(
+            ") p WHERE x.path >= p.path AND x.path < (p.path || '~')) \
+             OR EXISTS (SELECT 1 FROM ({PERMISSION_PAGES}"
+        ))
+        .bind::<BigInt, _>(user)
+        .sql(&format!(
+            ") p WHERE p.path > x.path AND p.path < (x.path || '~') \
+             AND EXISTS (SELECT 1 FROM ({PERMISSION_PAGES}"
+        ))
+        .bind::<BigInt, _>(user)
+        .sql(&format!(
+            ") q WHERE length(q.path) - 4 < length(x.path) + 4 \
+             OR substr(q.path, 1, length(x.path) + 4) <> substr(p.path, 1, length(x.path) + 4))))) \
+             OR (NOT EXISTS (SELECT 1 FROM pages x WHERE x.id = {table}.{object_column}) \
+             AND EXISTS (SELECT 1 FROM pages r \
+             JOIN group_page_permissions gpp ON gpp.page_id = r.id \
+             JOIN auth_user_groups ug ON ug.group_id = gpp.group_id \
+             WHERE r.depth = 1 AND gpp.permission_type = 'add' AND ug.user_id = "
+        ))
+        .bind::<BigInt, _>(user)
+        .sql(")))"),
+    )
+}
+
+/// The entries of `table` that `viewer` may see, newest first, within `query`'s scope and
+/// window.
+///
+/// ```
+/// use loggable::entry::{EntryQuery, EntryScope, PageLogTable};
+/// use loggable::permission::{Viewer, viewable_entries};
+///
+/// let mut conn = loggable::db::connect(":memory:")?;
+/// loggable::db::run_migrations(&mut conn)?;
+/// let nobody = Viewer { user_id: 1, is_active: true, is_superuser: false };
+/// let first_page = EntryQuery::new(EntryScope::All).limit(50);
+/// assert!(viewable_entries(&mut conn, &PageLogTable, &nobody, first_page)?.is_empty());
+/// # Ok::<(), loggable::Error>(())
+/// ```
+pub fn viewable_entries(
+    conn: &mut DbConnection,
+    table: &dyn crate::entry::LogTable,
+    viewer: &Viewer,
+    query: crate::entry::EntryQuery,
+) -> Result<Vec<crate::entry::LogEntry>> {
+    table.query(conn, &query.visible_to(*viewer))
+}
+
+/// How many entries of `table` `viewer` may see within `query`'s scope.
+pub fn count_viewable(
+    conn: &mut DbConnection,
+    table: &dyn crate::entry::LogTable,
+    viewer: &Viewer,
+    query: crate::entry::EntryQuery,
+) -> Result<i64> {
+    table.count(conn, &query.visible_to(*viewer))
+}

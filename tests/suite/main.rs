@@ -14,5 +14,6 @@ mod pages;
 mod reading;
 mod registry;
 mod schema;
+mod visibility;
 mod workflows;
 mod writing;
