@@ -289,37 +289,39 @@ pub fn visibility_filter<QS: 'static>(
             .sql("))))"),
         );
     }
-    // x: the entry's page; p, q: permission pages. x is explorable when it lies under some p,
-    // or is a strict ancestor of some p and no deeper than the common ancestor of the parents
-    // of all permission pages: some q's parent is shorter than x plus one step, or differs
-    // from p's within that length.
+    // The explorable pages are one uncorrelated subquery, evaluated once per statement:
+    // x at or below a permission page p (an index range on pages.path per p), or x a strict
+    // ancestor of p no higher than the common ancestor of all permission pages' parents:
+    // some q's parent is shorter than x plus one step, or differs from p's within that length.
     Box::new(
         sql::<Bool>(&format!(
-            "(EXISTS (SELECT 1 FROM pages x WHERE x.id = {table}.{object_column} AND (\
-             EXISTS (SELECT 1 FROM ({PERMISSION_PAGES}"
+            "({table}.{object_column} IN (\
+             SELECT x.id FROM pages x JOIN ({PERMISSION_PAGES}"
         ))
         .bind::<BigInt, _>(user)
         .sql(&format!(
-            ") p WHERE x.path >= p.path AND x.path < (p.path || '~')) \
-             OR EXISTS (SELECT 1 FROM ({PERMISSION_PAGES}"
+            ") p ON x.path >= p.path AND x.path < (p.path || '~') \
+             UNION \
+             SELECT x.id FROM pages x JOIN ({PERMISSION_PAGES}"
         ))
         .bind::<BigInt, _>(user)
         .sql(&format!(
-            ") p WHERE p.path > x.path AND p.path < (x.path || '~') \
-             AND EXISTS (SELECT 1 FROM ({PERMISSION_PAGES}"
+            ") p ON p.path > x.path AND p.path < (x.path || '~') \
+             WHERE EXISTS (SELECT 1 FROM ({PERMISSION_PAGES}"
         ))
         .bind::<BigInt, _>(user)
         .sql(&format!(
             ") q WHERE length(q.path) - 4 < length(x.path) + 4 \
-             OR substr(q.path, 1, length(x.path) + 4) <> substr(p.path, 1, length(x.path) + 4))))) \
-             OR (NOT EXISTS (SELECT 1 FROM pages x WHERE x.id = {table}.{object_column}) \
-             AND EXISTS (SELECT 1 FROM pages r \
+             OR substr(q.path, 1, length(x.path) + 4) <> substr(p.path, 1, length(x.path) + 4))) \
+             OR (EXISTS (SELECT 1 FROM pages r \
              JOIN group_page_permissions gpp ON gpp.page_id = r.id \
              JOIN auth_user_groups ug ON ug.group_id = gpp.group_id \
              WHERE r.depth = 1 AND gpp.permission_type = 'add' AND ug.user_id = "
         ))
         .bind::<BigInt, _>(user)
-        .sql(")))"),
+        .sql(&format!(
+            ") AND NOT EXISTS (SELECT 1 FROM pages x WHERE x.id = {table}.{object_column})))"
+        )),
     )
 }
 
