@@ -15,7 +15,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;
 use loggable::db::{self, BackendKind, DbConnection};
-use loggable::entry::{EntryQuery, EntryScope, NewLogEntry, PageLogTable, LogTable};
+use loggable::entry::{EntryQuery, EntryScope, LogTable, NewLogEntry, PageLogTable};
 use loggable::page::tree::encode_step;
 use loggable::permission::{
     PagePermission, Viewer, add_to_group, count_viewable, create_group, grant_page_permission,
@@ -72,7 +72,11 @@ fn seed(conn: &mut DbConnection) -> (Viewer, Viewer) {
         .order(pages::path)
         .load(conn)
         .expect("page ids");
-    let sections: Vec<i64> = ids.iter().filter(|(_, p)| p.len() == 8).map(|(id, _)| *id).collect();
+    let sections: Vec<i64> = ids
+        .iter()
+        .filter(|(_, p)| p.len() == 8)
+        .map(|(id, _)| *id)
+        .collect();
     let mut groups = Vec::new();
     for (i, section) in sections.iter().enumerate() {
         let group = create_group(conn, &format!("Section {i} editors")).expect("group");
@@ -113,8 +117,9 @@ fn seed(conn: &mut DbConnection) -> (Viewer, Viewer) {
         .collect();
     db::transaction(conn, |conn| PageLogTable.insert_many(conn, &entries)).expect("entries");
     conn.batch_execute("ANALYZE").expect("analyze");
-    let viewer = |id| Viewer { user_id: id, is_active: true, is_superuser: false };
-    (viewer(editor.unwrap_or(1)), Viewer { user_id: admin.id, is_active: true, is_superuser: true })
+    let load =
+        |conn: &mut DbConnection, id| Viewer::load(conn, id).expect("viewer").expect("exists");
+    (load(conn, editor.unwrap_or(1)), load(conn, admin.id))
 }
 
 /// Captures the SQL of the statements a connection runs.
@@ -137,13 +142,32 @@ struct PlanLine {
 
 /// Prints the plan of the statement `run` issues. Bench-only: the captured SQL's bind
 /// markers are replaced by the integers it was run with before EXPLAIN.
-fn print_plan(conn: &mut DbConnection, label: &str, user: i64, limit: Option<i64>, run: impl FnOnce(&mut DbConnection)) {
+fn print_plan(
+    conn: &mut DbConnection,
+    label: &str,
+    user: i64,
+    limit: Option<i64>,
+    run: impl FnOnce(&mut DbConnection),
+) {
     let captured = Captured::default();
     conn.set_instrumentation(captured.clone());
     run(conn);
-    conn.set_instrumentation(diesel::connection::get_default_instrumentation().unwrap_or_else(|| Box::new(None::<Captured>)));
-    let statement = captured.0.lock().expect("capture").last().cloned().unwrap_or_default();
-    let sql = statement.split(" -- binds:").next().unwrap_or_default().to_owned();
+    conn.set_instrumentation(
+        diesel::connection::get_default_instrumentation()
+            .unwrap_or_else(|| Box::new(None::<Captured>)),
+    );
+    let statement = captured
+        .0
+        .lock()
+        .expect("capture")
+        .last()
+        .cloned()
+        .unwrap_or_default();
+    let sql = statement
+        .split(" -- binds:")
+        .next()
+        .unwrap_or_default()
+        .to_owned();
     let mut filled = String::new();
     let mut rest = sql.as_str();
     let mut index = 0;
@@ -153,7 +177,11 @@ fn print_plan(conn: &mut DbConnection, label: &str, user: i64, limit: Option<i64
         let after = &rest[pos + 1..];
         let digits = after.chars().take_while(char::is_ascii_digit).count();
         index += 1;
-        let value = if index == binds_count && limit.is_some() { limit.unwrap_or(0) } else { user };
+        let value = if index == binds_count && limit.is_some() {
+            limit.unwrap_or(0)
+        } else {
+            user
+        };
         filled.push_str(&value.to_string());
         rest = &after[digits..];
     }
@@ -172,7 +200,9 @@ fn print_plan(conn: &mut DbConnection, label: &str, user: i64, limit: Option<i64
             }
         }
         BackendKind::Postgresql => {
-            match diesel::sql_query(format!("EXPLAIN (ANALYZE, COSTS OFF) {filled}")).load::<PlanLine>(conn) {
+            match diesel::sql_query(format!("EXPLAIN (ANALYZE, COSTS OFF) {filled}"))
+                .load::<PlanLine>(conn)
+            {
                 Ok(rows) => rows.iter().for_each(|r| println!("  {}", r.line)),
                 Err(e) => println!("  (no plan: {e})"),
             }
@@ -185,12 +215,24 @@ fn bench_backend(c: &mut Criterion, name: &str, conn: &mut DbConnection) {
     let first50 = || EntryQuery::new(EntryScope::All).limit(50);
     let all = || EntryQuery::new(EntryScope::All);
     for (label, viewer) in [("editor", editor), ("superuser", admin)] {
-        print_plan(conn, &format!("first 50, {label}"), viewer.user_id, Some(50), |conn| {
-            viewable_entries(conn, &PageLogTable, &viewer, first50()).expect("first 50");
-        });
-        print_plan(conn, &format!("count, {label}"), viewer.user_id, None, |conn| {
-            count_viewable(conn, &PageLogTable, &viewer, all()).expect("count");
-        });
+        print_plan(
+            conn,
+            &format!("first 50, {label}"),
+            viewer.user_id,
+            Some(50),
+            |conn| {
+                viewable_entries(conn, &PageLogTable, &viewer, first50()).expect("first 50");
+            },
+        );
+        print_plan(
+            conn,
+            &format!("count, {label}"),
+            viewer.user_id,
+            None,
+            |conn| {
+                count_viewable(conn, &PageLogTable, &viewer, all()).expect("count");
+            },
+        );
     }
     println!(
         "\nvisible to the editor: {} of {} entries",
@@ -229,11 +271,16 @@ fn visibility(c: &mut Criterion) {
         return;
     };
     let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
-    admin.batch_execute(&format!("CREATE SCHEMA {schema}")).expect("schema");
+    admin
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .expect("schema");
     let separator = if url.contains('?') { '&' } else { '?' };
-    let mut pg = db::connect(&format!("{url}{separator}options=-csearch_path%3D{schema}")).expect("pg");
+    let mut pg =
+        db::connect(&format!("{url}{separator}options=-csearch_path%3D{schema}")).expect("pg");
     bench_backend(c, "postgresql", &mut pg);
-    admin.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).expect("drop schema");
+    admin
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .expect("drop schema");
 }
 
 criterion_group!(benches, visibility);

@@ -210,25 +210,38 @@ pub struct Viewer {
     pub is_active: bool,
     /// Active superusers see everything.
     pub is_superuser: bool,
+    /// May add pages at the top of the tree, and so see the entries of deleted pages.
+    pub sees_deleted_pages: bool,
 }
 
 impl Viewer {
-    /// Reads the user; `None` if there is no such user.
+    /// Reads what visibility needs to know of the user; `None` if there is no such user.
     pub fn load(conn: &mut DbConnection, user_id: i64) -> Result<Option<Viewer>> {
-        use crate::schema::auth_users;
-        auth_users::table
+        use crate::schema::{auth_users, group_page_permissions as gpp, pages};
+        let Some((is_active, is_superuser)) = auth_users::table
             .find(user_id)
             .select((auth_users::is_active, auth_users::is_superuser))
             .first::<(bool, bool)>(conn)
             .optional()
-            .context("reading a user")
-            .map(|found| {
-                found.map(|(is_active, is_superuser)| Viewer {
-                    user_id,
-                    is_active,
-                    is_superuser,
-                })
-            })
+            .context("reading a user")?
+        else {
+            return Ok(None);
+        };
+        let groups = groups_of(conn, user_id)?;
+        let root_adds: i64 = gpp::table
+            .inner_join(pages::table)
+            .filter(pages::depth.eq(1))
+            .filter(gpp::permission_type.eq(PagePermission::Add.name()))
+            .filter(gpp::group_id.eq_any(groups))
+            .count()
+            .get_result(conn)
+            .context("reading page permissions")?;
+        Ok(Some(Viewer {
+            user_id,
+            is_active,
+            is_superuser,
+            sees_deleted_pages: root_adds > 0,
+        }))
     }
 }
 
@@ -259,7 +272,8 @@ const PERMISSION_PAGES: &str = "SELECT pp.path AS path FROM pages pp \
 /// Page entries: the entry's page is explorable (at or below a page where one of the
 /// viewer's groups holds a page permission, or an ancestor of such a page no higher than the
 /// deepest common ancestor of those pages' parents); entries of deleted pages only for users
-/// who may add pages at the top of the tree. Other tables: the viewer holds some permission on
+/// who may add pages at the top of the tree ([`Viewer::sees_deleted_pages`], which
+/// [`Viewer::load`] reads). Other tables: the viewer holds some permission on
 /// the entry's type, directly or through a group; untyped entries are never shown. Active
 /// superusers see everything, inactive users nothing.
 pub fn visibility_filter<QS: 'static>(
@@ -293,36 +307,35 @@ pub fn visibility_filter<QS: 'static>(
     // x at or below a permission page p (an index range on pages.path per p), or x a strict
     // ancestor of p no higher than the common ancestor of all permission pages' parents:
     // some q's parent is shorter than x plus one step, or differs from p's within that length.
-    Box::new(
-        sql::<Bool>(&format!(
-            "({table}.{object_column} IN (\
-             SELECT x.id FROM pages x JOIN ({PERMISSION_PAGES}"
-        ))
-        .bind::<BigInt, _>(user)
-        .sql(&format!(
-            ") p ON x.path >= p.path AND x.path < (p.path || '~') \
-             UNION \
-             SELECT x.id FROM pages x JOIN ({PERMISSION_PAGES}"
-        ))
-        .bind::<BigInt, _>(user)
-        .sql(&format!(
-            ") p ON p.path > x.path AND p.path < (x.path || '~') \
-             WHERE EXISTS (SELECT 1 FROM ({PERMISSION_PAGES}"
-        ))
-        .bind::<BigInt, _>(user)
-        .sql(&format!(
-            ") q WHERE length(q.path) - 4 < length(x.path) + 4 \
-             OR substr(q.path, 1, length(x.path) + 4) <> substr(p.path, 1, length(x.path) + 4))) \
-             OR (EXISTS (SELECT 1 FROM pages r \
-             JOIN group_page_permissions gpp ON gpp.page_id = r.id \
-             JOIN auth_user_groups ug ON ug.group_id = gpp.group_id \
-             WHERE r.depth = 1 AND gpp.permission_type = 'add' AND ug.user_id = "
-        ))
-        .bind::<BigInt, _>(user)
-        .sql(&format!(
-            ") AND NOT EXISTS (SELECT 1 FROM pages x WHERE x.id = {table}.{object_column})))"
-        )),
-    )
+    // A plain `IN` lets the planner drive the entries through their page index; the deleted
+    // pages' branch is added only for the viewers it concerns.
+    let explorable = sql::<Bool>(&format!(
+        "({table}.{object_column} IN (\
+         SELECT x.id FROM pages x JOIN ({PERMISSION_PAGES}"
+    ))
+    .bind::<BigInt, _>(user)
+    .sql(&format!(
+        ") p ON x.path >= p.path AND x.path < (p.path || '~') \
+         UNION \
+         SELECT x.id FROM pages x JOIN ({PERMISSION_PAGES}"
+    ))
+    .bind::<BigInt, _>(user)
+    .sql(&format!(
+        ") p ON p.path > x.path AND p.path < (x.path || '~') \
+         WHERE EXISTS (SELECT 1 FROM ({PERMISSION_PAGES}"
+    ))
+    .bind::<BigInt, _>(user)
+    .sql(
+        ") q WHERE length(q.path) - 4 < length(x.path) + 4 \
+         OR substr(q.path, 1, length(x.path) + 4) <> substr(p.path, 1, length(x.path) + 4))))",
+    );
+    if viewer.sees_deleted_pages {
+        Box::new(explorable.sql(&format!(
+            " OR NOT EXISTS (SELECT 1 FROM pages x WHERE x.id = {table}.{object_column})"
+        )))
+    } else {
+        Box::new(explorable)
+    }
 }
 
 /// The entries of `table` that `viewer` may see, newest first, within `query`'s scope and
@@ -334,7 +347,7 @@ pub fn visibility_filter<QS: 'static>(
 ///
 /// let mut conn = loggable::db::connect(":memory:")?;
 /// loggable::db::run_migrations(&mut conn)?;
-/// let nobody = Viewer { user_id: 1, is_active: true, is_superuser: false };
+/// let nobody = Viewer { user_id: 1, is_active: true, is_superuser: false, sees_deleted_pages: false };
 /// let first_page = EntryQuery::new(EntryScope::All).limit(50);
 /// assert!(viewable_entries(&mut conn, &PageLogTable, &nobody, first_page)?.is_empty());
 /// # Ok::<(), loggable::Error>(())

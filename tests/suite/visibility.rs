@@ -30,14 +30,12 @@ fn new_user(conn: &mut DbConnection, name: &str, active: bool, superuser: bool) 
         user = user.superuser();
     }
     let id = create_user(conn, &user).unwrap().id;
-    Viewer {
-        user_id: id,
-        is_active: active,
-        is_superuser: superuser,
-    }
+    Viewer::load(conn, id).unwrap().unwrap()
 }
 
+/// Visible pages, the viewer read afresh (grants may have changed since it was made).
 fn visible_pages(conn: &mut DbConnection, viewer: &Viewer) -> BTreeSet<i64> {
+    let viewer = &Viewer::load(conn, viewer.user_id).unwrap().unwrap();
     viewable_entries(
         conn,
         &PageLogTable,
@@ -440,6 +438,8 @@ proptest! {
         reference.pages = existing.into_iter().map(|p| (p.id, p.path)).collect();
         let everything = PageLogTable.query(conn, &EntryQuery::new(EntryScope::All)).unwrap();
         for viewer in &viewers {
+            let viewer = &Viewer::load(conn, viewer.user_id).unwrap().unwrap();
+            let viewer = &Viewer::load(conn, viewer.user_id).unwrap().unwrap();
             let expected: BTreeSet<i64> = everything
                 .iter()
                 .filter(|e| reference.visible(viewer, e.object_id.parse().unwrap()))
