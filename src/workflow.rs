@@ -529,6 +529,64 @@ fn decision_data(
     data
 }
 
+/// A reviewer's decision on the current task.
+#[derive(Clone, Copy)]
+enum Decision {
+    Approve,
+    Reject,
+}
+
+impl Decision {
+    fn verb(self) -> &'static str {
+        match self {
+            Self::Approve => "approve",
+            Self::Reject => "reject",
+        }
+    }
+
+    fn task_status(self) -> &'static str {
+        match self {
+            Self::Approve => "approved",
+            Self::Reject => "rejected",
+        }
+    }
+}
+
+/// Records `decision` on the current task (as an allowed user) and logs it; returns the run,
+/// the task state decided, the next task and the object as stored.
+fn decide<M: DraftStateful>(
+    conn: &mut DbConnection,
+    object: &M,
+    comment: &str,
+    options: &LogOptions,
+    decision: Decision,
+) -> Result<(WorkflowState, TaskState, Option<Task>, M)> {
+    let (state, task_state, task) = acting_on(conn, object, options, decision.verb())?;
+    let status = decision.task_status();
+    end_task(conn, &task_state, status, comment, options.acting_user())?;
+    if matches!(decision, Decision::Reject) {
+        set_status(conn, state.id, "needs_changes")?;
+    }
+    let workflow = workflow(conn, state.workflow_id)?;
+    let next = next_task(conn, &state)?;
+    let current = model::find::<M>(conn, &object.key())?;
+    let data = decision_data(
+        &workflow,
+        &task_state,
+        status,
+        &task,
+        next.as_ref(),
+        comment,
+    );
+    let action = format!("wagtail.workflow.{}", decision.verb());
+    let mut entry = options.entry(&current, &action, true, data)?;
+    if let Some(revision_id) = task_state.revision_id {
+        entry = entry.revision(revision_id);
+    }
+    options.write(conn, entry)?;
+    Ok((state, task_state, next, current))
+}
+
 /// Approves the current task (as the acting user, who must be allowed by the task) and logs
 /// `wagtail.workflow.approve`; then starts the next task, or on the last one completes the
 /// workflow and publishes the latest revision as the approver ([`wagtail.rename`] →
@@ -540,30 +598,8 @@ pub fn approve<M: DraftStateful>(
     options: &LogOptions,
 ) -> Result<WorkflowState> {
     crate::db::transaction(conn, |conn| {
-        let (state, task_state, task) = acting_on(conn, object, options, "approve")?;
-        end_task(
-            conn,
-            &task_state,
-            "approved",
-            comment,
-            options.acting_user(),
-        )?;
-        let workflow = workflow(conn, state.workflow_id)?;
-        let next = next_task(conn, &state)?;
-        let current = model::find::<M>(conn, &object.key())?;
-        let data = decision_data(
-            &workflow,
-            &task_state,
-            "approved",
-            &task,
-            next.as_ref(),
-            comment,
-        );
-        let mut entry = options.entry(&current, "wagtail.workflow.approve", true, data)?;
-        if let Some(revision_id) = task_state.revision_id {
-            entry = entry.revision(revision_id);
-        }
-        options.write(conn, entry)?;
+        let (state, task_state, next, current) =
+            decide(conn, object, comment, options, Decision::Approve)?;
         match next {
             Some(next) => {
                 start_task(conn, &state, &next, task_state.revision_id)?;
@@ -603,31 +639,7 @@ pub fn reject<M: DraftStateful>(
     options: &LogOptions,
 ) -> Result<WorkflowState> {
     crate::db::transaction(conn, |conn| {
-        let (state, task_state, task) = acting_on(conn, object, options, "reject")?;
-        end_task(
-            conn,
-            &task_state,
-            "rejected",
-            comment,
-            options.acting_user(),
-        )?;
-        set_status(conn, state.id, "needs_changes")?;
-        let workflow = workflow(conn, state.workflow_id)?;
-        let next = next_task(conn, &state)?;
-        let current = model::find::<M>(conn, &object.key())?;
-        let data = decision_data(
-            &workflow,
-            &task_state,
-            "rejected",
-            &task,
-            next.as_ref(),
-            comment,
-        );
-        let mut entry = options.entry(&current, "wagtail.workflow.reject", true, data)?;
-        if let Some(revision_id) = task_state.revision_id {
-            entry = entry.revision(revision_id);
-        }
-        options.write(conn, entry)?;
+        let (state, ..) = decide(conn, object, comment, options, Decision::Reject)?;
         current_state(conn, state.id)
     })
 }
