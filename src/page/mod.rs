@@ -401,14 +401,9 @@ pub fn move_page(
             tree::next_child_path(conn, &new_parent.path, new_parent.depth + 1)?
         } else {
             for sibling in siblings[insert_at..].iter().rev() {
-                let step =
-                    tree::decode_step(&sibling.path[sibling.path.len() - tree::STEP_LENGTH..])
-                        .ok_or_else(|| {
-                            Error::InvalidOperation(format!(
-                                "malformed page path '{}'",
-                                sibling.path
-                            ))
-                        })?;
+                let step = tree::last_step(&sibling.path).ok_or_else(|| {
+                    Error::InvalidOperation(format!("malformed page path '{}'", sibling.path))
+                })?;
                 let shifted = format!("{}{}", new_parent.path, tree::encode_step(step + 1)?);
                 tree::rewrite_subtree(conn, &sibling.path, &shifted, 0)?;
             }

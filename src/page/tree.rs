@@ -48,13 +48,24 @@ pub fn decode_step(step: &str) -> Option<u32> {
 /// The paths of every ancestor of `path`, root first.
 pub fn ancestor_paths(path: &str) -> Vec<String> {
     (1..path.len() / STEP_LENGTH)
-        .map(|steps| path[..steps * STEP_LENGTH].to_owned())
+        .filter_map(|steps| path.get(..steps * STEP_LENGTH).map(str::to_owned))
         .collect()
 }
 
 /// The parent's path, or `None` for a root.
 pub fn parent_path(path: &str) -> Option<&str> {
-    (path.len() > STEP_LENGTH).then(|| &path[..path.len() - STEP_LENGTH])
+    path.len()
+        .checked_sub(STEP_LENGTH)
+        .filter(|end| *end > 0)
+        .and_then(|end| path.get(..end))
+}
+
+/// The number of the last step of `path`, or `None` for a malformed path.
+pub fn last_step(path: &str) -> Option<u32> {
+    path.len()
+        .checked_sub(STEP_LENGTH)
+        .and_then(|start| path.get(start..))
+        .and_then(decode_step)
 }
 
 pub(crate) fn subtree_end(path: &str) -> String {
@@ -81,7 +92,7 @@ pub(crate) fn next_child_path(
         .context("finding the last child")?;
     let next = match last {
         Some(path) => {
-            decode_step(&path[path.len() - STEP_LENGTH..])
+            last_step(&path)
                 .ok_or_else(|| Error::InvalidOperation(format!("malformed page path '{path}'")))?
                 + 1
         }
@@ -161,6 +172,9 @@ mod tests {
         assert!(ancestor_paths("0001").is_empty());
         assert_eq!(parent_path("000100020003"), Some("00010002"));
         assert_eq!(parent_path("0001"), None);
+        assert_eq!(last_step("00010002"), Some(2));
+        assert_eq!(last_step("01"), None);
+        assert_eq!(parent_path("é"), None);
         assert!(subtree_end("0001").as_str() > "0001ZZZZZZZZ");
     }
 }
