@@ -41,6 +41,7 @@ pub mod page;
 pub mod permission;
 pub mod privacy;
 pub mod registry;
+pub mod report;
 pub mod revision;
 pub mod schema;
 pub mod user;

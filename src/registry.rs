@@ -263,6 +263,22 @@ impl Registry {
         }
     }
 
+    /// The human name of a type for reports: its registered verbose name (first letter
+    /// upper-cased), else the stored type name; `Unknown content type` for none.
+    pub fn type_label(&self, content_type: Option<&str>) -> String {
+        let Some(content_type) = content_type else {
+            return "Unknown content type".to_owned();
+        };
+        match self
+            .models
+            .get(content_type)
+            .and_then(|m| m.verbose_name.clone())
+        {
+            Some(name) => crate::action::capitalize_first(name),
+            None => content_type.to_owned(),
+        }
+    }
+
     /// The human name of `field` on `content_type`, if the type is registered and has it.
     pub fn field_label(&self, content_type: &str, field: &str) -> Option<String> {
         let model = self.models.get(content_type)?;

@@ -106,3 +106,62 @@ fn bad_and_unreachable_urls_fail_with_a_message_naming_the_url() {
     assert!(!message.contains("secret"), "{message}");
     assert!(!message.contains("panicked"), "{message}");
 }
+
+#[test]
+fn demo_report_and_history_run_on_the_default_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = loggable(&["demo"], dir.path());
+    assert!(demo.status.success(), "{}", stderr(&demo));
+    let table = stdout(&demo);
+    for expected in [
+        "Ada Lovelace",
+        "Grace Hopper",
+        "Linus Torvalds",
+        "Blog page",
+        "Moderation",
+        "Renamed from",
+        "system",
+    ] {
+        assert!(
+            table.contains(expected),
+            "{expected} missing from:\n{table}"
+        );
+    }
+    let report = loggable(&["report", "--format", "json", "--limit", "5"], dir.path());
+    assert!(report.status.success(), "{}", stderr(&report));
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout(&report)).unwrap();
+    assert_eq!(rows.len(), 5);
+    assert!(
+        rows.iter()
+            .all(|r| r["message"].is_string() && r["entry"]["action"].is_string())
+    );
+    let grace_view = loggable(
+        &["report", "--as", "2", "--format", "json", "--limit", "1000"],
+        dir.path(),
+    );
+    let visible: Vec<serde_json::Value> = serde_json::from_str(&stdout(&grace_view)).unwrap();
+    assert!(
+        !visible.is_empty() && visible.len() < 29,
+        "an editor sees part of the log: {}",
+        visible.len()
+    );
+    let history = loggable(&["history", "--object", "demo.product:7"], dir.path());
+    assert!(
+        stdout(&history).contains("Rubber duck"),
+        "{}",
+        stdout(&history)
+    );
+    let bad = loggable(&["history", "--object", "nonsense"], dir.path());
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("--object takes TYPE:ID"),
+        "{}",
+        stderr(&bad)
+    );
+    let nobody = loggable(&["report", "--as", "999999"], dir.path());
+    assert!(
+        stderr(&nobody).contains("no user with id 999999"),
+        "{}",
+        stderr(&nobody)
+    );
+}
