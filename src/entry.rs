@@ -155,6 +155,10 @@ pub struct EntryQuery {
     pub offset: i64,
     /// Keep only what this user may see (spec/visibility.md); `None` reads everything.
     pub viewer: Option<crate::permission::Viewer>,
+    /// Report filters (name, type, actions, users, dates, comment actions).
+    pub filters: crate::report::Filters,
+    /// Keyset pagination: only entries after this position in newest-first order.
+    pub after: Option<crate::report::Cursor>,
 }
 
 impl EntryQuery {
@@ -166,6 +170,8 @@ impl EntryQuery {
             limit: None,
             offset: 0,
             viewer: None,
+            filters: crate::report::Filters::default(),
+            after: None,
         }
     }
 
@@ -377,6 +383,53 @@ macro_rules! log_table {
                         self.name(),
                         ::core::stringify!($object_column),
                     )));
+                }
+                let filters = &query.filters;
+                if let ::core::option::Option::Some(text) = &filters.name_contains {
+                    select = select.filter(
+                        $crate::report::lower(t::label)
+                            .like($crate::report::contains_pattern(text))
+                            .escape('\\'),
+                    );
+                }
+                if !filters.content_types.is_empty() {
+                    select = select.filter(t::content_type.eq_any(filters.content_types.clone()));
+                }
+                if !filters.actions.is_empty() {
+                    select = select.filter(t::action.eq_any(filters.actions.clone()));
+                }
+                if !filters.users.is_empty() {
+                    select = select.filter(t::user_id.eq_any(filters.users.clone()));
+                }
+                if let ::core::option::Option::Some(from) = filters.from_utc() {
+                    select = select.filter(t::timestamp.ge(from));
+                }
+                if let ::core::option::Option::Some(until) = filters.until_utc() {
+                    select = select.filter(t::timestamp.lt(until));
+                }
+                match filters.comment_actions {
+                    ::core::option::Option::Some(true) => {
+                        select = select.filter(t::action.like($crate::report::COMMENT_ACTIONS));
+                    }
+                    ::core::option::Option::Some(false) => {
+                        select = select.filter(t::action.not_like($crate::report::COMMENT_ACTIONS));
+                    }
+                    ::core::option::Option::None => {}
+                }
+                if let ::core::option::Option::Some(cursor) = &query.after {
+                    let at = cursor.timestamp.naive_utc();
+                    // Ties on (timestamp, id) across tables are ordered by table name, so a
+                    // cursor from another table still splits this one exactly.
+                    let include_equal = self.name() > cursor.table.as_str();
+                    select = if include_equal {
+                        select.filter(
+                            t::timestamp.lt(at).or(t::timestamp.eq(at).and(t::id.le(cursor.id))),
+                        )
+                    } else {
+                        select.filter(
+                            t::timestamp.lt(at).or(t::timestamp.eq(at).and(t::id.lt(cursor.id))),
+                        )
+                    };
                 }
                 if let ::core::option::Option::Some(viewer) = &query.viewer {
                     select = select.filter($crate::permission::visibility_filter(

@@ -98,6 +98,10 @@ pub enum Error {
     #[error("{0}")]
     InvalidOperation(String),
 
+    /// Writing an export failed.
+    #[error("export failed: {0}")]
+    Export(String),
+
     /// The database URL could not be understood.
     #[error("invalid database URL '{url}': {reason}")]
     InvalidDatabaseUrl {

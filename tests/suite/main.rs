@@ -13,6 +13,7 @@ mod messages;
 mod pages;
 mod reading;
 mod registry;
+mod report;
 mod schema;
 mod visibility;
 mod workflows;

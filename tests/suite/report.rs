@@ -1,0 +1,289 @@
+//! Reports: filters, keyset pagination across log tables, and export.
+
+use std::collections::BTreeSet;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use loggable::registry::{ModelType, Registry};
+use loggable::report::{self, ExportFormat, Filters};
+use loggable::user::{NewUser, create_user};
+use loggable::{DbConnection, ObjectRef, log};
+
+use crate::common::TestDb;
+
+fn registry() -> Registry {
+    let mut registry = Registry::new();
+    registry.register_model(ModelType::page("cms.simplepage").verbose_name("simple page"));
+    registry
+}
+
+fn ids(conn: &mut DbConnection, registry: &Registry, filters: Filters) -> Vec<(String, String)> {
+    report::site_history_page(conn, registry, None, &filters, None, 1000)
+        .unwrap()
+        .entries
+        .into_iter()
+        .map(|e| (e.label, e.action))
+        .collect()
+}
+
+#[test]
+fn every_filter_narrows_the_site_history() {
+    let mut db = TestDb::new();
+    let registry = registry();
+    let ada = create_user(&mut db.conn, &NewUser::new("ada")).unwrap().id;
+    let day = |d: u32, h: u32| Utc.with_ymd_and_hms(2024, 5, d, h, 0, 0).unwrap();
+    let write =
+        |conn: &mut DbConnection, object: ObjectRef, action: &str, user: Option<i64>, at| {
+            let mut builder = log(&object, action).timestamp(at);
+            if let Some(user) = user {
+                builder = builder.user(user);
+            }
+            builder.write_with(&registry, conn).unwrap();
+        };
+    write(
+        &mut db.conn,
+        ObjectRef::new("cms.simplepage", 1).title("Home Page"),
+        "wagtail.edit",
+        Some(ada),
+        day(1, 10),
+    );
+    write(
+        &mut db.conn,
+        ObjectRef::new("cms.simplepage", 2).title("50%_off"),
+        "wagtail.comments.create",
+        None,
+        day(2, 23),
+    );
+    write(
+        &mut db.conn,
+        ObjectRef::new("shop.sprocket", 3).title("Sprocket"),
+        "wagtail.publish",
+        Some(ada),
+        day(3, 1),
+    );
+    let only = |labels: &[&str]| {
+        labels
+            .iter()
+            .map(|l| l.to_string())
+            .collect::<BTreeSet<_>>()
+    };
+    let labels =
+        |rows: Vec<(String, String)>| rows.into_iter().map(|(l, _)| l).collect::<BTreeSet<_>>();
+
+    let f = |build: fn(&mut Filters)| {
+        let mut filters = Filters::default();
+        build(&mut filters);
+        filters
+    };
+    assert_eq!(
+        labels(ids(
+            &mut db.conn,
+            &registry,
+            f(|f| f.name_contains = Some("home".into()))
+        )),
+        only(&["Home Page"])
+    );
+    assert_eq!(
+        labels(ids(
+            &mut db.conn,
+            &registry,
+            f(|f| f.name_contains = Some("%_".into()))
+        )),
+        only(&["50%_off"])
+    );
+    assert_eq!(
+        labels(ids(
+            &mut db.conn,
+            &registry,
+            f(|f| f.name_contains = Some("_".into()))
+        )),
+        only(&["50%_off"])
+    );
+    assert_eq!(
+        labels(ids(
+            &mut db.conn,
+            &registry,
+            f(|f| f.content_types = vec!["shop.sprocket".into()])
+        )),
+        only(&["Sprocket"])
+    );
+    assert_eq!(
+        labels(ids(
+            &mut db.conn,
+            &registry,
+            f(|f| f.actions = vec!["wagtail.edit".into(), "wagtail.publish".into()])
+        )),
+        only(&["Home Page", "Sprocket"])
+    );
+    let mut by_user = Filters::default();
+    by_user.users = vec![ada];
+    assert_eq!(
+        labels(ids(&mut db.conn, &registry, by_user)),
+        only(&["Home Page", "Sprocket"])
+    );
+    assert_eq!(
+        labels(ids(
+            &mut db.conn,
+            &registry,
+            f(|f| f.comment_actions = Some(true))
+        )),
+        only(&["50%_off"])
+    );
+    assert_eq!(
+        labels(ids(
+            &mut db.conn,
+            &registry,
+            f(|f| f.comment_actions = Some(false))
+        )),
+        only(&["Home Page", "Sprocket"])
+    );
+    // Whole days, inclusive, in the display timezone.
+    let mut may_2 = Filters::default();
+    may_2.from = NaiveDate::from_ymd_opt(2024, 5, 2);
+    may_2.to = NaiveDate::from_ymd_opt(2024, 5, 2);
+    assert_eq!(
+        labels(ids(&mut db.conn, &registry, may_2.clone())),
+        only(&["50%_off"])
+    );
+    may_2.utc_offset_seconds = 2 * 3600; // 23:00 UTC on the 2nd is the 3rd at UTC+2
+    assert_eq!(
+        labels(ids(&mut db.conn, &registry, may_2.clone())),
+        only(&[] as &[&str])
+    );
+    may_2.to = NaiveDate::from_ymd_opt(2024, 5, 3);
+    assert_eq!(
+        labels(ids(&mut db.conn, &registry, may_2)),
+        only(&["50%_off", "Sprocket"])
+    );
+}
+
+#[test]
+fn keyset_pages_return_every_entry_once_while_new_ones_arrive() {
+    let mut db = TestDb::new();
+    let registry = registry();
+    let same_time = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    // Entries with equal timestamps and, across the two tables, equal ids.
+    for i in 0..37 {
+        let at = same_time + chrono::Duration::seconds(i / 5);
+        log(
+            &ObjectRef::new("cms.simplepage", i).title("P"),
+            "wagtail.edit",
+        )
+        .timestamp(at)
+        .write_with(&registry, &mut db.conn)
+        .unwrap();
+        log(
+            &ObjectRef::new("shop.sprocket", i).title("S"),
+            "wagtail.edit",
+        )
+        .timestamp(at)
+        .write_with(&registry, &mut db.conn)
+        .unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = report::site_history_page(
+            &mut db.conn,
+            &registry,
+            None,
+            &Filters::default(),
+            after,
+            10,
+        )
+        .unwrap();
+        seen.extend(page.entries.iter().map(|e| (e.log_table, e.id)));
+        // Someone keeps working while the report is read.
+        log(
+            &ObjectRef::new("shop.sprocket", 999).title("New"),
+            "wagtail.edit",
+        )
+        .write_with(&registry, &mut db.conn)
+        .unwrap();
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    let unique: BTreeSet<_> = seen.iter().copied().collect();
+    assert_eq!(unique.len(), seen.len(), "no entry twice");
+    assert_eq!(seen.len(), 74, "every entry of the first page's time once");
+}
+
+#[test]
+fn csv_export_has_the_spec_columns_and_is_spreadsheet_safe() {
+    let mut db = TestDb::new();
+    let registry = registry();
+    let user = create_user(
+        &mut db.conn,
+        &NewUser::new("eve").full_name("=cmd|' /C calc'!A0"),
+    )
+    .unwrap()
+    .id;
+    log(
+        &ObjectRef::new("cms.simplepage", 4).title("+1 page"),
+        "wagtail.publish",
+    )
+    .user(user)
+    .write_with(&registry, &mut db.conn)
+    .unwrap();
+    log(
+        &ObjectRef::new("shop.sprocket", "x-9").title("@sum"),
+        "wagtail.create",
+    )
+    .write_with(&registry, &mut db.conn)
+    .unwrap();
+    let mut out = Vec::new();
+    let mut progress = Vec::new();
+    let written = report::export(
+        &mut db.conn,
+        &registry,
+        None,
+        &Filters::default(),
+        ExportFormat::Csv,
+        &mut out,
+        |n| progress.push(n),
+    )
+    .unwrap();
+    assert_eq!(written, 2);
+    assert_eq!(progress.last(), Some(&2));
+    let text = String::from_utf8(out).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("ID,Name,Type,Action type,User,Date/Time")
+    );
+    let first = lines.next().unwrap();
+    assert!(
+        first.starts_with("x-9,'@sum,shop.sprocket,Create,system,"),
+        "{first}"
+    );
+    let second = lines.next().unwrap();
+    assert!(
+        second.starts_with("4,'+1 page,Simple page,Publish,'=cmd|' /C calc'!A0,"),
+        "{second}"
+    );
+
+    let mut jsonl = Vec::new();
+    report::export(
+        &mut db.conn,
+        &registry,
+        None,
+        &Filters::default(),
+        ExportFormat::JsonLines,
+        &mut jsonl,
+        |_| {},
+    )
+    .unwrap();
+    let rows: Vec<serde_json::Value> = String::from_utf8(jsonl)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        rows[1]["entry"]["label"], "+1 page",
+        "JSON keeps text as it is"
+    );
+    assert_eq!(rows[1]["message"], "Published");
+    assert_eq!(rows[1]["entry"]["log_table"], "page_log_entries");
+}
