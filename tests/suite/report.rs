@@ -114,8 +114,10 @@ fn every_filter_narrows_the_site_history() {
         )),
         only(&["Home Page", "Sprocket"])
     );
-    let mut by_user = Filters::default();
-    by_user.users = vec![ada];
+    let by_user = Filters {
+        users: vec![ada],
+        ..Filters::default()
+    };
     assert_eq!(
         labels(ids(&mut db.conn, &registry, by_user)),
         only(&["Home Page", "Sprocket"])
@@ -137,9 +139,11 @@ fn every_filter_narrows_the_site_history() {
         only(&["Home Page", "Sprocket"])
     );
     // Whole days, inclusive, in the display timezone.
-    let mut may_2 = Filters::default();
-    may_2.from = NaiveDate::from_ymd_opt(2024, 5, 2);
-    may_2.to = NaiveDate::from_ymd_opt(2024, 5, 2);
+    let mut may_2 = Filters {
+        from: NaiveDate::from_ymd_opt(2024, 5, 2),
+        to: NaiveDate::from_ymd_opt(2024, 5, 2),
+        ..Filters::default()
+    };
     assert_eq!(
         labels(ids(&mut db.conn, &registry, may_2.clone())),
         only(&["50%_off"])
