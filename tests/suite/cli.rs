@@ -165,3 +165,85 @@ fn demo_report_and_history_run_on_the_default_sqlite() {
         stderr(&nobody)
     );
 }
+
+#[test]
+fn export_and_report_take_filters_and_refuse_bad_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(loggable(&["demo"], dir.path()).status.success());
+    let out = dir.path().join("audit-log.csv");
+    let export = loggable(
+        &[
+            "export",
+            "--format",
+            "csv",
+            "--action",
+            "wagtail.publish",
+            "--output",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(export.status.success(), "{}", stderr(&export));
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("ID,Name,Type,Action type,User,Date/Time")
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert!(
+        !rows.is_empty() && rows.iter().all(|r| r.contains(",Publish,")),
+        "{csv}"
+    );
+    let jsonl = loggable(
+        &["export", "--format", "jsonl", "--name", "duck"],
+        dir.path(),
+    );
+    let lines: Vec<serde_json::Value> = stdout(&jsonl)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["entry"]["label"], "Rubber duck");
+    let comments = loggable(
+        &["report", "--comments", "true", "--format", "json"],
+        dir.path(),
+    );
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout(&comments)).unwrap();
+    assert!(rows.iter().all(|r| {
+        r["entry"]["action"]
+            .as_str()
+            .unwrap()
+            .starts_with("wagtail.comments.")
+    }));
+    assert!(!rows.is_empty());
+    for (args, message) in [
+        (
+            vec!["report", "--action", "wagtail.nope"],
+            "unknown action 'wagtail.nope'",
+        ),
+        (
+            vec!["report", "--from", "2024-13-01"],
+            "invalid value '2024-13-01'",
+        ),
+        (
+            vec!["report", "--from", "2024-05-02", "--to", "2024-05-01"],
+            "is after --to",
+        ),
+        (
+            vec![
+                "export",
+                "--format",
+                "csv",
+                "--output",
+                "/nonexistent/dir/x.csv",
+            ],
+            "cannot create",
+        ),
+    ] {
+        let run = loggable(&args, dir.path());
+        assert_ne!(run.status.code(), Some(0), "{args:?}");
+        assert!(stderr(&run).contains(message), "{args:?}: {}", stderr(&run));
+        assert!(!stderr(&run).contains("panicked"), "{args:?}");
+    }
+}

@@ -48,9 +48,25 @@ enum Command {
         /// Rows to show.
         #[arg(long, default_value_t = 50)]
         limit: i64,
+        #[command(flatten)]
+        filters: FilterArgs,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+    },
+    /// Writes the filtered site history to a file (or stdout), streaming.
+    Export {
+        /// csv or jsonl.
+        #[arg(long, value_enum)]
+        format: ExportArg,
+        /// Only what this user (id) may see.
+        #[arg(long = "as")]
+        as_user: Option<i64>,
+        /// Where to write (default: stdout).
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        filters: FilterArgs,
     },
     /// Creates or updates the schema.
     Migrate,
@@ -60,6 +76,60 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+}
+
+/// The report filters of spec/reports.md.
+#[derive(clap::Args, Default)]
+struct FilterArgs {
+    /// The name contains this text (case-insensitive).
+    #[arg(long)]
+    name: Option<String>,
+    /// Only this type (repeatable), e.g. cms.blogpage.
+    #[arg(long = "type")]
+    types: Vec<String>,
+    /// Only this action code (repeatable), e.g. wagtail.publish.
+    #[arg(long = "action")]
+    actions: Vec<String>,
+    /// Only this user id (repeatable).
+    #[arg(long = "user")]
+    users: Vec<i64>,
+    /// From this day (YYYY-MM-DD, inclusive).
+    #[arg(long)]
+    from: Option<chrono::NaiveDate>,
+    /// To this day (YYYY-MM-DD, inclusive).
+    #[arg(long)]
+    to: Option<chrono::NaiveDate>,
+    /// Only comment actions (true) or none of them (false).
+    #[arg(long)]
+    comments: Option<bool>,
+}
+
+impl FilterArgs {
+    fn filters(&self) -> Result<loggable::report::Filters> {
+        let registry = loggable::registry::global();
+        if let Some(unknown) = self.actions.iter().find(|a| registry.action(a).is_none()) {
+            anyhow::bail!("unknown action '{unknown}' (see `loggable actions`)");
+        }
+        if let (Some(from), Some(to)) = (self.from, self.to) {
+            anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
+        }
+        Ok(loggable::report::Filters {
+            name_contains: self.name.clone(),
+            content_types: self.types.clone(),
+            actions: self.actions.clone(),
+            users: self.users.clone(),
+            from: self.from,
+            to: self.to,
+            comment_actions: self.comments,
+            utc_offset_seconds: 0,
+        })
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportArg {
+    Csv,
+    Jsonl,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -110,7 +180,7 @@ fn run(cli: Cli) -> Result<()> {
             let mut conn = open(&cli.database)?;
             let written = demo::run(&mut conn)?;
             eprintln!("Demo site created; {written} log entries in total.");
-            report(&mut conn, None, 50, Format::Table)
+            report(&mut conn, None, 50, &FilterArgs::default(), Format::Table)
         }
         Command::History {
             page,
@@ -140,17 +210,29 @@ fn run(cli: Cli) -> Result<()> {
         Command::Report {
             as_user,
             limit,
+            filters,
             format,
         } => {
             let mut conn = open(&cli.database)?;
-            let viewer = match as_user {
-                Some(id) => Some(
-                    loggable::permission::Viewer::load(&mut conn, id)?
-                        .ok_or_else(|| anyhow::anyhow!("no user with id {id}"))?,
-                ),
-                None => None,
-            };
-            report(&mut conn, viewer.as_ref(), limit, format)
+            let viewer = viewer(&mut conn, as_user)?;
+            report(&mut conn, viewer.as_ref(), limit, &filters, format)
+        }
+        Command::Export {
+            format,
+            as_user,
+            output,
+            filters,
+        } => {
+            let filters = filters.filters()?;
+            let mut conn = open(&cli.database)?;
+            let viewer = viewer(&mut conn, as_user)?;
+            export(
+                &mut conn,
+                viewer.as_ref(),
+                &filters,
+                format,
+                output.as_deref(),
+            )
         }
     }
 }
@@ -172,15 +254,67 @@ fn parse_object(text: &str) -> Result<loggable::ObjectRef> {
     }
 }
 
+fn viewer(
+    conn: &mut loggable::DbConnection,
+    user: Option<i64>,
+) -> Result<Option<loggable::permission::Viewer>> {
+    match user {
+        Some(id) => Ok(Some(
+            loggable::permission::Viewer::load(conn, id)?
+                .ok_or_else(|| anyhow::anyhow!("no user with id {id}"))?,
+        )),
+        None => Ok(None),
+    }
+}
+
 fn report(
     conn: &mut loggable::DbConnection,
     viewer: Option<&loggable::permission::Viewer>,
     limit: i64,
+    filters: &FilterArgs,
     format: Format,
 ) -> Result<()> {
     let registry = loggable::registry::global();
-    let entries = loggable::report::site_history(conn, &registry, viewer, limit, 0)?;
-    print_entries(conn, &entries, format)
+    let filters = filters.filters()?;
+    let page = loggable::report::site_history_page(conn, &registry, viewer, &filters, None, limit)?;
+    print_entries(conn, &page.entries, format)
+}
+
+/// Streams the export; a progress bar on stderr once it passes a few thousand rows, hidden
+/// when stderr is not a terminal.
+fn export(
+    conn: &mut loggable::DbConnection,
+    viewer: Option<&loggable::permission::Viewer>,
+    filters: &loggable::report::Filters,
+    format: ExportArg,
+    output: Option<&std::path::Path>,
+) -> Result<()> {
+    let registry = loggable::registry::global();
+    let format = match format {
+        ExportArg::Csv => loggable::report::ExportFormat::Csv,
+        ExportArg::Jsonl => loggable::report::ExportFormat::JsonLines,
+    };
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    let progress = |rows: u64| {
+        if rows >= 5_000 {
+            bar.set_position(rows);
+        }
+    };
+    let written = match output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            loggable::report::export(conn, &registry, viewer, filters, format, file, progress)?
+        }
+        None => {
+            let stdout = io::stdout().lock();
+            loggable::report::export(conn, &registry, viewer, filters, format, stdout, progress)?
+        }
+    };
+    bar.finish_and_clear();
+    eprintln!("Exported {written} entries.");
+    Ok(())
 }
 
 fn print_entries(
