@@ -108,7 +108,7 @@ impl NewLogEntry {
     pub fn stored_columns(&self) -> StoredColumns {
         StoredColumns {
             data: Value::Object(self.data.clone()).to_string(),
-            timestamp: self.timestamp.naive_utc(),
+            timestamp: truncate_to_micros(self.timestamp).naive_utc(),
             uuid: self.uuid.map(|uuid| uuid.hyphenated().to_string()),
         }
     }
@@ -421,14 +421,16 @@ macro_rules! log_table {
                     // Ties on (timestamp, id) across tables are ordered by table name, so a
                     // cursor from another table still splits this one exactly.
                     let include_equal = self.name() > cursor.table.as_str();
+                    // `timestamp <= at` first, so the timestamp index bounds the scan.
+                    select = select.filter(t::timestamp.le(at));
                     select = if include_equal {
-                        select.filter(
-                            t::timestamp.lt(at).or(t::timestamp.eq(at).and(t::id.le(cursor.id))),
-                        )
+                        select.filter($crate::__private::diesel::dsl::not(
+                            t::timestamp.eq(at).and(t::id.gt(cursor.id)),
+                        ))
                     } else {
-                        select.filter(
-                            t::timestamp.lt(at).or(t::timestamp.eq(at).and(t::id.lt(cursor.id))),
-                        )
+                        select.filter($crate::__private::diesel::dsl::not(
+                            t::timestamp.eq(at).and(t::id.ge(cursor.id)),
+                        ))
                     };
                 }
                 if let ::core::option::Option::Some(viewer) = &query.viewer {
