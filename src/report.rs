@@ -275,7 +275,8 @@ pub fn export(
 }
 
 /// Calls `row` for every entry of the filtered site history with its user's display name,
-/// a keyset chunk at a time.
+/// newest first. Each log table is read by its own keyset cursor a chunk at a time and the
+/// chunks are merged, so every row is read once and memory holds one chunk per table.
 fn for_each_chunk(
     conn: &mut DbConnection,
     registry: &Registry,
@@ -284,19 +285,53 @@ fn for_each_chunk(
     mut progress: impl FnMut(u64),
     mut row: impl FnMut(&LogEntry, &str) -> Result<()>,
 ) -> Result<u64> {
+    let tables = registry.log_tables();
+    let mut query = EntryQuery::new(EntryScope::All).limit(EXPORT_CHUNK);
+    query.viewer = viewer.copied();
+    query.filters = filters.clone();
+    // Per table: its buffered entries (oldest last, popped from the end), whether it has
+    // more, and where it stopped.
+    let mut buffers: Vec<(std::collections::VecDeque<LogEntry>, bool, Option<Cursor>)> = tables
+        .iter()
+        .map(|_| (Default::default(), true, None))
+        .collect();
+    let mut names = crate::user::DisplayNames::default();
     let mut written = 0_u64;
-    let mut after = None;
     loop {
-        let page = site_history_page(conn, registry, viewer, filters, after, EXPORT_CHUNK)?;
-        let names = crate::user::display_names(conn, page.entries.iter().map(|e| e.user_id))?;
-        for entry in &page.entries {
-            row(entry, &names.get(entry.user_id))?;
-            written += 1;
+        for (table, (buffer, more, after)) in tables.iter().zip(buffers.iter_mut()) {
+            if buffer.is_empty() && *more {
+                let mut chunk_query = query.clone();
+                chunk_query.after = after.clone();
+                let chunk = table.query(conn, &chunk_query)?;
+                *more = chunk.len() as i64 == EXPORT_CHUNK;
+                *after = chunk.last().map(Cursor::after);
+                let missing: Vec<Option<i64>> = chunk
+                    .iter()
+                    .map(|e| e.user_id)
+                    .filter(|id| !names.contains(*id))
+                    .collect();
+                if !missing.is_empty() {
+                    names.extend(crate::user::display_names(conn, missing)?);
+                }
+                buffer.extend(chunk);
+            }
         }
-        progress(written);
-        match page.next {
-            Some(next) => after = Some(next),
-            None => return Ok(written),
+        let next = buffers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (buffer, _, _))| buffer.front().map(|entry| (i, entry)))
+            .min_by(|(_, a), (_, b)| merge_key(a).cmp(&merge_key(b)))
+            .map(|(i, _)| i);
+        let Some(index) = next else {
+            progress(written);
+            return Ok(written);
+        };
+        if let Some(entry) = buffers[index].0.pop_front() {
+            row(&entry, &names.get(entry.user_id))?;
+            written += 1;
+            if written % EXPORT_CHUNK as u64 == 0 {
+                progress(written);
+            }
         }
     }
 }

@@ -159,6 +159,16 @@ pub struct DisplayNames {
 }
 
 impl DisplayNames {
+    /// Whether `id` has been looked up (`None`, the system, always has).
+    pub fn contains(&self, id: Option<i64>) -> bool {
+        id.is_none_or(|id| self.names.contains_key(&id))
+    }
+
+    /// Adds the names of another lookup.
+    pub fn extend(&mut self, other: DisplayNames) {
+        self.names.extend(other.names);
+    }
+
     /// The display name of `id` by the rules of [`display_name`].
     pub fn get(&self, id: Option<i64>) -> String {
         match id {
