@@ -300,6 +300,28 @@ pub fn no_newer_in_group_sql(table: &str, object_column: &str) -> String {
     )
 }
 
+/// The column values of one log row, borrowed from the entry and its stored form; shared by
+/// the single and the multi-row INSERT of [`log_table!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __log_row {
+    ($t:ident, $object_column:ident, $entry:expr, $stored:expr, $object_id:expr) => {
+        (
+            $t::content_type.eq($entry.content_type.as_deref()),
+            $t::label.eq(&$entry.label),
+            $t::action.eq(&$entry.action),
+            $t::data.eq(&$stored.data),
+            $t::timestamp.eq($stored.timestamp),
+            $t::uuid.eq($stored.uuid.as_deref()),
+            $t::user_id.eq($entry.user_id),
+            $t::revision_id.eq($entry.revision_id),
+            $t::content_changed.eq($entry.content_changed),
+            $t::deleted.eq($entry.deleted),
+            $t::$object_column.eq($object_id),
+        )
+    };
+}
+
 /// Implements [`LogTable`] for a Diesel table with the log columns and one object column.
 ///
 /// The table needs the columns `id`, `content_type`, `label`, `action`, `data`, `timestamp`,
@@ -345,6 +367,21 @@ macro_rules! log_table {
 
 
         impl $name {
+            /// The entry's object id as the object column stores it.
+            fn object_key(
+                &self,
+                entry: &$crate::entry::NewLogEntry,
+            ) -> $crate::Result<$object_type> {
+                use $crate::entry::LogTable as _;
+                entry.object_id.parse::<$object_type>().map_err(|e| {
+                    $crate::Error::InvalidObjectId {
+                        object_id: entry.object_id.clone(),
+                        table: self.name(),
+                        reason: e.to_string(),
+                    }
+                })
+            }
+
             /// The boxed query of `query`'s scope, grouping and viewer, or `None` when no row
             /// can match.
             fn filtered(
@@ -468,28 +505,10 @@ macro_rules! log_table {
             ) -> $crate::Result<i64> {
                 use $crate::__private::diesel::prelude::*;
                 use $($table)::+ as t;
-                let object_id = entry.object_id.parse::<$object_type>().map_err(|e| {
-                    $crate::Error::InvalidObjectId {
-                        object_id: entry.object_id.clone(),
-                        table: self.name(),
-                        reason: e.to_string(),
-                    }
-                })?;
+                let object_id = self.object_key(entry)?;
                 let stored = entry.stored_columns();
                 $crate::__private::diesel::insert_into(t::table)
-                    .values((
-                        t::content_type.eq(entry.content_type.as_deref()),
-                        t::label.eq(&entry.label),
-                        t::action.eq(&entry.action),
-                        t::data.eq(&stored.data),
-                        t::timestamp.eq(stored.timestamp),
-                        t::uuid.eq(stored.uuid.as_deref()),
-                        t::user_id.eq(entry.user_id),
-                        t::revision_id.eq(entry.revision_id),
-                        t::content_changed.eq(entry.content_changed),
-                        t::deleted.eq(entry.deleted),
-                        t::$object_column.eq(object_id),
-                    ))
+                    .values($crate::__log_row!(t, $object_column, entry, &stored, object_id))
                     .returning(t::id)
                     .get_result::<i64>(conn)
                     .map_err(|source| $crate::Error::Database {
@@ -507,30 +526,17 @@ macro_rules! log_table {
                 use $($table)::+ as t;
                 let mut written = 0;
                 for chunk in entries.chunks($crate::entry::INSERT_CHUNK_ROWS) {
-                    let mut rows = ::std::vec::Vec::with_capacity(chunk.len());
-                    for entry in chunk {
-                        let object_id = entry.object_id.parse::<$object_type>().map_err(|e| {
-                            $crate::Error::InvalidObjectId {
-                                object_id: entry.object_id.clone(),
-                                table: self.name(),
-                                reason: e.to_string(),
-                            }
-                        })?;
-                        let stored = entry.stored_columns();
-                        rows.push((
-                            t::content_type.eq(entry.content_type.clone()),
-                            t::label.eq(entry.label.clone()),
-                            t::action.eq(entry.action.clone()),
-                            t::data.eq(stored.data),
-                            t::timestamp.eq(stored.timestamp),
-                            t::uuid.eq(stored.uuid),
-                            t::user_id.eq(entry.user_id),
-                            t::revision_id.eq(entry.revision_id),
-                            t::content_changed.eq(entry.content_changed),
-                            t::deleted.eq(entry.deleted),
-                            t::$object_column.eq(object_id),
-                        ));
-                    }
+                    let prepared = chunk
+                        .iter()
+                        .map(|entry| Ok((entry.stored_columns(), self.object_key(entry)?)))
+                        .collect::<$crate::Result<::std::vec::Vec<_>>>()?;
+                    let rows: ::std::vec::Vec<_> = chunk
+                        .iter()
+                        .zip(&prepared)
+                        .map(|(entry, (stored, object_id))| {
+                            $crate::__log_row!(t, $object_column, entry, stored, object_id.clone())
+                        })
+                        .collect();
                     let insert = $crate::__private::diesel::insert_into(t::table).values(rows);
                     written += $crate::__on_backend_connection!(conn, |conn| insert.execute(conn))
                         .map_err(|source| $crate::Error::Database {
@@ -861,11 +867,5 @@ pub fn entries_by_user(
     registry: &Registry,
     user: Option<i64>,
 ) -> Result<Vec<LogEntry>> {
-    let query = EntryQuery::new(EntryScope::User(user));
-    let mut entries = Vec::new();
-    for table in registry.log_tables() {
-        entries.extend(table.query(conn, &query)?);
-    }
-    entries.sort_by_key(|entry| std::cmp::Reverse((entry.timestamp, entry.id)));
-    Ok(entries)
+    crate::report::merge_tables(conn, registry, &EntryQuery::new(EntryScope::User(user)))
 }

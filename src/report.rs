@@ -123,6 +123,21 @@ fn merge_key(entry: &LogEntry) -> (std::cmp::Reverse<(DateTime<Utc>, i64)>, &'st
     )
 }
 
+/// `query` run on every log table, the results merged in the report order. Each table
+/// contributes at most `query.limit` rows, so only that much is ever sorted.
+pub(crate) fn merge_tables(
+    conn: &mut DbConnection,
+    registry: &Registry,
+    query: &EntryQuery,
+) -> Result<Vec<LogEntry>> {
+    let mut merged: Vec<LogEntry> = Vec::new();
+    for table in registry.log_tables() {
+        merged.extend(table.query(conn, query)?);
+    }
+    merged.sort_by(|a, b| merge_key(a).cmp(&merge_key(b)));
+    Ok(merged)
+}
+
 /// One page of the site history: every log table's entries that `viewer` may see (all for
 /// `None`) and that pass `filters`, merged newest first; `limit` rows after `after`.
 ///
@@ -158,11 +173,7 @@ pub fn site_history_page(
     query.viewer = viewer.copied();
     query.filters = filters.clone();
     query.after = after;
-    let mut merged: Vec<LogEntry> = Vec::new();
-    for table in registry.log_tables() {
-        merged.extend(table.query(conn, &query)?);
-    }
-    merged.sort_by(|a, b| merge_key(a).cmp(&merge_key(b)));
+    let mut merged = merge_tables(conn, registry, &query)?;
     let more = merged.len() > usize::try_from(limit).unwrap_or(usize::MAX);
     merged.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let next = if more {
@@ -187,11 +198,7 @@ pub fn site_history(
     let window = offset.saturating_add(limit).max(0);
     let mut query = EntryQuery::new(EntryScope::All).limit(window);
     query.viewer = viewer.copied();
-    let mut merged: Vec<LogEntry> = Vec::new();
-    for table in registry.log_tables() {
-        merged.extend(table.query(conn, &query)?);
-    }
-    merged.sort_by(|a, b| merge_key(a).cmp(&merge_key(b)));
+    let merged = merge_tables(conn, registry, &query)?;
     Ok(merged
         .into_iter()
         .skip(usize::try_from(offset.max(0)).unwrap_or(usize::MAX))

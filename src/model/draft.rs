@@ -210,7 +210,8 @@ fn publish_at<M: DraftStateful>(
     })
 }
 
-fn revision_of<M: Model>(
+/// Revision `revision_id`, checked to be one of the row with `key`.
+pub(crate) fn revision_of<M: Model>(
     conn: &mut DbConnection,
     key: &M::Key,
     revision_id: i64,

@@ -12,7 +12,7 @@ pub use self::draft::{
     DraftState, DraftStateful, Scheduled, ScheduledRun, cancel_schedule, lifecycle_revision,
     publish, run_scheduled, save_draft, unpublish,
 };
-pub(crate) use self::draft::{RowOnDraft, save_draft_keeping};
+pub(crate) use self::draft::{RowOnDraft, revision_of, save_draft_keeping};
 pub(crate) use self::lifecycle::in_transaction;
 pub use self::lifecycle::{LogOptions, Model, create, delete, find, update, update_from};
 pub use self::lock::{LockState, Lockable, lock, unlock};

@@ -9,7 +9,6 @@ use crate::action::data_datetime;
 use crate::db::DbConnection;
 use crate::error::{DatabaseContext, Error, Result};
 use crate::model::{self, LogOptions, Model};
-use crate::revision;
 use crate::schema::{page_log_entries, pages, revisions};
 
 /// Overwrites revision `revision_id` with `draft` (an autosave) and logs `wagtail.edit`,
@@ -23,12 +22,7 @@ pub fn overwrite_revision(
 ) -> Result<()> {
     crate::db::transaction(conn, |conn| {
         let current = find(conn, draft.id)?;
-        let stored = revision::find(conn, revision_id)?
-            .filter(|r| r.content_type == Page::CONTENT_TYPE && r.object_id == draft.id.to_string())
-            .ok_or(Error::Revision {
-                revision_id: Some(revision_id),
-                reason: format!("not a revision of page {}", draft.id),
-            })?;
+        let stored = model::revision_of::<Page>(conn, &draft.id, revision_id)?;
         let content = serde_json::to_value(draft).map_err(|e| Error::Revision {
             revision_id: Some(stored.id),
             reason: format!("the page cannot be serialised: {e}"),
@@ -96,12 +90,7 @@ pub fn revert(
 ) -> Result<Page> {
     crate::db::transaction(conn, |conn| {
         let current = find(conn, page_id)?;
-        let old = revision::find(conn, revision_id)?
-            .filter(|r| r.content_type == Page::CONTENT_TYPE && r.object_id == page_id.to_string())
-            .ok_or(Error::Revision {
-                revision_id: Some(revision_id),
-                reason: format!("not a revision of page {page_id}"),
-            })?;
+        let old = model::revision_of::<Page>(conn, &page_id, revision_id)?;
         let mut draft: Page = serde_json::from_str(&old.content).map_err(|e| Error::Revision {
             revision_id: Some(old.id),
             reason: format!("content does not fit a page: {e}"),

@@ -132,6 +132,10 @@ pub fn run(conn: &mut DbConnection) -> Result<usize> {
     // The periodic job runs later that day.
     Page::run_scheduled(conn, Utc::now() + Duration::hours(5))?;
     let registry = loggable::registry::global();
-    let written = loggable::report::site_history(conn, &registry, None, i64::MAX / 2, 0)?.len();
-    Ok(written)
+    let everything = loggable::entry::EntryQuery::new(loggable::entry::EntryScope::All);
+    let mut written = 0;
+    for table in registry.log_tables() {
+        written += table.count(conn, &everything)?;
+    }
+    Ok(usize::try_from(written)?)
 }
