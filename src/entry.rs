@@ -224,6 +224,32 @@ pub trait LogTable: Send + Sync + std::fmt::Debug + 'static {
 
     /// Counts the entries `query` selects (its limit and offset aside).
     fn count(&self, conn: &mut DbConnection, query: &EntryQuery) -> Result<i64>;
+
+    /// The distinct actions, users and types among the entries of `query`'s scope that its
+    /// viewer may see, whatever its filters, grouping, cursor and window: what a report offers
+    /// as filter choices.
+    fn choices(&self, conn: &mut DbConnection, query: &EntryQuery) -> Result<TableChoices>;
+}
+
+/// The distinct values one log table offers as filter choices (see [`LogTable::choices`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableChoices {
+    /// Action codes.
+    pub actions: Vec<String>,
+    /// Users (`None`: the system).
+    pub users: Vec<Option<i64>>,
+    /// Type names.
+    pub content_types: Vec<Option<String>>,
+}
+
+impl EntryQuery {
+    /// The query whose rows [`LogTable::choices`] draws from: scope and viewer only.
+    #[doc(hidden)]
+    pub fn choice_scope(&self) -> Self {
+        let mut scope = Self::new(self.scope.clone());
+        scope.viewer = self.viewer;
+        scope
+    }
 }
 
 /// Rows per multi-row INSERT: 11 bound columns each stays under SQLite's 32,766 and
@@ -559,6 +585,34 @@ macro_rules! log_table {
                 select.count().get_result::<i64>(conn).map_err(|source| $crate::Error::Database {
                     context: "counting log entries",
                     source,
+                })
+            }
+
+            fn choices(
+                &self,
+                conn: &mut $crate::db::DbConnection,
+                query: &$crate::entry::EntryQuery,
+            ) -> $crate::Result<$crate::entry::TableChoices> {
+                use $crate::__private::diesel::prelude::*;
+                use $($table)::+ as t;
+                let scope = query.choice_scope();
+                let failed = |source| $crate::Error::Database {
+                    context: "reading filter choices",
+                    source,
+                };
+                let (Some(actions), Some(users), Some(content_types)) =
+                    (self.filtered(&scope), self.filtered(&scope), self.filtered(&scope))
+                else {
+                    return Ok(::core::default::Default::default());
+                };
+                Ok($crate::entry::TableChoices {
+                    actions: actions.select(t::action).distinct().load(conn).map_err(failed)?,
+                    users: users.select(t::user_id).distinct().load(conn).map_err(failed)?,
+                    content_types: content_types
+                        .select(t::content_type)
+                        .distinct()
+                        .load(conn)
+                        .map_err(failed)?,
                 })
             }
 

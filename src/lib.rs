@@ -36,6 +36,7 @@ pub mod context;
 pub mod db;
 pub mod entry;
 mod error;
+pub mod export;
 pub mod model;
 pub mod page;
 pub mod permission;

@@ -1,14 +1,13 @@
-//! Reports over the log: site history across every log table with filters and keyset
-//! pagination, and streaming export to CSV and JSON Lines (spec/reports.md).
-
-use std::io::Write;
+//! Reports over the log (spec/reports.md): the history of one object, with status marks and
+//! numbered pages of 20; the site history across every log table, with keyset pagination; the
+//! filters both take and the choices those filters offer. Export lives in [`crate::export`].
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::db::DbConnection;
 use crate::entry::{EntryQuery, EntryScope, LogEntry};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::permission::Viewer;
 use crate::registry::Registry;
 
@@ -116,7 +115,9 @@ pub struct Page {
 pub const SITE_HISTORY_PAGE_SIZE: i64 = 50;
 
 /// The merged order: newest first, ties by id, then by table name.
-fn merge_key(entry: &LogEntry) -> (std::cmp::Reverse<(DateTime<Utc>, i64)>, &'static str) {
+pub(crate) fn merge_key(
+    entry: &LogEntry,
+) -> (std::cmp::Reverse<(DateTime<Utc>, i64)>, &'static str) {
     (
         std::cmp::Reverse((entry.timestamp, entry.id)),
         entry.log_table,
@@ -206,139 +207,244 @@ pub fn site_history(
         .collect())
 }
 
-/// Export formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExportFormat {
-    /// `ID, Name, Type, Action type, User, Date/Time`, spreadsheet-safe.
-    Csv,
-    /// One JSON object per line with every field, its message and user name.
-    JsonLines,
+/// One value a report filter offers, with the text to show for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Choice<T> {
+    /// What the filter takes.
+    pub value: T,
+    /// What a person reads.
+    pub label: String,
 }
 
-/// Rows read per round trip while exporting.
-const EXPORT_CHUNK: i64 = 2_000;
+/// The values the report filters offer, drawn from the entries the report shows (for the site
+/// history: those the viewer may see), each list sorted by label, ignoring case.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FilterChoices {
+    /// Registered actions present, labelled with the action's label.
+    pub actions: Vec<Choice<String>>,
+    /// Users present (the system is not a user to filter by), by display name.
+    pub users: Vec<Choice<i64>>,
+    /// Types present, by their human name.
+    pub content_types: Vec<Choice<String>>,
+}
 
-/// Text a spreadsheet would run as a formula is written as plain text (a leading `'`).
-pub fn spreadsheet_safe(text: &str) -> std::borrow::Cow<'_, str> {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => std::borrow::Cow::Owned(format!("'{text}")),
-        _ => std::borrow::Cow::Borrowed(text),
+/// The filter choices of `query`'s scope and viewer over `tables`.
+fn choices_of<'t>(
+    conn: &mut DbConnection,
+    registry: &Registry,
+    tables: impl IntoIterator<Item = &'t std::sync::Arc<dyn crate::entry::LogTable>>,
+    query: &EntryQuery,
+) -> Result<FilterChoices> {
+    use std::collections::BTreeSet;
+    let (mut actions, mut users, mut content_types) =
+        (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+    for table in tables {
+        let found = table.choices(conn, query)?;
+        actions.extend(found.actions);
+        users.extend(found.users.into_iter().flatten());
+        content_types.extend(found.content_types.into_iter().flatten());
     }
+    let names = crate::user::display_names(conn, users.iter().copied().map(Some))?;
+    let mut choices = FilterChoices {
+        actions: actions
+            .into_iter()
+            .filter_map(|code| {
+                let label = registry.action(&code)?.label().to_owned();
+                Some(Choice { value: code, label })
+            })
+            .collect(),
+        users: users
+            .into_iter()
+            .map(|id| Choice {
+                value: id,
+                label: names.get(Some(id)),
+            })
+            .collect(),
+        content_types: content_types
+            .into_iter()
+            .map(|content_type| Choice {
+                label: registry.type_label(Some(&content_type)),
+                value: content_type,
+            })
+            .collect(),
+    };
+    choices
+        .actions
+        .sort_by_cached_key(|c| c.label.to_lowercase());
+    choices.users.sort_by_cached_key(|c| c.label.to_lowercase());
+    choices
+        .content_types
+        .sort_by_cached_key(|c| c.label.to_lowercase());
+    Ok(choices)
 }
 
-/// Writes the filtered site history that `viewer` may see to `out`, newest first, reading it
-/// in chunks by keyset so memory stays flat however long the log is. `progress` is called
-/// with the running row count after each chunk. Returns how many rows were written.
-pub fn export(
+/// The site history's filter choices: the actions, users and types of the entries `viewer`
+/// may see (all entries for `None`), across every log table.
+///
+/// ```
+/// use loggable::{ObjectRef, log, report};
+///
+/// let mut conn = loggable::db::connect(":memory:")?;
+/// loggable::db::run_migrations(&mut conn)?;
+/// let registry = loggable::registry::Registry::new();
+/// log(&ObjectRef::new("shop.sprocket", 1).title("S"), "wagtail.lock").write_with(&registry, &mut conn)?;
+/// let choices = report::site_history_choices(&mut conn, &registry, None)?;
+/// assert_eq!(choices.actions[0].value, "wagtail.lock");
+/// assert_eq!(choices.actions[0].label, "Lock");
+/// assert!(choices.users.is_empty()); // the system wrote it
+/// # Ok::<(), loggable::Error>(())
+/// ```
+pub fn site_history_choices(
     conn: &mut DbConnection,
     registry: &Registry,
     viewer: Option<&Viewer>,
-    filters: &Filters,
-    format: ExportFormat,
-    out: impl Write,
-    progress: impl FnMut(u64),
-) -> Result<u64> {
-    let failed = |e: &dyn std::fmt::Display| Error::Export(e.to_string());
-    match format {
-        ExportFormat::Csv => {
-            let mut writer = csv::Writer::from_writer(out);
-            writer
-                .write_record(["ID", "Name", "Type", "Action type", "User", "Date/Time"])
-                .map_err(|e| failed(&e))?;
-            let written =
-                for_each_chunk(conn, registry, viewer, filters, progress, |entry, user| {
-                    let type_label = registry.type_label(entry.content_type.as_deref());
-                    writer
-                        .write_record([
-                            entry.object_id.as_str(),
-                            &spreadsheet_safe(&entry.label),
-                            &spreadsheet_safe(&type_label),
-                            &spreadsheet_safe(registry.label(&entry.action)),
-                            &spreadsheet_safe(user),
-                            &entry.timestamp.to_rfc3339(),
-                        ])
-                        .map_err(|e| failed(&e))
-                })?;
-            writer.flush().map_err(|e| failed(&e))?;
-            Ok(written)
-        }
-        ExportFormat::JsonLines => {
-            let mut writer = std::io::BufWriter::new(out);
-            let written =
-                for_each_chunk(conn, registry, viewer, filters, progress, |entry, user| {
-                    let line = serde_json::json!({
-                        "entry": entry,
-                        "message": registry.message(entry),
-                        "comment": registry.comment(entry),
-                        "user": user,
-                    });
-                    serde_json::to_writer(&mut writer, &line).map_err(|e| failed(&e))?;
-                    writer.write_all(b"\n").map_err(|e| failed(&e))
-                })?;
-            writer.flush().map_err(|e| failed(&e))?;
-            Ok(written)
-        }
-    }
-}
-
-/// Calls `row` for every entry of the filtered site history with its user's display name,
-/// newest first. Each log table is read by its own keyset cursor a chunk at a time and the
-/// chunks are merged, so every row is read once and memory holds one chunk per table.
-fn for_each_chunk(
-    conn: &mut DbConnection,
-    registry: &Registry,
-    viewer: Option<&Viewer>,
-    filters: &Filters,
-    mut progress: impl FnMut(u64),
-    mut row: impl FnMut(&LogEntry, &str) -> Result<()>,
-) -> Result<u64> {
-    let tables = registry.log_tables();
-    let mut query = EntryQuery::new(EntryScope::All).limit(EXPORT_CHUNK);
+) -> Result<FilterChoices> {
+    let mut query = EntryQuery::new(EntryScope::All);
     query.viewer = viewer.copied();
-    query.filters = filters.clone();
-    // Per table: its buffered entries (oldest last, popped from the end), whether it has
-    // more, and where it stopped.
-    let mut buffers: Vec<(std::collections::VecDeque<LogEntry>, bool, Option<Cursor>)> = tables
-        .iter()
-        .map(|_| (Default::default(), true, None))
-        .collect();
-    let mut names = crate::user::DisplayNames::default();
-    let mut written = 0_u64;
-    loop {
-        for (table, (buffer, more, after)) in tables.iter().zip(buffers.iter_mut()) {
-            if buffer.is_empty() && *more {
-                let mut chunk_query = query.clone();
-                chunk_query.after = after.clone();
-                let chunk = table.query(conn, &chunk_query)?;
-                *more = chunk.len() as i64 == EXPORT_CHUNK;
-                *after = chunk.last().map(Cursor::after);
-                let missing: Vec<Option<i64>> = chunk
-                    .iter()
-                    .map(|e| e.user_id)
-                    .filter(|id| !names.contains(*id))
-                    .collect();
-                if !missing.is_empty() {
-                    names.extend(crate::user::display_names(conn, missing)?);
-                }
-                buffer.extend(chunk);
-            }
-        }
-        let next = buffers
-            .iter()
-            .enumerate()
-            .filter_map(|(i, (buffer, _, _))| buffer.front().map(|entry| (i, entry)))
-            .min_by(|(_, a), (_, b)| merge_key(a).cmp(&merge_key(b)))
-            .map(|(i, _)| i);
-        let Some(index) = next else {
-            progress(written);
-            return Ok(written);
-        };
-        if let Some(entry) = buffers[index].0.pop_front() {
-            row(&entry, &names.get(entry.user_id))?;
-            written += 1;
-            if written % EXPORT_CHUNK as u64 == 0 {
-                progress(written);
-            }
+    choices_of(conn, registry, registry.log_tables().iter(), &query)
+}
+
+/// Rows per page of an object's history (spec/reports.md).
+pub const OBJECT_HISTORY_PAGE_SIZE: i64 = 20;
+
+/// A status mark on an entry of a revisionable object's history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum StatusMark {
+    /// The publish entry of the live revision.
+    LiveVersion,
+    /// The content-changing entry of the latest revision.
+    CurrentDraft,
+}
+
+impl StatusMark {
+    /// The text shown beside the entry.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::LiveVersion => "Live version",
+            Self::CurrentDraft => "Current draft",
         }
     }
+}
+
+/// Which revisions an object's history marks: its live and its latest one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RevisionMarks {
+    /// The published revision.
+    pub live_revision: Option<i64>,
+    /// The newest revision.
+    pub latest_revision: Option<i64>,
+}
+
+impl RevisionMarks {
+    /// The revisions of a model with draft state (pages included); none for other models.
+    pub fn of(model: &impl crate::model::Model) -> Self {
+        model
+            .draft_state()
+            .map(|state| Self {
+                live_revision: state.live_revision_id,
+                latest_revision: state.latest_revision_id,
+            })
+            .unwrap_or_default()
+    }
+
+    /// The mark `entry` carries: `Live version` wins when both apply.
+    pub fn mark(&self, entry: &LogEntry) -> Option<StatusMark> {
+        let revision = entry.revision_id?;
+        if Some(revision) == self.live_revision && entry.action == "wagtail.publish" {
+            Some(StatusMark::LiveVersion)
+        } else if Some(revision) == self.latest_revision && entry.content_changed {
+            Some(StatusMark::CurrentDraft)
+        } else {
+            None
+        }
+    }
+}
+
+/// One row of an object's history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryRow {
+    /// The entry (the newest of its uuid and action).
+    pub entry: LogEntry,
+    /// Its status mark, if any.
+    pub mark: Option<StatusMark>,
+}
+
+/// One numbered page of an object's history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObjectHistory {
+    /// The rows, newest first.
+    pub rows: Vec<HistoryRow>,
+    /// This page's number, from 1.
+    pub page: i64,
+    /// How many pages the filtered history fills (at least 1).
+    pub pages: i64,
+    /// How many rows the filtered history has.
+    pub total: i64,
+    /// The filter choices, drawn from the whole history of the object.
+    pub choices: FilterChoices,
+}
+
+/// Page `page` (from 1) of `object`'s history: newest first, collapsed by uuid and action
+/// within the object, filtered, [`OBJECT_HISTORY_PAGE_SIZE`] rows a page, with status marks
+/// from `marks` and the filter choices the history offers.
+///
+/// ```
+/// use loggable::report::{self, Filters, RevisionMarks};
+/// use loggable::{LogContext, ObjectRef, log};
+///
+/// let mut conn = loggable::db::connect(":memory:")?;
+/// loggable::db::run_migrations(&mut conn)?;
+/// let registry = loggable::registry::Registry::new();
+/// let sprocket = ObjectRef::new("shop.sprocket", 1).title("S");
+/// LogContext::new(None).scope(|| -> loggable::Result<()> {
+///     // One user action that edited twice: the history shows the newest edit only.
+///     log(&sprocket, "wagtail.edit").revision(1).write_with(&registry, &mut conn)?;
+///     log(&sprocket, "wagtail.edit").revision(2).content_changed(true).write_with(&registry, &mut conn)?;
+///     Ok(())
+/// })?;
+/// let marks = RevisionMarks { live_revision: None, latest_revision: Some(2) };
+/// let history = report::object_history(&mut conn, &registry, &sprocket, marks, &Filters::default(), 1)?;
+/// assert_eq!((history.total, history.pages), (1, 1));
+/// assert_eq!(history.rows[0].entry.revision_id, Some(2));
+/// assert_eq!(history.rows[0].mark.map(|m| m.label()), Some("Current draft"));
+/// # Ok::<(), loggable::Error>(())
+/// ```
+pub fn object_history(
+    conn: &mut DbConnection,
+    registry: &Registry,
+    object: &(impl crate::model::Loggable + ?Sized),
+    marks: RevisionMarks,
+    filters: &Filters,
+    page: i64,
+) -> Result<ObjectHistory> {
+    let content_type = object.content_type().into_owned();
+    let Some(object_id) = object.object_id() else {
+        return Err(crate::Error::MissingPrimaryKey { content_type });
+    };
+    let table = registry.log_table_of(object);
+    let mut query = EntryQuery::new(EntryScope::Object {
+        content_type: Some(content_type),
+        object_id,
+    })
+    .grouped();
+    query.filters = filters.clone();
+    let total = table.count(conn, &query)?;
+    let pages = ((total + OBJECT_HISTORY_PAGE_SIZE - 1) / OBJECT_HISTORY_PAGE_SIZE).max(1);
+    let page = page.clamp(1, pages);
+    let rows = table
+        .query(conn, &query.clone().page(page, OBJECT_HISTORY_PAGE_SIZE))?
+        .into_iter()
+        .map(|entry| HistoryRow {
+            mark: marks.mark(&entry),
+            entry,
+        })
+        .collect();
+    let choices = choices_of(conn, registry, [&table], &query)?;
+    Ok(ObjectHistory {
+        rows,
+        page,
+        pages,
+        total,
+        choices,
+    })
 }

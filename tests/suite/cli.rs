@@ -145,9 +145,9 @@ fn demo_report_and_history_run_on_the_default_sqlite() {
         "an editor sees part of the log: {}",
         visible.len()
     );
-    let history = loggable(&["history", "--object", "demo.product:7"], dir.path());
+    let history = loggable(&["history", "--object", "demo.product:1"], dir.path());
     assert!(
-        stdout(&history).contains("Rubber duck"),
+        stdout(&history).contains("Rubber duck") && stdout(&history).contains("Product"),
         "{}",
         stdout(&history)
     );
@@ -203,8 +203,9 @@ fn export_and_report_take_filters_and_refuse_bad_ones() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 1);
-    assert_eq!(lines[0]["entry"]["label"], "Rubber duck");
+    // The demo's duck: created, edited, published, locked, edited in a draft, unlocked.
+    assert_eq!(lines.len(), 6);
+    assert!(lines.iter().all(|l| l["entry"]["label"] == "Rubber duck"));
     let comments = loggable(
         &["report", "--comments", "true", "--format", "json"],
         dir.path(),
@@ -246,4 +247,169 @@ fn export_and_report_take_filters_and_refuse_bad_ones() {
         assert!(stderr(&run).contains(message), "{args:?}: {}", stderr(&run));
         assert!(!stderr(&run).contains("panicked"), "{args:?}");
     }
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    assert!(output.status.success(), "{}", stderr(output));
+    serde_json::from_str(&stdout(output)).unwrap()
+}
+
+#[test]
+fn history_takes_filters_pages_and_shows_marks_and_choices() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(loggable(&["demo"], dir.path()).status.success());
+    let history = |extra: &[&str]| {
+        let mut args = vec!["history", "--page", "4", "--format", "json"];
+        args.extend_from_slice(extra);
+        json(&loggable(&args, dir.path()))
+    };
+    // Page 4 is the demo's blog post: drafted by Grace (2), approved and published by Linus (3).
+    let all = history(&[]);
+    let rows = all.as_array().unwrap();
+    assert!(rows.len() >= 8, "{all}");
+    let live: Vec<_> = rows
+        .iter()
+        .filter(|r| r["status"] == "Live version")
+        .collect();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0]["entry"]["action"], "wagtail.publish");
+    let actions = |rows: &serde_json::Value| -> Vec<String> {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["entry"]["action"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        actions(&history(&["--action", "wagtail.lock"])),
+        ["wagtail.lock"]
+    );
+    let by_grace = history(&["--user", "2"]);
+    assert!(
+        by_grace
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["entry"]["user_id"] == 2)
+    );
+    assert!(by_grace.as_array().unwrap().len() < rows.len());
+    assert_eq!(
+        actions(&history(&["--comments", "true"])),
+        ["wagtail.comments.create"]
+    );
+    assert_eq!(
+        actions(&history(&["--from", "2000-01-01", "--to", "2000-01-02"])),
+        Vec::<String>::new()
+    );
+    let choices = history(&["--choices"]);
+    let users: Vec<_> = choices["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["value"].as_i64().unwrap())
+        .collect();
+    assert_eq!(users, [2, 3], "{choices}");
+    assert!(
+        choices["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["value"] == "wagtail.publish" && c["label"] == "Publish")
+    );
+    // The table names the page of the history it shows, clamped to the last one.
+    let table = loggable(
+        &["history", "--page", "4", "--page-number", "7"],
+        dir.path(),
+    );
+    assert!(table.status.success(), "{}", stderr(&table));
+    assert!(
+        stdout(&table).contains("Live version"),
+        "{}",
+        stdout(&table)
+    );
+    assert!(stdout(&table).contains("ago)") || stdout(&table).contains("just now"));
+    assert!(stderr(&table).contains("Page 1 of 1"), "{}", stderr(&table));
+
+    for (args, message) in [
+        (&["history", "--page", "999"][..], "no page with id 999"),
+        (
+            &["history", "--page", "4", "--action", "wagtail.nope"][..],
+            "unknown action 'wagtail.nope'",
+        ),
+        (
+            &[
+                "history",
+                "--page",
+                "4",
+                "--from",
+                "2024-05-02",
+                "--to",
+                "2024-05-01",
+            ][..],
+            "--from 2024-05-02 is after --to 2024-05-01",
+        ),
+        (
+            &["history", "--page", "4", "--from", "2024-13-01"][..],
+            "2024-13-01",
+        ),
+    ] {
+        let failed = loggable(args, dir.path());
+        assert_ne!(failed.status.code(), Some(0), "{args:?}");
+        assert!(
+            stderr(&failed).contains(message),
+            "{args:?}: {}",
+            stderr(&failed)
+        );
+        assert!(!stderr(&failed).contains("panicked"), "{}", stderr(&failed));
+    }
+}
+
+#[test]
+fn report_choices_come_from_what_the_viewer_may_see() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(loggable(&["demo"], dir.path()).status.success());
+    let types = |choices: &serde_json::Value| -> Vec<String> {
+        choices["content_types"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["value"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let everything = json(&loggable(
+        &["report", "--choices", "--format", "json"],
+        dir.path(),
+    ));
+    assert_eq!(
+        types(&everything),
+        ["demo.blogpage", "demo.homepage", "demo.product"]
+    );
+    // Grace edits the blog only: no products, and only users of entries she may see.
+    let grace = json(&loggable(
+        &["report", "--choices", "--as", "2", "--format", "json"],
+        dir.path(),
+    ));
+    assert!(
+        !types(&grace).contains(&"demo.product".to_owned()),
+        "{grace}"
+    );
+    let visible = json(&loggable(
+        &["report", "--as", "2", "--limit", "1000", "--format", "json"],
+        dir.path(),
+    ));
+    let visible_users: std::collections::BTreeSet<i64> = visible
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["entry"]["user_id"].as_i64())
+        .collect();
+    let offered: std::collections::BTreeSet<i64> = grace["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["value"].as_i64().unwrap())
+        .collect();
+    assert_eq!(offered, visible_users);
+    let table = loggable(&["report", "--choices"], dir.path());
+    assert!(stdout(&table).contains("--action"), "{}", stdout(&table));
 }

@@ -104,7 +104,7 @@ pub struct NewGear {
     pub size: i32,
 }
 
-fn setup() -> TestDb {
+pub(crate) fn setup() -> TestDb {
     loggable::register_model(Sprocket::model_type());
     loggable::register_model(Gear::model_type());
     app_db()
@@ -116,7 +116,7 @@ fn user(conn: &mut DbConnection, name: &str) -> i64 {
         .id
 }
 
-fn new_sprocket(name: &str) -> NewSprocket<'_> {
+pub(crate) fn new_sprocket(name: &str) -> NewSprocket<'_> {
     NewSprocket {
         name,
         teeth: 12,

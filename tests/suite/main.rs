@@ -8,6 +8,7 @@ mod connection;
 mod context;
 mod custom_table;
 mod derive;
+mod history;
 mod lifecycle;
 mod messages;
 mod pages;

@@ -3,8 +3,9 @@
 use std::collections::BTreeSet;
 
 use chrono::{NaiveDate, TimeZone, Utc};
+use loggable::export::{self, ExportFormat};
 use loggable::registry::{ModelType, Registry};
-use loggable::report::{self, ExportFormat, Filters};
+use loggable::report::{self, Filters};
 use loggable::user::{NewUser, create_user};
 use loggable::{DbConnection, ObjectRef, log};
 
@@ -238,7 +239,7 @@ fn csv_export_has_the_spec_columns_and_is_spreadsheet_safe() {
     .unwrap();
     let mut out = Vec::new();
     let mut progress = Vec::new();
-    let written = report::export(
+    let written = export::site_history(
         &mut db.conn,
         &registry,
         None,
@@ -268,7 +269,7 @@ fn csv_export_has_the_spec_columns_and_is_spreadsheet_safe() {
     );
 
     let mut jsonl = Vec::new();
-    report::export(
+    export::site_history(
         &mut db.conn,
         &registry,
         None,
@@ -310,7 +311,7 @@ fn export_reads_every_row_once_across_chunks_and_tables() {
     let bulk = loggable::model::prepare_bulk(&registry, builders).unwrap();
     loggable::model::log_bulk(&mut db.conn, &bulk).unwrap();
     let mut out = Vec::new();
-    let written = report::export(
+    let written = export::site_history(
         &mut db.conn,
         &registry,
         None,

@@ -1,19 +1,78 @@
 //! `loggable demo`: a small site and a realistic day of edits by several users, each user
 //! action in its own log context, so the site history has something to show.
 
-use anyhow::Result;
-use chrono::{Duration, Utc};
+use anyhow::{Context, Result};
+use chrono::{Duration, NaiveDateTime, Utc};
+use diesel::prelude::*;
 use loggable::model::LogOptions;
 use loggable::page::{self, CopyOptions, NewPage, Page, Position};
 use loggable::permission::{PagePermission, add_to_group, create_group, grant_page_permission};
 use loggable::privacy::Restriction;
 use loggable::registry::ModelType;
 use loggable::user::{NewUser, create_user};
-use loggable::{DbConnection, LogContext, ObjectRef, log, workflow};
+use loggable::{DbConnection, LogContext, Loggable, workflow};
+use serde::{Deserialize, Serialize};
 
-/// Builds the demo site in `conn` and performs the day's edits; returns how many entries
-/// were written.
-pub fn run(conn: &mut DbConnection) -> Result<usize> {
+diesel::table! {
+    demo_products (id) {
+        id -> BigInt,
+        name -> Text,
+        price_cents -> Integer,
+        locked -> Bool,
+        locked_at -> Nullable<Timestamp>,
+        locked_by -> Nullable<BigInt>,
+        live -> Bool,
+        has_unpublished_changes -> Bool,
+        first_published_at -> Nullable<Timestamp>,
+        last_published_at -> Nullable<Timestamp>,
+        live_revision_id -> Nullable<BigInt>,
+        latest_revision_id -> Nullable<BigInt>,
+    }
+}
+
+/// A snippet-like model: a shop product with locking, revisions and draft state.
+#[derive(Debug, Clone, Queryable, Serialize, Deserialize, Loggable)]
+#[diesel(table_name = demo_products)]
+#[loggable(
+    content_type = "demo.product",
+    verbose_name = "product",
+    title = name,
+    new = NewProduct,
+    lockable,
+    draft_state
+)]
+struct Product {
+    id: i64,
+    name: String,
+    #[loggable(verbose_name = "price (cents)")]
+    price_cents: i32,
+    locked: bool,
+    locked_at: Option<NaiveDateTime>,
+    locked_by: Option<i64>,
+    live: bool,
+    has_unpublished_changes: bool,
+    first_published_at: Option<NaiveDateTime>,
+    last_published_at: Option<NaiveDateTime>,
+    live_revision_id: Option<i64>,
+    latest_revision_id: Option<i64>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = demo_products)]
+struct NewProduct<'a> {
+    name: &'a str,
+    price_cents: i32,
+}
+
+const SQLITE_MIGRATIONS: diesel_migrations::EmbeddedMigrations =
+    diesel_migrations::embed_migrations!("src/bin/loggable/migrations/sqlite");
+const POSTGRES_MIGRATIONS: diesel_migrations::EmbeddedMigrations =
+    diesel_migrations::embed_migrations!("src/bin/loggable/migrations/postgres");
+
+/// Registers the demo's types, so every command names them as the demo does (a real
+/// application registers its own at startup the same way).
+pub fn register_types() {
+    loggable::register_model(Product::model_type());
     loggable::register_model(ModelType::page("demo.homepage").verbose_name("home page"));
     loggable::register_model(
         ModelType::page("demo.blogpage")
@@ -21,7 +80,13 @@ pub fn run(conn: &mut DbConnection) -> Result<usize> {
             .field("title", "title")
             .field("body", "body"),
     );
-    loggable::register_model(ModelType::new("demo.product").verbose_name("product"));
+}
+
+/// Builds the demo site in `conn` and performs the day's edits; returns how many entries
+/// were written.
+pub fn run(conn: &mut DbConnection) -> Result<usize> {
+    loggable::db::run_application_migrations(conn, SQLITE_MIGRATIONS, POSTGRES_MIGRATIONS)
+        .context("creating the demo's product table")?;
     let suffix = uuid::Uuid::new_v4().simple().to_string()[..6].to_owned();
     let user = |conn: &mut DbConnection, name: &str, full: &str| -> Result<i64> {
         Ok(create_user(
@@ -119,15 +184,35 @@ pub fn run(conn: &mut DbConnection) -> Result<usize> {
     })?;
     act(ada).scope(|| page::move_page(conn, about.id, Position::FirstChildOf(home.id), &opts))?;
     act(ada).scope(|| page::delete(conn, archive.id, &opts))?;
-    // Grace edits a product in the shop (a non-page model, logged by hand).
-    act(grace).scope(|| {
-        log(
-            &ObjectRef::new("demo.product", 7).title("Rubber duck"),
-            "wagtail.edit",
-        )
-        .content_changed(true)
-        .data(serde_json::json!({"changes": {"price": [3, 4]}}))
-        .write(conn)
+    // Grace runs the shop: a product is created, published, repriced in a draft under lock,
+    // and a second one is withdrawn and deleted.
+    let duck = act(grace).scope(|| -> loggable::Result<Product> {
+        let duck = Product::create(
+            conn,
+            &NewProduct {
+                name: "Rubber duck",
+                price_cents: 300,
+            },
+        )?;
+        duck.save_and_publish(conn)
+    })?;
+    act(grace).scope(|| duck.lock(conn))?;
+    act(grace).scope(|| -> loggable::Result<()> {
+        let mut dearer = duck.clone();
+        dearer.price_cents = 400;
+        dearer.save_draft(conn)?;
+        Ok(())
+    })?;
+    act(grace).scope(|| duck.unlock(conn))?;
+    act(ada).scope(|| -> loggable::Result<()> {
+        let kazoo = Product::create(
+            conn,
+            &NewProduct {
+                name: "Kazoo",
+                price_cents: 150,
+            },
+        )?;
+        kazoo.delete(conn)
     })?;
     // The periodic job runs later that day.
     Page::run_scheduled(conn, Utc::now() + Duration::hours(5))?;

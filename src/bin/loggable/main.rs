@@ -28,7 +28,7 @@ struct Cli {
 enum Command {
     /// Builds a small demo site, performs a day of edits, and prints the site history.
     Demo,
-    /// Prints the history of one page or object, newest first.
+    /// Prints the history of one page or object: newest first, one row per user action, 20 a page.
     History {
         /// A page id.
         #[arg(long, conflicts_with = "object", required_unless_present = "object")]
@@ -36,6 +36,14 @@ enum Command {
         /// An object as TYPE:ID, e.g. shop.product:7.
         #[arg(long)]
         object: Option<String>,
+        /// Which page of the history (20 rows each), from 1.
+        #[arg(long, default_value_t = 1)]
+        page_number: i64,
+        #[command(flatten)]
+        filters: HistoryFilterArgs,
+        /// Print the filter choices this history offers instead of its rows.
+        #[arg(long)]
+        choices: bool,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -50,6 +58,9 @@ enum Command {
         limit: i64,
         #[command(flatten)]
         filters: FilterArgs,
+        /// Print the filter choices of what the viewer may see instead of the rows.
+        #[arg(long)]
+        choices: bool,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -78,7 +89,7 @@ enum Command {
     },
 }
 
-/// The report filters of spec/reports.md.
+/// The site-history filters of spec/reports.md.
 #[derive(clap::Args, Default)]
 struct FilterArgs {
     /// The name contains this text (case-insensitive).
@@ -87,16 +98,23 @@ struct FilterArgs {
     /// Only this type (repeatable), e.g. cms.blogpage.
     #[arg(long = "type")]
     types: Vec<String>,
+    #[command(flatten)]
+    common: HistoryFilterArgs,
+}
+
+/// The filters an object's history and the site history share.
+#[derive(clap::Args, Default)]
+struct HistoryFilterArgs {
     /// Only this action code (repeatable), e.g. wagtail.publish.
     #[arg(long = "action")]
     actions: Vec<String>,
     /// Only this user id (repeatable).
     #[arg(long = "user")]
     users: Vec<i64>,
-    /// From this day (YYYY-MM-DD, inclusive).
+    /// From this day (YYYY-MM-DD, inclusive, local time).
     #[arg(long)]
     from: Option<chrono::NaiveDate>,
-    /// To this day (YYYY-MM-DD, inclusive).
+    /// To this day (YYYY-MM-DD, inclusive, local time).
     #[arg(long)]
     to: Option<chrono::NaiveDate>,
     /// Only comment actions (true) or none of them (false).
@@ -106,6 +124,16 @@ struct FilterArgs {
 
 impl FilterArgs {
     fn filters(&self) -> Result<loggable::report::Filters> {
+        Ok(loggable::report::Filters {
+            name_contains: self.name.clone(),
+            content_types: self.types.clone(),
+            ..self.common.filters()?
+        })
+    }
+}
+
+impl HistoryFilterArgs {
+    fn filters(&self) -> Result<loggable::report::Filters> {
         let registry = loggable::registry::global();
         if let Some(unknown) = self.actions.iter().find(|a| registry.action(a).is_none()) {
             anyhow::bail!("unknown action '{unknown}' (see `loggable actions`)");
@@ -114,14 +142,14 @@ impl FilterArgs {
             anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
         }
         Ok(loggable::report::Filters {
-            name_contains: self.name.clone(),
-            content_types: self.types.clone(),
             actions: self.actions.clone(),
             users: self.users.clone(),
             from: self.from,
             to: self.to,
             comment_actions: self.comments,
-            utc_offset_seconds: 0,
+            // Whole days are counted in the local timezone, the one the tables show.
+            utc_offset_seconds: chrono::Local::now().offset().local_minus_utc(),
+            ..Default::default()
         })
     }
 }
@@ -173,6 +201,7 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    demo::register_types();
     match cli.command {
         Command::Migrate => migrate(&cli.database),
         Command::Actions { format } => print_actions(format),
@@ -185,36 +214,69 @@ fn run(cli: Cli) -> Result<()> {
         Command::History {
             page,
             object,
+            page_number,
+            filters,
+            choices,
             format,
         } => {
+            let filters = filters.filters()?;
             let mut conn = open(&cli.database)?;
             let registry = loggable::registry::global();
-            let entries = match (page, object) {
+            let history = match (page, object) {
                 (Some(id), _) => {
-                    use loggable::entry::{EntryQuery, EntryScope, LogTable, PageLogTable};
-                    let scope = EntryScope::Object {
-                        content_type: None,
-                        object_id: id.to_string(),
-                    };
-                    PageLogTable.query(&mut conn, &EntryQuery::new(scope))?
+                    let page = loggable::page::find(&mut conn, id).map_err(|e| match e {
+                        loggable::Error::NotFound { .. } => anyhow::anyhow!("no page with id {id}"),
+                        other => other.into(),
+                    })?;
+                    let marks = loggable::report::RevisionMarks::of(&page);
+                    loggable::report::object_history(
+                        &mut conn,
+                        &registry,
+                        &page,
+                        marks,
+                        &filters,
+                        page_number,
+                    )?
                 }
-                (None, Some(object)) => loggable::entry::entries_for_object(
+                (None, Some(object)) => loggable::report::object_history(
                     &mut conn,
                     &registry,
                     &parse_object(&object)?,
+                    loggable::report::RevisionMarks::default(),
+                    &filters,
+                    page_number,
                 )?,
                 (None, None) => anyhow::bail!("give --page ID or --object TYPE:ID"),
             };
-            print_entries(&mut conn, &entries, format)
+            if choices {
+                return print_choices(&history.choices, format);
+            }
+            let marks: Vec<_> = history.rows.iter().map(|row| row.mark).collect();
+            let entries: Vec<_> = history.rows.into_iter().map(|row| row.entry).collect();
+            print_entries(&mut conn, &entries, Some(&marks), format)?;
+            if matches!(format, Format::Table) {
+                eprintln!(
+                    "Page {} of {} ({} rows)",
+                    history.page, history.pages, history.total
+                );
+            }
+            Ok(())
         }
         Command::Report {
             as_user,
             limit,
             filters,
+            choices,
             format,
         } => {
             let mut conn = open(&cli.database)?;
             let viewer = viewer(&mut conn, as_user)?;
+            if choices {
+                let registry = loggable::registry::global();
+                let choices =
+                    loggable::report::site_history_choices(&mut conn, &registry, viewer.as_ref())?;
+                return print_choices(&choices, format);
+            }
             report(&mut conn, viewer.as_ref(), limit, &filters, format)
         }
         Command::Export {
@@ -277,7 +339,7 @@ fn report(
     let registry = loggable::registry::global();
     let filters = filters.filters()?;
     let page = loggable::report::site_history_page(conn, &registry, viewer, &filters, None, limit)?;
-    print_entries(conn, &page.entries, format)
+    print_entries(conn, &page.entries, None, format)
 }
 
 /// Streams the export; a progress bar on stderr once it passes a few thousand rows, hidden
@@ -291,8 +353,8 @@ fn export(
 ) -> Result<()> {
     let registry = loggable::registry::global();
     let format = match format {
-        ExportArg::Csv => loggable::report::ExportFormat::Csv,
-        ExportArg::Jsonl => loggable::report::ExportFormat::JsonLines,
+        ExportArg::Csv => loggable::export::ExportFormat::Csv,
+        ExportArg::Jsonl => loggable::export::ExportFormat::JsonLines,
     };
     let bar =
         indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
@@ -305,11 +367,15 @@ fn export(
         Some(path) => {
             let file = std::fs::File::create(path)
                 .with_context(|| format!("cannot create {}", path.display()))?;
-            loggable::report::export(conn, &registry, viewer, filters, format, file, progress)?
+            loggable::export::site_history(
+                conn, &registry, viewer, filters, format, file, progress,
+            )?
         }
         None => {
             let stdout = io::stdout().lock();
-            loggable::report::export(conn, &registry, viewer, filters, format, stdout, progress)?
+            loggable::export::site_history(
+                conn, &registry, viewer, filters, format, stdout, progress,
+            )?
         }
     };
     bar.finish_and_clear();
@@ -317,51 +383,110 @@ fn export(
     Ok(())
 }
 
+/// Prints entries as JSON or as a table with local and relative times; `marks` adds a status
+/// column (an object's history).
 fn print_entries(
     conn: &mut loggable::DbConnection,
     entries: &[loggable::LogEntry],
+    marks: Option<&[Option<loggable::report::StatusMark>]>,
     format: Format,
 ) -> Result<()> {
     let registry = loggable::registry::global();
     let names = loggable::user::display_names(conn, entries.iter().map(|e| e.user_id))?;
+    let mark_of = |index: usize| {
+        marks
+            .and_then(|marks| marks.get(index).copied().flatten())
+            .map(loggable::report::StatusMark::label)
+    };
     let mut out = io::stdout().lock();
     match format {
         Format::Json => {
             let rows: Vec<_> = entries
                 .iter()
-                .map(|e| {
-                    serde_json::json!({
+                .enumerate()
+                .map(|(index, e)| {
+                    let mut row = serde_json::json!({
                         "entry": e,
                         "message": registry.message(e),
                         "comment": registry.comment(e),
                         "user": names.get(e.user_id),
-                    })
+                    });
+                    if marks.is_some() {
+                        row["status"] = serde_json::json!(mark_of(index));
+                    }
+                    row
                 })
                 .collect();
             writeln!(out, "{}", serde_json::Value::Array(rows))?;
         }
         Format::Table => {
+            let now = chrono::Utc::now();
+            let mut header = vec!["When", "User", "Type", "Name", "Action"];
+            if marks.is_some() {
+                header.push("Status");
+            }
             let mut table = Table::new();
-            table.load_preset(UTF8_FULL_CONDENSED).set_header([
-                "When (UTC)",
-                "User",
-                "Type",
-                "Name",
-                "Action",
-            ]);
-            for e in entries {
+            table.load_preset(UTF8_FULL_CONDENSED).set_header(header);
+            for (index, e) in entries.iter().enumerate() {
                 let mut message = registry.message(e);
                 let comment = registry.comment(e);
                 if !comment.is_empty() {
                     message = format!("{message} — \"{comment}\"");
                 }
-                table.add_row([
-                    e.timestamp.format("%Y-%m-%d %H:%M:%S").to_string(),
+                let mut row = vec![
+                    when(e.timestamp, now),
                     names.get(e.user_id),
                     registry.type_label(e.content_type.as_deref()),
                     e.label.clone(),
                     message,
-                ]);
+                ];
+                if marks.is_some() {
+                    row.push(mark_of(index).unwrap_or_default().to_owned());
+                }
+                table.add_row(row);
+            }
+            writeln!(out, "{table}")?;
+        }
+    }
+    Ok(())
+}
+
+/// Local time, and how long ago it was: `2026-11-27 09:14 (5 min ago)`.
+fn when(at: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> String {
+    let local = at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M");
+    let seconds = (now - at).num_seconds();
+    let (amount, future) = (seconds.unsigned_abs(), seconds < 0);
+    let span = match amount {
+        0..60 => return format!("{local} (just now)"),
+        60..3_600 => format!("{} min", amount / 60),
+        3_600..86_400 => format!("{} h", amount / 3_600),
+        _ => format!("{} d", amount / 86_400),
+    };
+    if future {
+        format!("{local} (in {span})")
+    } else {
+        format!("{local} ({span} ago)")
+    }
+}
+
+/// Prints the choices a report's filters offer.
+fn print_choices(choices: &loggable::report::FilterChoices, format: Format) -> Result<()> {
+    let mut out = io::stdout().lock();
+    match format {
+        Format::Json => writeln!(out, "{}", serde_json::to_value(choices)?)?,
+        Format::Table => {
+            let mut table = Table::new();
+            table
+                .load_preset(UTF8_FULL_CONDENSED)
+                .set_header(["Filter", "Value", "Shown as"]);
+            for choice in &choices.actions {
+                table.add_row(["--action", &choice.value, &choice.label]);
+            }
+            for choice in &choices.users {
+                table.add_row(["--user", &choice.value.to_string(), &choice.label]);
+            }
+            for choice in &choices.content_types {
+                table.add_row(["--type", &choice.value, &choice.label]);
             }
             writeln!(out, "{table}")?;
         }
