@@ -413,6 +413,7 @@ macro_rules! log_table {
             fn filtered(
                 &self,
                 query: &$crate::entry::EntryQuery,
+                access: &$crate::permission::PageAccess,
             ) -> ::core::option::Option<
                 $crate::__private::diesel::dsl::IntoBoxed<'static, $($table)::+::table, $crate::db::MultiBackend>,
             > {
@@ -501,6 +502,7 @@ macro_rules! log_table {
                         self.name(),
                         ::core::stringify!($object_column),
                         viewer,
+                        access,
                     ));
                 }
                 ::core::option::Option::Some(select)
@@ -579,7 +581,8 @@ macro_rules! log_table {
                 query: &$crate::entry::EntryQuery,
             ) -> $crate::Result<i64> {
                 use $crate::__private::diesel::prelude::*;
-                let ::core::option::Option::Some(select) = self.filtered(query) else {
+                let access = $crate::permission::PageAccess::resolve(conn, self.name(), query)?;
+                let ::core::option::Option::Some(select) = self.filtered(query, &access) else {
                     return Ok(0);
                 };
                 select.count().get_result::<i64>(conn).map_err(|source| $crate::Error::Database {
@@ -600,9 +603,12 @@ macro_rules! log_table {
                     context: "reading filter choices",
                     source,
                 };
-                let (Some(actions), Some(users), Some(content_types)) =
-                    (self.filtered(&scope), self.filtered(&scope), self.filtered(&scope))
-                else {
+                let access = $crate::permission::PageAccess::resolve(conn, self.name(), &scope)?;
+                let (Some(actions), Some(users), Some(content_types)) = (
+                    self.filtered(&scope, &access),
+                    self.filtered(&scope, &access),
+                    self.filtered(&scope, &access),
+                ) else {
                     return Ok(::core::default::Default::default());
                 };
                 Ok($crate::entry::TableChoices {
@@ -623,7 +629,8 @@ macro_rules! log_table {
             ) -> $crate::Result<::std::vec::Vec<$crate::entry::LogEntry>> {
                 use $crate::__private::diesel::prelude::*;
                 use $($table)::+ as t;
-                let Some(mut select) = self.filtered(query) else {
+                let access = $crate::permission::PageAccess::resolve(conn, self.name(), query)?;
+                let Some(mut select) = self.filtered(query, &access) else {
                     return Ok(::std::vec::Vec::new());
                 };
                 select = select.order((t::timestamp.desc(), t::id.desc()));

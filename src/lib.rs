@@ -32,6 +32,7 @@
 extern crate self as loggable;
 
 pub mod action;
+pub mod bench;
 pub mod context;
 pub mod db;
 pub mod entry;

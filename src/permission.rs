@@ -262,15 +262,106 @@ const PERMISSION_PAGES: &str = "SELECT pp.path AS path FROM pages pp \
      WHERE gpp.permission_type IN ('add', 'change', 'publish', 'lock', 'unlock', 'bulk_delete') \
      AND ug.user_id = ";
 
+/// "`{table}.{column}` is the id of a page the viewer may explore": at or below a permission
+/// page p (an index range on pages.path per p), or a strict ancestor of p no higher than the
+/// common ancestor of all permission pages' parents (some q's parent is shorter than x plus
+/// one step, or differs from p's within that length). The subquery is uncorrelated, so it is
+/// evaluated once per statement.
+fn explorable<QS: 'static>(table: &str, column: &str, user: i64) -> EntryFilter<QS> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{BigInt, Bool};
+    Box::new(
+        sql::<Bool>(&format!(
+            "({table}.{column} IN (SELECT x.id FROM pages x JOIN ({PERMISSION_PAGES}"
+        ))
+        .bind::<BigInt, _>(user)
+        .sql(&format!(
+            ") p ON x.path >= p.path AND x.path < (p.path || '~') \
+             UNION \
+             SELECT x.id FROM pages x JOIN ({PERMISSION_PAGES}"
+        ))
+        .bind::<BigInt, _>(user)
+        .sql(&format!(
+            ") p ON p.path > x.path AND p.path < (x.path || '~') \
+             WHERE EXISTS (SELECT 1 FROM ({PERMISSION_PAGES}"
+        ))
+        .bind::<BigInt, _>(user)
+        .sql(
+            ") q WHERE length(q.path) - 4 < length(x.path) + 4 \
+             OR substr(q.path, 1, length(x.path) + 4) <> substr(p.path, 1, length(x.path) + 4))))",
+        ),
+    )
+}
+
+/// Beyond this many explorable pages the page list stays a subquery instead of a list of
+/// bound ids (SQLite allows 32,766 parameters a statement).
+const MAX_LISTED_PAGES: usize = 10_000;
+
+/// Below this share of the tree, an editor's entries are fetched through the page index;
+/// at or above it, the newest entries are scanned in timestamp order and kept when their page
+/// is explorable (about `limit / share` index entries for a first page).
+const TIME_ORDER_MIN_SHARE: f64 = 0.01;
+
+/// How a page-log query reaches the entries a viewer may see, decided per query from how much
+/// of the tree the viewer may explore.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PageAccess {
+    /// Decided inside the statement (non-page tables, superusers, inactive users).
+    InStatement,
+    /// The explorable pages, listed.
+    Listed {
+        /// Their ids.
+        ids: Vec<i64>,
+        /// Scan newest first and filter by page, rather than look the pages up by index.
+        by_time: bool,
+    },
+}
+
+impl PageAccess {
+    /// Resolves the access path of `query` on `table`: for a page log read by an active
+    /// non-superuser, lists the explorable pages with one query and picks the index to use.
+    pub fn resolve(
+        conn: &mut crate::db::DbConnection,
+        table: &str,
+        query: &crate::entry::EntryQuery,
+    ) -> Result<Self> {
+        use crate::schema::pages;
+        let Some(viewer) = query.viewer else {
+            return Ok(Self::InStatement);
+        };
+        if table != crate::entry::PAGE_LOG_TABLE || !viewer.is_active || viewer.is_superuser {
+            return Ok(Self::InStatement);
+        }
+        let ids: Vec<i64> = pages::table
+            .filter(explorable::<pages::table>("pages", "id", viewer.user_id))
+            .select(pages::id)
+            .limit(MAX_LISTED_PAGES as i64 + 1)
+            .load(conn)
+            .context("listing the explorable pages")?;
+        if ids.len() > MAX_LISTED_PAGES {
+            return Ok(Self::InStatement);
+        }
+        // The highest id stands in for the number of pages: one index probe, not a count.
+        let highest: Option<i64> = pages::table
+            .select(diesel::dsl::max(pages::id))
+            .first(conn)
+            .context("sizing the page tree")?;
+        let share = ids.len() as f64 / highest.unwrap_or(1).max(1) as f64;
+        let by_time = query.limit.is_some() && share >= TIME_ORDER_MIN_SHARE;
+        Ok(Self::Listed { ids, by_time })
+    }
+}
+
 /// The condition "`viewer` may see this entry" on `table` (spec/visibility.md), as one SQL
 /// expression over the row, so it composes with any other filter, ordering and paging.
+/// `access` is what [`PageAccess::resolve`] decided for the query.
 ///
 /// Raw SQL because it needs correlated EXISTS subqueries over the page tree, which Diesel's
 /// query builder cannot express; it names only fixed tables and columns and binds the
-/// viewer's id.
+/// viewer's id and page ids.
 ///
-/// Page entries: the entry's page is explorable (at or below a page where one of the
-/// viewer's groups holds a page permission, or an ancestor of such a page no higher than the
+/// Page entries: the viewer may explore the page (a page permission of one of their groups
+/// at or above it, or the page is on the way down to such a page from just below the
 /// deepest common ancestor of those pages' parents); entries of deleted pages only for users
 /// who may add pages at the top of the tree ([`Viewer::sees_deleted_pages`], which
 /// [`Viewer::load`] reads). Other tables: the viewer holds some permission on
@@ -280,6 +371,7 @@ pub fn visibility_filter<QS: 'static>(
     table: &str,
     object_column: &str,
     viewer: &Viewer,
+    access: &PageAccess,
 ) -> EntryFilter<QS> {
     use diesel::dsl::sql;
     use diesel::sql_types::{BigInt, Bool};
@@ -303,38 +395,24 @@ pub fn visibility_filter<QS: 'static>(
             .sql("))))"),
         );
     }
-    // The explorable pages are one uncorrelated subquery, evaluated once per statement:
-    // x at or below a permission page p (an index range on pages.path per p), or x a strict
-    // ancestor of p no higher than the common ancestor of all permission pages' parents:
-    // some q's parent is shorter than x plus one step, or differs from p's within that length.
-    // A plain `IN` lets the planner drive the entries through their page index; the deleted
-    // pages' branch is added only for the viewers it concerns.
-    let explorable = sql::<Bool>(&format!(
-        "({table}.{object_column} IN (\
-         SELECT x.id FROM pages x JOIN ({PERMISSION_PAGES}"
-    ))
-    .bind::<BigInt, _>(user)
-    .sql(&format!(
-        ") p ON x.path >= p.path AND x.path < (p.path || '~') \
-         UNION \
-         SELECT x.id FROM pages x JOIN ({PERMISSION_PAGES}"
-    ))
-    .bind::<BigInt, _>(user)
-    .sql(&format!(
-        ") p ON p.path > x.path AND p.path < (x.path || '~') \
-         WHERE EXISTS (SELECT 1 FROM ({PERMISSION_PAGES}"
-    ))
-    .bind::<BigInt, _>(user)
-    .sql(
-        ") q WHERE length(q.path) - 4 < length(x.path) + 4 \
-         OR substr(q.path, 1, length(x.path) + 4) <> substr(p.path, 1, length(x.path) + 4))))",
-    );
+    let pages: EntryFilter<QS> = match access {
+        PageAccess::InStatement => explorable(table, object_column, user),
+        PageAccess::Listed { ids, by_time } => {
+            // `+ 0` hides the page index from the planner, so it walks the timestamp index.
+            let column = if *by_time {
+                format!("({table}.{object_column} + 0)")
+            } else {
+                format!("{table}.{object_column}")
+            };
+            Box::new(sql::<BigInt>(&column).eq_any(ids.clone()))
+        }
+    };
     if viewer.sees_deleted_pages {
-        Box::new(explorable.sql(&format!(
-            " OR NOT EXISTS (SELECT 1 FROM pages x WHERE x.id = {table}.{object_column})"
-        )))
+        Box::new(pages.or(sql::<Bool>(&format!(
+            "NOT EXISTS (SELECT 1 FROM pages x WHERE x.id = {table}.{object_column})"
+        ))))
     } else {
-        Box::new(explorable)
+        pages
     }
 }
 

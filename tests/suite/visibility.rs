@@ -439,7 +439,6 @@ proptest! {
         let everything = PageLogTable.query(conn, &EntryQuery::new(EntryScope::All)).unwrap();
         for viewer in &viewers {
             let viewer = &Viewer::load(conn, viewer.user_id).unwrap().unwrap();
-            let viewer = &Viewer::load(conn, viewer.user_id).unwrap().unwrap();
             let expected: BTreeSet<i64> = everything
                 .iter()
                 .filter(|e| reference.visible(viewer, e.object_id.parse().unwrap()))
@@ -453,6 +452,19 @@ proptest! {
             prop_assert_eq!(&actual, &expected, "viewer {:?}", viewer);
             let count = count_viewable(conn, &PageLogTable, viewer, EntryQuery::new(EntryScope::All)).unwrap();
             prop_assert_eq!(count as usize, expected.len());
+            // A first page (the access path that walks the timestamp index) is the newest of them.
+            let newest: Vec<i64> = everything
+                .iter()
+                .filter(|e| expected.contains(&e.id))
+                .take(5)
+                .map(|e| e.id)
+                .collect();
+            let first: Vec<i64> = viewable_entries(conn, &PageLogTable, viewer, EntryQuery::new(EntryScope::All).limit(5))
+                .unwrap()
+                .into_iter()
+                .map(|e| e.id)
+                .collect();
+            prop_assert_eq!(first, newest);
         }
     }
 }

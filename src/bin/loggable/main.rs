@@ -1,5 +1,6 @@
 //! The `loggable` command line: a thin layer over the library.
 
+mod bench;
 mod demo;
 
 use std::io::{self, Write};
@@ -81,6 +82,8 @@ enum Command {
     },
     /// Creates or updates the schema.
     Migrate,
+    /// Seeds the benchmark data set (SQLite and PostgreSQL) and measures it against Wagtail.
+    Bench(bench::BenchArgs),
     /// Lists the registered actions in registry order.
     Actions {
         /// Output format.
@@ -204,6 +207,7 @@ fn run(cli: Cli) -> Result<()> {
     demo::register_types();
     match cli.command {
         Command::Migrate => migrate(&cli.database),
+        Command::Bench(args) => bench::run(&args, &cli.database),
         Command::Actions { format } => print_actions(format),
         Command::Demo => {
             let mut conn = open(&cli.database)?;

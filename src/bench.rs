@@ -1,0 +1,411 @@
+//! The benchmark data set and measurements behind `loggable bench` and the criterion benches:
+//! a page tree of 5,020 pages (depth 5), 20 groups each editing a different section, 50 users,
+//! and a page log of which 1% belongs to deleted pages, the shape of the reference
+//! measurements of Wagtail in issue #8.
+//!
+//! Write metrics time `n` entries in all (`per_second` = entries per second); read metrics take
+//! the median of several timed runs after a warm-up (`n` = rows returned, `per_second` = runs
+//! per second).
+//!
+//! ```
+//! let mut conn = loggable::db::connect(":memory:")?;
+//! let seeded = loggable::bench::seed(&mut conn, 1_000, |_| ())?;
+//! assert_eq!(seeded.entries, 1_000);
+//! let reads = loggable::bench::measure_reads(&mut conn, &seeded, 3)?;
+//! assert!(reads.iter().any(|m| m.metric == "viewable_by_user_first50_editor" && m.n == 50));
+//! # Ok::<(), loggable::Error>(())
+//! ```
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::context::LogContext;
+use crate::db::{self, DbConnection};
+use crate::entry::{EntryQuery, EntryScope, LogTable, PageLogTable, log};
+use crate::error::{DatabaseContext, Result};
+use crate::model::{ObjectRef, prepare_bulk};
+use crate::page::tree::encode_step;
+use crate::permission::{
+    PagePermission, Viewer, add_to_group, count_viewable, create_group, grant_page_permission,
+    viewable_entries,
+};
+use crate::registry::{ModelType, Registry};
+use crate::report::{Filters, site_history_page};
+use crate::schema::pages;
+use crate::user::{NewUser, create_user};
+
+/// The page type of the data set.
+pub const PAGE_TYPE: &str = "bench.page";
+
+/// Children per page at each depth: 1 root, 20 sections, 200, 1,200 and 3,600 pages below.
+const FANOUT: [u32; 4] = [20, 10, 6, 3];
+
+/// Users in the data set; user `i` is in group `i % 20`.
+const USERS: usize = 50;
+
+/// Entries of single-entry write metrics (as in the reference measurements).
+pub const WRITES: usize = 20_000;
+
+/// One figure.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Measurement {
+    /// `sqlite` or `postgresql`.
+    pub db: &'static str,
+    /// The metric's name.
+    pub metric: &'static str,
+    /// Entries written, or rows a read returned.
+    pub n: u64,
+    /// Time of the whole write, or the median time of one read.
+    pub seconds: f64,
+    /// Entries per second (writes) or runs per second (reads).
+    pub per_second: f64,
+    /// Page log entries in the data set when it was measured.
+    pub entries: u64,
+}
+
+/// Wagtail 8.0.1's figures for the same metric on the same data set and machine kind (issue
+/// #8): entries per second for writes, seconds per run for reads.
+pub fn wagtail_reference(db: &str, metric: &str) -> Option<f64> {
+    let (sqlite, postgresql) = match metric {
+        "write_log_autocommit_one_logcontext" => (473.0, 532.0),
+        "write_log_one_transaction" => (1_234.0, 624.0),
+        "viewable_by_user_first50_editor" | "site_history_first50_editor" => (0.0167, 0.0085),
+        "viewable_by_user_first50_superuser" => (0.365, 0.0041),
+        "viewable_by_user_count_editor" => (0.0065, 0.0288),
+        "page_history_first50" => (0.00105, 0.00114),
+        _ => return None,
+    };
+    match db {
+        "sqlite" => Some(sqlite),
+        "postgresql" => Some(postgresql),
+        _ => None,
+    }
+}
+
+impl Measurement {
+    /// How many times faster than Wagtail's reference figure, when there is one.
+    pub fn speedup(&self) -> Option<f64> {
+        let reference = wagtail_reference(self.db, self.metric)?;
+        if self.metric.starts_with("write_") {
+            Some(self.per_second / reference)
+        } else {
+            Some(reference / self.seconds.max(f64::MIN_POSITIVE))
+        }
+    }
+}
+
+/// What [`seed`] made.
+#[derive(Debug, Clone)]
+pub struct Seeded {
+    /// A user whose one group edits one section (about 5% of the pages).
+    pub editor: Viewer,
+    /// An active superuser.
+    pub superuser: Viewer,
+    /// A page with an average share of the log.
+    pub history_page: i64,
+    /// Page log entries written.
+    pub entries: usize,
+    /// How long the bulk write of those entries took (the `write_log_bulk` metric).
+    pub bulk: Measurement,
+    /// The registry the reads use (the page type registered).
+    pub registry: Registry,
+}
+
+fn backend_name(conn: &DbConnection) -> &'static str {
+    match conn.backend() {
+        db::BackendKind::Sqlite => "sqlite",
+        db::BackendKind::Postgresql => "postgresql",
+    }
+}
+
+fn measurement(
+    conn: &DbConnection,
+    metric: &'static str,
+    n: u64,
+    took: Duration,
+    entries: usize,
+) -> Measurement {
+    let seconds = took.as_secs_f64();
+    Measurement {
+        entries: entries as u64,
+        db: backend_name(conn),
+        metric,
+        n,
+        seconds,
+        per_second: if seconds > 0.0 {
+            n as f64 / seconds
+        } else {
+            f64::INFINITY
+        },
+    }
+}
+
+/// Builds the data set in an empty database (migrating it first) with `entries` page log
+/// entries written through the bulk path; `progress` is told the entries written so far.
+pub fn seed(
+    conn: &mut DbConnection,
+    entries: usize,
+    mut progress: impl FnMut(usize),
+) -> Result<Seeded> {
+    db::run_migrations(conn)?;
+    let pages = seed_pages(conn)?;
+    let sections: Vec<i64> = pages
+        .iter()
+        .filter(|(_, path)| path.len() == 8)
+        .map(|(id, _)| *id)
+        .collect();
+    let mut groups = Vec::with_capacity(sections.len());
+    for (i, section) in sections.iter().enumerate() {
+        let group = create_group(conn, &format!("Section {i} editors"))?;
+        grant_page_permission(conn, group.id, *section, PagePermission::Change)?;
+        groups.push(group.id);
+    }
+    let mut users = Vec::with_capacity(USERS);
+    for i in 0..USERS {
+        let user = create_user(conn, &NewUser::new(&format!("bench-user-{i}")))?;
+        if let Some(group) = groups.get(i % groups.len().max(1)) {
+            add_to_group(conn, user.id, *group)?;
+        }
+        users.push(user.id);
+    }
+    let admin = create_user(conn, &NewUser::new("bench-admin").superuser())?;
+
+    let mut registry = Registry::new();
+    registry.register_model(ModelType::page(PAGE_TYPE).verbose_name("bench page"));
+    let deleted = entries / 100;
+    let max_page = pages.iter().map(|(id, _)| *id).max().unwrap_or(0);
+    let page_of = |i: usize| {
+        if i < deleted {
+            max_page + 1 + (i % 100) as i64
+        } else {
+            pages[i % pages.len()].0
+        }
+    };
+    let start = Utc::now() - chrono::Duration::days(365);
+    let step = chrono::Duration::microseconds((365 * 86_400 * 1_000_000 / entries.max(1)) as i64);
+    let begun = Instant::now();
+    const BATCH: usize = 20_000;
+    let mut written = 0;
+    while written < entries {
+        let batch = (written..entries.min(written + BATCH))
+            .map(|i| {
+                let page = page_of(i);
+                (
+                    ObjectRef::new(PAGE_TYPE, page).title(format!("Page {page}")),
+                    i,
+                )
+            })
+            .collect::<Vec<_>>();
+        let builders = batch.iter().map(|(object, i)| {
+            log(object, "wagtail.edit")
+                .user(users[i % users.len()])
+                .content_changed(true)
+                .timestamp(start + step * (*i as i32))
+        });
+        let bulk = prepare_bulk(&registry, builders)?;
+        written += crate::model::log_bulk(conn, &bulk)?;
+        progress(written);
+    }
+    let bulk = measurement(
+        conn,
+        "write_log_bulk",
+        written as u64,
+        begun.elapsed(),
+        written,
+    );
+    conn.batch_execute("ANALYZE")
+        .context("analyzing the data set")?;
+    let load = |conn: &mut DbConnection, id: i64| -> Result<Viewer> {
+        Viewer::load(conn, id)?.ok_or_else(|| crate::Error::NotFound {
+            content_type: "auth.user".to_owned(),
+            object_id: id.to_string(),
+        })
+    };
+    Ok(Seeded {
+        editor: load(conn, users[0])?,
+        superuser: load(conn, admin.id)?,
+        history_page: pages[pages.len() / 2].0,
+        entries: written,
+        bulk,
+        registry,
+    })
+}
+
+/// The page tree, written straight into `pages` (the tree operations are not what is
+/// measured); returns every page's id and path.
+fn seed_pages(conn: &mut DbConnection) -> Result<Vec<(i64, String)>> {
+    let mut rows = vec![("0001".to_owned(), 1)];
+    let mut level = vec!["0001".to_owned()];
+    for (depth, fanout) in FANOUT.iter().enumerate() {
+        let mut next = Vec::new();
+        for parent in &level {
+            for n in 1..=*fanout {
+                let path = format!("{parent}{}", encode_step(n)?);
+                rows.push((path.clone(), depth as i32 + 2));
+                next.push(path);
+            }
+        }
+        level = next;
+    }
+    for chunk in rows.chunks(500) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|(path, depth)| {
+                (
+                    pages::path.eq(path.as_str()),
+                    pages::depth.eq(*depth),
+                    pages::title.eq(format!("Page {path}")),
+                    pages::draft_title.eq(format!("Page {path}")),
+                    pages::slug.eq(path.to_lowercase()),
+                    pages::content_type.eq(PAGE_TYPE),
+                )
+            })
+            .collect();
+        let insert = diesel::insert_into(pages::table).values(values);
+        crate::__on_backend_connection!(conn, |c| insert.execute(c)).context("seeding pages")?;
+    }
+    pages::table
+        .select((pages::id, pages::path))
+        .order(pages::path)
+        .load(conn)
+        .context("reading the seeded pages")
+}
+
+/// The median of `runs` timed calls of `read` after one warm-up call; returns it with the
+/// rows the read returned.
+fn median_of(
+    conn: &mut DbConnection,
+    runs: usize,
+    mut read: impl FnMut(&mut DbConnection) -> Result<u64>,
+) -> Result<(u64, Duration)> {
+    let rows = read(conn)?;
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs.max(1) {
+        let begun = Instant::now();
+        read(conn)?;
+        times.push(begun.elapsed());
+    }
+    times.sort();
+    Ok((rows, times[times.len() / 2]))
+}
+
+/// Times the read metrics, each the median of `runs` runs.
+pub fn measure_reads(
+    conn: &mut DbConnection,
+    seeded: &Seeded,
+    runs: usize,
+) -> Result<Vec<Measurement>> {
+    let first50 = || EntryQuery::new(EntryScope::All).limit(50);
+    let all = || EntryQuery::new(EntryScope::All);
+    let as_rows = |n: usize| n as u64;
+    let as_count = |n: i64| u64::try_from(n).unwrap_or(0);
+    type Read<'a> = Box<dyn FnMut(&mut DbConnection) -> Result<u64> + 'a>;
+    let (editor, superuser) = (&seeded.editor, &seeded.superuser);
+    let reads: Vec<(&'static str, Read<'_>)> = vec![
+        (
+            "viewable_by_user_first50_editor",
+            Box::new(move |c| {
+                Ok(as_rows(
+                    viewable_entries(c, &PageLogTable, editor, first50())?.len(),
+                ))
+            }),
+        ),
+        (
+            "viewable_by_user_first50_superuser",
+            Box::new(move |c| {
+                Ok(as_rows(
+                    viewable_entries(c, &PageLogTable, superuser, first50())?.len(),
+                ))
+            }),
+        ),
+        (
+            "viewable_by_user_count_editor",
+            Box::new(move |c| Ok(as_count(count_viewable(c, &PageLogTable, editor, all())?))),
+        ),
+        (
+            "viewable_by_user_count_superuser",
+            Box::new(move |c| {
+                Ok(as_count(count_viewable(
+                    c,
+                    &PageLogTable,
+                    superuser,
+                    all(),
+                )?))
+            }),
+        ),
+        (
+            "site_history_first50_editor",
+            Box::new(move |c| {
+                let page = site_history_page(
+                    c,
+                    &seeded.registry,
+                    Some(editor),
+                    &Filters::default(),
+                    None,
+                    50,
+                )?;
+                Ok(as_rows(page.entries.len()))
+            }),
+        ),
+        (
+            "page_history_first50",
+            Box::new(move |c| {
+                let scope = EntryScope::Object {
+                    content_type: None,
+                    object_id: seeded.history_page.to_string(),
+                };
+                let query = EntryQuery::new(scope).grouped().limit(50);
+                Ok(as_rows(PageLogTable.query(c, &query)?.len()))
+            }),
+        ),
+    ];
+    let mut measured = Vec::with_capacity(reads.len());
+    for (metric, mut read) in reads {
+        let (rows, median) = median_of(conn, runs, &mut read)?;
+        let mut figure = measurement(conn, metric, rows, median, seeded.entries);
+        figure.per_second = 1.0 / figure.seconds.max(f64::MIN_POSITIVE);
+        measured.push(figure);
+    }
+    Ok(measured)
+}
+
+/// Times `n` single entries each in its own transaction inside one log context, then `n`
+/// entries in one transaction, both through [`log`] on one page.
+pub fn measure_writes(
+    conn: &mut DbConnection,
+    seeded: &Seeded,
+    n: usize,
+) -> Result<Vec<Measurement>> {
+    let page = ObjectRef::new(PAGE_TYPE, seeded.history_page).title("Written page");
+    let write = |conn: &mut DbConnection| -> Result<()> {
+        log(&page, "wagtail.edit")
+            .content_changed(true)
+            .write_with(&seeded.registry, conn)
+            .map(drop)
+    };
+    let user = Some(seeded.editor.user_id);
+    let begun = Instant::now();
+    LogContext::new(user).scope(|| (0..n).try_for_each(|_| write(conn)))?;
+    let autocommit = measurement(
+        conn,
+        "write_log_autocommit_one_logcontext",
+        n as u64,
+        begun.elapsed(),
+        seeded.entries,
+    );
+    let begun = Instant::now();
+    LogContext::new(user)
+        .scope(|| db::transaction(conn, |conn| (0..n).try_for_each(|_| write(conn))))?;
+    let one_transaction = measurement(
+        conn,
+        "write_log_one_transaction",
+        n as u64,
+        begun.elapsed(),
+        seeded.entries,
+    );
+    Ok(vec![autocommit, one_transaction])
+}
