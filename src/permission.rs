@@ -254,48 +254,79 @@ pub type EntryFilter<QS> = Box<
         >,
 >;
 
-/// The pages where one of the viewer's groups holds a page permission: `path` of each.
-/// (The viewer's id is bound after this text.)
-const PERMISSION_PAGES: &str = "SELECT pp.path AS path FROM pages pp \
-     JOIN group_page_permissions gpp ON gpp.page_id = pp.id \
-     JOIN auth_user_groups ug ON ug.group_id = gpp.group_id \
-     WHERE gpp.permission_type IN ('add', 'change', 'publish', 'lock', 'unlock', 'bulk_delete') \
-     AND ug.user_id = ";
-
-/// "`{table}.{column}` is the id of a page the viewer may explore": at or below a permission
-/// page p (an index range on pages.path per p), or a strict ancestor of p no higher than the
-/// common ancestor of all permission pages' parents (some q's parent is shorter than x plus
-/// one step, or differs from p's within that length). The subquery is uncorrelated, so it is
-/// evaluated once per statement.
-fn explorable<QS: 'static>(table: &str, column: &str, user: i64) -> EntryFilter<QS> {
-    use diesel::dsl::sql;
-    use diesel::sql_types::{BigInt, Bool};
-    Box::new(
-        sql::<Bool>(&format!(
-            "({table}.{column} IN (SELECT x.id FROM pages x JOIN ({PERMISSION_PAGES}"
-        ))
-        .bind::<BigInt, _>(user)
-        .sql(&format!(
-            ") p ON x.path >= p.path AND x.path < (p.path || '~') \
-             UNION \
-             SELECT x.id FROM pages x JOIN ({PERMISSION_PAGES}"
-        ))
-        .bind::<BigInt, _>(user)
-        .sql(&format!(
-            ") p ON p.path > x.path AND p.path < (x.path || '~') \
-             WHERE EXISTS (SELECT 1 FROM ({PERMISSION_PAGES}"
-        ))
-        .bind::<BigInt, _>(user)
-        .sql(
-            ") q WHERE length(q.path) - 4 < length(x.path) + 4 \
-             OR substr(q.path, 1, length(x.path) + 4) <> substr(p.path, 1, length(x.path) + 4))))",
-        ),
-    )
+/// The part of the page tree a user may explore (spec/visibility.md): the subtrees of the
+/// pages where their groups hold a page permission, and those pages' ancestors up to just
+/// below the deepest common ancestor of the permission pages' parents.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExplorableRegion {
+    /// Paths of the permission pages: each page at or below one is explorable.
+    pub subtrees: Vec<String>,
+    /// Paths of the explorable ancestors of those pages.
+    pub ancestors: Vec<String>,
 }
 
-/// Beyond this many explorable pages the page list stays a subquery instead of a list of
-/// bound ids (SQLite allows 32,766 parameters a statement).
-const MAX_LISTED_PAGES: usize = 10_000;
+impl ExplorableRegion {
+    /// Reads the permission pages of `user`'s groups and works out the region from their paths.
+    pub fn of_user(conn: &mut DbConnection, user: i64) -> Result<Self> {
+        use crate::schema::{group_page_permissions as gpp, pages};
+        let kinds = PagePermission::ALL.map(PagePermission::name);
+        let paths: Vec<String> = pages::table
+            .inner_join(gpp::table.on(gpp::page_id.eq(pages::id)))
+            .inner_join(auth_user_groups::table.on(auth_user_groups::group_id.eq(gpp::group_id)))
+            .filter(auth_user_groups::user_id.eq(user))
+            .filter(gpp::permission_type.eq_any(kinds))
+            .select(pages::path)
+            .distinct()
+            .load(conn)
+            .context("reading the permission pages")?;
+        Ok(Self::from_permission_paths(paths))
+    }
+
+    /// The region of these permission pages. An ancestor x of a permission page p is kept when
+    /// some permission page q's parent is not below x's child towards p, i.e. x is no higher
+    /// than the deepest common ancestor of all the permission pages' parents.
+    pub fn from_permission_paths(mut subtrees: Vec<String>) -> Self {
+        use crate::page::tree::STEP_LENGTH as STEP_LEN;
+        subtrees.sort();
+        subtrees.dedup();
+        let mut ancestors = std::collections::BTreeSet::new();
+        for p in &subtrees {
+            for x_len in (STEP_LEN..p.len()).step_by(STEP_LEN) {
+                let towards_p = &p[..x_len + STEP_LEN];
+                let kept = subtrees.iter().any(|q| {
+                    q.len() - STEP_LEN < towards_p.len() || !q.starts_with(towards_p)
+                });
+                if kept {
+                    ancestors.insert(p[..x_len].to_owned());
+                }
+            }
+        }
+        Self {
+            subtrees,
+            ancestors: ancestors.into_iter().collect(),
+        }
+    }
+
+    /// "This row of `pages` lies in the region", for Diesel's query builder.
+    fn contains_page(&self) -> PageFilter {
+        use crate::schema::pages;
+        let mut condition: PageFilter = Box::new(pages::path.eq_any(self.ancestors.clone()));
+        for top in &self.subtrees {
+            // '~' sorts after every path character, so [top, top~) is top's subtree.
+            let subtree = pages::path.ge(top.clone()).and(pages::path.lt(format!("{top}~")));
+            condition = Box::new(condition.or(subtree));
+        }
+        condition
+    }
+}
+
+type PageFilter = Box<
+    dyn diesel::expression::BoxableExpression<
+            crate::schema::pages::table,
+            crate::db::MultiBackend,
+            SqlType = diesel::sql_types::Bool,
+        >,
+>;
 
 /// Below this share of the tree, an editor's entries are fetched through the page index;
 /// at or above it, the newest entries are scanned in timestamp order and kept when their page
@@ -306,7 +337,8 @@ const TIME_ORDER_MIN_SHARE: f64 = 0.01;
 /// of the tree the viewer may explore.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PageAccess {
-    /// Decided inside the statement (non-page tables, superusers, inactive users).
+    /// Nothing to decide: a non-page table, a superuser, an inactive user or no viewer. (A
+    /// page-log filter given this for an active non-superuser shows nothing.)
     InStatement,
     /// The explorable pages, listed.
     Listed {
@@ -314,12 +346,14 @@ pub enum PageAccess {
         ids: Vec<i64>,
         /// Scan newest first and filter by page, rather than look the pages up by index.
         by_time: bool,
+        /// The backend the list is bound for.
+        backend: crate::db::BackendKind,
     },
 }
 
 impl PageAccess {
     /// Resolves the access path of `query` on `table`: for a page log read by an active
-    /// non-superuser, lists the explorable pages with one query and picks the index to use.
+    /// non-superuser, lists the explorable pages and picks the index to use.
     pub fn resolve(
         conn: &mut crate::db::DbConnection,
         table: &str,
@@ -332,15 +366,16 @@ impl PageAccess {
         if table != crate::entry::PAGE_LOG_TABLE || !viewer.is_active || viewer.is_superuser {
             return Ok(Self::InStatement);
         }
-        let ids: Vec<i64> = pages::table
-            .filter(explorable::<pages::table>("pages", "id", viewer.user_id))
-            .select(pages::id)
-            .limit(MAX_LISTED_PAGES as i64 + 1)
-            .load(conn)
-            .context("listing the explorable pages")?;
-        if ids.len() > MAX_LISTED_PAGES {
-            return Ok(Self::InStatement);
-        }
+        let region = ExplorableRegion::of_user(conn, viewer.user_id)?;
+        let ids: Vec<i64> = if region.subtrees.is_empty() {
+            Vec::new()
+        } else {
+            pages::table
+                .filter(region.contains_page())
+                .select(pages::id)
+                .load(conn)
+                .context("listing the explorable pages")?
+        };
         // The highest id stands in for the number of pages: one index probe, not a count.
         let highest: Option<i64> = pages::table
             .select(diesel::dsl::max(pages::id))
@@ -348,7 +383,11 @@ impl PageAccess {
             .context("sizing the page tree")?;
         let share = ids.len() as f64 / highest.unwrap_or(1).max(1) as f64;
         let by_time = query.limit.is_some() && share >= TIME_ORDER_MIN_SHARE;
-        Ok(Self::Listed { ids, by_time })
+        Ok(Self::Listed {
+            ids,
+            by_time,
+            backend: conn.backend(),
+        })
     }
 }
 
@@ -396,15 +435,33 @@ pub fn visibility_filter<QS: 'static>(
         );
     }
     let pages: EntryFilter<QS> = match access {
-        PageAccess::InStatement => explorable(table, object_column, user),
-        PageAccess::Listed { ids, by_time } => {
+        PageAccess::InStatement => Box::new(sql::<Bool>("1 = 0")),
+        PageAccess::Listed {
+            ids,
+            by_time,
+            backend,
+        } => {
             // `+ 0` hides the page index from the planner, so it walks the timestamp index.
             let column = if *by_time {
                 format!("({table}.{object_column} + 0)")
             } else {
                 format!("{table}.{object_column}")
             };
-            Box::new(sql::<BigInt>(&column).eq_any(ids.clone()))
+            match backend {
+                // One array parameter, however many pages.
+                crate::db::BackendKind::Postgresql => {
+                    Box::new(sql::<BigInt>(&column).eq_any(ids.clone()))
+                }
+                // SQLite caps parameters per statement (32,766), so the ids travel as one
+                // JSON array parameter, unpacked by `json_each`.
+                crate::db::BackendKind::Sqlite => Box::new(
+                    sql::<Bool>(&format!("({column} IN (SELECT value FROM json_each("))
+                        .bind::<diesel::sql_types::Text, _>(
+                            serde_json::Value::from(ids.clone()).to_string(),
+                        )
+                        .sql(")))"),
+                ),
+            }
         }
     };
     if viewer.sees_deleted_pages {
