@@ -311,18 +311,20 @@ impl LogRow {
     }
 }
 
-/// SQL for history grouping: "no newer entry of the same object, uuid and action exists".
+/// SQL for history grouping: "the entry has no uuid, or no newer entry of the same object,
+/// uuid and action exists". The uuid test comes first so entries without one never run the
+/// subquery.
 ///
 /// Raw SQL because Diesel's query builder cannot express a correlated subquery; it names only
 /// static table and column names, never input, and binds nothing.
 #[doc(hidden)]
 pub fn no_newer_in_group_sql(table: &str, object_column: &str) -> String {
     format!(
-        "NOT EXISTS (SELECT 1 FROM {table} AS newer \
+        "({table}.uuid IS NULL OR NOT EXISTS (SELECT 1 FROM {table} AS newer \
          WHERE newer.{object_column} = {table}.{object_column} \
          AND newer.uuid = {table}.uuid AND newer.action = {table}.action \
          AND (newer.timestamp > {table}.timestamp \
-              OR (newer.timestamp = {table}.timestamp AND newer.id > {table}.id)))"
+              OR (newer.timestamp = {table}.timestamp AND newer.id > {table}.id))))"
     )
 }
 

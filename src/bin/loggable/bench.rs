@@ -36,6 +36,10 @@ pub struct BenchArgs {
     /// One JSON line per metric instead of a table.
     #[arg(long)]
     json: bool,
+    /// Keep the SQLite data set in this file (for EXPLAIN and by-hand queries) instead of a
+    /// temporary one; it must not exist yet.
+    #[arg(long)]
+    keep_sqlite: Option<PathBuf>,
 }
 
 const LOCAL_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -46,7 +50,14 @@ pub fn run(args: &BenchArgs, database: &str) -> Result<()> {
     sizes.extend(args.scale);
     for (index, &entries) in sizes.iter().enumerate() {
         let file = SqliteFile::new()?;
-        let mut conn = loggable::db::connect(file.path.to_str().unwrap_or_default())?;
+        let path = match (&args.keep_sqlite, index) {
+            (Some(kept), 0) => {
+                anyhow::ensure!(!kept.exists(), "{} exists already", kept.display());
+                kept.clone()
+            }
+            _ => file.path.clone(),
+        };
+        let mut conn = loggable::db::connect(&path.to_string_lossy())?;
         figures.extend(measure(&mut conn, args, entries, index == 0)?);
     }
     if !args.sqlite_only {
