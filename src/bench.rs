@@ -178,11 +178,14 @@ pub fn seed(
     registry.register_model(ModelType::page(PAGE_TYPE).verbose_name("bench page"));
     let deleted = entries / 100;
     let max_page = pages.iter().map(|(id, _)| *id).max().unwrap_or(0);
+    // Pages and users are drawn by a fixed hash of the entry's number: spread like real
+    // traffic (not in tree order, which would put one section's entries in runs), and the
+    // same on every run and backend.
     let page_of = |i: usize| {
         if i < deleted {
             max_page + 1 + (i % 100) as i64
         } else {
-            pages[i % pages.len()].0
+            pages[spread(i as u64) as usize % pages.len()].0
         }
     };
     let start = Utc::now() - chrono::Duration::days(365);
@@ -202,7 +205,7 @@ pub fn seed(
             .collect::<Vec<_>>();
         let builders = batch.iter().map(|(object, i)| {
             log(object, "wagtail.edit")
-                .user(users[i % users.len()])
+                .user(users[spread(!(*i as u64)) as usize % users.len()])
                 .content_changed(true)
                 .timestamp(start + step * (*i as i32))
         });
@@ -233,6 +236,14 @@ pub fn seed(
         bulk,
         registry,
     })
+}
+
+/// SplitMix64's finaliser: a fixed, well-spread hash of `n`.
+fn spread(n: u64) -> u64 {
+    let mut z = n.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// The page tree, written straight into `pages` (the tree operations are not what is
