@@ -415,13 +415,16 @@ macro_rules! log_table {
             fn filtered(
                 &self,
                 query: &$crate::entry::EntryQuery,
-                access: &$crate::permission::PageAccess,
+                access: &$crate::permission::Access,
             ) -> ::core::option::Option<
                 $crate::__private::diesel::dsl::IntoBoxed<'static, $($table)::+::table, $crate::db::MultiBackend>,
             > {
                 use $crate::__private::diesel::prelude::*;
                 use $crate::entry::{EntryScope, LogTable as _};
                 use $($table)::+ as t;
+                if access.shows_nothing() {
+                    return ::core::option::Option::None;
+                }
                 let mut select = t::table.into_boxed::<$crate::db::MultiBackend>();
                 match &query.scope {
                     EntryScope::All => {}
@@ -597,7 +600,7 @@ macro_rules! log_table {
                 query: &$crate::entry::EntryQuery,
             ) -> $crate::Result<i64> {
                 use $crate::__private::diesel::prelude::*;
-                let access = $crate::permission::PageAccess::resolve(conn, self.name(), query)?;
+                let access = $crate::permission::Access::resolve(conn, self.name(), query)?;
                 let ::core::option::Option::Some(select) = self.filtered(query, &access) else {
                     return Ok(0);
                 };
@@ -619,7 +622,7 @@ macro_rules! log_table {
                     context: "reading filter choices",
                     source,
                 };
-                let access = $crate::permission::PageAccess::resolve(conn, self.name(), &scope)?;
+                let access = $crate::permission::Access::resolve(conn, self.name(), &scope)?;
                 let (Some(actions), Some(users), Some(content_types)) = (
                     self.filtered(&scope, &access),
                     self.filtered(&scope, &access),
@@ -645,7 +648,7 @@ macro_rules! log_table {
             ) -> $crate::Result<::std::vec::Vec<$crate::entry::LogEntry>> {
                 use $crate::__private::diesel::prelude::*;
                 use $($table)::+ as t;
-                let access = $crate::permission::PageAccess::resolve(conn, self.name(), query)?;
+                let access = $crate::permission::Access::resolve(conn, self.name(), query)?;
                 let Some(mut select) = self.filtered(query, &access) else {
                     return Ok(::std::vec::Vec::new());
                 };

@@ -293,9 +293,9 @@ impl ExplorableRegion {
         for p in &subtrees {
             for x_len in (STEP_LEN..p.len()).step_by(STEP_LEN) {
                 let towards_p = &p[..x_len + STEP_LEN];
-                let kept = subtrees.iter().any(|q| {
-                    q.len() - STEP_LEN < towards_p.len() || !q.starts_with(towards_p)
-                });
+                let kept = subtrees
+                    .iter()
+                    .any(|q| q.len() - STEP_LEN < towards_p.len() || !q.starts_with(towards_p));
                 if kept {
                     ancestors.insert(p[..x_len].to_owned());
                 }
@@ -313,7 +313,9 @@ impl ExplorableRegion {
         let mut condition: PageFilter = Box::new(pages::path.eq_any(self.ancestors.clone()));
         for top in &self.subtrees {
             // '~' sorts after every path character, so [top, top~) is top's subtree.
-            let subtree = pages::path.ge(top.clone()).and(pages::path.lt(format!("{top}~")));
+            let subtree = pages::path
+                .ge(top.clone())
+                .and(pages::path.lt(format!("{top}~")));
             condition = Box::new(condition.or(subtree));
         }
         condition
@@ -333,38 +335,59 @@ type PageFilter = Box<
 /// is explorable (about `limit / share` index entries for a first page).
 const TIME_ORDER_MIN_SHARE: f64 = 0.01;
 
-/// How a page-log query reaches the entries a viewer may see, decided per query from how much
-/// of the tree the viewer may explore.
+/// What a query on one log table may show a viewer, worked out before the query runs: the
+/// explorable pages (page log) or the permitted types (other tables), and for pages which
+/// index to read by. Decided per query, so it always reflects the current grants and tree.
 #[derive(Debug, Clone, PartialEq)]
-pub enum PageAccess {
-    /// Nothing to decide: a non-page table, a superuser, an inactive user or no viewer. (A
-    /// page-log filter given this for an active non-superuser shows nothing.)
-    InStatement,
-    /// The explorable pages, listed.
-    Listed {
+pub enum Access {
+    /// No restriction to resolve: no viewer, a superuser or an inactive user (whom
+    /// [`visibility_filter`] handles on its own).
+    Unrestricted,
+    /// The explorable pages of a page log.
+    Pages {
         /// Their ids.
         ids: Vec<i64>,
         /// Scan newest first and filter by page, rather than look the pages up by index.
         by_time: bool,
+        /// Whether entries of deleted pages are shown too.
+        with_deleted: bool,
         /// The backend the list is bound for.
         backend: crate::db::BackendKind,
     },
+    /// The types the viewer holds some model permission on (other log tables).
+    Types(Vec<String>),
 }
 
-impl PageAccess {
-    /// Resolves the access path of `query` on `table`: for a page log read by an active
-    /// non-superuser, lists the explorable pages and picks the index to use.
+impl Access {
+    /// Resolves what `query`'s viewer may see in `table` with one or two small queries (the
+    /// permission pages or types, and for pages the ids and the size of the tree).
     pub fn resolve(
         conn: &mut crate::db::DbConnection,
         table: &str,
         query: &crate::entry::EntryQuery,
     ) -> Result<Self> {
-        use crate::schema::pages;
+        use crate::schema::{model_permissions as mp, pages};
         let Some(viewer) = query.viewer else {
-            return Ok(Self::InStatement);
+            return Ok(Self::Unrestricted);
         };
-        if table != crate::entry::PAGE_LOG_TABLE || !viewer.is_active || viewer.is_superuser {
-            return Ok(Self::InStatement);
+        if !viewer.is_active || viewer.is_superuser {
+            return Ok(Self::Unrestricted);
+        }
+        if table != crate::entry::PAGE_LOG_TABLE {
+            let groups = auth_user_groups::table
+                .filter(auth_user_groups::user_id.eq(viewer.user_id))
+                .select(auth_user_groups::group_id.nullable());
+            let types = mp::table
+                .filter(
+                    mp::user_id
+                        .eq(viewer.user_id)
+                        .or(mp::group_id.eq_any(groups)),
+                )
+                .select(mp::content_type)
+                .distinct()
+                .load(conn)
+                .context("reading the viewer's model permissions")?;
+            return Ok(Self::Types(types));
         }
         let region = ExplorableRegion::of_user(conn, viewer.user_id)?;
         let ids: Vec<i64> = if region.subtrees.is_empty() {
@@ -383,21 +406,29 @@ impl PageAccess {
             .context("sizing the page tree")?;
         let share = ids.len() as f64 / highest.unwrap_or(1).max(1) as f64;
         let by_time = query.limit.is_some() && share >= TIME_ORDER_MIN_SHARE;
-        Ok(Self::Listed {
+        Ok(Self::Pages {
             ids,
             by_time,
+            with_deleted: viewer.sees_deleted_pages,
             backend: conn.backend(),
         })
+    }
+
+    /// Whether no entry can be shown (the table need not be read at all).
+    pub fn shows_nothing(&self) -> bool {
+        match self {
+            Self::Unrestricted => false,
+            Self::Pages {
+                ids, with_deleted, ..
+            } => ids.is_empty() && !with_deleted,
+            Self::Types(types) => types.is_empty(),
+        }
     }
 }
 
 /// The condition "`viewer` may see this entry" on `table` (spec/visibility.md), as one SQL
 /// expression over the row, so it composes with any other filter, ordering and paging.
-/// `access` is what [`PageAccess::resolve`] decided for the query.
-///
-/// Raw SQL because it needs correlated EXISTS subqueries over the page tree, which Diesel's
-/// query builder cannot express; it names only fixed tables and columns and binds the
-/// viewer's id and page ids.
+/// `access` is what [`Access::resolve`] worked out for the query.
 ///
 /// Page entries: the viewer may explore the page (a page permission of one of their groups
 /// at or above it, or the page is on the way down to such a page from just below the
@@ -406,14 +437,18 @@ impl PageAccess {
 /// [`Viewer::load`] reads). Other tables: the viewer holds some permission on
 /// the entry's type, directly or through a group; untyped entries are never shown. Active
 /// superusers see everything, inactive users nothing.
+///
+/// Raw SQL fragments name only fixed tables and columns, and bind every value: column
+/// expressions the planner must not match to an index (`+ 0`), SQLite's `json_each`, and the
+/// correlated "the page is gone" test, none of which Diesel's query builder expresses.
 pub fn visibility_filter<QS: 'static>(
     table: &str,
     object_column: &str,
     viewer: &Viewer,
-    access: &PageAccess,
+    access: &Access,
 ) -> EntryFilter<QS> {
     use diesel::dsl::sql;
-    use diesel::sql_types::{BigInt, Bool};
+    use diesel::sql_types::{BigInt, Bool, Text};
 
     if !viewer.is_active {
         return Box::new(sql::<Bool>("1 = 0"));
@@ -421,24 +456,17 @@ pub fn visibility_filter<QS: 'static>(
     if viewer.is_superuser {
         return Box::new(sql::<Bool>("1 = 1"));
     }
-    let user = viewer.user_id;
-    if table != crate::entry::PAGE_LOG_TABLE {
-        return Box::new(
-            sql::<Bool>(&format!(
-                "({table}.content_type IS NOT NULL AND EXISTS (SELECT 1 FROM model_permissions mp \
-                 WHERE mp.content_type = {table}.content_type AND (mp.user_id = "
-            ))
-            .bind::<BigInt, _>(user)
-            .sql(" OR mp.group_id IN (SELECT ug.group_id FROM auth_user_groups ug WHERE ug.user_id = ")
-            .bind::<BigInt, _>(user)
-            .sql("))))"),
-        );
-    }
-    let pages: EntryFilter<QS> = match access {
-        PageAccess::InStatement => Box::new(sql::<Bool>("1 = 0")),
-        PageAccess::Listed {
+    match access {
+        // An active non-superuser whose access was not resolved sees nothing.
+        Access::Unrestricted => Box::new(sql::<Bool>("1 = 0")),
+        // A NULL type matches no list, so untyped entries stay hidden.
+        Access::Types(types) => {
+            Box::new(sql::<Text>(&format!("{table}.content_type")).eq_any(types.clone()))
+        }
+        Access::Pages {
             ids,
             by_time,
+            with_deleted,
             backend,
         } => {
             // `+ 0` hides the page index from the planner, so it walks the timestamp index.
@@ -447,7 +475,7 @@ pub fn visibility_filter<QS: 'static>(
             } else {
                 format!("{table}.{object_column}")
             };
-            match backend {
+            let explorable: EntryFilter<QS> = match backend {
                 // One array parameter, however many pages.
                 crate::db::BackendKind::Postgresql => {
                     Box::new(sql::<BigInt>(&column).eq_any(ids.clone()))
@@ -456,20 +484,18 @@ pub fn visibility_filter<QS: 'static>(
                 // JSON array parameter, unpacked by `json_each`.
                 crate::db::BackendKind::Sqlite => Box::new(
                     sql::<Bool>(&format!("({column} IN (SELECT value FROM json_each("))
-                        .bind::<diesel::sql_types::Text, _>(
-                            serde_json::Value::from(ids.clone()).to_string(),
-                        )
+                        .bind::<Text, _>(serde_json::Value::from(ids.clone()).to_string())
                         .sql(")))"),
                 ),
+            };
+            if *with_deleted {
+                Box::new(explorable.or(sql::<Bool>(&format!(
+                    "NOT EXISTS (SELECT 1 FROM pages x WHERE x.id = {table}.{object_column})"
+                ))))
+            } else {
+                explorable
             }
         }
-    };
-    if viewer.sees_deleted_pages {
-        Box::new(pages.or(sql::<Bool>(&format!(
-            "NOT EXISTS (SELECT 1 FROM pages x WHERE x.id = {table}.{object_column})"
-        ))))
-    } else {
-        pages
     }
 }
 
