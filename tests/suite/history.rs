@@ -305,6 +305,29 @@ fn marks_of(rows: &[report::HistoryRow]) -> Vec<(&str, Option<i64>, Option<Statu
         .collect()
 }
 
+/// The marked rows of `model`'s history: (action, revision, mark), newest first.
+fn marked_rows(
+    conn: &mut DbConnection,
+    model: &impl loggable::model::Model,
+) -> Vec<(String, Option<i64>, Option<StatusMark>)> {
+    let registry = loggable::registry::global();
+    let history = object_history(
+        conn,
+        &registry,
+        model,
+        RevisionMarks::of(model),
+        &Filters::default(),
+        1,
+    )
+    .unwrap();
+    history
+        .rows
+        .into_iter()
+        .filter(|row| row.mark.is_some())
+        .map(|row| (row.entry.action, row.entry.revision_id, row.mark))
+        .collect()
+}
+
 #[test]
 fn a_derived_models_history_marks_the_live_version_and_the_current_draft() {
     let mut db = setup();
@@ -355,29 +378,16 @@ fn a_derived_models_history_marks_the_live_version_and_the_current_draft() {
         )
         .unwrap()
     });
-    let history = object_history(
-        &mut db.conn,
-        &registry,
-        &republished,
-        RevisionMarks::of(&republished),
-        &Filters::default(),
-        1,
-    )
-    .unwrap();
-    let marked: Vec<_> = marks_of(&history.rows)
-        .into_iter()
-        .filter(|(_, _, mark)| mark.is_some())
-        .collect();
     assert_eq!(
-        marked,
+        marked_rows(&mut db.conn, &republished),
         [
             (
-                "wagtail.publish",
+                "wagtail.publish".to_owned(),
                 Some(draft.id),
                 Some(StatusMark::LiveVersion)
             ),
             (
-                "wagtail.edit",
+                "wagtail.edit".to_owned(),
                 Some(draft.id),
                 Some(StatusMark::CurrentDraft)
             ),
@@ -409,30 +419,16 @@ fn a_pages_history_marks_its_live_revision_and_its_current_draft() {
     });
     let stored = page::find(&mut db.conn, home.id).unwrap();
     assert_eq!(stored.latest_revision_id, Some(draft.id));
-    let registry = loggable::registry::global();
-    let history = object_history(
-        &mut db.conn,
-        &registry,
-        &stored,
-        RevisionMarks::of(&stored),
-        &Filters::default(),
-        1,
-    )
-    .unwrap();
-    let marked: Vec<_> = marks_of(&history.rows)
-        .into_iter()
-        .filter(|(_, _, mark)| mark.is_some())
-        .collect();
     assert_eq!(
-        marked,
+        marked_rows(&mut db.conn, &stored),
         [
             (
-                "wagtail.edit",
+                "wagtail.edit".to_owned(),
                 Some(draft.id),
                 Some(StatusMark::CurrentDraft)
             ),
             (
-                "wagtail.publish",
+                "wagtail.publish".to_owned(),
                 home.live_revision_id,
                 Some(StatusMark::LiveVersion)
             ),
