@@ -413,3 +413,73 @@ fn report_choices_come_from_what_the_viewer_may_see() {
     let table = loggable(&["report", "--choices"], dir.path());
     assert!(stdout(&table).contains("--action"), "{}", stdout(&table));
 }
+
+#[test]
+fn bench_prints_one_json_line_per_metric() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = loggable(
+        &[
+            "bench",
+            "--sqlite-only",
+            "--entries",
+            "2000",
+            "--writes",
+            "20",
+            "--runs",
+            "1",
+            "--json",
+        ],
+        dir.path(),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lines: Vec<serde_json::Value> = stdout(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let metrics: Vec<&str> = lines
+        .iter()
+        .map(|l| l["metric"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        metrics,
+        [
+            "write_log_bulk",
+            "viewable_by_user_first50_editor",
+            "viewable_by_user_first50_superuser",
+            "viewable_by_user_count_editor",
+            "viewable_by_user_count_superuser",
+            "site_history_first50_editor",
+            "page_history_first50",
+            "write_log_autocommit_one_logcontext",
+            "write_log_one_transaction",
+            "write_log_autocommit_synchronous_full",
+        ]
+    );
+    for line in &lines {
+        assert_eq!(line["db"], "sqlite");
+        assert!(line["seconds"].as_f64().unwrap() > 0.0, "{line}");
+        assert!(line["per_second"].as_f64().unwrap() > 0.0, "{line}");
+    }
+    assert_eq!(lines[0]["n"], 2000);
+    assert_eq!(lines[1]["n"], 50);
+    assert_eq!(lines[4]["n"], 2000);
+    assert_eq!(lines[7]["n"], 20);
+
+    let unreachable = loggable(
+        &[
+            "bench",
+            "--postgres",
+            "postgres://nobody@127.0.0.1:1/none",
+            "--entries",
+            "10",
+        ],
+        dir.path(),
+    );
+    assert_ne!(unreachable.status.code(), Some(0));
+    assert!(
+        stderr(&unreachable).contains("127.0.0.1:1"),
+        "{}",
+        stderr(&unreachable)
+    );
+    assert!(!stderr(&unreachable).contains("panicked"));
+}
