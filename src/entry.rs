@@ -714,6 +714,25 @@ pub(crate) fn next_timestamp() -> DateTime<Utc> {
     DateTime::from_timestamp_micros(micros).unwrap_or_else(Utc::now)
 }
 
+/// The longest object id an entry stores (spec/entries.md).
+pub const MAX_OBJECT_ID_CHARS: usize = 255;
+
+/// Labels longer than this many characters are cut to it (the last one becoming `…`): a
+/// title is shown in reports, not kept as content, and an operation should not fail because
+/// an object's title is long.
+pub const MAX_LABEL_CHARS: usize = 1_024;
+
+fn truncate_label(label: String) -> String {
+    match label.char_indices().nth(MAX_LABEL_CHARS - 1) {
+        Some((cut, _)) if label.chars().count() > MAX_LABEL_CHARS => {
+            let mut short = label[..cut].to_owned();
+            short.push('…');
+            short
+        }
+        _ => label,
+    }
+}
+
 /// Truncates to microseconds, the precision both backends store.
 fn truncate_to_micros(at: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(at.timestamp_micros()).unwrap_or(at)
@@ -854,11 +873,29 @@ impl<O: Loggable + ?Sized> LogBuilder<'_, O> {
         };
         let table = registry.log_table_of(self.object);
         table.check_object_id(&object_id)?;
+        if object_id.chars().count() > MAX_OBJECT_ID_CHARS {
+            return Err(Error::InvalidObjectId {
+                object_id,
+                table: table.name(),
+                reason: format!("longer than {MAX_OBJECT_ID_CHARS} characters"),
+            });
+        }
+        if !data.is_empty() {
+            // A map of JSON values always serializes; were it ever not to, it is refused.
+            let bytes = serde_json::to_string(&data).map_or(usize::MAX, |text| text.len());
+            if bytes > registry.max_data_bytes() {
+                return Err(Error::DataTooLarge {
+                    bytes,
+                    limit: registry.max_data_bytes(),
+                });
+            }
+        }
         let label = match self.title {
             Some(title) if title.is_empty() => return Err(Error::EmptyLabel),
             Some(title) => title,
             None => default_label(self.object, &object_id),
         };
+        let label = truncate_label(label);
         let context = LogContext::current();
         let entry = NewLogEntry {
             object_id,

@@ -63,6 +63,15 @@ pub enum Error {
         reason: String,
     },
 
+    /// The entry's `data` is larger than the registry allows
+    /// ([`Registry::set_max_data_bytes`](crate::registry::Registry::set_max_data_bytes)).
+    #[error("log entry data is {bytes} bytes of JSON; at most {limit} are allowed")]
+    DataTooLarge {
+        /// Size of the serialized data.
+        bytes: usize,
+        /// The cap.
+        limit: usize,
+    },
     /// The entry's label (the object's title) is empty.
     #[error("log entry label is empty: give the object a title or pass one explicitly")]
     EmptyLabel,

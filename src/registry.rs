@@ -96,7 +96,11 @@ pub struct Registry {
     generic_table: Arc<dyn LogTable>,
     display_offset: FixedOffset,
     languages: HashMap<String, String>,
+    max_data_bytes: usize,
 }
+
+/// The default cap on an entry's `data`, as serialized JSON: 1 MiB.
+pub const DEFAULT_MAX_DATA_BYTES: usize = 1024 * 1024;
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -125,11 +129,38 @@ impl Registry {
             generic_table: Arc::new(ModelLogTable),
             display_offset: Utc.fix(),
             languages: HashMap::from([("en".to_owned(), "English".to_owned())]),
+            max_data_bytes: DEFAULT_MAX_DATA_BYTES,
         };
         for action in builtin_actions() {
             registry.register_action(action);
         }
         registry
+    }
+
+    /// Caps an entry's `data` at `bytes` of serialized JSON (default
+    /// [`DEFAULT_MAX_DATA_BYTES`]); a larger entry is refused with
+    /// [`Error::DataTooLarge`](crate::Error::DataTooLarge).
+    ///
+    /// ```
+    /// use loggable::{ObjectRef, log};
+    ///
+    /// let mut registry = loggable::registry::Registry::new();
+    /// registry.set_max_data_bytes(16);
+    /// let big = serde_json::json!({"note": "far more than sixteen bytes"});
+    /// let err = log(&ObjectRef::new("shop.sprocket", 1), "wagtail.edit")
+    ///     .data(big)
+    ///     .prepare(&registry)
+    ///     .unwrap_err();
+    /// assert!(matches!(err, loggable::Error::DataTooLarge { limit: 16, .. }));
+    /// ```
+    pub fn set_max_data_bytes(&mut self, bytes: usize) -> &mut Self {
+        self.max_data_bytes = bytes;
+        self
+    }
+
+    /// The cap on an entry's serialized `data`.
+    pub fn max_data_bytes(&self) -> usize {
+        self.max_data_bytes
     }
 
     /// Adds an action, or replaces the message of an action with the same code while keeping

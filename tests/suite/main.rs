@@ -9,6 +9,7 @@ mod context;
 mod custom_table;
 mod derive;
 mod history;
+mod hostile;
 mod lifecycle;
 mod messages;
 mod pages;
