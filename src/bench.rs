@@ -431,6 +431,34 @@ pub fn measure_writes(
         seeded.entries,
     );
     let mut figures = vec![autocommit, one_transaction];
+    // What the hash chain costs: single entries to the (empty) generic table, without and then
+    // with its chain.
+    let widget = ObjectRef::new("bench.widget", 1).title("Widget");
+    let mut chained = seeded.registry.clone();
+    chained.hash_chain(crate::entry::MODEL_LOG_TABLE);
+    for (metric, registry) in [
+        ("write_log_autocommit_generic_table", &seeded.registry),
+        ("write_log_autocommit_hash_chain", &chained),
+    ] {
+        if registry.is_chained(crate::entry::MODEL_LOG_TABLE) {
+            crate::integrity::enable(conn, &crate::entry::ModelLogTable)?;
+        }
+        let begun = Instant::now();
+        LogContext::new(user).scope(|| {
+            (0..n).try_for_each(|_| {
+                log(&widget, "wagtail.edit")
+                    .write_with(registry, conn)
+                    .map(drop)
+            })
+        })?;
+        figures.push(measurement(
+            conn,
+            metric,
+            n as u64,
+            begun.elapsed(),
+            seeded.entries,
+        ));
+    }
     if conn.backend() == db::BackendKind::Sqlite {
         // The same single-entry writes with every commit synced to disk (SQLite's default
         // outside WAL, and what Django runs with), beside loggable's WAL + NORMAL.

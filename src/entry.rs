@@ -225,6 +225,15 @@ pub trait LogTable: Send + Sync + std::fmt::Debug + 'static {
     /// Counts the entries `query` selects (its limit and offset aside).
     fn count(&self, conn: &mut DbConnection, query: &EntryQuery) -> Result<i64>;
 
+    /// Entries with ids above `after`, in id order, at most `limit`: for walks over a whole
+    /// table (hash-chain verification).
+    fn scan(
+        &self,
+        conn: &mut DbConnection,
+        after: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<LogEntry>>;
+
     /// The distinct actions, users and types among the entries of `query`'s scope that its
     /// viewer may see, whatever its filters, grouping, cursor and window: what a report offers
     /// as filter choices.
@@ -346,6 +355,27 @@ macro_rules! __log_row {
             $t::content_changed.eq($entry.content_changed),
             $t::deleted.eq($entry.deleted),
             $t::$object_column.eq($object_id),
+        )
+    };
+}
+
+/// The columns a [`LogRow`] is loaded from (used by [`log_table!`]).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __log_columns {
+    ($t:ident) => {
+        (
+            $t::id,
+            $t::content_type,
+            $t::label,
+            $t::action,
+            $t::data,
+            $t::timestamp,
+            $t::uuid,
+            $t::user_id,
+            $t::revision_id,
+            $t::content_changed,
+            $t::deleted,
         )
     };
 }
@@ -641,6 +671,32 @@ macro_rules! log_table {
                 })
             }
 
+            fn scan(
+                &self,
+                conn: &mut $crate::db::DbConnection,
+                after: ::core::option::Option<i64>,
+                limit: i64,
+            ) -> $crate::Result<::std::vec::Vec<$crate::entry::LogEntry>> {
+                use $crate::__private::diesel::prelude::*;
+                use $($table)::+ as t;
+                let mut select = t::table.into_boxed::<$crate::db::MultiBackend>();
+                if let ::core::option::Option::Some(after) = after {
+                    select = select.filter(t::id.gt(after));
+                }
+                let rows = select
+                    .order(t::id.asc())
+                    .limit(limit)
+                    .select(($crate::__log_columns!(t), t::$object_column))
+                    .load::<($crate::entry::LogRow, $object_type)>(conn)
+                    .map_err(|source| $crate::Error::Database {
+                        context: "reading log entries in id order",
+                        source,
+                    })?;
+                rows.into_iter()
+                    .map(|(row, object_id)| row.into_entry(self.name(), object_id.to_string()))
+                    .collect()
+            }
+
             fn query(
                 &self,
                 conn: &mut $crate::db::DbConnection,
@@ -660,22 +716,7 @@ macro_rules! log_table {
                     select = select.offset(query.offset);
                 }
                 let rows = select
-                    .select((
-                        (
-                            t::id,
-                            t::content_type,
-                            t::label,
-                            t::action,
-                            t::data,
-                            t::timestamp,
-                            t::uuid,
-                            t::user_id,
-                            t::revision_id,
-                            t::content_changed,
-                            t::deleted,
-                        ),
-                        t::$object_column,
-                    ))
+                    .select(($crate::__log_columns!(t), t::$object_column))
                     .load::<($crate::entry::LogRow, $object_type)>(conn)
                     .map_err(|source| $crate::Error::Database {
                         context: "reading log entries",
@@ -923,8 +964,19 @@ impl<O: Loggable + ?Sized> LogBuilder<'_, O> {
     /// Writes the entry with `registry`; one INSERT, nothing else.
     pub fn write_with(self, registry: &Registry, conn: &mut DbConnection) -> Result<LogEntry> {
         let (table, entry) = self.prepare(registry)?;
-        let id = table.insert(conn, &entry)?;
-        Ok(entry.into_entry(id, table.name()))
+        if !registry.is_chained(table.name()) {
+            let id = table.insert(conn, &entry)?;
+            return Ok(entry.into_entry(id, table.name()));
+        }
+        crate::db::transaction(conn, |conn| {
+            let head = crate::integrity::lock_head(conn, table.name())?;
+            let id = table.insert(conn, &entry)?;
+            let stored = entry.into_entry(id, table.name());
+            if let Some(mut head) = head {
+                crate::integrity::append(conn, &mut head, std::slice::from_ref(&stored))?;
+            }
+            Ok(stored)
+        })
     }
 }
 

@@ -38,6 +38,7 @@ pub mod db;
 pub mod entry;
 mod error;
 pub mod export;
+pub mod integrity;
 pub mod model;
 pub mod page;
 pub mod permission;

@@ -97,6 +97,7 @@ pub struct Registry {
     display_offset: FixedOffset,
     languages: HashMap<String, String>,
     max_data_bytes: usize,
+    chained: std::collections::BTreeSet<String>,
 }
 
 /// The default cap on an entry's `data`, as serialized JSON: 1 MiB.
@@ -130,6 +131,7 @@ impl Registry {
             display_offset: Utc.fix(),
             languages: HashMap::from([("en".to_owned(), "English".to_owned())]),
             max_data_bytes: DEFAULT_MAX_DATA_BYTES,
+            chained: Default::default(),
         };
         for action in builtin_actions() {
             registry.register_action(action);
@@ -156,6 +158,20 @@ impl Registry {
     pub fn set_max_data_bytes(&mut self, bytes: usize) -> &mut Self {
         self.max_data_bytes = bytes;
         self
+    }
+
+    /// Writes of this process to the log table `table` extend its hash chain (see
+    /// [`integrity`](crate::integrity); start the chain once with
+    /// [`integrity::enable`](crate::integrity::enable)). Every process that writes the table
+    /// must turn this on; an entry written without it shows up in verification as inserted.
+    pub fn hash_chain(&mut self, table: &str) -> &mut Self {
+        self.chained.insert(table.to_owned());
+        self
+    }
+
+    /// Whether writes to `table` extend its hash chain.
+    pub fn is_chained(&self, table: &str) -> bool {
+        self.chained.contains(table)
     }
 
     /// The cap on an entry's serialized `data`.

@@ -255,6 +255,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The head of each hash-chained log table's chain (the appenders' lock).
+    log_chain_heads (log_table) {
+        log_table -> Text,
+        seq -> BigInt,
+        chain_hash -> Text,
+    }
+}
+
+diesel::table! {
+    /// The links of the hash chains: one per chained entry.
+    log_chain (log_table, seq) {
+        log_table -> Text,
+        seq -> BigInt,
+        entry_id -> BigInt,
+        content_hash -> Text,
+        chain_hash -> Text,
+    }
+}
+
 diesel::joinable!(auth_user_groups -> auth_users (user_id));
 diesel::joinable!(auth_user_groups -> auth_groups (group_id));
 diesel::joinable!(group_page_permissions -> pages (page_id));
@@ -283,4 +303,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     workflow_content_types,
     workflow_states,
     workflow_task_states,
+    log_chain_heads,
+    log_chain,
 );

@@ -18,6 +18,7 @@ use crate::registry::Registry;
 #[derive(Debug, Default)]
 pub struct BulkEntries {
     tables: Vec<(Arc<dyn LogTable>, Vec<NewLogEntry>)>,
+    chained: Vec<&'static str>,
 }
 
 impl BulkEntries {
@@ -38,6 +39,9 @@ impl BulkEntries {
         builder: LogBuilder<'_, O>,
     ) -> Result<()> {
         let (table, entry) = builder.prepare(registry)?;
+        if registry.is_chained(table.name()) && !self.chained.contains(&table.name()) {
+            self.chained.push(table.name());
+        }
         match self
             .tables
             .iter_mut()
@@ -68,7 +72,21 @@ pub fn log_bulk(conn: &mut DbConnection, entries: &BulkEntries) -> Result<usize>
     in_transaction(conn, |conn| {
         let mut written = 0;
         for (table, rows) in &entries.tables {
-            written += table.insert_many(conn, rows)?;
+            written += if entries.chained.contains(&table.name()) {
+                // A chain needs each entry's id: row by row, under the head's lock.
+                let mut head = crate::integrity::lock_head(conn, table.name())?;
+                let mut stored = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let id = table.insert(conn, row)?;
+                    stored.push(row.clone().into_entry(id, table.name()));
+                }
+                if let Some(head) = head.as_mut() {
+                    crate::integrity::append(conn, head, &stored)?;
+                }
+                stored.len()
+            } else {
+                table.insert_many(conn, rows)?
+            };
         }
         Ok(written)
     })

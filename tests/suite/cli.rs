@@ -452,6 +452,8 @@ fn bench_prints_one_json_line_per_metric() {
             "page_history_first50",
             "write_log_autocommit_one_logcontext",
             "write_log_one_transaction",
+            "write_log_autocommit_generic_table",
+            "write_log_autocommit_hash_chain",
             "write_log_autocommit_synchronous_full",
         ]
     );
@@ -482,4 +484,39 @@ fn bench_prints_one_json_line_per_metric() {
         stderr(&unreachable)
     );
     assert!(!stderr(&unreachable).contains("panicked"));
+}
+
+#[test]
+fn demo_chains_its_log_and_verify_finds_tampering() {
+    use diesel::connection::SimpleConnection;
+    let dir = tempfile::tempdir().unwrap();
+    assert!(loggable(&["demo"], dir.path()).status.success());
+    let clean = loggable(&["verify"], dir.path());
+    assert!(clean.status.success(), "{}", stderr(&clean));
+    assert!(
+        stdout(&clean).contains("page_log_entries: ok,"),
+        "{}",
+        stdout(&clean)
+    );
+    assert!(
+        stdout(&clean).contains("model_log_entries: ok,"),
+        "{}",
+        stdout(&clean)
+    );
+    let file = dir.path().join("loggable.sqlite3");
+    let mut conn = loggable::db::connect(&file.display().to_string()).unwrap();
+    conn.batch_execute("UPDATE model_log_entries SET label = 'Cheap duck' WHERE id = 2")
+        .unwrap();
+    drop(conn);
+    let tampered = loggable(&["verify", "--format", "json"], dir.path());
+    assert_eq!(tampered.status.code(), Some(1));
+    assert!(
+        stderr(&tampered).contains("model_log_entries: entry 2 was changed"),
+        "{}",
+        stderr(&tampered)
+    );
+    let reports: serde_json::Value = serde_json::from_str(&stdout(&tampered)).unwrap();
+    assert_eq!(reports[1]["problem"]["kind"], "changed");
+    let unknown = loggable(&["verify", "--table", "nope"], dir.path());
+    assert!(stderr(&unknown).contains("no log table named 'nope'"));
 }

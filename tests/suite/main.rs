@@ -10,6 +10,7 @@ mod custom_table;
 mod derive;
 mod history;
 mod hostile;
+mod integrity;
 mod lifecycle;
 mod messages;
 mod pages;

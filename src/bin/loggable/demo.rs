@@ -72,6 +72,11 @@ const POSTGRES_MIGRATIONS: diesel_migrations::EmbeddedMigrations =
 /// Registers the demo's types, so every command names them as the demo does (a real
 /// application registers its own at startup the same way).
 pub fn register_types() {
+    // The demo's log tables are hash-chained, so `loggable verify` has a chain to walk.
+    loggable::registry::update_global(|registry| {
+        registry.hash_chain(loggable::entry::PAGE_LOG_TABLE);
+        registry.hash_chain(loggable::entry::MODEL_LOG_TABLE);
+    });
     loggable::register_model(Product::model_type());
     loggable::register_model(ModelType::page("demo.homepage").verbose_name("home page"));
     loggable::register_model(
@@ -87,6 +92,9 @@ pub fn register_types() {
 pub fn run(conn: &mut DbConnection) -> Result<usize> {
     loggable::db::run_application_migrations(conn, SQLITE_MIGRATIONS, POSTGRES_MIGRATIONS)
         .context("creating the demo's product table")?;
+    for table in loggable::registry::global().log_tables() {
+        loggable::integrity::enable(conn, &*table).context("starting the hash chains")?;
+    }
     let suffix = uuid::Uuid::new_v4().simple().to_string()[..6].to_owned();
     let user = |conn: &mut DbConnection, name: &str, full: &str| -> Result<i64> {
         Ok(create_user(

@@ -82,6 +82,16 @@ enum Command {
     },
     /// Creates or updates the schema.
     Migrate,
+    /// Walks the hash chain of each log table (or one) and reports the first entry that was
+    /// changed, removed, inserted or moved; exits non-zero if it finds one.
+    Verify {
+        /// Only this log table, e.g. page_log_entries.
+        #[arg(long)]
+        table: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Seeds the benchmark data set (SQLite and PostgreSQL) and measures it against Wagtail.
     Bench(bench::BenchArgs),
     /// Lists the registered actions in registry order.
@@ -208,6 +218,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Migrate => migrate(&cli.database),
         Command::Bench(args) => bench::run(&args, &cli.database),
+        Command::Verify { table, format } => verify(&cli.database, table.as_deref(), format),
         Command::Actions { format } => print_actions(format),
         Command::Demo => {
             let mut conn = open(&cli.database)?;
@@ -494,6 +505,46 @@ fn print_choices(choices: &loggable::report::FilterChoices, format: Format) -> R
             }
             writeln!(out, "{table}")?;
         }
+    }
+    Ok(())
+}
+
+fn verify(database: &str, only: Option<&str>, format: Format) -> Result<()> {
+    let mut conn = open(database)?;
+    let registry = loggable::registry::global();
+    let tables: Vec<_> = registry
+        .log_tables()
+        .into_iter()
+        .filter(|table| only.is_none_or(|name| table.name() == name))
+        .collect();
+    if let (Some(name), true) = (only, tables.is_empty()) {
+        anyhow::bail!("no log table named '{name}'");
+    }
+    let mut reports = Vec::with_capacity(tables.len());
+    for table in &tables {
+        reports.push(loggable::integrity::verify(&mut conn, &**table)?);
+    }
+    let mut out = io::stdout().lock();
+    match format {
+        Format::Json => writeln!(out, "{}", serde_json::to_value(&reports)?)?,
+        Format::Table => {
+            for report in &reports {
+                let outcome = match (&report.problem, report.chained) {
+                    (Some(problem), _) => format!("TAMPERED: {problem}"),
+                    (None, true) => format!("ok, {} entries chained", report.links),
+                    (None, false) => "no hash chain".to_owned(),
+                };
+                writeln!(out, "{}: {outcome}", report.table)?;
+            }
+        }
+    }
+    if let Some(report) = reports.iter().find(|r| r.problem.is_some()) {
+        let problem = report
+            .problem
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        anyhow::bail!("{}: {problem}", report.table);
     }
     Ok(())
 }

@@ -1,0 +1,2 @@
+DROP TABLE log_chain;
+DROP TABLE log_chain_heads;

@@ -1,0 +1,388 @@
+//! Tamper evidence: an opt-in SHA-256 hash chain per log table, and the walk that verifies it.
+//!
+//! Each chained entry gets a link: the SHA-256 of the entry's canonical content (every field
+//! but its id, `data` as JSON with sorted keys) and the chain hash
+//! `SHA-256(previous chain hash || content hash)`. The head of each chain is a row that every
+//! appender locks first (`UPDATE ... SET seq = seq`) inside the entry's own transaction, so
+//! appends from any number of processes are serialised by the database, and entry ids grow
+//! along the chain.
+//!
+//! Turn it on with [`enable`] (once, in the database: it also chains the entries already
+//! there) and [`Registry::hash_chain`](crate::registry::Registry::hash_chain) (in every process
+//! that writes the table). A write that skips the chain shows up in [`verify`] as an inserted
+//! entry: loud, never silent.
+//!
+//! ```
+//! use loggable::{ObjectRef, integrity, log};
+//! use loggable::entry::ModelLogTable;
+//!
+//! let mut conn = loggable::db::connect(":memory:")?;
+//! loggable::db::run_migrations(&mut conn)?;
+//! let mut registry = loggable::registry::Registry::new();
+//! registry.hash_chain("model_log_entries");
+//! integrity::enable(&mut conn, &ModelLogTable)?;
+//! for n in 0..3 {
+//!     log(&ObjectRef::new("shop.sprocket", n).title("S"), "wagtail.edit").write_with(&registry, &mut conn)?;
+//! }
+//! let report = integrity::verify(&mut conn, &ModelLogTable)?;
+//! assert_eq!((report.links, report.problem), (3, None));
+//! # Ok::<(), loggable::Error>(())
+//! ```
+
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::db::DbConnection;
+use crate::entry::{LogEntry, LogTable};
+use crate::error::{DatabaseContext, Result};
+use crate::schema::{log_chain, log_chain_heads};
+
+/// The chain hash before the first link.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Links read per round trip while verifying.
+const VERIFY_CHUNK: i64 = 5_000;
+
+/// The head of a chain, locked for the current transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    table: &'static str,
+    seq: i64,
+    chain_hash: String,
+}
+
+/// Starts the chain of `table` (nothing happens if it has one): chains every entry already in
+/// the table, in id order, in one transaction.
+pub fn enable(conn: &mut DbConnection, table: &dyn LogTable) -> Result<()> {
+    crate::db::transaction(conn, |conn| {
+        let exists: i64 = log_chain_heads::table
+            .filter(log_chain_heads::log_table.eq(table.name()))
+            .count()
+            .get_result(conn)
+            .context("reading the chain head")?;
+        if exists > 0 {
+            return Ok(());
+        }
+        diesel::insert_into(log_chain_heads::table)
+            .values((
+                log_chain_heads::log_table.eq(table.name()),
+                log_chain_heads::seq.eq(0_i64),
+                log_chain_heads::chain_hash.eq(GENESIS),
+            ))
+            .execute(conn)
+            .context("starting the chain")?;
+        let mut head = lock_head(conn, table.name())?.unwrap_or_else(|| Head {
+            table: table.name(),
+            seq: 0,
+            chain_hash: GENESIS.to_owned(),
+        });
+        let mut after = None;
+        loop {
+            let chunk = table.scan(conn, after, VERIFY_CHUNK)?;
+            let Some(last) = chunk.last() else {
+                break;
+            };
+            after = Some(last.id);
+            append(conn, &mut head, &chunk)?;
+        }
+        Ok(())
+    })
+}
+
+/// Locks the chain head of `table` for the current transaction, or `None` when the table has
+/// no chain. Call it before inserting, so ids grow along the chain.
+pub fn lock_head(conn: &mut DbConnection, table: &'static str) -> Result<Option<Head>> {
+    let head: Option<(i64, String)> = match conn {
+        // Locks the head row until the transaction ends: every appender queues here.
+        DbConnection::Postgresql(pg) => log_chain_heads::table
+            .filter(log_chain_heads::log_table.eq(table))
+            .select((log_chain_heads::seq, log_chain_heads::chain_hash))
+            .for_update()
+            .first(pg)
+            .optional(),
+        // SQLite has no row locks: a no-op UPDATE takes the database's write lock first, so
+        // the transaction never has to upgrade a read lock (which fails under concurrency
+        // instead of waiting); RETURNING reads the head in the same statement.
+        DbConnection::Sqlite(sqlite) => {
+            diesel::update(log_chain_heads::table.filter(log_chain_heads::log_table.eq(table)))
+                .set(log_chain_heads::seq.eq(log_chain_heads::seq))
+                .returning((log_chain_heads::seq, log_chain_heads::chain_hash))
+                .get_result(sqlite)
+                .optional()
+        }
+    }
+    .context("locking the chain head")?;
+    Ok(head.map(|(seq, chain_hash)| Head {
+        table,
+        seq,
+        chain_hash,
+    }))
+}
+
+/// Appends links for `entries` (as stored, in insertion order) after `head`, and moves the
+/// head. Runs inside the transaction that holds the head's lock.
+pub fn append(conn: &mut DbConnection, head: &mut Head, entries: &[LogEntry]) -> Result<()> {
+    let mut links = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let content_hash = content_hash(entry);
+        let chain_hash = chain_hash(&head.chain_hash, &content_hash);
+        head.seq += 1;
+        links.push((
+            log_chain::log_table.eq(head.table),
+            log_chain::seq.eq(head.seq),
+            log_chain::entry_id.eq(entry.id),
+            log_chain::content_hash.eq(content_hash),
+            log_chain::chain_hash.eq(chain_hash.clone()),
+        ));
+        head.chain_hash = chain_hash;
+    }
+    for chunk in links.chunks(crate::entry::INSERT_CHUNK_ROWS) {
+        let insert = diesel::insert_into(log_chain::table).values(chunk);
+        crate::__on_backend_connection!(conn, |c| insert.execute(c))
+            .context("appending to the chain")?;
+    }
+    diesel::update(log_chain_heads::table.filter(log_chain_heads::log_table.eq(head.table)))
+        .set((
+            log_chain_heads::seq.eq(head.seq),
+            log_chain_heads::chain_hash.eq(&head.chain_hash),
+        ))
+        .execute(conn)
+        .context("moving the chain head")?;
+    Ok(())
+}
+
+/// The SHA-256 (hex) of an entry's canonical content: every field but the id, in a fixed
+/// order, `data` with its object keys sorted at every depth.
+pub fn content_hash(entry: &LogEntry) -> String {
+    let canonical = Value::Array(vec![
+        Value::from(entry.object_id.as_str()),
+        Value::from(entry.content_type.as_deref()),
+        Value::from(entry.label.as_str()),
+        Value::from(entry.action.as_str()),
+        Value::Object(entry.data.clone()),
+        Value::from(entry.timestamp.timestamp_micros()),
+        Value::from(entry.uuid.map(|u| u.hyphenated().to_string())),
+        Value::from(entry.user_id),
+        Value::from(entry.revision_id),
+        Value::from(entry.content_changed),
+        Value::from(entry.deleted),
+    ]);
+    let mut text = String::new();
+    write_canonical(&canonical, &mut text);
+    hex(&Sha256::digest(text.as_bytes()))
+}
+
+fn chain_hash(previous: &str, content_hash: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(previous.as_bytes());
+    hasher.update(content_hash.as_bytes());
+    hex(&hasher.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// JSON with object keys sorted, whatever order the map keeps them in (serde_json's
+/// `preserve_order` feature may be on in the application's build).
+fn write_canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::from(key.as_str()).to_string());
+                out.push(':');
+                if let Some(inner) = map.get(key) {
+                    write_canonical(inner, out);
+                }
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+/// What [`verify`] found first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Problem {
+    /// The entry's content differs from what was chained.
+    Changed {
+        /// The entry.
+        entry_id: i64,
+    },
+    /// A chained entry is gone (or the newest links went with it).
+    Removed {
+        /// The missing entry (or the last one the head still counts).
+        entry_id: i64,
+    },
+    /// An entry that was never chained: written around loggable, or by a process without the
+    /// chain turned on.
+    Inserted {
+        /// The entry.
+        entry_id: i64,
+    },
+    /// The entry holds content that was chained at another position.
+    Reordered {
+        /// The entry.
+        entry_id: i64,
+    },
+    /// The chain's own links were edited.
+    BrokenLink {
+        /// The link's position.
+        seq: i64,
+    },
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Changed { entry_id } => write!(f, "entry {entry_id} was changed"),
+            Self::Removed { entry_id } => write!(f, "entry {entry_id} was removed"),
+            Self::Inserted { entry_id } => write!(f, "entry {entry_id} was inserted"),
+            Self::Reordered { entry_id } => write!(f, "entry {entry_id} was moved"),
+            Self::BrokenLink { seq } => write!(f, "chain link {seq} was edited"),
+        }
+    }
+}
+
+/// The outcome of [`verify`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// The table walked.
+    pub table: &'static str,
+    /// Whether the table has a chain at all.
+    pub chained: bool,
+    /// Links checked.
+    pub links: u64,
+    /// The first problem, if any.
+    pub problem: Option<Problem>,
+}
+
+type Link = (i64, i64, String, String);
+
+/// Walks `table`'s chain and its entries in id order, a chunk at a time, and reports the first
+/// entry that was changed, removed, inserted or moved, or a link that was edited.
+pub fn verify(conn: &mut DbConnection, table: &dyn LogTable) -> Result<Report> {
+    let name = table.name();
+    let head: Option<(i64, String)> = log_chain_heads::table
+        .filter(log_chain_heads::log_table.eq(name))
+        .select((log_chain_heads::seq, log_chain_heads::chain_hash))
+        .first(conn)
+        .optional()
+        .context("reading the chain head")?;
+    let mut report = Report {
+        table: name,
+        chained: head.is_some(),
+        links: 0,
+        problem: None,
+    };
+    let Some((head_seq, head_hash)) = head else {
+        return Ok(report);
+    };
+    let mut previous = GENESIS.to_owned();
+    let mut expected_seq = 1;
+    let mut last_entry = None;
+    let mut entries: std::collections::VecDeque<LogEntry> = Default::default();
+    let mut entries_after = None;
+    let mut entries_done = false;
+    let mut links_after = 0_i64;
+    loop {
+        let links: Vec<Link> = log_chain::table
+            .filter(log_chain::log_table.eq(name))
+            .filter(log_chain::seq.gt(links_after))
+            .order(log_chain::seq)
+            .limit(VERIFY_CHUNK)
+            .select((
+                log_chain::seq,
+                log_chain::entry_id,
+                log_chain::content_hash,
+                log_chain::chain_hash,
+            ))
+            .load(conn)
+            .context("reading the chain")?;
+        let Some(last) = links.last() else {
+            break;
+        };
+        links_after = last.0;
+        for (seq, entry_id, stored_content, stored_chain) in links {
+            if seq != expected_seq || chain_hash(&previous, &stored_content) != stored_chain {
+                report.problem = Some(Problem::BrokenLink { seq: expected_seq });
+                return Ok(report);
+            }
+            // Entries before this link's entry were never chained.
+            if entries.is_empty() && !entries_done {
+                let chunk = table.scan(conn, entries_after, VERIFY_CHUNK)?;
+                entries_done = chunk.len() < VERIFY_CHUNK as usize;
+                entries_after = chunk.last().map(|e| e.id).or(entries_after);
+                entries.extend(chunk);
+            }
+            if let Some(entry) = entries.front().filter(|entry| entry.id < entry_id) {
+                report.problem = Some(Problem::Inserted { entry_id: entry.id });
+                return Ok(report);
+            }
+            match entries.pop_front() {
+                Some(entry) if entry.id == entry_id => {
+                    let found = content_hash(&entry);
+                    if found != stored_content {
+                        let elsewhere: i64 = log_chain::table
+                            .filter(log_chain::log_table.eq(name))
+                            .filter(log_chain::content_hash.eq(&found))
+                            .count()
+                            .get_result(conn)
+                            .context("looking for moved content")?;
+                        report.problem = Some(if elsewhere > 0 {
+                            Problem::Reordered { entry_id }
+                        } else {
+                            Problem::Changed { entry_id }
+                        });
+                        return Ok(report);
+                    }
+                }
+                other => {
+                    // Put back an entry that belongs to a later link.
+                    if let Some(entry) = other {
+                        entries.push_front(entry);
+                    }
+                    report.problem = Some(Problem::Removed { entry_id });
+                    return Ok(report);
+                }
+            }
+            previous = stored_chain;
+            expected_seq += 1;
+            last_entry = Some(entry_id);
+            report.links += 1;
+        }
+    }
+    if expected_seq - 1 != head_seq || previous != head_hash {
+        // Links (and their entries) at the end of the chain went.
+        report.problem = Some(Problem::Removed {
+            entry_id: last_entry.unwrap_or_default(),
+        });
+        return Ok(report);
+    }
+    if entries.is_empty() && !entries_done {
+        entries.extend(table.scan(conn, entries_after, 1)?);
+    }
+    if let Some(entry) = entries.front() {
+        report.problem = Some(Problem::Inserted { entry_id: entry.id });
+    }
+    Ok(report)
+}
