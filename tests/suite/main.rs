@@ -6,6 +6,7 @@ mod common;
 mod cli;
 mod connection;
 mod context;
+mod crash;
 mod custom_table;
 mod derive;
 mod history;

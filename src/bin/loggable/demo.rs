@@ -232,3 +232,36 @@ pub fn run(conn: &mut DbConnection) -> Result<usize> {
     }
     Ok(usize::try_from(written)?)
 }
+
+/// `loggable stress` (hidden; the crash tests drive it): creates products and raises their
+/// price by one cent at a time, each change with its entry in its own transaction, `ops`
+/// times, printing the count every 100 operations. Every product starts at 100 cents, so a
+/// product's price says how many edits it must have in the log.
+pub fn stress(conn: &mut DbConnection, ops: u64) -> Result<()> {
+    loggable::db::run_application_migrations(conn, SQLITE_MIGRATIONS, POSTGRES_MIGRATIONS)
+        .context("creating the demo's product table")?;
+    for table in loggable::registry::global().log_tables() {
+        loggable::integrity::enable(conn, &*table).context("starting the hash chains")?;
+    }
+    let mut product: Option<Product> = None;
+    for op in 0..ops {
+        product = Some(match product.take() {
+            Some(mut current) if op % 10 != 0 => {
+                current.price_cents += 1;
+                current.update(conn)?;
+                current
+            }
+            _ => Product::create(
+                conn,
+                &NewProduct {
+                    name: "Stress test",
+                    price_cents: 100,
+                },
+            )?,
+        });
+        if op % 100 == 0 {
+            println!("{op}");
+        }
+    }
+    Ok(())
+}

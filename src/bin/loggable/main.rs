@@ -92,6 +92,13 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Writes products and their entries as fast as it can (for the crash tests).
+    #[command(hide = true)]
+    Stress {
+        /// How many operations.
+        #[arg(long, default_value_t = 1_000_000)]
+        ops: u64,
+    },
     /// Seeds the benchmark data set (SQLite and PostgreSQL) and measures it against Wagtail.
     Bench(bench::BenchArgs),
     /// Lists the registered actions in registry order.
@@ -218,6 +225,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Migrate => migrate(&cli.database),
         Command::Bench(args) => bench::run(&args, &cli.database),
+        Command::Stress { ops } => demo::stress(&mut open(&cli.database)?, ops),
         Command::Verify { table, format } => verify(&cli.database, table.as_deref(), format),
         Command::Actions { format } => print_actions(format),
         Command::Demo => {
