@@ -63,6 +63,9 @@ pub enum Error {
         reason: String,
     },
 
+    /// A connection pool could not be built or hand out a connection.
+    #[error("connection pool: {0}")]
+    Pool(String),
     /// The entry's `data` is larger than the registry allows
     /// ([`Registry::set_max_data_bytes`](crate::registry::Registry::set_max_data_bytes)).
     #[error("log entry data is {bytes} bytes of JSON; at most {limit} are allowed")]

@@ -102,13 +102,110 @@ impl DbConnection {
     }
 }
 
+/// Opens pooled connections exactly as [`connect`] does (same SQLite settings), and drops the
+/// ones whose server went away.
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl diesel::r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = Error;
+
+    fn connect(&self) -> Result<DbConnection> {
+        self.url.connect()
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<()> {
+        diesel::r2d2::R2D2Connection::ping(conn).map_err(|source| Error::Database {
+            context: "checking a pooled connection",
+            source,
+        })
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        diesel::r2d2::R2D2Connection::is_broken(conn)
+    }
+}
+
+/// A pool of connections (r2d2).
+pub type Pool = diesel::r2d2::Pool<ConnectionManager>;
+
+/// A pool of up to `max_size` connections to `url`, opened as [`connect`] opens them. A
+/// connection is checked before it is handed out, so one the server dropped is replaced.
+///
+/// ```
+/// let pool = loggable::db::pool(":memory:", 1)?;
+/// let mut conn = pool.get().map_err(|e| loggable::Error::Pool(e.to_string()))?;
+/// loggable::db::run_migrations(&mut conn)?;
+/// # Ok::<(), loggable::Error>(())
+/// ```
+pub fn pool(url: &str, max_size: u32) -> Result<Pool> {
+    let url = DatabaseUrl::parse(url)?;
+    diesel::r2d2::Pool::builder()
+        .max_size(max_size)
+        .test_on_check_out(true)
+        .build(ConnectionManager { url })
+        .map_err(|e| Error::Pool(e.to_string()))
+}
+
 /// Runs `body` in a transaction (a savepoint inside an open one): committed when it returns
-/// `Ok`, rolled back when it returns an error or panics.
+/// `Ok`, rolled back when it returns an error.
+///
+/// On SQLite the outermost transaction is `BEGIN IMMEDIATE`: it takes the write lock up
+/// front, waiting up to the busy timeout for other writers. A deferred transaction that reads
+/// first would instead fail at once with `SQLITE_BUSY` when it later writes under concurrency.
 pub fn transaction<T>(
     conn: &mut DbConnection,
     body: impl FnOnce(&mut DbConnection) -> Result<T>,
 ) -> Result<T> {
-    conn.transaction(body)
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return conn.transaction(body);
+    };
+    let depth = AnsiTransactionManager::transaction_manager_status_mut(sqlite)
+        .transaction_depth()
+        .map_err(|source| Error::Database {
+            context: "starting a transaction",
+            source,
+        })?;
+    if depth.is_some() {
+        return conn.transaction(body);
+    }
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE").map_err(|source| {
+        Error::Database {
+            context: "starting a transaction",
+            source,
+        }
+    })?;
+    let outcome = body(conn);
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return outcome;
+    };
+    match outcome {
+        Ok(value) => match AnsiTransactionManager::commit_transaction(sqlite) {
+            Ok(()) => Ok(value),
+            Err(source) => {
+                // A failed COMMIT leaves the transaction open; end it so nothing half-done
+                // lingers on this connection.
+                let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+                Err(Error::Database {
+                    context: "committing a transaction",
+                    source,
+                })
+            }
+        },
+        Err(error) => {
+            AnsiTransactionManager::rollback_transaction(sqlite).map_err(|source| {
+                Error::Database {
+                    context: "rolling back a transaction",
+                    source,
+                }
+            })?;
+            Err(error)
+        }
+    }
 }
 
 /// Applies every pending migration of loggable's own schema; returns the versions applied.

@@ -69,3 +69,16 @@ impl Drop for TestDb {
         }
     }
 }
+
+/// A URL several connections (threads, processes) can share: this test's PostgreSQL schema,
+/// or an SQLite file (WAL, busy timeout) in `dir`. `db` must outlive its users.
+pub fn shared_url(db: &TestDb, dir: &tempfile::TempDir, name: &str) -> String {
+    match db.backend() {
+        BackendKind::Postgresql => db.url().to_owned(),
+        BackendKind::Sqlite => dir
+            .path()
+            .join(format!("{name}.sqlite3"))
+            .display()
+            .to_string(),
+    }
+}

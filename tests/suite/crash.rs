@@ -31,10 +31,7 @@ fn next(state: &mut u64) -> u64 {
 fn writers_killed_mid_stream_lose_nothing_committed_and_leave_nothing_half_done() {
     let db = TestDb::new();
     let dir = tempfile::tempdir().unwrap();
-    let url = match db.backend() {
-        loggable::db::BackendKind::Postgresql => db.url().to_owned(),
-        loggable::db::BackendKind::Sqlite => dir.path().join("crash.sqlite3").display().to_string(),
-    };
+    let url = crate::common::shared_url(&db, &dir, "crash");
     // CRASH_SEED=<printed seed> repeats a run's kill delays.
     let mut seed = std::env::var("CRASH_SEED")
         .ok()

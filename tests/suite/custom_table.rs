@@ -34,6 +34,11 @@ loggable::log_table! {
 const SQLITE: EmbeddedMigrations = embed_migrations!("tests/migrations/sqlite");
 const POSTGRES: EmbeddedMigrations = embed_migrations!("tests/migrations/postgres");
 
+/// Adds the test application's tables to a migrated database.
+pub fn migrate_app(conn: &mut loggable::DbConnection) {
+    loggable::db::run_application_migrations(conn, SQLITE, POSTGRES).unwrap();
+}
+
 /// A migrated test database with the test application's tables too.
 pub fn app_db() -> TestDb {
     let mut db = TestDb::new();

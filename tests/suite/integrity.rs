@@ -139,10 +139,7 @@ fn concurrent_writers_keep_one_chain() {
     // SQLite file (WAL, busy timeout).
     let db = TestDb::new();
     let dir = tempfile::tempdir().unwrap();
-    let url = match db.backend() {
-        loggable::db::BackendKind::Postgresql => db.url().to_owned(),
-        loggable::db::BackendKind::Sqlite => dir.path().join("chain.sqlite3").display().to_string(),
-    };
+    let url = crate::common::shared_url(&db, &dir, "chain");
     let mut conn = loggable::db::connect(&url).unwrap();
     loggable::db::run_migrations(&mut conn).unwrap();
     integrity::enable(&mut conn, &ModelLogTable).unwrap();

@@ -4,6 +4,7 @@
 mod common;
 
 mod cli;
+mod concurrency;
 mod connection;
 mod context;
 mod crash;
