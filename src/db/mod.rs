@@ -109,6 +109,15 @@ pub struct ConnectionManager {
     url: DatabaseUrl,
 }
 
+impl ConnectionManager {
+    /// A manager for `url`, to build a pool with settings of your own.
+    pub fn new(url: &str) -> Result<Self> {
+        Ok(Self {
+            url: DatabaseUrl::parse(url)?,
+        })
+    }
+}
+
 impl diesel::r2d2::ManageConnection for ConnectionManager {
     type Connection = DbConnection;
     type Error = Error;
@@ -142,11 +151,10 @@ pub type Pool = diesel::r2d2::Pool<ConnectionManager>;
 /// # Ok::<(), loggable::Error>(())
 /// ```
 pub fn pool(url: &str, max_size: u32) -> Result<Pool> {
-    let url = DatabaseUrl::parse(url)?;
     diesel::r2d2::Pool::builder()
         .max_size(max_size)
         .test_on_check_out(true)
-        .build(ConnectionManager { url })
+        .build(ConnectionManager::new(url)?)
         .map_err(|e| Error::Pool(e.to_string()))
 }
 

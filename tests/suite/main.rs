@@ -15,6 +15,7 @@ mod hostile;
 mod integrity;
 mod lifecycle;
 mod messages;
+mod outage;
 mod pages;
 mod reading;
 mod registry;
