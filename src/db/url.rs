@@ -228,4 +228,35 @@ mod tests {
             "postgres://bob@host/db"
         );
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(2_000)
+        ))]
+
+        /// Any text either parses or is refused with a message naming it (password masked);
+        /// nothing panics, and a server password never shows. (An SQLite target is a file
+        /// path, shown as given even if it looks like `user:secret@`.)
+        #[test]
+        fn any_text_parses_or_is_refused_without_leaking_a_password(
+            text in "\\PC{0,60}",
+            scheme in proptest::sample::select(vec!["postgres://", "postgresql://", "sqlite://", "mysql://", "", "ftp://"]),
+            password in "[a-zA-Z0-9]{4,12}",
+        ) {
+            for input in [text.clone(), format!("{scheme}{text}"), format!("{scheme}bob:{password}@{text}")] {
+                match DatabaseUrl::parse(&input) {
+                    Ok(url) if url.backend() == BackendKind::Sqlite => {}
+                    Ok(url) => {
+                        let shown = url.to_string();
+                        proptest::prop_assert!(!shown.contains(&format!(":{password}@")), "{shown}");
+                    }
+                    Err(error) => {
+                        let message = error.to_string();
+                        proptest::prop_assert!(message.contains(&mask_password(&input)), "{message}");
+                        proptest::prop_assert!(!message.contains(&format!(":{password}@")), "{message}");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -82,3 +82,11 @@ pub fn shared_url(db: &TestDb, dir: &tempfile::TempDir, name: &str) -> String {
             .to_string(),
     }
 }
+
+/// Property-test cases: `default`, or `PROPTEST_CASES` for a long run by hand.
+pub fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}

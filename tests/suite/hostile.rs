@@ -182,7 +182,7 @@ fn json_value() -> impl Strategy<Value = Value> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: crate::common::cases(256), ..ProptestConfig::default() })]
 
     #[test]
     fn formatting_any_data_never_panics(data in prop::collection::hash_map(".{0,12}", json_value(), 0..6), deep in json_value()) {
@@ -212,5 +212,50 @@ proptest! {
             let _ = registry.comment(&entry);
             prop_assert!(!message.is_empty(), "{} gave an empty message", action.code());
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: crate::common::cases(64), ..ProptestConfig::default() })]
+
+    /// "Name contains" finds exactly the labels that contain the text (ASCII case folded),
+    /// whatever LIKE wildcards, escapes or quotes the text holds.
+    #[test]
+    fn name_contains_matches_exactly_the_labels_holding_the_text(
+        labels in prop::collection::vec("[ -~]{1,16}", 1..6),
+        pick in any::<prop::sample::Index>(),
+        start in 0_usize..16,
+        length in 0_usize..6,
+        other in "[ -~%_\\\\]{0,4}",
+    ) {
+        use diesel::connection::SimpleConnection;
+        let mut db = TestDb::new();
+        let registry = registry();
+        for (i, label) in labels.iter().enumerate() {
+            log(&ObjectRef::new("shop.widget", i).title(label.as_str()), "wagtail.edit")
+                .write_with(&registry, &mut db.conn)
+                .unwrap();
+        }
+        let chosen = pick.get(&labels);
+        let from = start.min(chosen.len());
+        let to = (from + length).min(chosen.len());
+        for needle in [chosen[from..to].to_owned(), other] {
+            let filters = Filters { name_contains: Some(needle.clone()), ..Filters::default() };
+            let mut found: Vec<String> = site_history_page(&mut db.conn, &registry, None, &filters, None, 100)
+                .unwrap()
+                .entries
+                .into_iter()
+                .map(|e| e.label)
+                .collect();
+            let mut expected: Vec<String> = labels
+                .iter()
+                .filter(|l| l.to_ascii_lowercase().contains(&needle.to_ascii_lowercase()))
+                .cloned()
+                .collect();
+            found.sort();
+            expected.sort();
+            prop_assert_eq!(found, expected, "needle {:?}", needle);
+        }
+        db.conn.batch_execute("DELETE FROM model_log_entries").unwrap();
     }
 }
