@@ -234,6 +234,9 @@ pub trait LogTable: Send + Sync + std::fmt::Debug + 'static {
         limit: i64,
     ) -> Result<Vec<LogEntry>>;
 
+    /// Deletes the entries with these ids (retention); returns how many went.
+    fn delete_ids(&self, conn: &mut DbConnection, ids: &[i64]) -> Result<usize>;
+
     /// The distinct actions, users and types among the entries of `query`'s scope that its
     /// viewer may see, whatever its filters, grouping, cursor and window: what a report offers
     /// as filter choices.
@@ -669,6 +672,25 @@ macro_rules! log_table {
                         .load(conn)
                         .map_err(failed)?,
                 })
+            }
+
+            fn delete_ids(
+                &self,
+                conn: &mut $crate::db::DbConnection,
+                ids: &[i64],
+            ) -> $crate::Result<usize> {
+                use $crate::__private::diesel::prelude::*;
+                use $($table)::+ as t;
+                let mut deleted = 0;
+                for chunk in ids.chunks($crate::entry::INSERT_CHUNK_ROWS) {
+                    deleted += $crate::__private::diesel::delete(t::table.filter(t::id.eq_any(chunk)))
+                        .execute(conn)
+                        .map_err(|source| $crate::Error::Database {
+                            context: "deleting log entries",
+                            source,
+                        })?;
+                }
+                Ok(deleted)
             }
 
             fn scan(

@@ -153,6 +153,63 @@ pub fn append(conn: &mut DbConnection, head: &mut Head, entries: &[LogEntry]) ->
     Ok(())
 }
 
+/// Whether `table` has a hash chain.
+pub fn is_enabled(conn: &mut DbConnection, table: &str) -> Result<bool> {
+    let heads: i64 = log_chain_heads::table
+        .filter(log_chain_heads::log_table.eq(table))
+        .count()
+        .get_result(conn)
+        .context("reading the chain head")?;
+    Ok(heads > 0)
+}
+
+/// Removes the first links of `table`'s chain, which must cover exactly `entry_ids` in order,
+/// and records the last one as the checkpoint verification starts from. Runs inside the
+/// transaction that deletes those entries, after taking the head's lock.
+pub(crate) fn cut_prefix(
+    conn: &mut DbConnection,
+    table: &'static str,
+    entry_ids: &[i64],
+) -> Result<()> {
+    if lock_head(conn, table)?.is_none() || entry_ids.is_empty() {
+        return Ok(());
+    }
+    let base_seq: i64 = log_chain_heads::table
+        .filter(log_chain_heads::log_table.eq(table))
+        .select(log_chain_heads::base_seq)
+        .first(conn)
+        .context("reading the chain checkpoint")?;
+    let links: Vec<(i64, i64, String)> = log_chain::table
+        .filter(log_chain::log_table.eq(table))
+        .filter(log_chain::seq.gt(base_seq))
+        .order(log_chain::seq)
+        .limit(i64::try_from(entry_ids.len()).unwrap_or(i64::MAX))
+        .select((log_chain::seq, log_chain::entry_id, log_chain::chain_hash))
+        .load(conn)
+        .context("reading the chain")?;
+    let covered: Vec<i64> = links.iter().map(|(_, id, _)| *id).collect();
+    let Some((last_seq, _, last_hash)) = links.last().filter(|_| covered == entry_ids) else {
+        return Err(crate::Error::InvalidOperation(format!(
+            "the oldest entries of {table} are not the start of its hash chain; run `loggable verify`"
+        )));
+    };
+    diesel::delete(
+        log_chain::table
+            .filter(log_chain::log_table.eq(table))
+            .filter(log_chain::seq.le(last_seq)),
+    )
+    .execute(conn)
+    .context("removing purged links")?;
+    diesel::update(log_chain_heads::table.filter(log_chain_heads::log_table.eq(table)))
+        .set((
+            log_chain_heads::base_seq.eq(last_seq),
+            log_chain_heads::base_hash.eq(last_hash),
+        ))
+        .execute(conn)
+        .context("moving the chain checkpoint")?;
+    Ok(())
+}
+
 /// The SHA-256 (hex) of an entry's canonical content: every field but the id, in a fixed
 /// order, `data` with its object keys sorted at every depth.
 pub fn content_hash(entry: &LogEntry) -> String {
@@ -282,9 +339,14 @@ type Link = (i64, i64, String, String);
 /// entry that was changed, removed, inserted or moved, or a link that was edited.
 pub fn verify(conn: &mut DbConnection, table: &dyn LogTable) -> Result<Report> {
     let name = table.name();
-    let head: Option<(i64, String)> = log_chain_heads::table
+    let head: Option<(i64, String, i64, String)> = log_chain_heads::table
         .filter(log_chain_heads::log_table.eq(name))
-        .select((log_chain_heads::seq, log_chain_heads::chain_hash))
+        .select((
+            log_chain_heads::seq,
+            log_chain_heads::chain_hash,
+            log_chain_heads::base_seq,
+            log_chain_heads::base_hash,
+        ))
         .first(conn)
         .optional()
         .context("reading the chain head")?;
@@ -294,16 +356,17 @@ pub fn verify(conn: &mut DbConnection, table: &dyn LogTable) -> Result<Report> {
         links: 0,
         problem: None,
     };
-    let Some((head_seq, head_hash)) = head else {
+    let Some((head_seq, head_hash, base_seq, base_hash)) = head else {
         return Ok(report);
     };
-    let mut previous = GENESIS.to_owned();
-    let mut expected_seq = 1;
+    // A purge leaves a checkpoint: the chain continues from its last removed link.
+    let mut previous = base_hash;
+    let mut expected_seq = base_seq + 1;
     let mut last_entry = None;
     let mut entries: std::collections::VecDeque<LogEntry> = Default::default();
     let mut entries_after = None;
     let mut entries_done = false;
-    let mut links_after = 0_i64;
+    let mut links_after = base_seq;
     loop {
         let links: Vec<Link> = log_chain::table
             .filter(log_chain::log_table.eq(name))

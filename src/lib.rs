@@ -45,6 +45,7 @@ pub mod permission;
 pub mod privacy;
 pub mod registry;
 pub mod report;
+pub mod retention;
 pub mod revision;
 pub mod schema;
 pub mod user;

@@ -261,6 +261,8 @@ diesel::table! {
         log_table -> Text,
         seq -> BigInt,
         chain_hash -> Text,
+        base_seq -> BigInt,
+        base_hash -> Text,
     }
 }
 

@@ -20,6 +20,7 @@ mod pages;
 mod reading;
 mod registry;
 mod report;
+mod retention;
 mod schema;
 mod visibility;
 mod workflows;

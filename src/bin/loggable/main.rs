@@ -92,6 +92,19 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Deletes entries older than a day, archiving them first, in batches that each commit on
+    /// their own (an interrupted purge loses nothing; run it again to finish).
+    Purge {
+        /// Entries before the start of this day (UTC) go, e.g. 2025-01-01.
+        #[arg(long)]
+        before: chrono::NaiveDate,
+        /// Append them to this JSON Lines file (synced before each batch is deleted).
+        #[arg(long)]
+        archive: Option<std::path::PathBuf>,
+        /// Entries per batch.
+        #[arg(long, default_value_t = 1_000)]
+        batch: usize,
+    },
     /// Writes products and their entries as fast as it can (for the crash tests).
     #[command(hide = true)]
     Stress {
@@ -225,6 +238,11 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Migrate => migrate(&cli.database),
         Command::Bench(args) => bench::run(&args, &cli.database),
+        Command::Purge {
+            before,
+            archive,
+            batch,
+        } => purge(&cli.database, before, archive.as_deref(), batch),
         Command::Stress { ops } => demo::stress(&mut open(&cli.database)?, ops),
         Command::Verify { table, format } => verify(&cli.database, table.as_deref(), format),
         Command::Actions { format } => print_actions(format),
@@ -553,6 +571,30 @@ fn verify(database: &str, only: Option<&str>, format: Format) -> Result<()> {
             .map(ToString::to_string)
             .unwrap_or_default();
         anyhow::bail!("{}: {problem}", report.table);
+    }
+    Ok(())
+}
+
+fn purge(
+    database: &str,
+    before: chrono::NaiveDate,
+    archive: Option<&std::path::Path>,
+    batch: usize,
+) -> Result<()> {
+    let mut conn = open(database)?;
+    let registry = loggable::registry::global();
+    let before = before.and_time(chrono::NaiveTime::MIN).and_utc();
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    let purged = loggable::retention::purge(&mut conn, &registry, before, archive, batch, |n| {
+        bar.set_position(n)
+    })?;
+    bar.finish_and_clear();
+    for table in purged {
+        println!(
+            "{}: {} entries purged, {} archived",
+            table.table, table.deleted, table.archived
+        );
     }
     Ok(())
 }
