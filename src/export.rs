@@ -52,14 +52,15 @@ pub fn site_history(
             let written =
                 for_each_chunk(conn, registry, viewer, filters, progress, |entry, user| {
                     let type_label = registry.type_label(entry.content_type.as_deref());
+                    let timestamp = entry.timestamp.to_rfc3339();
                     writer
                         .write_record([
-                            entry.object_id.as_str(),
+                            spreadsheet_safe(&entry.object_id).as_ref(),
                             &spreadsheet_safe(&entry.label),
                             &spreadsheet_safe(&type_label),
                             &spreadsheet_safe(registry.label(&entry.action)),
                             &spreadsheet_safe(user),
-                            &entry.timestamp.to_rfc3339(),
+                            &timestamp,
                         ])
                         .map_err(|e| failed(&e))
                 })?;

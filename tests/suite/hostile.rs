@@ -259,3 +259,40 @@ proptest! {
         db.conn.batch_execute("DELETE FROM model_log_entries").unwrap();
     }
 }
+
+#[test]
+fn csv_cells_that_a_spreadsheet_would_run_are_made_inert() {
+    let mut db = TestDb::new();
+    let registry = registry();
+    let risky = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tTAB", "\rCR"];
+    for text in risky {
+        log(
+            &ObjectRef::new("shop.widget", text).title(text),
+            "wagtail.edit",
+        )
+        .write_with(&registry, &mut db.conn)
+        .unwrap();
+    }
+    let mut out = Vec::new();
+    loggable::export::site_history(
+        &mut db.conn,
+        &registry,
+        None,
+        &Filters::default(),
+        loggable::export::ExportFormat::Csv,
+        &mut out,
+        |_| (),
+    )
+    .unwrap();
+    let mut reader = csv::Reader::from_reader(out.as_slice());
+    let mut cells = 0;
+    for record in reader.records() {
+        let record = record.unwrap();
+        for cell in [&record[0], &record[1]] {
+            assert!(cell.starts_with('\''), "{cell:?} is live");
+            assert!(risky.contains(&&cell[1..]), "{cell:?}");
+            cells += 1;
+        }
+    }
+    assert_eq!(cells, 2 * risky.len());
+}
