@@ -61,6 +61,17 @@ fn oversized_data_and_object_ids_are_refused_and_long_labels_cut() {
     assert!(written.label.ends_with("é…"));
 }
 
+/// The first 100 entries of the site history under `filters`.
+fn entries_matching(
+    conn: &mut loggable::DbConnection,
+    registry: &Registry,
+    filters: &Filters,
+) -> Vec<LogEntry> {
+    site_history_page(conn, registry, None, filters, None, 100)
+        .unwrap()
+        .entries
+}
+
 /// Text that must come back exactly: SQL metacharacters, quotes, control characters (no NUL,
 /// which neither backend stores in text), right-to-left marks, emoji, LIKE wildcards.
 const HOSTILE: &[&str] = &[
@@ -86,16 +97,7 @@ fn hostile_text_round_trips_byte_for_byte_and_filters_do_not_run_it() {
             .write_with(&registry, &mut db.conn)
             .unwrap();
     }
-    let read = site_history_page(
-        &mut db.conn,
-        &registry,
-        None,
-        &Filters::default(),
-        None,
-        100,
-    )
-    .unwrap()
-    .entries;
+    let read = entries_matching(&mut db.conn, &registry, &Filters::default());
     assert_eq!(read.len(), HOSTILE.len());
     for entry in &read {
         let text = entry.data["text"].as_str().unwrap();
@@ -110,9 +112,7 @@ fn hostile_text_round_trips_byte_for_byte_and_filters_do_not_run_it() {
             name_contains: Some((*text).to_owned()),
             ..Filters::default()
         };
-        let found = site_history_page(&mut db.conn, &registry, None, &filters, None, 100)
-            .unwrap()
-            .entries;
+        let found = entries_matching(&mut db.conn, &registry, &filters);
         assert!(
             found.iter().any(|e| e.label == *text),
             "{text:?} did not find itself"
@@ -122,19 +122,9 @@ fn hostile_text_round_trips_byte_for_byte_and_filters_do_not_run_it() {
             content_types: vec![(*text).to_owned()],
             ..Filters::default()
         };
-        let none = site_history_page(&mut db.conn, &registry, None, &filters, None, 100).unwrap();
-        assert!(none.entries.is_empty());
+        assert!(entries_matching(&mut db.conn, &registry, &filters).is_empty());
     }
-    let still_there = site_history_page(
-        &mut db.conn,
-        &registry,
-        None,
-        &Filters::default(),
-        None,
-        100,
-    )
-    .unwrap()
-    .entries;
+    let still_there = entries_matching(&mut db.conn, &registry, &Filters::default());
     assert_eq!(still_there.len(), HOSTILE.len());
 }
 
@@ -241,9 +231,7 @@ proptest! {
         let to = (from + length).min(chosen.len());
         for needle in [chosen[from..to].to_owned(), other] {
             let filters = Filters { name_contains: Some(needle.clone()), ..Filters::default() };
-            let mut found: Vec<String> = site_history_page(&mut db.conn, &registry, None, &filters, None, 100)
-                .unwrap()
-                .entries
+            let mut found: Vec<String> = entries_matching(&mut db.conn, &registry, &filters)
                 .into_iter()
                 .map(|e| e.label)
                 .collect();
