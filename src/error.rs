@@ -203,7 +203,7 @@ impl<T> DatabaseContext<T> for diesel::QueryResult<T> {
 }
 
 /// Lets Diesel's `transaction` roll back on loggable errors; statements inside a transaction
-/// attach their own context with [`DatabaseContext`], so this only covers BEGIN and COMMIT.
+/// attach their own context with `DatabaseContext`, so this only covers BEGIN and COMMIT.
 impl From<diesel::result::Error> for Error {
     fn from(source: diesel::result::Error) -> Self {
         Error::Database {

@@ -589,7 +589,7 @@ fn decide<M: DraftStateful>(
 
 /// Approves the current task (as the acting user, who must be allowed by the task) and logs
 /// `wagtail.workflow.approve`; then starts the next task, or on the last one completes the
-/// workflow and publishes the latest revision as the approver ([`wagtail.rename`] →
+/// workflow and publishes the latest revision as the approver ((`wagtail.rename`) →
 /// `wagtail.publish`). Anyone else gets [`Error::PermissionDenied`] and nothing is written.
 pub fn approve<M: DraftStateful>(
     conn: &mut DbConnection,

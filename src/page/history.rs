@@ -79,7 +79,7 @@ pub fn overwrite_revision(
 
 /// Saves the content of the older revision `revision_id` as the new draft and logs
 /// `wagtail.revert` (the new revision; data `{"revision": {"id", "created"}}` of the revision
-/// reverted to). With `publish`, publishes it too: `wagtail.revert` → [`wagtail.rename`] →
+/// reverted to). With `publish`, publishes it too: `wagtail.revert` → (`wagtail.rename`) →
 /// `wagtail.publish`, the last two carrying the same revision data.
 pub fn revert(
     conn: &mut DbConnection,
