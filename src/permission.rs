@@ -285,6 +285,21 @@ impl ExplorableRegion {
     /// The region of these permission pages. An ancestor x of a permission page p is kept when
     /// some permission page q's parent is not below x's child towards p, i.e. x is no higher
     /// than the deepest common ancestor of all the permission pages' parents.
+    ///
+    /// ```
+    /// use loggable::permission::ExplorableRegion;
+    ///
+    /// // Two sections under the same home page (0001 is the root, 00010001 home).
+    /// let region = ExplorableRegion::from_permission_paths(vec![
+    ///     "000100010001".to_owned(),
+    ///     "000100010002".to_owned(),
+    /// ]);
+    /// // Home is the sections' common parent: explorable. The root is above it: not.
+    /// assert_eq!(region.ancestors, ["00010001"]);
+    /// // One section alone: its parent is the deepest common ancestor, so the same.
+    /// let alone = ExplorableRegion::from_permission_paths(vec!["000100010001".to_owned()]);
+    /// assert_eq!(alone.ancestors, ["00010001"]);
+    /// ```
     pub fn from_permission_paths(mut subtrees: Vec<String>) -> Self {
         use crate::page::tree::STEP_LENGTH as STEP_LEN;
         subtrees.sort();
@@ -292,12 +307,16 @@ impl ExplorableRegion {
         let mut ancestors = std::collections::BTreeSet::new();
         for p in &subtrees {
             for x_len in (STEP_LEN..p.len()).step_by(STEP_LEN) {
-                let towards_p = &p[..x_len + STEP_LEN];
-                let kept = subtrees
-                    .iter()
-                    .any(|q| q.len() - STEP_LEN < towards_p.len() || !q.starts_with(towards_p));
+                // `get` rather than indexing: a path that is not whole steps of ASCII (a
+                // damaged row) yields no ancestors instead of a panic.
+                let (Some(x), Some(towards_p)) = (p.get(..x_len), p.get(..x_len + STEP_LEN)) else {
+                    break;
+                };
+                let kept = subtrees.iter().any(|q| {
+                    q.len().saturating_sub(STEP_LEN) < towards_p.len() || !q.starts_with(towards_p)
+                });
                 if kept {
-                    ancestors.insert(p[..x_len].to_owned());
+                    ancestors.insert(x.to_owned());
                 }
             }
         }
