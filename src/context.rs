@@ -3,6 +3,7 @@
 use std::cell::RefCell;
 use std::marker::PhantomData;
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 thread_local! {
@@ -30,6 +31,7 @@ thread_local! {
 pub struct LogContext {
     user: Option<i64>,
     uuid: Option<Uuid>,
+    at: Option<DateTime<Utc>>,
 }
 
 impl LogContext {
@@ -38,12 +40,17 @@ impl LogContext {
         Self {
             user,
             uuid: Some(Uuid::new_v4()),
+            at: None,
         }
     }
 
     /// A context for `user` whose entries carry no UUID.
     pub fn without_uuid(user: Option<i64>) -> Self {
-        Self { user, uuid: None }
+        Self {
+            user,
+            uuid: None,
+            at: None,
+        }
     }
 
     /// A context with a UUID chosen by the caller (e.g. one carried over from a request).
@@ -51,7 +58,34 @@ impl LogContext {
         Self {
             user,
             uuid: Some(uuid),
+            at: None,
         }
+    }
+
+    /// The same context, with entries stamped `at` unless they give a time of their own:
+    /// for replaying history (imports, fixtures, demos) as it happened.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use loggable::{LogContext, ObjectRef, log};
+    ///
+    /// let mut conn = loggable::db::connect(":memory:")?;
+    /// loggable::db::run_migrations(&mut conn)?;
+    /// let monday = Utc.with_ymd_and_hms(2026, 11, 23, 9, 30, 0).unwrap();
+    /// let entry = LogContext::new(Some(1)).at(monday).scope(|| {
+    ///     log(&ObjectRef::new("shop.widget", 1).title("W"), "wagtail.edit").write(&mut conn)
+    /// })?;
+    /// assert_eq!(entry.timestamp, monday);
+    /// # Ok::<(), loggable::Error>(())
+    /// ```
+    pub fn at(mut self, at: DateTime<Utc>) -> Self {
+        self.at = Some(at);
+        self
+    }
+
+    /// The time entries in this context are stamped with, when one was set.
+    pub fn timestamp(&self) -> Option<DateTime<Utc>> {
+        self.at
     }
 
     /// The acting user; `None` is the system.

@@ -968,6 +968,7 @@ impl<O: Loggable + ?Sized> LogBuilder<'_, O> {
             data,
             timestamp: self
                 .timestamp
+                .or_else(|| context.and_then(|c| c.timestamp()))
                 .map_or_else(next_timestamp, truncate_to_micros),
             uuid: self.uuid.or_else(|| context.and_then(|c| c.uuid())),
             user_id: self.user.or_else(|| context.and_then(|c| c.user())),

@@ -98,3 +98,30 @@ fn threads_never_see_each_others_context() {
     let from_other_thread = std::thread::spawn(LogContext::current).join().unwrap();
     assert_eq!(from_other_thread, None);
 }
+
+#[test]
+fn a_context_time_stamps_its_entries_unless_an_entry_gives_its_own() {
+    use chrono::{TimeZone, Utc};
+    let mut db = crate::common::TestDb::new();
+    let registry = loggable::registry::Registry::new();
+    let widget = loggable::ObjectRef::new("shop.widget", 1).title("W");
+    let monday = Utc.with_ymd_and_hms(2026, 11, 23, 9, 30, 0).unwrap();
+    let tuesday = Utc.with_ymd_and_hms(2026, 11, 24, 9, 30, 0).unwrap();
+    let (stamped, explicit) = LogContext::new(Some(1)).at(monday).scope(|| {
+        (
+            loggable::log(&widget, "wagtail.edit")
+                .write_with(&registry, &mut db.conn)
+                .unwrap(),
+            loggable::log(&widget, "wagtail.edit")
+                .timestamp(tuesday)
+                .write_with(&registry, &mut db.conn)
+                .unwrap(),
+        )
+    });
+    assert_eq!((stamped.timestamp, explicit.timestamp), (monday, tuesday));
+    // Outside the context, now again.
+    let later = loggable::log(&widget, "wagtail.edit")
+        .write_with(&registry, &mut db.conn)
+        .unwrap();
+    assert!(later.timestamp > tuesday);
+}

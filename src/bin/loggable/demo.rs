@@ -111,7 +111,18 @@ pub fn run(conn: &mut DbConnection) -> Result<usize> {
     add_to_group(conn, grace, editors.id)?;
     add_to_group(conn, linus, moderators.id)?;
 
-    let act = |user: i64| LogContext::new(Some(user));
+    // The day is yesterday's, from 08:00 UTC: each user action half an hour after the last,
+    // so the history reads like a working day rather than one instant.
+    let day_start = (Utc::now() - Duration::days(1))
+        .date_naive()
+        .and_hms_opt(8, 0, 0)
+        .map(|start| start.and_utc())
+        .unwrap_or_else(Utc::now);
+    let clock = std::cell::Cell::new(day_start);
+    let act = |user: i64| {
+        clock.set(clock.get() + Duration::minutes(31));
+        LogContext::new(Some(user)).at(clock.get())
+    };
     let opts = LogOptions::new();
     let root = page::add_root(
         conn,
