@@ -209,8 +209,10 @@ pub trait LogTable: Send + Sync + std::fmt::Debug + 'static {
     /// The SQL table name.
     fn name(&self) -> &'static str;
 
-    /// Checks that `object_id` fits the object column (e.g. is an integer for `page_id`).
-    fn check_object_id(&self, object_id: &str) -> Result<()>;
+    /// Checks that `object_id` fits the object column (e.g. is an integer for `page_id`) and
+    /// returns it as the column stores it (`"007"` becomes `"7"`), so an entry's id reads
+    /// back, hashes and groups the same however it was written.
+    fn check_object_id(&self, object_id: &str) -> Result<String>;
 
     /// Writes one entry with one INSERT and returns its id.
     fn insert(&self, conn: &mut DbConnection, entry: &NewLogEntry) -> Result<i64>;
@@ -553,10 +555,10 @@ macro_rules! log_table {
                 path.rsplit("::").next().unwrap_or(path).trim()
             }
 
-            fn check_object_id(&self, object_id: &str) -> $crate::Result<()> {
+            fn check_object_id(&self, object_id: &str) -> $crate::Result<::std::string::String> {
                 object_id
                     .parse::<$object_type>()
-                    .map(|_| ())
+                    .map(|stored| stored.to_string())
                     .map_err(|e| $crate::Error::InvalidObjectId {
                         object_id: object_id.to_owned(),
                         table: self.name(),
@@ -935,7 +937,7 @@ impl<O: Loggable + ?Sized> LogBuilder<'_, O> {
             return Err(Error::MissingPrimaryKey { content_type });
         };
         let table = registry.log_table_of(self.object);
-        table.check_object_id(&object_id)?;
+        let object_id = table.check_object_id(&object_id)?;
         if object_id.chars().count() > MAX_OBJECT_ID_CHARS {
             return Err(Error::InvalidObjectId {
                 object_id,
@@ -992,12 +994,10 @@ impl<O: Loggable + ?Sized> LogBuilder<'_, O> {
             return Ok(entry.into_entry(id, table.name()));
         }
         crate::db::transaction(conn, |conn| {
-            let head = crate::integrity::lock_head(conn, table.name())?;
+            let mut head = crate::integrity::require_head(conn, table.name())?;
             let id = table.insert(conn, &entry)?;
             let stored = entry.into_entry(id, table.name());
-            if let Some(mut head) = head {
-                crate::integrity::append(conn, &mut head, std::slice::from_ref(&stored))?;
-            }
+            crate::integrity::append(conn, &mut head, std::slice::from_ref(&stored))?;
             Ok(stored)
         })
     }

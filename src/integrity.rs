@@ -121,6 +121,18 @@ pub fn lock_head(conn: &mut DbConnection, table: &'static str) -> Result<Option<
     }))
 }
 
+/// Locks the head of a table this process chains (see
+/// [`Registry::hash_chain`](crate::registry::Registry::hash_chain)). A table without a chain
+/// is an error rather than an unchained write: [`enable`] has not run (or has not committed
+/// yet), and an entry written now could never be chained afterwards.
+pub fn require_head(conn: &mut DbConnection, table: &'static str) -> Result<Head> {
+    lock_head(conn, table)?.ok_or_else(|| {
+        crate::Error::InvalidOperation(format!(
+            "{table} is set to be hash-chained but has no chain yet; run integrity::enable first"
+        ))
+    })
+}
+
 /// Appends links for `entries` (as stored, in insertion order) after `head`, and moves the
 /// head. Runs inside the transaction that holds the head's lock.
 pub fn append(conn: &mut DbConnection, head: &mut Head, entries: &[LogEntry]) -> Result<()> {
@@ -336,8 +348,28 @@ pub struct Report {
 type Link = (i64, i64, String, String);
 
 /// Walks `table`'s chain and its entries in id order, a chunk at a time, and reports the first
-/// entry that was changed, removed, inserted or moved, or a link that was edited.
+/// entry that was changed, removed, inserted or moved, or a link that was edited. The walk
+/// reads one snapshot, so writes and purges that commit meanwhile are not mistaken for
+/// tampering.
 pub fn verify(conn: &mut DbConnection, table: &dyn LogTable) -> Result<Report> {
+    crate::db::read_snapshot(conn, |conn| walk(conn, table))
+}
+
+/// Entries after `after` in id order; an entry whose stored form cannot be read back counts
+/// as changed (`Err` carries its id).
+fn scan_or_changed(
+    conn: &mut DbConnection,
+    table: &dyn LogTable,
+    after: Option<i64>,
+) -> Result<std::result::Result<Vec<LogEntry>, i64>> {
+    match table.scan(conn, after, VERIFY_CHUNK) {
+        Ok(entries) => Ok(Ok(entries)),
+        Err(crate::Error::CorruptEntry { id, .. }) => Ok(Err(id)),
+        Err(other) => Err(other),
+    }
+}
+
+fn walk(conn: &mut DbConnection, table: &dyn LogTable) -> Result<Report> {
     let name = table.name();
     let head: Option<(i64, String, i64, String)> = log_chain_heads::table
         .filter(log_chain_heads::log_table.eq(name))
@@ -392,7 +424,13 @@ pub fn verify(conn: &mut DbConnection, table: &dyn LogTable) -> Result<Report> {
             }
             // Entries before this link's entry were never chained.
             if entries.is_empty() && !entries_done {
-                let chunk = table.scan(conn, entries_after, VERIFY_CHUNK)?;
+                let chunk = match scan_or_changed(conn, table, entries_after)? {
+                    Ok(chunk) => chunk,
+                    Err(entry_id) => {
+                        report.problem = Some(Problem::Changed { entry_id });
+                        return Ok(report);
+                    }
+                };
                 entries_done = chunk.len() < VERIFY_CHUNK as usize;
                 entries_after = chunk.last().map(|e| e.id).or(entries_after);
                 entries.extend(chunk);
@@ -442,7 +480,13 @@ pub fn verify(conn: &mut DbConnection, table: &dyn LogTable) -> Result<Report> {
         return Ok(report);
     }
     if entries.is_empty() && !entries_done {
-        entries.extend(table.scan(conn, entries_after, 1)?);
+        match scan_or_changed(conn, table, entries_after)? {
+            Ok(rest) => entries.extend(rest),
+            Err(entry_id) => {
+                report.problem = Some(Problem::Inserted { entry_id });
+                return Ok(report);
+            }
+        }
     }
     if let Some(entry) = entries.front() {
         report.problem = Some(Problem::Inserted { entry_id: entry.id });

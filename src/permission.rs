@@ -326,18 +326,44 @@ impl ExplorableRegion {
         }
     }
 
-    /// "This row of `pages` lies in the region", for Diesel's query builder.
+    /// "This row of `pages` lies in the region", for Diesel's query builder. Subtrees inside
+    /// another are left out, and the ranges are joined as a balanced tree of ORs, so a user
+    /// with thousands of permission pages stays within SQLite's expression depth (1,000).
     fn contains_page(&self) -> PageFilter {
         use crate::schema::pages;
-        let mut condition: PageFilter = Box::new(pages::path.eq_any(self.ancestors.clone()));
-        for top in &self.subtrees {
-            // '~' sorts after every path character, so [top, top~) is top's subtree.
-            let subtree = pages::path
-                .ge(top.clone())
-                .and(pages::path.lt(format!("{top}~")));
-            condition = Box::new(condition.or(subtree));
+        // Sorted paths put a subtree right after the page it lies under.
+        let mut tops: Vec<&String> = Vec::new();
+        for path in &self.subtrees {
+            if !tops
+                .last()
+                .is_some_and(|top| path.starts_with(top.as_str()))
+            {
+                tops.push(path);
+            }
         }
-        condition
+        let mut conditions: Vec<PageFilter> =
+            vec![Box::new(pages::path.eq_any(self.ancestors.clone()))];
+        for top in tops {
+            // '~' sorts after every path character, so [top, top~) is top's subtree.
+            conditions.push(Box::new(
+                pages::path
+                    .ge(top.clone())
+                    .and(pages::path.lt(format!("{top}~"))),
+            ));
+        }
+        any_of(conditions)
+    }
+}
+
+/// `a OR b OR ...`, nested as a balanced tree (depth log2 n, not n).
+fn any_of(mut conditions: Vec<PageFilter>) -> PageFilter {
+    match conditions.len() {
+        0 => Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0")),
+        1 => conditions.remove(0),
+        n => {
+            let right = conditions.split_off(n / 2);
+            Box::new(any_of(conditions).or(any_of(right)))
+        }
     }
 }
 

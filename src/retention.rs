@@ -52,11 +52,24 @@ struct Archive {
 
 impl Archive {
     fn open(path: &Path) -> Result<Self> {
-        let file = std::fs::OpenOptions::new()
+        let failed = |e: std::io::Error| Error::Export(format!("{}: {e}", path.display()));
+        let created = !path.exists();
+        let mut file = std::fs::OpenOptions::new()
             .create(true)
+            .read(true)
             .append(true)
             .open(path)
-            .map_err(|e| Error::Export(format!("cannot open {}: {e}", path.display())))?;
+            .map_err(failed)?;
+        if created {
+            // The new file's name must survive a power cut too, or a batch deleted from the
+            // database could lose its only copy with it.
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::File::open(dir)
+                    .and_then(|d| d.sync_all())
+                    .map_err(failed)?;
+            }
+        }
+        drop_partial_line(&mut file).map_err(failed)?;
         Ok(Self {
             file,
             path: path.display().to_string(),
@@ -70,11 +83,46 @@ impl Archive {
             serde_json::to_writer(&mut buffer, entry).map_err(|e| failed(&e))?;
             buffer.push(b'\n');
         }
-        self.file.write_all(&buffer).map_err(|e| failed(&e))?;
+        let before = self.file.metadata().map_err(|e| failed(&e))?.len();
+        let written = self
+            .file
+            .write_all(&buffer)
+            .and_then(|()| self.file.sync_data());
+        if let Err(e) = written {
+            // Leave no half line behind (the batch stays in the database and is archived again
+            // next time); if even that fails, the next open trims it.
+            let _ = self.file.set_len(before);
+            return Err(failed(&e));
+        }
         // On disk before the entries are deleted: a crash between the two leaves them in
         // both places, never in neither.
-        self.file.sync_data().map_err(|e| failed(&e))
+        Ok(())
     }
+}
+
+/// Cuts a half-written last line (a crash or a full disk during an earlier purge) so the next
+/// record starts on a line of its own. Its entries were never deleted, so nothing is lost.
+fn drop_partial_line(file: &mut std::fs::File) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let length = file.metadata()?.len();
+    let mut end = length;
+    let mut chunk = vec![0_u8; 64 * 1024];
+    while end > 0 {
+        let start = end.saturating_sub(chunk.len() as u64);
+        let size = usize::try_from(end - start).unwrap_or(chunk.len());
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut chunk[..size])?;
+        if let Some(newline) = chunk[..size].iter().rposition(|b| *b == b'\n') {
+            end = start + newline as u64 + 1;
+            break;
+        }
+        end = start;
+    }
+    if end != length {
+        file.set_len(end)?;
+        file.sync_data()?;
+    }
+    Ok(())
 }
 
 /// Deletes every entry older than `before` from every log table of `registry`, `batch` at a

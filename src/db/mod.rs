@@ -168,49 +168,74 @@ pub fn transaction<T>(
     conn: &mut DbConnection,
     body: impl FnOnce(&mut DbConnection) -> Result<T>,
 ) -> Result<T> {
-    use diesel::connection::{AnsiTransactionManager, TransactionManager};
-    let DbConnection::Sqlite(sqlite) = conn else {
-        return conn.transaction(body);
+    match conn {
+        DbConnection::Sqlite(_) => outermost(conn, "BEGIN IMMEDIATE", body),
+        DbConnection::Postgresql(_) => conn.transaction(body),
+    }
+}
+
+/// Runs `body` in one read-only snapshot of the database, so a long read (a chain walk, say)
+/// sees no write that commits while it runs. Inside an open transaction it simply runs.
+pub fn read_snapshot<T>(
+    conn: &mut DbConnection,
+    body: impl FnOnce(&mut DbConnection) -> Result<T>,
+) -> Result<T> {
+    let begin = match conn {
+        // A deferred transaction in WAL mode reads one snapshot from its first read on.
+        DbConnection::Sqlite(_) => "BEGIN",
+        DbConnection::Postgresql(_) => "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
     };
-    let depth = AnsiTransactionManager::transaction_manager_status_mut(sqlite)
-        .transaction_depth()
-        .map_err(|source| Error::Database {
-            context: "starting a transaction",
-            source,
-        })?;
+    outermost(conn, begin, body)
+}
+
+/// Runs `body` in a transaction opened with `begin` when none is open (else in a savepoint),
+/// keeping Diesel's transaction bookkeeping in step.
+fn outermost<T>(
+    conn: &mut DbConnection,
+    begin: &str,
+    body: impl FnOnce(&mut DbConnection) -> Result<T>,
+) -> Result<T> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let failed = |context: &'static str| move |source| Error::Database { context, source };
+    macro_rules! manager {
+        ($conn:expr, |$inner:ident| $run:expr) => {
+            match $conn {
+                DbConnection::Sqlite($inner) => $run,
+                DbConnection::Postgresql($inner) => $run,
+            }
+        };
+    }
+    let depth = manager!(conn, |inner| {
+        AnsiTransactionManager::transaction_manager_status_mut(inner).transaction_depth()
+    })
+    .map_err(failed("starting a transaction"))?;
     if depth.is_some() {
         return conn.transaction(body);
     }
-    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE").map_err(|source| {
-        Error::Database {
-            context: "starting a transaction",
-            source,
-        }
-    })?;
-    let outcome = body(conn);
-    let DbConnection::Sqlite(sqlite) = conn else {
-        return outcome;
-    };
-    match outcome {
-        Ok(value) => match AnsiTransactionManager::commit_transaction(sqlite) {
+    manager!(conn, |inner| AnsiTransactionManager::begin_transaction_sql(
+        inner, begin
+    ))
+    .map_err(failed("starting a transaction"))?;
+    match body(conn) {
+        Ok(value) => match manager!(conn, |inner| AnsiTransactionManager::commit_transaction(
+            inner
+        )) {
             Ok(()) => Ok(value),
             Err(source) => {
-                // A failed COMMIT leaves the transaction open; end it so nothing half-done
+                // A failed COMMIT may leave the transaction open; end it so nothing half-done
                 // lingers on this connection.
-                let _ = AnsiTransactionManager::rollback_transaction(sqlite);
-                Err(Error::Database {
-                    context: "committing a transaction",
-                    source,
-                })
+                let _ = manager!(conn, |inner| AnsiTransactionManager::rollback_transaction(
+                    inner
+                ));
+                Err(failed("committing a transaction")(source))
             }
         },
         Err(error) => {
-            AnsiTransactionManager::rollback_transaction(sqlite).map_err(|source| {
-                Error::Database {
-                    context: "rolling back a transaction",
-                    source,
-                }
-            })?;
+            // The body's error is the one worth reporting; a failed ROLLBACK (the connection
+            // is gone, say) ends the transaction on the server anyway.
+            let _ = manager!(conn, |inner| AnsiTransactionManager::rollback_transaction(
+                inner
+            ));
             Err(error)
         }
     }

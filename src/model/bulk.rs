@@ -74,15 +74,13 @@ pub fn log_bulk(conn: &mut DbConnection, entries: &BulkEntries) -> Result<usize>
         for (table, rows) in &entries.tables {
             written += if entries.chained.contains(&table.name()) {
                 // A chain needs each entry's id: row by row, under the head's lock.
-                let mut head = crate::integrity::lock_head(conn, table.name())?;
+                let mut head = crate::integrity::require_head(conn, table.name())?;
                 let mut stored = Vec::with_capacity(rows.len());
                 for row in rows {
                     let id = table.insert(conn, row)?;
                     stored.push(row.clone().into_entry(id, table.name()));
                 }
-                if let Some(head) = head.as_mut() {
-                    crate::integrity::append(conn, head, &stored)?;
-                }
+                crate::integrity::append(conn, &mut head, &stored)?;
                 stored.len()
             } else {
                 table.insert_many(conn, rows)?

@@ -9,7 +9,7 @@ use loggable::model::{log_bulk, prepare_bulk};
 use loggable::registry::Registry;
 use loggable::{DbConnection, LogContext, ObjectRef, log};
 
-use crate::common::TestDb;
+use crate::common::{TestDb, shared_url};
 
 fn chained() -> Registry {
     let mut registry = Registry::new();
@@ -139,7 +139,7 @@ fn concurrent_writers_keep_one_chain() {
     // SQLite file (WAL, busy timeout).
     let db = TestDb::new();
     let dir = tempfile::tempdir().unwrap();
-    let url = crate::common::shared_url(&db, &dir, "chain");
+    let url = shared_url(&db, &dir, "chain");
     let mut conn = loggable::db::connect(&url).unwrap();
     loggable::db::run_migrations(&mut conn).unwrap();
     integrity::enable(&mut conn, &ModelLogTable).unwrap();
@@ -173,4 +173,73 @@ fn concurrent_writers_keep_one_chain() {
             .unwrap(),
         160
     );
+}
+
+#[test]
+fn chained_writes_need_the_chain_started_and_ids_are_stored_canonically() {
+    let mut db = TestDb::new();
+    let mut registry = Registry::new();
+    registry.register_model(loggable::registry::ModelType::page("cms.simplepage"));
+    registry.hash_chain("page_log_entries");
+    let page = ObjectRef::new("cms.simplepage", "007").title("Seven");
+    let err = log(&page, "wagtail.edit")
+        .write_with(&registry, &mut db.conn)
+        .unwrap_err();
+    assert!(matches!(err, loggable::Error::InvalidOperation(_)), "{err}");
+    let pages = loggable::entry::PageLogTable;
+    assert_eq!(
+        pages
+            .count(
+                &mut db.conn,
+                &loggable::entry::EntryQuery::new(loggable::entry::EntryScope::All)
+            )
+            .unwrap(),
+        0,
+        "nothing written"
+    );
+    integrity::enable(&mut db.conn, &pages).unwrap();
+    let written = log(&page, "wagtail.edit")
+        .write_with(&registry, &mut db.conn)
+        .unwrap();
+    // "007" is stored as 7, and hashed as stored, so it verifies.
+    assert_eq!(written.object_id, "7");
+    let report = integrity::verify(&mut db.conn, &pages).unwrap();
+    assert_eq!((report.links, report.problem), (1, None));
+}
+
+#[test]
+fn verify_reads_one_snapshot_while_others_write() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let url = shared_url(&db, &dir, "snapshot");
+    let mut conn = loggable::db::connect(&url).unwrap();
+    loggable::db::run_migrations(&mut conn).unwrap();
+    integrity::enable(&mut conn, &ModelLogTable).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (url, stop) = (url.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut conn = loggable::db::connect(&url).unwrap();
+            let registry = chained();
+            let mut written = 0;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                log(
+                    &ObjectRef::new("shop.widget", written).title("W"),
+                    "wagtail.edit",
+                )
+                .write_with(&registry, &mut conn)
+                .unwrap();
+                written += 1;
+            }
+            written
+        })
+    };
+    for _ in 0..30 {
+        let report = integrity::verify(&mut conn, &ModelLogTable).unwrap();
+        assert_eq!(report.problem, None, "after {} links", report.links);
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let written = writer.join().unwrap();
+    let report = integrity::verify(&mut conn, &ModelLogTable).unwrap();
+    assert_eq!((report.links, report.problem), (written as u64, None));
 }

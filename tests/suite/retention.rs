@@ -184,3 +184,18 @@ fn a_purge_killed_mid_way_loses_nothing_and_a_rerun_finishes_it() {
         None
     );
 }
+
+#[test]
+fn a_half_written_archive_line_is_cut_before_the_next_batch() {
+    let mut db = TestDb::new();
+    let registry = seed(&mut db.conn, 5, 0, false);
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive.jsonl");
+    // What a crash or a full disk during an earlier purge leaves: a line without its end.
+    std::fs::write(&archive, "{\"id\":1,\"log_table\":\"model_log_en").unwrap();
+    let cutoff = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+    retention::purge(&mut db.conn, &registry, cutoff, Some(&archive), 2, |_| ()).unwrap();
+    let text = std::fs::read_to_string(&archive).unwrap();
+    assert!(text.ends_with('\n'));
+    assert_eq!(archived(&archive).len(), 5, "every line parses: {text}");
+}
