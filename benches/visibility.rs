@@ -151,21 +151,12 @@ fn visibility(c: &mut Criterion) {
         .ok()
         .filter(|u| u.starts_with("postgres"))
         .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".to_owned());
-    let Ok(mut admin) = db::connect(&url) else {
+    let Ok(schema) = db::IsolatedSchema::create(&url, "bench") else {
         eprintln!("PostgreSQL at {url} is not reachable: skipping its benchmarks");
         return;
     };
-    let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
-    admin
-        .batch_execute(&format!("CREATE SCHEMA {schema}"))
-        .expect("schema");
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let mut pg =
-        db::connect(&format!("{url}{separator}options=-csearch_path%3D{schema}")).expect("pg");
+    let mut pg = db::connect(schema.url()).expect("postgres schema");
     bench_backend(c, "postgresql", &mut pg);
-    admin
-        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
-        .expect("drop schema");
 }
 
 criterion_group!(benches, visibility);

@@ -121,13 +121,6 @@ pub struct Seeded {
     pub registry: Registry,
 }
 
-fn backend_name(conn: &DbConnection) -> &'static str {
-    match conn.backend() {
-        db::BackendKind::Sqlite => "sqlite",
-        db::BackendKind::Postgresql => "postgresql",
-    }
-}
-
 fn measurement(
     conn: &DbConnection,
     metric: &'static str,
@@ -138,7 +131,7 @@ fn measurement(
     let seconds = took.as_secs_f64();
     Measurement {
         entries: entries as u64,
-        db: backend_name(conn),
+        db: conn.backend().name(),
         metric,
         n,
         seconds,
@@ -403,80 +396,89 @@ pub fn measure_writes(
     seeded: &Seeded,
     n: usize,
 ) -> Result<Vec<Measurement>> {
-    let page = ObjectRef::new(PAGE_TYPE, seeded.history_page).title("Written page");
-    let write = |conn: &mut DbConnection| -> Result<()> {
-        log(&page, "wagtail.edit")
-            .content_changed(true)
-            .write_with(&seeded.registry, conn)
-            .map(drop)
+    let page = Writes {
+        object: ObjectRef::new(PAGE_TYPE, seeded.history_page).title("Written page"),
+        content_changed: true,
+        registry: seeded.registry.clone(),
+        user: Some(seeded.editor.user_id),
+        n,
     };
-    let user = Some(seeded.editor.user_id);
-    let begun = Instant::now();
-    LogContext::new(user).scope(|| (0..n).try_for_each(|_| write(conn)))?;
-    let autocommit = measurement(
-        conn,
-        "write_log_autocommit_one_logcontext",
-        n as u64,
-        begun.elapsed(),
-        seeded.entries,
-    );
-    let begun = Instant::now();
-    LogContext::new(user)
-        .scope(|| db::transaction(conn, |conn| (0..n).try_for_each(|_| write(conn))))?;
-    let one_transaction = measurement(
-        conn,
-        "write_log_one_transaction",
-        n as u64,
-        begun.elapsed(),
-        seeded.entries,
-    );
-    let mut figures = vec![autocommit, one_transaction];
-    // What the hash chain costs: single entries to the (empty) generic table, without and then
-    // with its chain.
-    let widget = ObjectRef::new("bench.widget", 1).title("Widget");
-    let mut chained = seeded.registry.clone();
-    chained.hash_chain(crate::entry::MODEL_LOG_TABLE);
-    for (metric, registry) in [
-        ("write_log_autocommit_generic_table", &seeded.registry),
-        ("write_log_autocommit_hash_chain", &chained),
-    ] {
-        if registry.is_chained(crate::entry::MODEL_LOG_TABLE) {
-            crate::integrity::enable(conn, &crate::entry::ModelLogTable)?;
-        }
+    let timed = |conn: &mut DbConnection, metric, writes: &Writes, together| {
         let begun = Instant::now();
-        LogContext::new(user).scope(|| {
-            (0..n).try_for_each(|_| {
-                log(&widget, "wagtail.edit")
-                    .write_with(registry, conn)
-                    .map(drop)
-            })
-        })?;
-        figures.push(measurement(
+        writes.run(conn, together)?;
+        Ok::<_, crate::Error>(measurement(
             conn,
             metric,
             n as u64,
             begun.elapsed(),
             seeded.entries,
-        ));
-    }
+        ))
+    };
+    let mut figures = vec![
+        timed(conn, "write_log_autocommit_one_logcontext", &page, false)?,
+        timed(conn, "write_log_one_transaction", &page, true)?,
+    ];
+    // What the hash chain costs: single entries to the (empty) generic table, without and then
+    // with its chain.
+    let mut widget = Writes {
+        object: ObjectRef::new("bench.widget", 1).title("Widget"),
+        content_changed: false,
+        ..page.clone()
+    };
+    figures.push(timed(
+        conn,
+        "write_log_autocommit_generic_table",
+        &widget,
+        false,
+    )?);
+    crate::integrity::enable(conn, &crate::entry::ModelLogTable)?;
+    widget.registry.hash_chain(crate::entry::MODEL_LOG_TABLE);
+    figures.push(timed(
+        conn,
+        "write_log_autocommit_hash_chain",
+        &widget,
+        false,
+    )?);
     if conn.backend() == db::BackendKind::Sqlite {
         // The same single-entry writes with every commit synced to disk (SQLite's default
         // outside WAL, and what Django runs with), beside loggable's WAL + NORMAL.
         conn.batch_execute("PRAGMA synchronous = FULL")
             .context("syncing every commit")?;
-        let begun = Instant::now();
-        let written = LogContext::new(user).scope(|| (0..n).try_for_each(|_| write(conn)));
-        let took = begun.elapsed();
+        let figure = timed(conn, "write_log_autocommit_synchronous_full", &page, false);
         conn.batch_execute("PRAGMA synchronous = NORMAL")
             .context("restoring synchronous = NORMAL")?;
-        written?;
-        figures.push(measurement(
-            conn,
-            "write_log_autocommit_synchronous_full",
-            n as u64,
-            took,
-            seeded.entries,
-        ));
+        figures.push(figure?);
     }
     Ok(figures)
+}
+
+/// `n` entries about one object through [`log`], in one log context.
+#[derive(Clone)]
+struct Writes {
+    object: ObjectRef,
+    content_changed: bool,
+    registry: Registry,
+    user: Option<i64>,
+    n: usize,
+}
+
+impl Writes {
+    /// Writes them, each committed on its own, or `together` in one transaction.
+    fn run(&self, conn: &mut DbConnection, together: bool) -> Result<()> {
+        let each = |conn: &mut DbConnection| {
+            (0..self.n).try_for_each(|_| {
+                log(&self.object, "wagtail.edit")
+                    .content_changed(self.content_changed)
+                    .write_with(&self.registry, conn)
+                    .map(drop)
+            })
+        };
+        LogContext::new(self.user).scope(|| {
+            if together {
+                db::transaction(conn, each)
+            } else {
+                each(conn)
+            }
+        })
+    }
 }

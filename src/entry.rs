@@ -107,7 +107,8 @@ impl NewLogEntry {
     #[doc(hidden)]
     pub fn stored_columns(&self) -> StoredColumns {
         StoredColumns {
-            data: Value::Object(self.data.clone()).to_string(),
+            // A map of JSON values always serializes; `{}` stands in should that ever change.
+            data: serde_json::to_string(&self.data).unwrap_or_else(|_| "{}".to_owned()),
             timestamp: truncate_to_micros(self.timestamp).naive_utc(),
             uuid: self.uuid.map(|uuid| uuid.hyphenated().to_string()),
         }

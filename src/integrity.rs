@@ -51,18 +51,15 @@ pub struct Head {
     table: &'static str,
     seq: i64,
     chain_hash: String,
+    /// The purge checkpoint: links up to here are gone.
+    base_seq: i64,
 }
 
 /// Starts the chain of `table` (nothing happens if it has one): chains every entry already in
 /// the table, in id order, in one transaction.
 pub fn enable(conn: &mut DbConnection, table: &dyn LogTable) -> Result<()> {
     crate::db::transaction(conn, |conn| {
-        let exists: i64 = log_chain_heads::table
-            .filter(log_chain_heads::log_table.eq(table.name()))
-            .count()
-            .get_result(conn)
-            .context("reading the chain head")?;
-        if exists > 0 {
+        if is_enabled(conn, table.name())? {
             return Ok(());
         }
         diesel::insert_into(log_chain_heads::table)
@@ -73,11 +70,14 @@ pub fn enable(conn: &mut DbConnection, table: &dyn LogTable) -> Result<()> {
             ))
             .execute(conn)
             .context("starting the chain")?;
-        let mut head = lock_head(conn, table.name())?.unwrap_or_else(|| Head {
+        // The transaction holds the write lock (SQLite) or the new, uncommitted head row
+        // (PostgreSQL): no appender can get ahead of the entries chained here.
+        let mut head = Head {
             table: table.name(),
             seq: 0,
             chain_hash: GENESIS.to_owned(),
-        });
+            base_seq: 0,
+        };
         let mut after = None;
         loop {
             let chunk = table.scan(conn, after, VERIFY_CHUNK)?;
@@ -94,11 +94,16 @@ pub fn enable(conn: &mut DbConnection, table: &dyn LogTable) -> Result<()> {
 /// Locks the chain head of `table` for the current transaction, or `None` when the table has
 /// no chain. Call it before inserting, so ids grow along the chain.
 pub fn lock_head(conn: &mut DbConnection, table: &'static str) -> Result<Option<Head>> {
-    let head: Option<(i64, String)> = match conn {
+    let columns = (
+        log_chain_heads::seq,
+        log_chain_heads::chain_hash,
+        log_chain_heads::base_seq,
+    );
+    let head: Option<(i64, String, i64)> = match conn {
         // Locks the head row until the transaction ends: every appender queues here.
         DbConnection::Postgresql(pg) => log_chain_heads::table
             .filter(log_chain_heads::log_table.eq(table))
-            .select((log_chain_heads::seq, log_chain_heads::chain_hash))
+            .select(columns)
             .for_update()
             .first(pg)
             .optional(),
@@ -108,16 +113,17 @@ pub fn lock_head(conn: &mut DbConnection, table: &'static str) -> Result<Option<
         DbConnection::Sqlite(sqlite) => {
             diesel::update(log_chain_heads::table.filter(log_chain_heads::log_table.eq(table)))
                 .set(log_chain_heads::seq.eq(log_chain_heads::seq))
-                .returning((log_chain_heads::seq, log_chain_heads::chain_hash))
+                .returning(columns)
                 .get_result(sqlite)
                 .optional()
         }
     }
     .context("locking the chain head")?;
-    Ok(head.map(|(seq, chain_hash)| Head {
+    Ok(head.map(|(seq, chain_hash, base_seq)| Head {
         table,
         seq,
         chain_hash,
+        base_seq,
     }))
 }
 
@@ -183,14 +189,12 @@ pub(crate) fn cut_prefix(
     table: &'static str,
     entry_ids: &[i64],
 ) -> Result<()> {
-    if lock_head(conn, table)?.is_none() || entry_ids.is_empty() {
+    if entry_ids.is_empty() {
         return Ok(());
     }
-    let base_seq: i64 = log_chain_heads::table
-        .filter(log_chain_heads::log_table.eq(table))
-        .select(log_chain_heads::base_seq)
-        .first(conn)
-        .context("reading the chain checkpoint")?;
+    let Some(Head { base_seq, .. }) = lock_head(conn, table)? else {
+        return Ok(());
+    };
     let links: Vec<(i64, i64, String)> = log_chain::table
         .filter(log_chain::log_table.eq(table))
         .filter(log_chain::seq.gt(base_seq))

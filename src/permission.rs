@@ -404,8 +404,8 @@ pub enum Access {
 }
 
 impl Access {
-    /// Resolves what `query`'s viewer may see in `table` with one or two small queries (the
-    /// permission pages or types, and for pages the ids and the size of the tree).
+    /// Resolves what `query`'s viewer may see in `table` with a few small queries (the
+    /// permission pages or types; for pages the ids, and for a limited read the tree's size).
     pub fn resolve(
         conn: &mut crate::db::DbConnection,
         table: &str,
@@ -444,13 +444,16 @@ impl Access {
                 .load(conn)
                 .context("listing the explorable pages")?
         };
-        // The highest id stands in for the number of pages: one index probe, not a count.
-        let highest: Option<i64> = pages::table
-            .select(diesel::dsl::max(pages::id))
-            .first(conn)
-            .context("sizing the page tree")?;
-        let share = ids.len() as f64 / highest.unwrap_or(1).max(1) as f64;
-        let by_time = query.limit.is_some() && share >= TIME_ORDER_MIN_SHARE;
+        // Only a limited read (a report page) can stop early in timestamp order; the tree's
+        // size matters only then. The highest id stands in for it: one index probe, not a
+        // count.
+        let by_time = query.limit.is_some() && {
+            let highest: Option<i64> = pages::table
+                .select(diesel::dsl::max(pages::id))
+                .first(conn)
+                .context("sizing the page tree")?;
+            ids.len() as f64 / highest.unwrap_or(1).max(1) as f64 >= TIME_ORDER_MIN_SHARE
+        };
         Ok(Self::Pages {
             ids,
             by_time,

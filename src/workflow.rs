@@ -199,16 +199,20 @@ pub fn create_workflow(conn: &mut DbConnection, name: &str, tasks: &[i64]) -> Re
             .returning(workflows::all_columns)
             .get_result(conn)
             .context("creating a workflow")?;
-        for (order, task) in tasks.iter().enumerate() {
-            diesel::insert_into(workflow_task_order::table)
-                .values((
+        let rows: Vec<_> = tasks
+            .iter()
+            .enumerate()
+            .map(|(order, task)| {
+                (
                     workflow_task_order::workflow_id.eq(workflow.id),
                     workflow_task_order::task_id.eq(*task),
                     workflow_task_order::sort_order.eq(i32::try_from(order).unwrap_or(i32::MAX)),
-                ))
-                .execute(conn)
-                .context("ordering workflow tasks")?;
-        }
+                )
+            })
+            .collect();
+        let insert = diesel::insert_into(workflow_task_order::table).values(rows);
+        crate::__on_backend_connection!(conn, |conn| insert.execute(conn))
+            .context("ordering workflow tasks")?;
         Ok(workflow)
     })
 }
@@ -249,21 +253,18 @@ pub fn assign_to_type(conn: &mut DbConnection, workflow_id: i64, content_type: &
 
 /// The workflow that applies to `page`: the one assigned to it or its nearest ancestor.
 pub fn workflow_for_page(conn: &mut DbConnection, page: &Page) -> Result<Option<Workflow>> {
-    let mut chain = page::ancestors(conn, page)?;
-    chain.push(page.clone());
-    for candidate in chain.iter().rev() {
-        let assigned = workflow_pages::table
-            .find(candidate.id)
-            .inner_join(workflows::table.on(workflows::id.eq(workflow_pages::workflow_id)))
-            .select(workflows::all_columns)
-            .first::<Workflow>(conn)
-            .optional()
-            .context("finding a page's workflow")?;
-        if assigned.is_some() {
-            return Ok(assigned);
-        }
-    }
-    Ok(None)
+    let mut chain: Vec<i64> = page::ancestors(conn, page)?.iter().map(|p| p.id).collect();
+    chain.push(page.id);
+    let mut assigned: Vec<(i64, Workflow)> = workflow_pages::table
+        .filter(workflow_pages::page_id.eq_any(&chain))
+        .inner_join(workflows::table.on(workflows::id.eq(workflow_pages::workflow_id)))
+        .select((workflow_pages::page_id, workflows::all_columns))
+        .load(conn)
+        .context("finding a page's workflow")?;
+    // The deepest page of the chain with an assignment wins.
+    let depth = |page_id: i64| chain.iter().position(|id| *id == page_id);
+    assigned.sort_by_key(|(page_id, _)| std::cmp::Reverse(depth(*page_id)));
+    Ok(assigned.into_iter().next().map(|(_, workflow)| workflow))
 }
 
 /// The workflow assigned to `content_type`, if any.
@@ -610,7 +611,8 @@ pub fn approve<M: DraftStateful>(
     })
 }
 
-/// Completes the run and publishes the object's latest revision as the acting user.
+/// Completes the run and publishes the object's latest revision as the acting user. `object`
+/// is the row as stored (the callers have just read it; the run does not change it).
 fn finish<M: DraftStateful>(
     conn: &mut DbConnection,
     object: &M,
@@ -618,9 +620,7 @@ fn finish<M: DraftStateful>(
     options: &LogOptions,
 ) -> Result<()> {
     set_status(conn, state.id, "approved")?;
-    let latest = model::find::<M>(conn, &object.key())?
-        .draft_state()
-        .and_then(|s| s.latest_revision_id);
+    let latest = object.draft_state().and_then(|s| s.latest_revision_id);
     if let Some(revision_id) = latest {
         let mut publish = options.clone();
         publish.action = None;

@@ -4,6 +4,7 @@
 //! differ per backend (session settings, migrations) are the named functions here.
 
 mod connection;
+mod isolated;
 mod url;
 
 use diesel::connection::SimpleConnection;
@@ -11,6 +12,7 @@ use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 pub use self::connection::{DbConnection, MultiBackend};
+pub use self::isolated::IsolatedSchema;
 pub use self::url::{BackendKind, DatabaseUrl};
 use crate::error::{Error, Result};
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use diesel::QueryResult;
-use serde_json::{Map, Value};
+use serde_json::Map;
 
 use super::lifecycle::{LogOptions, Model, in_transaction};
 use crate::db::DbConnection;
@@ -90,6 +90,27 @@ pub fn log_bulk(conn: &mut DbConnection, entries: &BulkEntries) -> Result<usize>
     })
 }
 
+/// One `wagtail.delete` entry (deleted = true) per row with one multi-row INSERT, unless
+/// `options` suppress logging. Call it before the rows go.
+pub(crate) fn log_deletes<O: Loggable>(
+    conn: &mut DbConnection,
+    rows: &[O],
+    options: &LogOptions,
+) -> Result<()> {
+    if options.suppress {
+        return Ok(());
+    }
+    let registry = options.registry_or_global();
+    let mut bulk = BulkEntries::default();
+    for row in rows {
+        let entry = options
+            .entry(row, "wagtail.delete", true, Map::new())?
+            .deleted(true);
+        bulk.push(&registry, entry)?;
+    }
+    log_bulk(conn, &bulk).map(drop)
+}
+
 /// Deletes `rows`: one `wagtail.delete` entry per row (deleted = true), all written before
 /// the rows go, then one DELETE; one transaction.
 pub fn delete_many<M: Model>(
@@ -98,17 +119,7 @@ pub fn delete_many<M: Model>(
     options: &LogOptions,
 ) -> Result<usize> {
     in_transaction(conn, |conn| {
-        if !options.suppress {
-            let registry = options.registry_or_global();
-            let mut bulk = BulkEntries::default();
-            for row in rows {
-                let entry = options
-                    .entry(row, "wagtail.delete", true, Map::new())?
-                    .deleted(true);
-                bulk.push(&registry, entry)?;
-            }
-            log_bulk(conn, &bulk)?;
-        }
+        log_deletes(conn, rows, options)?;
         let keys: Vec<M::Key> = rows.iter().map(Model::key).collect();
         M::delete_rows(conn, &keys).context("deleting objects")
     })
@@ -141,16 +152,7 @@ pub fn update_many<M: Model>(
                 let Some(old) = old_by_key.get(&new.key().to_string()) else {
                     continue;
                 };
-                let changes = M::field_changes(old, new);
-                let changed = !changes.is_empty();
-                let mut data = Map::new();
-                if changed {
-                    data.insert("changes".to_owned(), Value::Object(changes));
-                }
-                let entry = options
-                    .entry(new, "wagtail.edit", true, data)?
-                    .content_changed(changed);
-                bulk.push(&registry, entry)?;
+                bulk.push(&registry, options.edit_entry(*old, new)?)?;
             }
             log_bulk(conn, &bulk)?;
         }

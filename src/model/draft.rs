@@ -105,16 +105,7 @@ pub(crate) fn save_draft_keeping<M: DraftStateful>(
             state.expire_at = draft_state.expire_at;
         }
         M::store_draft_state(conn, &key, &state).context("saving a draft")?;
-        let changes = M::field_changes(&current, draft);
-        let changed = !changes.is_empty();
-        let mut data = Map::new();
-        if changed {
-            data.insert("changes".to_owned(), Value::Object(changes));
-        }
-        let entry = options
-            .entry(draft, "wagtail.edit", true, data)?
-            .revision(revision.id)
-            .content_changed(changed);
+        let entry = options.edit_entry(&current, draft)?.revision(revision.id);
         options.write(conn, entry)?;
         Ok(revision)
     })

@@ -143,6 +143,24 @@ impl LogOptions {
 
     /// The entry builder for one of the operation's entries; `main` entries take the
     /// caller's action instead of `action`.
+    /// The `wagtail.edit` entry of `new` replacing `old`: `data.changes` with the fields that
+    /// differ, and content changed exactly when some do.
+    pub(crate) fn edit_entry<'a, M: Model>(
+        &self,
+        old: &M,
+        new: &'a M,
+    ) -> Result<LogBuilder<'a, M>> {
+        let changes = M::field_changes(old, new);
+        let changed = !changes.is_empty();
+        let mut data = Map::new();
+        if changed {
+            data.insert("changes".to_owned(), Value::Object(changes));
+        }
+        Ok(self
+            .entry(new, "wagtail.edit", true, data)?
+            .content_changed(changed))
+    }
+
     pub(crate) fn entry<'a, O: Loggable + ?Sized>(
         &self,
         object: &'a O,
@@ -272,16 +290,8 @@ pub fn update_from<M: Model>(
         if saved == 0 {
             return Err(not_found(new));
         }
-        let changes = M::field_changes(old, new);
         let revision = save_revision(conn, new, options.acting_user())?;
-        let changed = !changes.is_empty();
-        let mut data = Map::new();
-        if changed {
-            data.insert("changes".to_owned(), Value::Object(changes));
-        }
-        let mut entry = options
-            .entry(new, "wagtail.edit", true, data)?
-            .content_changed(changed);
+        let mut entry = options.edit_entry(old, new)?;
         if let Some(revision) = &revision {
             entry = entry.revision(revision.id);
         }

@@ -7,6 +7,7 @@ mod draft;
 mod lifecycle;
 mod lock;
 
+pub(crate) use self::bulk::log_deletes;
 pub use self::bulk::{BulkEntries, delete_many, log_bulk, prepare_bulk, update_many};
 pub use self::draft::{
     DraftState, DraftStateful, Scheduled, ScheduledRun, cancel_schedule, lifecycle_revision,

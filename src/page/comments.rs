@@ -105,32 +105,30 @@ pub fn save_draft_with_comments(
                         .get_result::<i64>(conn)
                         .context("adding a comment")?;
                     created.push(id);
-                    (
-                        "wagtail.comments.create",
-                        comment_data(&comment(conn, draft, id)?),
-                    )
+                    let written = CommentRow {
+                        id,
+                        page_id: draft.id,
+                        contentpath: contentpath.clone(),
+                        text: text.clone(),
+                    };
+                    ("wagtail.comments.create", comment_data(&written))
                 }
                 CommentChange::Edit { id, text } => {
-                    comment(conn, draft, *id)?;
+                    let mut edited = comment(conn, draft, *id)?;
                     diesel::update(page_comments::table.find(id))
                         .set(page_comments::text.eq(text))
                         .execute(conn)
                         .context("editing a comment")?;
-                    (
-                        "wagtail.comments.edit",
-                        comment_data(&comment(conn, draft, *id)?),
-                    )
+                    edited.text.clone_from(text);
+                    ("wagtail.comments.edit", comment_data(&edited))
                 }
                 CommentChange::Resolve { id } => {
-                    comment(conn, draft, *id)?;
+                    let resolved = comment(conn, draft, *id)?;
                     diesel::update(page_comments::table.find(id))
                         .set(page_comments::resolved_at.eq(Some(now)))
                         .execute(conn)
                         .context("resolving a comment")?;
-                    (
-                        "wagtail.comments.resolve",
-                        comment_data(&comment(conn, draft, *id)?),
-                    )
+                    ("wagtail.comments.resolve", comment_data(&resolved))
                 }
                 CommentChange::Delete { id } => {
                     let data = comment_data(&comment(conn, draft, *id)?);
@@ -158,7 +156,7 @@ pub fn save_draft_with_comments(
                     )
                 }
                 CommentChange::EditReply { id, text } => {
-                    let parent = reply_parent(conn, draft, *id)?;
+                    let (parent, _) = reply_parent(conn, draft, *id)?;
                     diesel::update(page_comment_replies::table.find(id))
                         .set(page_comment_replies::text.eq(text))
                         .execute(conn)
@@ -169,12 +167,7 @@ pub fn save_draft_with_comments(
                     )
                 }
                 CommentChange::DeleteReply { id } => {
-                    let parent = reply_parent(conn, draft, *id)?;
-                    let text: String = page_comment_replies::table
-                        .find(id)
-                        .select(page_comment_replies::text)
-                        .first(conn)
-                        .context("reading a reply")?;
+                    let (parent, text) = reply_parent(conn, draft, *id)?;
                     diesel::delete(page_comment_replies::table.find(id))
                         .execute(conn)
                         .context("deleting a reply")?;
@@ -212,10 +205,15 @@ fn comment(conn: &mut DbConnection, page: &Page, id: i64) -> Result<CommentRow> 
         })
 }
 
-fn reply_parent(conn: &mut DbConnection, page: &Page, reply_id: i64) -> Result<CommentRow> {
-    let comment_id: i64 = page_comment_replies::table
+/// The comment a reply belongs to (on `page`), and the reply's text.
+fn reply_parent(
+    conn: &mut DbConnection,
+    page: &Page,
+    reply_id: i64,
+) -> Result<(CommentRow, String)> {
+    let (comment_id, text): (i64, String) = page_comment_replies::table
         .find(reply_id)
-        .select(page_comment_replies::comment_id)
+        .select((page_comment_replies::comment_id, page_comment_replies::text))
         .first(conn)
         .optional()
         .context("reading a reply")?
@@ -223,7 +221,7 @@ fn reply_parent(conn: &mut DbConnection, page: &Page, reply_id: i64) -> Result<C
             content_type: "page comment reply".to_owned(),
             object_id: reply_id.to_string(),
         })?;
-    comment(conn, page, comment_id)
+    Ok((comment(conn, page, comment_id)?, text))
 }
 
 fn comment_data(comment: &CommentRow) -> Map<String, Value> {

@@ -1,7 +1,7 @@
 //! Copies and aliases of pages, and turning an alias into an ordinary page.
 
 use diesel::prelude::*;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::{NewPage, Page, children, find, parent};
 use crate::db::DbConnection;
@@ -94,9 +94,9 @@ fn copy_one(
         copy
     };
     if how.recursive {
+        // Children only need the copy's id and title, which adding them does not change.
         for child in children(conn, original)? {
-            let destination = find(conn, copy.id)?;
-            copy_one(conn, &child, &destination, how, options)?;
+            copy_one(conn, &child, &copy, how, options)?;
         }
     }
     find(conn, copy.id)
@@ -161,8 +161,7 @@ fn alias_one(
     )?;
     if recursive {
         for child in children(conn, original)? {
-            let destination = find(conn, alias.id)?;
-            alias_one(conn, &child, &destination, recursive, options)?;
+            alias_one(conn, &child, &alias, recursive, options)?;
         }
     }
     find(conn, alias.id)
@@ -185,10 +184,7 @@ pub fn convert_alias(conn: &mut DbConnection, page_id: i64, options: &LogOptions
             .context("converting an alias")?;
         let revision = model::lifecycle_revision(conn, &page, options)?;
         let mut data = Map::new();
-        data.insert(
-            "page".to_owned(),
-            json!({"id": page.id, "title": page.admin_title()}),
-        );
+        data.insert("page".to_owned(), page.reference());
         let entry = options
             .entry(&page, "wagtail.convert_alias", true, data)?
             .revision(revision.id);

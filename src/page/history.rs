@@ -8,7 +8,7 @@ use super::{Page, descendants, find};
 use crate::action::data_datetime;
 use crate::db::DbConnection;
 use crate::error::{DatabaseContext, Error, Result};
-use crate::model::{self, LogOptions, Model};
+use crate::model::{self, LogOptions};
 use crate::schema::{page_log_entries, pages, revisions};
 
 /// Overwrites revision `revision_id` with `draft` (an autosave) and logs `wagtail.edit`,
@@ -62,16 +62,7 @@ pub fn overwrite_revision(
         if let Some(uuid) = previous_uuid.and_then(|text| uuid::Uuid::parse_str(&text).ok()) {
             options = options.uuid(uuid);
         }
-        let changes = Page::field_changes(&current, draft);
-        let mut data = Map::new();
-        let changed = !changes.is_empty();
-        if changed {
-            data.insert("changes".to_owned(), Value::Object(changes));
-        }
-        let entry = options
-            .entry(draft, "wagtail.edit", true, data)?
-            .revision(stored.id)
-            .content_changed(changed);
+        let entry = options.edit_entry(&current, draft)?.revision(stored.id);
         options.write(conn, entry)?;
         Ok(())
     })
@@ -100,14 +91,15 @@ pub fn revert(
         draft.depth = current.depth;
         draft.numchild = current.numchild;
         let reverted_to = json!({"id": old.id, "created": data_datetime(old.created())});
+        let data = merge_revision_data(options, &reverted_to)?;
         let mut revert_options = options.clone().action("wagtail.revert");
-        revert_options.data = Some(merge_revision_data(options, &reverted_to)?);
+        revert_options.data = Some(data.clone());
         let new_revision = super::save_draft(conn, &draft, &revert_options)?;
         if !publish {
             return find(conn, page_id);
         }
         let mut publish_options = options.clone();
-        publish_options.data = Some(merge_revision_data(options, &reverted_to)?);
+        publish_options.data = Some(data);
         model::publish::<Page>(conn, &page_id, new_revision.id, &publish_options)
     })
 }

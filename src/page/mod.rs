@@ -22,7 +22,7 @@ use serde_json::{Map, json};
 use crate::db::DbConnection;
 use crate::entry::PageLogTable;
 use crate::error::{DatabaseContext, Error, Result};
-use crate::model::{self, BulkEntries, LogOptions, log_bulk};
+use crate::model::{self, LogOptions};
 use crate::schema::pages;
 
 /// The base type page revisions are filed under; each page's own `content_type` names its
@@ -331,17 +331,7 @@ pub fn delete(conn: &mut DbConnection, page_id: i64, options: &LogOptions) -> Re
         let page = find(conn, page_id)?;
         let mut doomed = descendants(conn, &page)?;
         doomed.push(page.clone());
-        if !options.suppress {
-            let registry = options.registry_or_global();
-            let mut bulk = BulkEntries::default();
-            for row in &doomed {
-                let entry = options
-                    .entry(row, "wagtail.delete", true, Map::new())?
-                    .deleted(true);
-                bulk.push(&registry, entry)?;
-            }
-            log_bulk(conn, &bulk)?;
-        }
+        crate::model::log_deletes(conn, &doomed, options)?;
         let parent = parent(conn, &page)?;
         let deleted = tree::delete_subtree(conn, &page.path)?;
         if let Some(parent) = parent {
@@ -421,7 +411,7 @@ pub fn move_page(
         } else {
             "wagtail.move"
         };
-        let new_parent = find(conn, new_parent.id)?;
+        // Parents keep their ids and titles through a move: their references stand.
         let mut data = Map::new();
         data.insert("source".to_owned(), old_parent.reference());
         data.insert("destination".to_owned(), new_parent.reference());

@@ -1,13 +1,13 @@
 //! Test databases: SQLite in memory, or a PostgreSQL schema of its own per test, chosen by
 //! `DATABASE_URL`. Every test gets an empty, migrated database that no other test sees.
 
-use diesel::connection::SimpleConnection;
 use loggable::db::{self, BackendKind, DbConnection};
 
 pub struct TestDb {
+    // Fields drop in order: the connection closes before its schema is dropped.
     pub conn: DbConnection,
     url: String,
-    schema: Option<String>,
+    _schema: Option<db::IsolatedSchema>,
 }
 
 impl TestDb {
@@ -28,22 +28,16 @@ impl TestDb {
                 Self {
                     conn,
                     url: ":memory:".to_owned(),
-                    schema: None,
+                    _schema: None,
                 }
             }
             BackendKind::Postgresql => {
-                let schema = format!("test_{}", uuid::Uuid::new_v4().simple());
-                let mut admin = db::connect(&base).expect("postgres");
-                admin
-                    .batch_execute(&format!("CREATE SCHEMA {schema}"))
-                    .expect("create schema");
-                let separator = if base.contains('?') { '&' } else { '?' };
-                let url = format!("{base}{separator}options=-csearch_path%3D{schema}");
-                let conn = db::connect(&url).expect("postgres test schema");
+                let schema = db::IsolatedSchema::create(&base, "test").expect("test schema");
+                let conn = db::connect(schema.url()).expect("postgres test schema");
                 Self {
                     conn,
-                    url,
-                    schema: Some(schema),
+                    url: schema.url().to_owned(),
+                    _schema: Some(schema),
                 }
             }
         }
@@ -56,17 +50,6 @@ impl TestDb {
 
     pub fn backend(&self) -> BackendKind {
         self.conn.backend()
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some(schema) = self.schema.take() {
-            // Best effort: a leftover schema only costs disk, never another test's isolation.
-            let _ = self
-                .conn
-                .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"));
-        }
     }
 }
 

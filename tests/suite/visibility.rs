@@ -498,11 +498,7 @@ fn a_user_with_thousands_of_permission_pages_can_still_read_the_log() {
     for chunk in rows.chunks(500) {
         let insert =
             diesel::insert_into(loggable::schema::group_page_permissions::table).values(chunk);
-        match &mut db.conn {
-            DbConnection::Sqlite(c) => insert.execute(c),
-            DbConnection::Postgresql(c) => insert.execute(c),
-        }
-        .unwrap();
+        loggable::__on_backend_connection!(&mut db.conn, |c| insert.execute(c)).unwrap();
     }
     let everything = count_viewable(
         &mut db.conn,

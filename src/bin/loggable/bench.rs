@@ -4,12 +4,11 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use diesel::connection::SimpleConnection;
 use loggable::DbConnection;
 use loggable::bench::{self, Measurement};
-use loggable::db::DatabaseUrl;
+use loggable::db::{DatabaseUrl, IsolatedSchema};
 
 /// What to run.
 #[derive(clap::Args)]
@@ -68,17 +67,18 @@ pub fn run(args: &BenchArgs, database: &str) -> Result<()> {
             }
             _ => (LOCAL_POSTGRES.to_owned(), false),
         };
-        match PostgresSchema::new(&url) {
-            Ok(mut schema) => {
-                for (index, &entries) in sizes.iter().enumerate() {
-                    let mut conn = schema.connect(index)?;
-                    figures.extend(measure(&mut conn, args, entries, index == 0)?);
+        for (index, &entries) in sizes.iter().enumerate() {
+            // A schema of its own per data set, dropped when it has been measured.
+            let schema = match IsolatedSchema::create(&url, "loggable_bench") {
+                Ok(schema) => schema,
+                Err(error) if !explicit && index == 0 => {
+                    eprintln!("PostgreSQL skipped: {error}");
+                    break;
                 }
-            }
-            Err(error) if !explicit => {
-                eprintln!("PostgreSQL skipped: {error:#}");
-            }
-            Err(error) => return Err(error),
+                Err(error) => return Err(error.into()),
+            };
+            let mut conn = loggable::db::connect(schema.url())?;
+            figures.extend(measure(&mut conn, args, entries, index == 0)?);
         }
     }
     print(&figures, args.json)
@@ -176,55 +176,6 @@ impl Drop for SqliteFile {
             let mut name = self.path.clone().into_os_string();
             name.push(suffix);
             let _ = std::fs::remove_file(name);
-        }
-    }
-}
-
-/// Schemas of their own on a PostgreSQL server, one per data set size, dropped afterwards.
-struct PostgresSchema {
-    url: String,
-    prefix: String,
-    admin: DbConnection,
-    created: Vec<String>,
-}
-
-impl PostgresSchema {
-    fn new(url: &str) -> Result<Self> {
-        let admin = DatabaseUrl::parse(url)?.connect().with_context(|| {
-            format!(
-                "connecting to {}",
-                DatabaseUrl::parse(url)
-                    .map(|u| u.to_string())
-                    .unwrap_or_default()
-            )
-        })?;
-        Ok(Self {
-            url: url.to_owned(),
-            prefix: format!("loggable_bench_{}", uuid::Uuid::new_v4().simple()),
-            admin,
-            created: Vec::new(),
-        })
-    }
-
-    fn connect(&mut self, index: usize) -> Result<DbConnection> {
-        let schema = format!("{}_{index}", self.prefix);
-        // Schema names cannot be bound; this one is made of hex digits and an index.
-        self.admin
-            .batch_execute(&format!("CREATE SCHEMA {schema}"))
-            .context("creating the bench schema")?;
-        self.created.push(schema.clone());
-        let separator = if self.url.contains('?') { '&' } else { '?' };
-        let url = format!("{}{separator}options=-csearch_path%3D{schema}", self.url);
-        Ok(loggable::db::connect(&url)?)
-    }
-}
-
-impl Drop for PostgresSchema {
-    fn drop(&mut self) {
-        for schema in &self.created {
-            let _ = self
-                .admin
-                .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
         }
     }
 }

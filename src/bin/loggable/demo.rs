@@ -87,14 +87,20 @@ pub fn register_types() {
     );
 }
 
-/// Builds the demo site in `conn` and performs the day's edits; returns how many entries
-/// were written.
-pub fn run(conn: &mut DbConnection) -> Result<usize> {
+/// The demo's product table, and hash chains on every log table.
+fn prepare(conn: &mut DbConnection) -> Result<()> {
     loggable::db::run_application_migrations(conn, SQLITE_MIGRATIONS, POSTGRES_MIGRATIONS)
         .context("creating the demo's product table")?;
     for table in loggable::registry::global().log_tables() {
         loggable::integrity::enable(conn, &*table).context("starting the hash chains")?;
     }
+    Ok(())
+}
+
+/// Builds the demo site in `conn` and performs the day's edits; returns how many entries
+/// were written.
+pub fn run(conn: &mut DbConnection) -> Result<usize> {
+    prepare(conn)?;
     let suffix = uuid::Uuid::new_v4().simple().to_string()[..6].to_owned();
     let user = |conn: &mut DbConnection, name: &str, full: &str| -> Result<i64> {
         Ok(create_user(
@@ -249,11 +255,7 @@ pub fn run(conn: &mut DbConnection) -> Result<usize> {
 /// times, printing the count every 100 operations. Every product starts at 100 cents, so a
 /// product's price says how many edits it must have in the log.
 pub fn stress(conn: &mut DbConnection, ops: u64) -> Result<()> {
-    loggable::db::run_application_migrations(conn, SQLITE_MIGRATIONS, POSTGRES_MIGRATIONS)
-        .context("creating the demo's product table")?;
-    for table in loggable::registry::global().log_tables() {
-        loggable::integrity::enable(conn, &*table).context("starting the hash chains")?;
-    }
+    prepare(conn)?;
     let mut product: Option<Product> = None;
     for op in 0..ops {
         product = Some(match product.take() {
