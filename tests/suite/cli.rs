@@ -3,8 +3,6 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use loggable::db::BackendKind;
-
 use crate::common::TestDb;
 use crate::registry::BUILTIN;
 
@@ -55,10 +53,7 @@ fn actions_table_shows_codes_and_labels() {
 fn migrate_creates_the_schema_once() {
     let dir = tempfile::tempdir().unwrap();
     let db = TestDb::unmigrated();
-    let url = match db.backend() {
-        BackendKind::Sqlite => dir.path().join("site.sqlite3").display().to_string(),
-        BackendKind::Postgresql => db.url().to_owned(),
-    };
+    let url = crate::common::shared_url(&db, &dir, "site");
     let first = loggable(&["migrate", "--database", &url], dir.path());
     assert!(first.status.success(), "{}", stderr(&first));
     assert!(
@@ -503,7 +498,7 @@ fn demo_chains_its_log_and_verify_finds_tampering() {
         "{}",
         stdout(&clean)
     );
-    let file = dir.path().join("loggable.sqlite3");
+    let file = dir.path().join(loggable::db::DEFAULT_DATABASE_URL);
     let mut conn = loggable::db::connect(&file.display().to_string()).unwrap();
     conn.batch_execute("UPDATE model_log_entries SET label = 'Cheap duck' WHERE id = 2")
         .unwrap();

@@ -73,3 +73,82 @@ pub fn cases(default: u32) -> u32 {
         .and_then(|n| n.parse().ok())
         .unwrap_or(default)
 }
+
+/// A connection to [`shared_url`], migrated; with the URL, for other connections and processes.
+pub fn shared_conn(db: &TestDb, dir: &tempfile::TempDir, name: &str) -> (String, DbConnection) {
+    let url = shared_url(db, dir, name);
+    let mut conn = db::connect(&url).expect("shared database");
+    db::run_migrations(&mut conn).expect("migrations");
+    (url, conn)
+}
+
+/// A user named `name` (also its display name); its id.
+pub fn user(conn: &mut DbConnection, name: &str) -> i64 {
+    loggable::user::create_user(conn, &loggable::user::NewUser::new(name))
+        .expect("user")
+        .id
+}
+
+/// The object's entries (global registry) in the order they were written.
+pub fn history(
+    conn: &mut DbConnection,
+    object: &(impl loggable::Loggable + ?Sized),
+) -> Vec<loggable::LogEntry> {
+    let mut entries =
+        loggable::entry::entries_for_object(conn, &loggable::registry::global(), object)
+            .expect("history");
+    entries.reverse();
+    entries
+}
+
+/// The entries' action codes.
+pub fn actions(entries: &[loggable::LogEntry]) -> Vec<&str> {
+    entries.iter().map(|e| e.action.as_str()).collect()
+}
+
+/// A registry that knows the page type `cms.simplepage`.
+pub fn page_registry() -> loggable::registry::Registry {
+    let mut registry = loggable::registry::Registry::new();
+    registry.register_model(loggable::registry::ModelType::page("cms.simplepage"));
+    registry
+}
+
+/// A registry that knows the generic type `shop.widget` ("widget").
+pub fn widget_registry() -> loggable::registry::Registry {
+    let mut registry = loggable::registry::Registry::new();
+    registry
+        .register_model(loggable::registry::ModelType::new("shop.widget").verbose_name("widget"));
+    registry
+}
+
+/// Collects the SQL a connection runs.
+#[derive(Clone, Default)]
+pub struct Statements(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl diesel::connection::Instrumentation for Statements {
+    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+        if let diesel::connection::InstrumentationEvent::StartQuery { query, .. } = event {
+            self.0.lock().expect("statements").push(query.to_string());
+        }
+    }
+}
+
+impl Statements {
+    /// The statements run since the last call.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut self.0.lock().expect("statements"))
+    }
+
+    /// The statements run so far, kept.
+    pub fn seen(&self) -> Vec<String> {
+        self.0.lock().expect("statements").clone()
+    }
+
+    /// How many of `statements` start with `prefix`.
+    pub fn count(statements: &[String], prefix: &str) -> usize {
+        statements
+            .iter()
+            .filter(|s| s.trim_start().starts_with(prefix))
+            .count()
+    }
+}

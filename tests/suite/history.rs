@@ -9,24 +9,13 @@ use loggable::registry::{ModelType, Registry};
 use loggable::report::{
     self, Filters, OBJECT_HISTORY_PAGE_SIZE, RevisionMarks, StatusMark, object_history,
 };
-use loggable::user::{NewUser, create_user};
 use loggable::{DbConnection, LogContext, ObjectRef, log};
 use uuid::Uuid;
 
 use crate::common::TestDb;
 use crate::lifecycle::{Sprocket, new_sprocket, setup};
 
-fn registry() -> Registry {
-    let mut registry = Registry::new();
-    registry.register_model(ModelType::new("shop.widget").verbose_name("widget"));
-    registry
-}
-
-fn user(conn: &mut DbConnection, name: &str) -> i64 {
-    create_user(conn, &NewUser::new(name).full_name(name))
-        .unwrap()
-        .id
-}
+use crate::common::{user, widget_registry as registry};
 
 /// The (action, label) of each row of page 1 of `object`'s history under `filters`.
 fn rows(

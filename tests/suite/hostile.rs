@@ -2,7 +2,7 @@
 //! looks like SQL or is hard to store round-trips byte for byte, filters never run it, and
 //! formatting any `data` never panics.
 
-use loggable::registry::{ModelType, Registry};
+use loggable::registry::Registry;
 use loggable::report::{Filters, site_history_page};
 use loggable::{Error, LogEntry, ObjectRef, log};
 use proptest::prelude::*;
@@ -10,11 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::common::TestDb;
 
-fn registry() -> Registry {
-    let mut registry = Registry::new();
-    registry.register_model(ModelType::new("shop.widget").verbose_name("widget"));
-    registry
-}
+use crate::common::widget_registry as registry;
 
 #[test]
 fn oversized_data_and_object_ids_are_refused_and_long_labels_cut() {

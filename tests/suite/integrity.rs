@@ -9,7 +9,7 @@ use loggable::model::{log_bulk, prepare_bulk};
 use loggable::registry::Registry;
 use loggable::{DbConnection, LogContext, ObjectRef, log};
 
-use crate::common::{TestDb, shared_url};
+use crate::common::{TestDb, shared_conn};
 
 fn chained() -> Registry {
     let mut registry = Registry::new();
@@ -139,9 +139,7 @@ fn concurrent_writers_keep_one_chain() {
     // SQLite file (WAL, busy timeout).
     let db = TestDb::new();
     let dir = tempfile::tempdir().unwrap();
-    let url = shared_url(&db, &dir, "chain");
-    let mut conn = loggable::db::connect(&url).unwrap();
-    loggable::db::run_migrations(&mut conn).unwrap();
+    let (url, mut conn) = shared_conn(&db, &dir, "chain");
     integrity::enable(&mut conn, &ModelLogTable).unwrap();
     let threads: Vec<_> = (0..4)
         .map(|t| {
@@ -211,9 +209,7 @@ fn chained_writes_need_the_chain_started_and_ids_are_stored_canonically() {
 fn verify_reads_one_snapshot_while_others_write() {
     let db = TestDb::new();
     let dir = tempfile::tempdir().unwrap();
-    let url = shared_url(&db, &dir, "snapshot");
-    let mut conn = loggable::db::connect(&url).unwrap();
-    loggable::db::run_migrations(&mut conn).unwrap();
+    let (url, mut conn) = shared_conn(&db, &dir, "snapshot");
     integrity::enable(&mut conn, &ModelLogTable).unwrap();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer = {

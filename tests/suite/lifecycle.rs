@@ -1,20 +1,16 @@
 //! Lifecycle operations of a derived model (spec/operations.md, "Other models" and
 //! "Atomicity"): the exact entries each writes, on both backends.
 
-use std::sync::{Arc, Mutex};
-
 use chrono::{Duration, NaiveDateTime, Utc};
-use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel::prelude::*;
-use loggable::entry::{LogEntry, entries_for_object};
 use loggable::model::LogOptions;
 use loggable::privacy::Restriction;
-use loggable::{DbConnection, Error, LogContext, Loggable, registry};
+use loggable::{Error, LogContext, registry};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::common::TestDb;
+use crate::common::{Statements, TestDb, actions, history, user};
 use crate::custom_table::{SprocketLogEntry, app_db};
 
 diesel::table! {
@@ -110,29 +106,12 @@ pub(crate) fn setup() -> TestDb {
     app_db()
 }
 
-fn user(conn: &mut DbConnection, name: &str) -> i64 {
-    loggable::user::create_user(conn, &loggable::user::NewUser::new(name))
-        .unwrap()
-        .id
-}
-
 pub(crate) fn new_sprocket(name: &str) -> NewSprocket<'_> {
     NewSprocket {
         name,
         teeth: 12,
         live: false,
     }
-}
-
-/// The object's entries in the order they were written.
-fn history(conn: &mut DbConnection, object: &impl Loggable) -> Vec<LogEntry> {
-    let mut entries = entries_for_object(conn, &registry::global(), object).unwrap();
-    entries.reverse();
-    entries
-}
-
-fn actions(entries: &[LogEntry]) -> Vec<&str> {
-    entries.iter().map(|e| e.action.as_str()).collect()
 }
 
 /// `days` from now, at the microsecond precision both backends store.
@@ -244,31 +223,6 @@ fn update_records_changed_fields_with_skip_and_redact() {
     let no_change = &entries[2];
     assert!(!no_change.content_changed);
     assert!(!no_change.data.contains_key("changes"));
-}
-
-/// Collects the SQL a connection runs.
-#[derive(Clone, Default)]
-struct Statements(Arc<Mutex<Vec<String>>>);
-
-impl Instrumentation for Statements {
-    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if let InstrumentationEvent::StartQuery { query, .. } = event {
-            self.0.lock().unwrap().push(query.to_string());
-        }
-    }
-}
-
-impl Statements {
-    fn take(&self) -> Vec<String> {
-        std::mem::take(&mut self.0.lock().unwrap())
-    }
-
-    fn count(statements: &[String], prefix: &str) -> usize {
-        statements
-            .iter()
-            .filter(|s| s.trim_start().starts_with(prefix))
-            .count()
-    }
 }
 
 #[test]
@@ -593,22 +547,27 @@ fn a_failed_entry_rolls_the_change_back() {
     assert!(!Sprocket::find(&mut db.conn, &sprocket.id).unwrap().locked);
 }
 
-#[test]
-fn bulk_update_logs_each_row_with_one_insert() {
-    let mut db = setup();
-    let created: Vec<Sprocket> = (0..60)
+/// `n` sprockets named `{prefix}{i}` with `i` teeth.
+fn create_sprockets(conn: &mut loggable::DbConnection, prefix: &str, n: i32) -> Vec<Sprocket> {
+    (0..n)
         .map(|i| {
             Sprocket::create(
-                &mut db.conn,
+                conn,
                 &NewSprocket {
-                    name: &format!("S{i}"),
+                    name: &format!("{prefix}{i}"),
                     teeth: i,
                     live: false,
                 },
             )
             .unwrap()
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn bulk_update_logs_each_row_with_one_insert() {
+    let mut db = setup();
+    let created = create_sprockets(&mut db.conn, "S", 60);
     let statements = Statements::default();
     db.conn.set_instrumentation(statements.clone());
     let ctx = LogContext::new(Some(5));
@@ -647,19 +606,7 @@ fn bulk_update_logs_each_row_with_one_insert() {
 #[test]
 fn bulk_delete_logs_each_row_before_deleting() {
     let mut db = setup();
-    let created: Vec<Sprocket> = (0..40)
-        .map(|i| {
-            Sprocket::create(
-                &mut db.conn,
-                &NewSprocket {
-                    name: &format!("D{i}"),
-                    teeth: i,
-                    live: false,
-                },
-            )
-            .unwrap()
-        })
-        .collect();
+    let created = create_sprockets(&mut db.conn, "D", 40);
     let statements = Statements::default();
     db.conn.set_instrumentation(statements.clone());
     let deleted = Sprocket::delete_where(&mut db.conn, sprockets::teeth.ge(10)).unwrap();

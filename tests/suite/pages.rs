@@ -2,25 +2,20 @@
 
 use std::collections::HashMap;
 
-use loggable::entry::{LogEntry, entries_for_object};
+use loggable::entry::LogEntry;
 use loggable::model::LogOptions;
 use loggable::page::{self, NewPage, Page, Position};
 use loggable::privacy::Restriction;
 use loggable::registry::{self, ModelType};
-use loggable::user::{NewUser, create_user};
 use loggable::{DbConnection, LogContext};
 use proptest::prelude::*;
 use serde_json::json;
 
-use crate::common::TestDb;
+use crate::common::{TestDb, actions, history, user};
 
 fn setup() -> TestDb {
     loggable::register_model(ModelType::page("cms.simplepage").verbose_name("simple page"));
     TestDb::new()
-}
-
-fn user(conn: &mut DbConnection, name: &str) -> i64 {
-    create_user(conn, &NewUser::new(name)).unwrap().id
 }
 
 fn opts() -> LogOptions {
@@ -29,17 +24,6 @@ fn opts() -> LogOptions {
 
 fn simple(title: &str) -> NewPage {
     NewPage::new("cms.simplepage", title)
-}
-
-/// The page's entries in the order they were written.
-fn history(conn: &mut DbConnection, page: &Page) -> Vec<LogEntry> {
-    let mut entries = entries_for_object(conn, &registry::global(), page).unwrap();
-    entries.reverse();
-    entries
-}
-
-fn actions(entries: &[LogEntry]) -> Vec<&str> {
-    entries.iter().map(|e| e.action.as_str()).collect()
 }
 
 #[test]
@@ -182,7 +166,7 @@ fn delete_logs_the_subtree_in_tree_order_then_the_page() {
     assert_eq!(page::find(&mut db.conn, root.id).unwrap().numchild, 0);
     let mut deletes: Vec<LogEntry> = [&section, &a, &a1, &b]
         .iter()
-        .flat_map(|p| history(&mut db.conn, p))
+        .flat_map(|p| history(&mut db.conn, *p))
         .filter(|e| e.action == "wagtail.delete")
         .collect();
     deletes.sort_by_key(|e| (e.timestamp, e.id));

@@ -4,18 +4,13 @@ use chrono::{Duration, TimeZone, Utc};
 use loggable::entry::{
     entries_by_user, entries_for_content_type, entries_for_object, history_for_object,
 };
-use loggable::registry::{ModelType, Registry};
 use loggable::user::{NewUser, create_user, delete_user, display_name, display_names};
 use loggable::{LogContext, ObjectRef, log};
 use uuid::Uuid;
 
 use crate::common::TestDb;
 
-fn registry() -> Registry {
-    let mut registry = Registry::new();
-    registry.register_model(ModelType::page("cms.simplepage"));
-    registry
-}
+use crate::common::page_registry as registry;
 
 #[test]
 fn object_entries_are_newest_first_with_id_breaking_ties() {

@@ -11,7 +11,7 @@ use loggable::model::{log_bulk, prepare_bulk};
 use loggable::registry::Registry;
 use loggable::{DbConnection, ObjectRef, integrity, log, retention};
 
-use crate::common::{TestDb, shared_url};
+use crate::common::{TestDb, shared_conn};
 
 /// `old` entries in 2020 and `new` ones in 2030 in the generic table, chained if asked.
 fn seed(conn: &mut DbConnection, old: usize, new: usize, chained: bool) -> Registry {
@@ -121,9 +121,7 @@ fn purge_archives_then_deletes_old_entries_and_the_chain_still_verifies() {
 fn a_purge_killed_mid_way_loses_nothing_and_a_rerun_finishes_it() {
     let db = TestDb::new();
     let dir = tempfile::tempdir().unwrap();
-    let url = shared_url(&db, &dir, "purge");
-    let mut conn = loggable::db::connect(&url).unwrap();
-    loggable::db::run_migrations(&mut conn).unwrap();
+    let (url, mut conn) = shared_conn(&db, &dir, "purge");
     seed(&mut conn, 3_000, 10, true);
     let everything = ids(&mut conn);
     let archive = dir.path().join("archive.jsonl");

@@ -11,7 +11,7 @@ use loggable::workflow::{self, Workflow};
 use loggable::{DbConnection, Error, LogContext, Loggable};
 use serde_json::json;
 
-use crate::common::TestDb;
+use crate::common::{TestDb, actions, user};
 
 struct Site {
     db: TestDb,
@@ -29,8 +29,6 @@ fn site() -> Site {
     loggable::register_model(ModelType::page("cms.simplepage"));
     let mut db = TestDb::new();
     let conn = &mut db.conn;
-    let user =
-        |conn: &mut DbConnection, name: &str| create_user(conn, &NewUser::new(name)).unwrap().id;
     let (editor, reviewer, lawyer, outsider) = (
         user(conn, "editor"),
         user(conn, "reviewer"),
@@ -62,6 +60,14 @@ fn site() -> Site {
         legal: legal.id,
         root,
     }
+}
+
+/// `editor` submits `page` to `workflow`.
+fn submit(conn: &mut DbConnection, editor: i64, workflow: i64, page: &Page) {
+    as_user(editor, || {
+        workflow::start(conn, page, workflow, &LogOptions::new())
+    })
+    .unwrap();
 }
 
 fn as_user<T>(user: i64, action: impl FnOnce() -> loggable::Result<T>) -> loggable::Result<T> {
@@ -98,10 +104,6 @@ fn workflow_entries(conn: &mut DbConnection, page: &Page) -> Vec<LogEntry> {
     entries
 }
 
-fn actions(entries: &[LogEntry]) -> Vec<&str> {
-    entries.iter().map(|e| e.action.as_str()).collect()
-}
-
 #[test]
 fn a_two_task_workflow_approved_to_completion_publishes_as_the_approver() {
     let mut site = site();
@@ -114,10 +116,7 @@ fn a_two_task_workflow_approved_to_completion_publishes_as_the_approver() {
         "the nearest assigned ancestor's workflow applies"
     );
 
-    as_user(site.editor, || {
-        workflow::start(conn, &home, site.workflow.id, &LogOptions::new())
-    })
-    .unwrap();
+    submit(conn, site.editor, site.workflow.id, &home);
     as_user(site.reviewer, || {
         workflow::approve(conn, &home, "Reads well", &LogOptions::new())
     })
@@ -197,10 +196,7 @@ fn reject_resume_then_approve() {
     let home = renamed_draft(&mut site);
     let before = workflow_entries(&mut site.db.conn, &home).len();
     let conn = &mut site.db.conn;
-    as_user(site.editor, || {
-        workflow::start(conn, &home, site.workflow.id, &LogOptions::new())
-    })
-    .unwrap();
+    submit(conn, site.editor, site.workflow.id, &home);
     let rejected = as_user(site.reviewer, || {
         workflow::reject(conn, &home, "Needs a photo", &LogOptions::new())
     })
@@ -259,10 +255,7 @@ fn cancel_ends_moderation_without_publishing() {
     let mut site = site();
     let home = renamed_draft(&mut site);
     let conn = &mut site.db.conn;
-    as_user(site.editor, || {
-        workflow::start(conn, &home, site.workflow.id, &LogOptions::new())
-    })
-    .unwrap();
+    submit(conn, site.editor, site.workflow.id, &home);
     let cancelled = as_user(site.editor, || {
         workflow::cancel(conn, &home, &LogOptions::new())
     })
@@ -297,10 +290,7 @@ fn publishing_while_in_moderation_cancels_first() {
     let home = renamed_draft(&mut site);
     let before = workflow_entries(&mut site.db.conn, &home).len();
     let conn = &mut site.db.conn;
-    as_user(site.editor, || {
-        workflow::start(conn, &home, site.workflow.id, &LogOptions::new())
-    })
-    .unwrap();
+    submit(conn, site.editor, site.workflow.id, &home);
     as_user(site.editor, || {
         page::find(conn, home.id)?.publish(conn, home.latest_revision_id.unwrap_or_default())
     })
@@ -327,10 +317,7 @@ fn an_unauthorised_approver_is_refused_and_nothing_is_written() {
     let mut site = site();
     let home = renamed_draft(&mut site);
     let conn = &mut site.db.conn;
-    as_user(site.editor, || {
-        workflow::start(conn, &home, site.workflow.id, &LogOptions::new())
-    })
-    .unwrap();
+    submit(conn, site.editor, site.workflow.id, &home);
     let before = entries_for_object(conn, &registry::global(), &home).unwrap();
     for user in [site.outsider, site.lawyer] {
         for decision in ["approve", "reject"] {

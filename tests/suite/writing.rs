@@ -1,24 +1,16 @@
 //! Writing entries with `log()`: defaults, every optional argument, errors that write nothing.
 
-use std::sync::{Arc, Mutex};
-
 use chrono::{Duration, TimeZone, Utc};
-use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel::prelude::*;
 use loggable::entry::{MODEL_LOG_TABLE, PAGE_LOG_TABLE, entries_for_object};
-use loggable::registry::{ModelType, Registry};
 use loggable::schema::{model_log_entries, page_log_entries};
 use loggable::{DbConnection, Error, JsonKind, LogContext, ObjectRef, log};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::common::TestDb;
+use crate::common::{Statements, TestDb};
 
-fn registry() -> Registry {
-    let mut registry = Registry::new();
-    registry.register_model(ModelType::page("cms.simplepage"));
-    registry
-}
+use crate::common::page_registry as registry;
 
 fn entry_count(conn: &mut DbConnection) -> i64 {
     let pages: i64 = page_log_entries::table.count().get_result(conn).unwrap();
@@ -198,23 +190,11 @@ fn invalid_entries_are_typed_errors_and_write_nothing() {
     assert_eq!(entry_count(&mut db.conn), 0);
 }
 
-/// Counts the statements a connection runs.
-#[derive(Clone, Default)]
-struct QueryCounter(Arc<Mutex<Vec<String>>>);
-
-impl Instrumentation for QueryCounter {
-    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if let InstrumentationEvent::StartQuery { query, .. } = event {
-            self.0.lock().unwrap().push(query.to_string());
-        }
-    }
-}
-
 #[test]
 fn writing_an_entry_is_exactly_one_insert() {
     let mut db = TestDb::new();
     let registry = registry();
-    let counter = QueryCounter::default();
+    let counter = Statements::default();
     db.conn.set_instrumentation(counter.clone());
     let sprocket = ObjectRef::new("shop.sprocket", 1).title("S");
     LogContext::new(Some(1)).scope(|| {
@@ -223,7 +203,7 @@ fn writing_an_entry_is_exactly_one_insert() {
             .write_with(&registry, &mut db.conn)
             .unwrap();
     });
-    let queries = counter.0.lock().unwrap().clone();
+    let queries = counter.seen();
     assert_eq!(queries.len(), 1, "{queries:?}");
     assert!(
         queries[0].to_uppercase().starts_with("INSERT INTO"),
@@ -231,7 +211,7 @@ fn writing_an_entry_is_exactly_one_insert() {
     );
     // A rejected entry costs no query at all.
     let _ = log(&sprocket, "shop.unknown").write_with(&registry, &mut db.conn);
-    assert_eq!(counter.0.lock().unwrap().len(), 1);
+    assert_eq!(counter.seen().len(), 1);
 }
 
 #[test]

@@ -342,10 +342,16 @@ fn run(cli: Cli) -> Result<()> {
 
 /// Connects and brings the schema up to date.
 fn open(database: &str) -> Result<loggable::DbConnection> {
+    Ok(open_migrated(database)?.0)
+}
+
+/// Connects and brings the schema up to date; also returns the migrations it applied.
+fn open_migrated(database: &str) -> Result<(loggable::DbConnection, Vec<String>)> {
     let url = loggable::db::DatabaseUrl::parse(database)?;
     let mut conn = url.connect()?;
-    loggable::db::run_migrations(&mut conn).with_context(|| format!("migrating {url}"))?;
-    Ok(conn)
+    let applied =
+        loggable::db::run_migrations(&mut conn).with_context(|| format!("migrating {url}"))?;
+    Ok((conn, applied))
 }
 
 fn parse_object(text: &str) -> Result<loggable::ObjectRef> {
@@ -600,10 +606,7 @@ fn purge(
 }
 
 fn migrate(database: &str) -> Result<()> {
-    let url = loggable::db::DatabaseUrl::parse(database)?;
-    let mut conn = url.connect()?;
-    let applied =
-        loggable::db::run_migrations(&mut conn).with_context(|| format!("migrating {url}"))?;
+    let (_, applied) = open_migrated(database)?;
     if applied.is_empty() {
         println!("Schema is up to date.");
     } else {
