@@ -46,8 +46,13 @@ const MODEL_KEYS: &str = "content_type = \"app.model\", verbose_name = \"...\", 
                           content_type_field = field, table = diesel_table, new = NewType, lockable, revisions, draft_state, \
                           scheduling, privacy, custom_delete, live_title = field";
 
-pub fn model_attrs(attrs: &[Attribute], errors: &mut Errors) -> ModelAttrs {
-    let mut parsed = ModelAttrs::default();
+/// Calls `parse` with each `key` of every `#[loggable(key ...)]` in `attrs`, collecting the
+/// errors (an attribute stops at its first error; the others still parse).
+fn for_each_key(
+    attrs: &[Attribute],
+    errors: &mut Errors,
+    mut parse: impl FnMut(&str, syn::meta::ParseNestedMeta<'_>) -> syn::Result<()>,
+) {
     for attr in attrs.iter().filter(|a| a.path().is_ident("loggable")) {
         let result = attr.parse_nested_meta(|meta| {
             let key = meta
@@ -55,37 +60,42 @@ pub fn model_attrs(attrs: &[Attribute], errors: &mut Errors) -> ModelAttrs {
                 .get_ident()
                 .map(ToString::to_string)
                 .unwrap_or_default();
-            match key.as_str() {
-                "content_type" => set(&mut parsed.content_type, meta.value()?.parse()?, &meta.path),
-                "verbose_name" => set(&mut parsed.verbose_name, meta.value()?.parse()?, &meta.path),
-                "title" => set(&mut parsed.title, meta.value()?.parse()?, &meta.path),
-                "title_fn" => set(&mut parsed.title_fn, meta.value()?.parse()?, &meta.path),
-                "primary_key" => set(&mut parsed.primary_key, meta.value()?.parse()?, &meta.path),
-                "log_table" => set(&mut parsed.log_table, meta.value()?.parse()?, &meta.path),
-                "table" => set(&mut parsed.table, meta.value()?.parse()?, &meta.path),
-                "content_type_field" => set(
-                    &mut parsed.content_type_field,
-                    meta.value()?.parse()?,
-                    &meta.path,
-                ),
-                "new" => set(&mut parsed.new, meta.value()?.parse()?, &meta.path),
-                "lockable" => set(&mut parsed.lockable, flag(&meta)?, &meta.path),
-                "revisions" => set(&mut parsed.revisions, flag(&meta)?, &meta.path),
-                "draft_state" => set(&mut parsed.draft_state, flag(&meta)?, &meta.path),
-                "scheduling" => set(&mut parsed.scheduling, flag(&meta)?, &meta.path),
-                "privacy" => set(&mut parsed.privacy, flag(&meta)?, &meta.path),
-                "custom_delete" => set(&mut parsed.custom_delete, flag(&meta)?, &meta.path),
-                "live_title" => set(&mut parsed.live_title, meta.value()?.parse()?, &meta.path),
-                _ => Err(meta.error(format!(
-                    "unknown loggable attribute `{}`; expected one of: {MODEL_KEYS}",
-                    path_text(&meta.path)
-                ))),
-            }
+            parse(&key, meta)
         });
         if let Err(error) = result {
             errors.push(error);
         }
     }
+}
+
+pub fn model_attrs(attrs: &[Attribute], errors: &mut Errors) -> ModelAttrs {
+    let mut parsed = ModelAttrs::default();
+    for_each_key(attrs, errors, |key, meta| match key {
+        "content_type" => set(&mut parsed.content_type, meta.value()?.parse()?, &meta.path),
+        "verbose_name" => set(&mut parsed.verbose_name, meta.value()?.parse()?, &meta.path),
+        "title" => set(&mut parsed.title, meta.value()?.parse()?, &meta.path),
+        "title_fn" => set(&mut parsed.title_fn, meta.value()?.parse()?, &meta.path),
+        "primary_key" => set(&mut parsed.primary_key, meta.value()?.parse()?, &meta.path),
+        "log_table" => set(&mut parsed.log_table, meta.value()?.parse()?, &meta.path),
+        "table" => set(&mut parsed.table, meta.value()?.parse()?, &meta.path),
+        "content_type_field" => set(
+            &mut parsed.content_type_field,
+            meta.value()?.parse()?,
+            &meta.path,
+        ),
+        "new" => set(&mut parsed.new, meta.value()?.parse()?, &meta.path),
+        "lockable" => set(&mut parsed.lockable, flag(&meta)?, &meta.path),
+        "revisions" => set(&mut parsed.revisions, flag(&meta)?, &meta.path),
+        "draft_state" => set(&mut parsed.draft_state, flag(&meta)?, &meta.path),
+        "scheduling" => set(&mut parsed.scheduling, flag(&meta)?, &meta.path),
+        "privacy" => set(&mut parsed.privacy, flag(&meta)?, &meta.path),
+        "custom_delete" => set(&mut parsed.custom_delete, flag(&meta)?, &meta.path),
+        "live_title" => set(&mut parsed.live_title, meta.value()?.parse()?, &meta.path),
+        _ => Err(meta.error(format!(
+            "unknown loggable attribute `{}`; expected one of: {MODEL_KEYS}",
+            path_text(&meta.path)
+        ))),
+    });
     if let Some(content_type) = &parsed.content_type {
         let value = content_type.value();
         let valid = value
@@ -118,29 +128,17 @@ pub struct FieldAttrs {
 
 pub fn field_attrs(attrs: &[Attribute], errors: &mut Errors) -> FieldAttrs {
     let mut parsed = FieldAttrs::default();
-    for attr in attrs.iter().filter(|a| a.path().is_ident("loggable")) {
-        let result = attr.parse_nested_meta(|meta| {
-            let key = meta
-                .path
-                .get_ident()
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            match key.as_str() {
-                "verbose_name" => set(&mut parsed.verbose_name, meta.value()?.parse()?, &meta.path),
-                "skip" => set(&mut parsed.skip, flag(&meta)?, &meta.path),
-                "redact" => set(&mut parsed.redact, flag(&meta)?, &meta.path),
-                "managed" => set(&mut parsed.managed, flag(&meta)?, &meta.path),
-                _ => Err(meta.error(format!(
-                    "unknown loggable field attribute `{}`; expected one of: \
+    for_each_key(attrs, errors, |key, meta| match key {
+        "verbose_name" => set(&mut parsed.verbose_name, meta.value()?.parse()?, &meta.path),
+        "skip" => set(&mut parsed.skip, flag(&meta)?, &meta.path),
+        "redact" => set(&mut parsed.redact, flag(&meta)?, &meta.path),
+        "managed" => set(&mut parsed.managed, flag(&meta)?, &meta.path),
+        _ => Err(meta.error(format!(
+            "unknown loggable field attribute `{}`; expected one of: \
                      verbose_name = \"...\", skip, redact, managed",
-                    path_text(&meta.path)
-                ))),
-            }
-        });
-        if let Err(error) = result {
-            errors.push(error);
-        }
-    }
+            path_text(&meta.path)
+        ))),
+    });
     if let (Some(_), Some(redact)) = (&parsed.skip, &parsed.redact) {
         errors.push(syn::Error::new(
             redact.span(),

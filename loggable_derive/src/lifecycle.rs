@@ -35,6 +35,7 @@ pub fn check(
     input: &DeriveInput,
     attrs: &ModelAttrs,
     fields: &[ModelField<'_>],
+    primary_key: Option<&ModelField<'_>>,
     table: Option<&Path>,
     errors: &mut Errors,
 ) {
@@ -87,13 +88,7 @@ pub fn check(
             .collect();
         require(&attrs.scheduling, &all, errors);
     }
-    let key_is_option = fields
-        .iter()
-        .find(|f| match &attrs.primary_key {
-            Some(name) => f.ident == name,
-            None => f.ident == "id",
-        })
-        .is_some_and(|f| is_option(&f.field.ty));
+    let key_is_option = primary_key.is_some_and(|f| is_option(&f.field.ty));
     if key_is_option {
         errors.push(syn::Error::new(
             input.ident.span(),
@@ -150,6 +145,12 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
     let key_type = &key.field.ty;
     let key_field = key.ident;
     let key_column = &key.column;
+    // The UPDATE of the row whose key is `key` (the lifecycle traits' bookkeeping writes).
+    let update_by_key = quote! {
+        #diesel::update(#table::table.filter(
+            #table::#key_column.eq(::core::clone::Clone::clone(key)),
+        ))
+    };
     let bookkeeping = caps.bookkeeping();
     let content_fields: Vec<&ModelField<'_>> = model
         .fields
@@ -219,9 +220,7 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
                 revision_id: i64,
             ) -> #diesel::QueryResult<()> {
                 use #diesel::prelude::*;
-                #diesel::update(#table::table.filter(
-                    #table::#key_column.eq(::core::clone::Clone::clone(key)),
-                ))
+                #update_by_key
                 .set(#table::latest_revision_id.eq(::core::option::Option::Some(revision_id)))
                 .execute(conn)
                 .map(|_| ())
@@ -324,9 +323,7 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
                     state: &::loggable::model::LockState,
                 ) -> #diesel::QueryResult<Self> {
                     use #diesel::prelude::*;
-                    #diesel::update(#table::table.filter(
-                        #table::#key_column.eq(::core::clone::Clone::clone(key)),
-                    ))
+                    #update_by_key
                     .set((
                         #table::locked.eq(state.locked),
                         #table::locked_at.eq(state.locked_at),
@@ -355,9 +352,7 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
                     state: &::loggable::model::DraftState,
                 ) -> #diesel::QueryResult<Self> {
                     use #diesel::prelude::*;
-                    #diesel::update(#table::table.filter(
-                        #table::#key_column.eq(::core::clone::Clone::clone(key)),
-                    ))
+                    #update_by_key
                     .set((
                         #table::live.eq(state.live),
                         #table::has_unpublished_changes.eq(state.has_unpublished_changes),
@@ -391,7 +386,7 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
         }
     });
 
-    let methods = inherent_methods(model, &caps, table);
+    let methods = inherent_methods(model, &caps, table, key);
     quote! {
         #model_impl
         #lock_impl
@@ -401,13 +396,18 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
     }
 }
 
-fn inherent_methods(model: &Model<'_>, caps: &Capabilities, table: &Path) -> TokenStream {
+fn inherent_methods(
+    model: &Model<'_>,
+    caps: &Capabilities,
+    table: &Path,
+    key: &ModelField<'_>,
+) -> TokenStream {
     let diesel = quote!(::loggable::__private::diesel);
     let ident = &model.input.ident;
     let conn = quote!(conn: &mut ::loggable::DbConnection);
     let options = quote!(options: &::loggable::model::LogOptions);
     let result = |ty: TokenStream| quote!(::loggable::Result<#ty>);
-    let key_column = model.primary_key().map(|k| k.column.clone());
+    let (key_column, key_type) = (&key.column, &key.field.ty);
     let filter_bound = quote! {
         F: #diesel::expression::BoxableExpression<
                 #table::table,
@@ -519,46 +519,43 @@ fn inherent_methods(model: &Model<'_>, caps: &Capabilities, table: &Path) -> Tok
         });
     }
 
-    if let Some(key_column) = &key_column {
-        let key_type = model.primary_key().map(|k| &k.field.ty);
-        methods.push(quote! {
-            /// Applies `changes` to every row matching `filter` with one UPDATE, and logs one
-            /// `wagtail.edit` per row (with its changed fields) with multi-row INSERTs, in one
-            /// transaction. Returns the rows as stored afterwards.
-            pub fn update_where<F, U>(#conn, filter: F, changes: U) -> #result_vec
-            where
-                #filter_bound,
-                U: #diesel::AsChangeset<Target = #table::table>,
-                #diesel::dsl::Update<
-                    #diesel::dsl::Filter<#table::table, #diesel::dsl::EqAny<#table::#key_column, ::std::vec::Vec<#key_type>>>,
-                    U,
-                >: #diesel::query_dsl::methods::ExecuteDsl<::loggable::DbConnection>,
-            {
-                Self::update_where_with(conn, filter, changes, &::loggable::model::LogOptions::new())
-            }
+    methods.push(quote! {
+        /// Applies `changes` to every row matching `filter` with one UPDATE, and logs one
+        /// `wagtail.edit` per row (with its changed fields) with multi-row INSERTs, in one
+        /// transaction. Returns the rows as stored afterwards.
+        pub fn update_where<F, U>(#conn, filter: F, changes: U) -> #result_vec
+        where
+            #filter_bound,
+            U: #diesel::AsChangeset<Target = #table::table>,
+            #diesel::dsl::Update<
+                #diesel::dsl::Filter<#table::table, #diesel::dsl::EqAny<#table::#key_column, ::std::vec::Vec<#key_type>>>,
+                U,
+            >: #diesel::query_dsl::methods::ExecuteDsl<::loggable::DbConnection>,
+        {
+            Self::update_where_with(conn, filter, changes, &::loggable::model::LogOptions::new())
+        }
 
-            /// [`update_where`](Self::update_where) with per-call logging options.
-            pub fn update_where_with<F, U>(#conn, filter: F, changes: U, #options) -> #result_vec
-            where
-                #filter_bound,
-                U: #diesel::AsChangeset<Target = #table::table>,
-                #diesel::dsl::Update<
-                    #diesel::dsl::Filter<#table::table, #diesel::dsl::EqAny<#table::#key_column, ::std::vec::Vec<#key_type>>>,
-                    U,
-                >: #diesel::query_dsl::methods::ExecuteDsl<::loggable::DbConnection>,
-            {
-                use #diesel::prelude::*;
-                ::loggable::db::transaction(conn, |conn| {
-                    let rows = #load_matching;
-                    ::loggable::model::update_many(conn, rows, options, move |conn, keys| {
-                        #diesel::update(#table::table.filter(#table::#key_column.eq_any(keys.to_vec())))
-                            .set(changes)
-                            .execute(conn)
-                    })
+        /// [`update_where`](Self::update_where) with per-call logging options.
+        pub fn update_where_with<F, U>(#conn, filter: F, changes: U, #options) -> #result_vec
+        where
+            #filter_bound,
+            U: #diesel::AsChangeset<Target = #table::table>,
+            #diesel::dsl::Update<
+                #diesel::dsl::Filter<#table::table, #diesel::dsl::EqAny<#table::#key_column, ::std::vec::Vec<#key_type>>>,
+                U,
+            >: #diesel::query_dsl::methods::ExecuteDsl<::loggable::DbConnection>,
+        {
+            use #diesel::prelude::*;
+            ::loggable::db::transaction(conn, |conn| {
+                let rows = #load_matching;
+                ::loggable::model::update_many(conn, rows, options, move |conn, keys| {
+                    #diesel::update(#table::table.filter(#table::#key_column.eq_any(keys.to_vec())))
+                        .set(changes)
+                        .execute(conn)
                 })
-            }
-        });
-    }
+            })
+        }
+    });
 
     if caps.lockable {
         methods.push(quote! {

@@ -78,7 +78,14 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         .title
         .as_ref()
         .and_then(|name| find_field(fields_ref, name, "title", &mut errors));
-    lifecycle::check(input, &attrs, fields_ref, table.as_ref(), &mut errors);
+    lifecycle::check(
+        input,
+        &attrs,
+        fields_ref,
+        primary_key_index.map(|i| &fields_ref[i]),
+        table.as_ref(),
+        &mut errors,
+    );
     errors.finish()?;
 
     let model = Model {
