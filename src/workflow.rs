@@ -432,11 +432,15 @@ pub fn start<M: DraftStateful>(
                 "task_state_id": task_state.as_ref().map(|t| t.id),
             }),
         );
-        let mut entry = options.entry(&current, "wagtail.workflow.start", true, data)?;
-        if let Some(revision_id) = revision_id {
-            entry = entry.revision(revision_id);
-        }
-        options.write(conn, entry)?;
+        log_step(
+            conn,
+            options,
+            &current,
+            "wagtail.workflow.start",
+            true,
+            data,
+            revision_id,
+        )?;
         if first.is_none() {
             finish(conn, &current, &state, options)?;
         }
@@ -514,20 +518,51 @@ fn decision_data(
     next: Option<&Task>,
     comment: &str,
 ) -> Map<String, Value> {
-    let mut data = Map::new();
-    data.insert(
-        "workflow".to_owned(),
-        json!({
-            "id": workflow.id,
-            "title": workflow.name,
-            "status": status,
-            "task_state_id": task_state.id,
-            "task": reference(task),
-            "next": next.map(reference),
-        }),
-    );
+    let mut step = task_step(workflow, status, task_state, task);
+    step.insert("next".to_owned(), json!(next.map(reference)));
+    let mut data = workflow_data(step);
     data.insert("comment".to_owned(), Value::String(comment.to_owned()));
     data
+}
+
+/// `{"id", "title", "status", "task_state_id", "task"}`: where a run stands on one task.
+fn task_step(
+    workflow: &Workflow,
+    status: &str,
+    task_state: &TaskState,
+    task: &Task,
+) -> Map<String, Value> {
+    let mut step = Map::new();
+    step.insert("id".to_owned(), json!(workflow.id));
+    step.insert("title".to_owned(), json!(workflow.name));
+    step.insert("status".to_owned(), json!(status));
+    step.insert("task_state_id".to_owned(), json!(task_state.id));
+    step.insert("task".to_owned(), reference(task));
+    step
+}
+
+/// `{"workflow": step}`.
+fn workflow_data(step: Map<String, Value>) -> Map<String, Value> {
+    let mut data = Map::new();
+    data.insert("workflow".to_owned(), Value::Object(step));
+    data
+}
+
+/// Writes one workflow entry about `object`, about `revision` when there is one.
+fn log_step(
+    conn: &mut DbConnection,
+    options: &LogOptions,
+    object: &(impl Loggable + ?Sized),
+    action: &str,
+    main: bool,
+    data: Map<String, Value>,
+    revision: Option<i64>,
+) -> Result<()> {
+    let mut entry = options.entry(object, action, main, data)?;
+    if let Some(revision) = revision {
+        entry = entry.revision(revision);
+    }
+    options.write(conn, entry).map(drop)
 }
 
 /// A reviewer's decision on the current task.
@@ -580,11 +615,15 @@ fn decide<M: DraftStateful>(
         comment,
     );
     let action = format!("wagtail.workflow.{}", decision.verb());
-    let mut entry = options.entry(&current, &action, true, data)?;
-    if let Some(revision_id) = task_state.revision_id {
-        entry = entry.revision(revision_id);
-    }
-    options.write(conn, entry)?;
+    log_step(
+        conn,
+        options,
+        &current,
+        &action,
+        true,
+        data,
+        task_state.revision_id,
+    )?;
     Ok((state, task_state, next, current))
 }
 
@@ -666,22 +705,17 @@ pub fn resume<M: DraftStateful>(
         let workflow = workflow(conn, state.workflow_id)?;
         set_status(conn, state.id, "in_progress")?;
         let current = model::find::<M>(conn, &object.key())?;
-        let mut data = Map::new();
-        data.insert(
-            "workflow".to_owned(),
-            json!({
-                "id": workflow.id,
-                "title": workflow.name,
-                "status": "in_progress",
-                "task_state_id": rejected.id,
-                "task": reference(&task),
-            }),
-        );
-        let mut entry = options.entry(&current, "wagtail.workflow.resume", true, data)?;
-        if let Some(revision_id) = rejected.revision_id {
-            entry = entry.revision(revision_id);
-        }
-        options.write(conn, entry)?;
+        let data = workflow_data(task_step(&workflow, "in_progress", &rejected, &task));
+        let action = "wagtail.workflow.resume";
+        log_step(
+            conn,
+            options,
+            &current,
+            action,
+            true,
+            data,
+            rejected.revision_id,
+        )?;
         let latest = current.draft_state().and_then(|s| s.latest_revision_id);
         start_task(conn, &state, &task, latest)?;
         current_state(conn, state.id)
@@ -720,16 +754,7 @@ pub(crate) fn cancel_active(
     if let Some(task_state_id) = state.current_task_state_id {
         let task_state = task_state(conn, task_state_id)?;
         let task = task(conn, task_state.task_id)?;
-        data.insert(
-            "workflow".to_owned(),
-            json!({
-                "id": workflow.id,
-                "title": workflow.name,
-                "status": "cancelled",
-                "task_state_id": task_state.id,
-                "task": reference(&task),
-            }),
-        );
+        data = workflow_data(task_step(&workflow, "cancelled", &task_state, &task));
         revision = task_state.revision_id;
         diesel::update(
             workflow_task_states::table
@@ -740,10 +765,14 @@ pub(crate) fn cancel_active(
         .execute(conn)
         .context("cancelling tasks")?;
     }
-    let mut entry = options.entry(object, "wagtail.workflow.cancel", false, data)?;
-    if let Some(revision) = revision {
-        entry = entry.revision(revision);
-    }
-    options.write(conn, entry)?;
+    log_step(
+        conn,
+        options,
+        object,
+        "wagtail.workflow.cancel",
+        false,
+        data,
+        revision,
+    )?;
     current_state(conn, state.id).map(Some)
 }
