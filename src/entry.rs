@@ -780,6 +780,20 @@ pub(crate) fn next_timestamp() -> DateTime<Utc> {
     DateTime::from_timestamp_micros(micros).unwrap_or_else(Utc::now)
 }
 
+/// A writer that only counts the bytes written to it.
+struct ByteCount(usize);
+
+impl std::io::Write for ByteCount {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 += bytes.len();
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// The longest object id an entry stores (spec/entries.md).
 pub const MAX_OBJECT_ID_CHARS: usize = 255;
 
@@ -947,8 +961,10 @@ impl<O: Loggable + ?Sized> LogBuilder<'_, O> {
             });
         }
         if !data.is_empty() {
+            // Counted as it is serialized, without building the text (the insert builds it).
             // A map of JSON values always serializes; were it ever not to, it is refused.
-            let bytes = serde_json::to_string(&data).map_or(usize::MAX, |text| text.len());
+            let mut size = ByteCount(0);
+            let bytes = serde_json::to_writer(&mut size, &data).map_or(usize::MAX, |()| size.0);
             if bytes > registry.max_data_bytes() {
                 return Err(Error::DataTooLarge {
                     bytes,

@@ -229,21 +229,33 @@ pub(crate) fn cut_prefix(
 /// The SHA-256 (hex) of an entry's canonical content: every field but the id, in a fixed
 /// order, `data` with its object keys sorted at every depth.
 pub fn content_hash(entry: &LogEntry) -> String {
-    let canonical = Value::Array(vec![
+    // `[object_id, content_type, label, action, data, timestamp, uuid, user_id, revision_id,
+    // content_changed, deleted]`, written field by field so `data` is not copied.
+    let before_data = [
         Value::from(entry.object_id.as_str()),
         Value::from(entry.content_type.as_deref()),
         Value::from(entry.label.as_str()),
         Value::from(entry.action.as_str()),
-        Value::Object(entry.data.clone()),
+    ];
+    let after_data = [
         Value::from(entry.timestamp.timestamp_micros()),
         Value::from(entry.uuid.map(|u| u.hyphenated().to_string())),
         Value::from(entry.user_id),
         Value::from(entry.revision_id),
         Value::from(entry.content_changed),
         Value::from(entry.deleted),
-    ]);
-    let mut text = String::new();
-    write_canonical(&canonical, &mut text);
+    ];
+    let mut text = String::from("[");
+    for value in &before_data {
+        write_canonical(value, &mut text);
+        text.push(',');
+    }
+    write_canonical_map(&entry.data, &mut text);
+    for value in &after_data {
+        text.push(',');
+        write_canonical(value, &mut text);
+    }
+    text.push(']');
     hex(&Sha256::digest(text.as_bytes()))
 }
 
@@ -262,22 +274,7 @@ fn hex(bytes: &[u8]) -> String {
 /// `preserve_order` feature may be on in the application's build).
 fn write_canonical(value: &Value, out: &mut String) {
     match value {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, key) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::from(key.as_str()).to_string());
-                out.push(':');
-                if let Some(inner) = map.get(key) {
-                    write_canonical(inner, out);
-                }
-            }
-            out.push('}');
-        }
+        Value::Object(map) => write_canonical_map(map, out),
         Value::Array(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
@@ -290,6 +287,23 @@ fn write_canonical(value: &Value, out: &mut String) {
         }
         scalar => out.push_str(&scalar.to_string()),
     }
+}
+
+fn write_canonical_map(map: &serde_json::Map<String, Value>, out: &mut String) {
+    let mut keys: Vec<&String> = map.keys().collect();
+    keys.sort();
+    out.push('{');
+    for (i, key) in keys.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&Value::from(key.as_str()).to_string());
+        out.push(':');
+        if let Some(inner) = map.get(key) {
+            write_canonical(inner, out);
+        }
+    }
+    out.push('}');
 }
 
 /// What [`verify`] found first.
