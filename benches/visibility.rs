@@ -147,10 +147,7 @@ fn visibility(c: &mut Criterion) {
     let mut sqlite = db::connect(&path.display().to_string()).expect("sqlite");
     bench_backend(c, "sqlite_file_wal", &mut sqlite);
 
-    let url = std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|u| u.starts_with("postgres"))
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let (url, _) = loggable::bench::postgres_server(std::env::var("DATABASE_URL").ok().as_deref());
     let Ok(schema) = db::IsolatedSchema::create(&url, "bench") else {
         eprintln!("PostgreSQL at {url} is not reachable: skipping its benchmarks");
         return;

@@ -54,6 +54,27 @@ const USERS: usize = 50;
 /// Entries of single-entry write metrics (as in the reference measurements).
 pub const WRITES: usize = 20_000;
 
+/// The PostgreSQL server the benchmarks fall back to: the local test server.
+pub const LOCAL_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// The PostgreSQL server to measure: `named` when it is a PostgreSQL URL (then `true`), else
+/// [`LOCAL_POSTGRES`] (then `false`: a caller may skip it quietly when it is down).
+///
+/// ```
+/// use loggable::bench::{LOCAL_POSTGRES, postgres_server};
+///
+/// assert_eq!(postgres_server(Some("loggable.sqlite3")), (LOCAL_POSTGRES.to_owned(), false));
+/// assert_eq!(postgres_server(Some("postgres://u@db/x")), ("postgres://u@db/x".to_owned(), true));
+/// ```
+pub fn postgres_server(named: Option<&str>) -> (String, bool) {
+    match named.filter(|url| {
+        db::DatabaseUrl::parse(url).is_ok_and(|u| u.backend() == db::BackendKind::Postgresql)
+    }) {
+        Some(url) => (url.to_owned(), true),
+        None => (LOCAL_POSTGRES.to_owned(), false),
+    }
+}
+
 /// One figure.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Measurement {

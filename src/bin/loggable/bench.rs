@@ -8,7 +8,7 @@ use anyhow::Result;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use loggable::DbConnection;
 use loggable::bench::{self, Measurement};
-use loggable::db::{DatabaseUrl, IsolatedSchema};
+use loggable::db::IsolatedSchema;
 
 /// What to run.
 #[derive(clap::Args)]
@@ -41,8 +41,6 @@ pub struct BenchArgs {
     keep_sqlite: Option<PathBuf>,
 }
 
-const LOCAL_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
-
 pub fn run(args: &BenchArgs, database: &str) -> Result<()> {
     let mut figures = Vec::new();
     let mut sizes = vec![args.entries];
@@ -60,12 +58,9 @@ pub fn run(args: &BenchArgs, database: &str) -> Result<()> {
         figures.extend(measure(&mut conn, args, entries, index == 0)?);
     }
     if !args.sqlite_only {
-        let (url, explicit) = match (&args.postgres, DatabaseUrl::parse(database)) {
-            (Some(url), _) => (url.clone(), true),
-            (None, Ok(parsed)) if parsed.backend() == loggable::db::BackendKind::Postgresql => {
-                (database.to_owned(), true)
-            }
-            _ => (LOCAL_POSTGRES.to_owned(), false),
+        let (url, explicit) = match &args.postgres {
+            Some(url) => (url.clone(), true),
+            None => bench::postgres_server(Some(database)),
         };
         for (index, &entries) in sizes.iter().enumerate() {
             // A schema of its own per data set, dropped when it has been measured.
