@@ -99,7 +99,7 @@ pub fn wagtail_reference(db: &str, metric: &str) -> Option<f64> {
         "write_log_autocommit_one_logcontext" | "write_log_autocommit_synchronous_full" => {
             (473.0, 532.0)
         }
-        "write_log_one_transaction" => (1_234.0, 624.0),
+        "write_log_one_transaction" | "write_log_bulk" | "seed_log_bulk" => (1_234.0, 624.0),
         "viewable_by_user_first50_editor" | "site_history_first50_editor" => (0.0167, 0.0085),
         "viewable_by_user_first50_superuser" => (0.365, 0.0041),
         "viewable_by_user_count_editor" => (0.0065, 0.0288),
@@ -114,10 +114,18 @@ pub fn wagtail_reference(db: &str, metric: &str) -> Option<f64> {
 }
 
 impl Measurement {
+    /// Whether the figure is a rate (entries or rows written per second) rather than the
+    /// time one read takes.
+    pub fn is_throughput(&self) -> bool {
+        ["write_", "seed_", "calibration_commit"]
+            .iter()
+            .any(|prefix| self.metric.starts_with(prefix))
+    }
+
     /// How many times faster than Wagtail's reference figure, when there is one.
     pub fn speedup(&self) -> Option<f64> {
         let reference = wagtail_reference(self.db, self.metric)?;
-        if self.metric.starts_with("write_") {
+        if self.is_throughput() {
             Some(self.per_second / reference)
         } else {
             Some(reference / self.seconds.max(f64::MIN_POSITIVE))
@@ -136,7 +144,8 @@ pub struct Seeded {
     pub history_page: i64,
     /// Page log entries written.
     pub entries: usize,
-    /// How long the bulk write of those entries took (the `write_log_bulk` metric).
+    /// How long writing those entries through the bulk path took, in batches of 20,000 per
+    /// transaction (the `seed_log_bulk` metric).
     pub bulk: Measurement,
     /// The registry the reads use (the page type registered).
     pub registry: Registry,
@@ -235,7 +244,7 @@ pub fn seed(
     }
     let bulk = measurement(
         conn,
-        "write_log_bulk",
+        "seed_log_bulk",
         written as u64,
         begun.elapsed(),
         written,
@@ -439,6 +448,16 @@ pub fn measure_writes(
         timed(conn, "write_log_autocommit_one_logcontext", &page, false)?,
         timed(conn, "write_log_one_transaction", &page, true)?,
     ];
+    // The same entries through the bulk path: built, checked and written in one transaction.
+    let begun = Instant::now();
+    page.run_bulk(conn)?;
+    figures.push(measurement(
+        conn,
+        "write_log_bulk",
+        n as u64,
+        begun.elapsed(),
+        seeded.entries,
+    ));
     // What the hash chain costs: single entries to the (empty) generic table, without and then
     // with its chain.
     let mut widget = Writes {
@@ -465,12 +484,73 @@ pub fn measure_writes(
         // outside WAL, and what Django runs with), beside loggable's WAL + NORMAL.
         conn.batch_execute("PRAGMA synchronous = FULL")
             .context("syncing every commit")?;
-        let figure = timed(conn, "write_log_autocommit_synchronous_full", &page, false);
+        let figure = timed(conn, "write_log_autocommit_synchronous_full", &page, false)
+            .and_then(|figure| Ok([figure, commit_ceiling(conn, n, seeded.entries)?]));
         conn.batch_execute("PRAGMA synchronous = NORMAL")
             .context("restoring synchronous = NORMAL")?;
-        figures.push(figure?);
+        figures.extend(figure?);
+        figures.push(round_trip(conn, seeded.entries)?);
+    } else {
+        figures.push(commit_ceiling(conn, n, seeded.entries)?);
+        figures.push(round_trip(conn, seeded.entries)?);
     }
     Ok(figures)
+}
+
+diesel::table! {
+    bench_calibration (id) {
+        id -> BigInt,
+        v -> Integer,
+    }
+}
+
+/// What this machine allows, for reading the single-entry figures: `n` one-row INSERTs into
+/// a table with no other index, each its own durable transaction (SQLite: at the
+/// connection's current `synchronous`). Like pgbench's simplest write; no log can beat it.
+fn commit_ceiling(conn: &mut DbConnection, n: usize, entries: usize) -> Result<Measurement> {
+    let key = match conn.backend() {
+        db::BackendKind::Sqlite => "INTEGER PRIMARY KEY",
+        db::BackendKind::Postgresql => "BIGSERIAL PRIMARY KEY",
+    };
+    conn.batch_execute(&format!(
+        "CREATE TABLE bench_calibration (id {key}, v INTEGER NOT NULL)"
+    ))
+    .context("creating the calibration table")?;
+    let begun = Instant::now();
+    for _ in 0..n {
+        diesel::insert_into(bench_calibration::table)
+            .values(bench_calibration::v.eq(1))
+            .execute(conn)
+            .context("writing a calibration row")?;
+    }
+    let took = begun.elapsed();
+    conn.batch_execute("DROP TABLE bench_calibration")
+        .context("dropping the calibration table")?;
+    Ok(measurement(
+        conn,
+        "calibration_commit_trivial_insert",
+        n as u64,
+        took,
+        entries,
+    ))
+}
+
+/// The median time of `SELECT 1`: what one statement costs before any work (on PostgreSQL,
+/// the round trip to the server).
+fn round_trip(conn: &mut DbConnection, entries: usize) -> Result<Measurement> {
+    let (_, took) = median_of(conn, 201, |conn| {
+        diesel::select(1.into_sql::<diesel::sql_types::Integer>())
+            .get_result::<i32>(conn)
+            .context("timing a round trip")
+            .map(|_| 1)
+    })?;
+    Ok(measurement(
+        conn,
+        "calibration_round_trip",
+        1,
+        took,
+        entries,
+    ))
 }
 
 /// `n` entries about one object through [`log`], in one log context.
@@ -484,6 +564,16 @@ struct Writes {
 }
 
 impl Writes {
+    /// Writes them with one bulk write (multi-row INSERTs, COPY on PostgreSQL).
+    fn run_bulk(&self, conn: &mut DbConnection) -> Result<()> {
+        LogContext::new(self.user).scope(|| {
+            let builders = (0..self.n)
+                .map(|_| log(&self.object, "wagtail.edit").content_changed(self.content_changed));
+            let bulk = prepare_bulk(&self.registry, builders)?;
+            crate::model::log_bulk(conn, &bulk).map(drop)
+        })
+    }
+
     /// Writes them, each committed on its own, or `together` in one transaction.
     fn run(&self, conn: &mut DbConnection, together: bool) -> Result<()> {
         let each = |conn: &mut DbConnection| {

@@ -31,6 +31,20 @@ macro_rules! __on_backend_connection {
     };
 }
 
+mod sqlite_functions {
+    diesel::define_sql_function! {
+        /// SQLite's rowid of the connection's latest INSERT (a trigger's own inserts excepted).
+        fn last_insert_rowid() -> diesel::sql_types::BigInt;
+    }
+}
+
+/// The rowid the latest INSERT on `conn` gave its row; read right after that INSERT.
+#[doc(hidden)]
+pub fn last_insert_rowid(conn: &mut SqliteConnection) -> diesel::QueryResult<i64> {
+    use diesel::RunQueryDsl;
+    diesel::select(sqlite_functions::last_insert_rowid()).get_result(conn)
+}
+
 /// The URL used when none is given: an SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "loggable.sqlite3";
 
@@ -78,8 +92,8 @@ impl DatabaseUrl {
 }
 
 fn configure_sqlite(conn: &mut SqliteConnection, is_file: bool) -> diesel::QueryResult<()> {
-    // temp_store = MEMORY keeps statement journals (an INSERT into an AUTOINCREMENT table
-    // opens one) off the disk: it halves the cost of writing an entry.
+    // temp_store = MEMORY keeps statement journals (a statement inside a transaction that may
+    // write several rows, or has a RETURNING clause, keeps one) off the disk.
     conn.batch_execute(
         "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;",
     )?;

@@ -438,7 +438,7 @@ fn bench_prints_one_json_line_per_metric() {
     assert_eq!(
         metrics,
         [
-            "write_log_bulk",
+            "seed_log_bulk",
             "viewable_by_user_first50_editor",
             "viewable_by_user_first50_superuser",
             "viewable_by_user_count_editor",
@@ -447,9 +447,12 @@ fn bench_prints_one_json_line_per_metric() {
             "page_history_first50",
             "write_log_autocommit_one_logcontext",
             "write_log_one_transaction",
+            "write_log_bulk",
             "write_log_autocommit_generic_table",
             "write_log_autocommit_hash_chain",
             "write_log_autocommit_synchronous_full",
+            "calibration_commit_trivial_insert",
+            "calibration_round_trip",
         ]
     );
     for line in &lines {
@@ -461,6 +464,8 @@ fn bench_prints_one_json_line_per_metric() {
     assert_eq!(lines[1]["n"], 50);
     assert_eq!(lines[4]["n"], 2000);
     assert_eq!(lines[7]["n"], 20);
+    assert_eq!(lines[9]["n"], 20);
+    assert_eq!(lines[13]["n"], 20);
 
     let unreachable = loggable(
         &[

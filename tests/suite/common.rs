@@ -133,6 +133,9 @@ impl diesel::connection::Instrumentation for Statements {
     }
 }
 
+/// What SQLite runs after an entry's INSERT to learn its id.
+pub const ROWID_READ_BACK: &str = "SELECT last_insert_rowid()";
+
 impl Statements {
     /// The statements run since the last call.
     pub fn take(&self) -> Vec<String> {
@@ -142,6 +145,12 @@ impl Statements {
     /// The statements run so far, kept.
     pub fn seen(&self) -> Vec<String> {
         self.0.lock().expect("statements").clone()
+    }
+
+    /// How many of `statements` read a table: SELECTs other than SQLite's read-back of the
+    /// rowid an INSERT just gave.
+    pub fn reads(statements: &[String]) -> usize {
+        Self::count(statements, "SELECT") - Self::count(statements, ROWID_READ_BACK)
     }
 
     /// How many of `statements` start with `prefix`.

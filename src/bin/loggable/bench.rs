@@ -122,7 +122,7 @@ fn print(figures: &[Measurement], json: bool) -> Result<()> {
         "speedup",
     ]);
     for figure in figures {
-        let write = figure.metric.starts_with("write_");
+        let write = figure.is_throughput();
         let reference = bench::wagtail_reference(figure.db, figure.metric);
         table.add_row([
             figure.db.to_owned(),
