@@ -280,3 +280,31 @@ fn database_failures_say_what_loggable_was_doing() {
         "{err}"
     );
 }
+
+#[test]
+fn each_entry_gets_the_id_of_its_own_row_inside_a_transaction() {
+    // SQLite reads the id back after the INSERT: interleaved writes to both tables inside one
+    // transaction must still pair every returned entry with its own row.
+    let mut db = TestDb::new();
+    let registry = registry();
+    let page = ObjectRef::new("cms.simplepage", 5).title("Home");
+    let sprocket = ObjectRef::new("shop.sprocket", 6).title("Sprocket");
+    let written = loggable::db::transaction(&mut db.conn, |conn| {
+        (0..10)
+            .map(|i| {
+                let object = if i % 2 == 0 { &page } else { &sprocket };
+                log(object, "wagtail.edit")
+                    .title(format!("edit {i}"))
+                    .write_with(&registry, conn)
+            })
+            .collect::<loggable::Result<Vec<_>>>()
+    })
+    .unwrap();
+    let mut stored = entries_for_object(&mut db.conn, &registry, &page).unwrap();
+    stored.extend(entries_for_object(&mut db.conn, &registry, &sprocket).unwrap());
+    assert_eq!(stored.len(), written.len());
+    for entry in &written {
+        let row = stored.iter().find(|s| s.label == entry.label).unwrap();
+        assert_eq!(row, entry);
+    }
+}
