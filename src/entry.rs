@@ -483,12 +483,12 @@ macro_rules! log_table {
                     EntryScope::User(None) => select = select.filter(t::user_id.is_null()),
                 }
                 if query.grouped {
-                    select = select.filter($crate::__private::diesel::dsl::sql::<
-                        $crate::__private::diesel::sql_types::Bool,
-                    >(&$crate::entry::no_newer_in_group_sql(
-                        self.name(),
-                        ::core::stringify!($object_column),
-                    )));
+                    select = select.filter($crate::db::SqlCondition::new(
+                        $crate::entry::no_newer_in_group_sql(
+                            self.name(),
+                            ::core::stringify!($object_column),
+                        ),
+                    ));
                 }
                 let filters = &query.filters;
                 if let ::core::option::Option::Some(text) = &filters.name_contains {

@@ -497,18 +497,19 @@ pub fn visibility_filter<QS: 'static>(
     viewer: &Viewer,
     access: &Access,
 ) -> EntryFilter<QS> {
+    use crate::db::SqlCondition;
     use diesel::dsl::sql;
-    use diesel::sql_types::{BigInt, Bool, Text};
+    use diesel::sql_types::{BigInt, Text};
 
     if !viewer.is_active {
-        return Box::new(sql::<Bool>("1 = 0"));
+        return Box::new(SqlCondition::new("1 = 0"));
     }
     if viewer.is_superuser {
-        return Box::new(sql::<Bool>("1 = 1"));
+        return Box::new(SqlCondition::new("1 = 1"));
     }
     match access {
         // An active non-superuser whose access was not resolved sees nothing.
-        Access::Unrestricted => Box::new(sql::<Bool>("1 = 0")),
+        Access::Unrestricted => Box::new(SqlCondition::new("1 = 0")),
         // A NULL type matches no list, so untyped entries stay hidden.
         Access::Types(types) => {
             Box::new(sql::<Text>(&format!("{table}.content_type")).eq_any(types.clone()))
@@ -532,14 +533,14 @@ pub fn visibility_filter<QS: 'static>(
                 }
                 // SQLite caps parameters per statement (32,766), so the ids travel as one
                 // JSON array parameter, unpacked by `json_each`.
-                crate::db::BackendKind::Sqlite => Box::new(
-                    sql::<Bool>(&format!("({column} IN (SELECT value FROM json_each("))
-                        .bind::<Text, _>(serde_json::Value::from(ids.clone()).to_string())
-                        .sql(")))"),
-                ),
+                crate::db::BackendKind::Sqlite => Box::new(SqlCondition::with_text(
+                    format!("({column} IN (SELECT value FROM json_each("),
+                    serde_json::Value::from(ids.clone()).to_string(),
+                    ")))",
+                )),
             };
             if *with_deleted {
-                Box::new(explorable.or(sql::<Bool>(&format!(
+                Box::new(explorable.or(SqlCondition::new(format!(
                     "NOT EXISTS (SELECT 1 FROM pages x WHERE x.id = {table}.{object_column})"
                 ))))
             } else {

@@ -3,6 +3,7 @@
 //! Everything above this module is written once against [`DbConnection`]; the few places that
 //! differ per backend (session settings, migrations) are the named functions here.
 
+mod condition;
 mod connection;
 mod isolated;
 mod url;
@@ -11,6 +12,7 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+pub use self::condition::SqlCondition;
 pub use self::connection::{DbConnection, MultiBackend};
 pub use self::isolated::IsolatedSchema;
 pub use self::url::{BackendKind, DatabaseUrl};

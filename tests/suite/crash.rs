@@ -67,21 +67,25 @@ fn writers_killed_mid_stream_lose_nothing_committed_and_leave_nothing_half_done(
     eprintln!("operations reported before each kill: {killed_at:?}");
 
     let mut conn = loggable::db::connect(&url).unwrap();
-    let products: Vec<(i64, i32)> = demo_products::table
-        .select((demo_products::id, demo_products::price_cents))
-        .load(&mut conn)
-        .unwrap();
+    // One snapshot for rows and entries: a killed client's last COMMIT may still land on the
+    // server after the kill, and must not fall between the two reads.
+    let (products, entries) = loggable::db::read_snapshot(&mut conn, |conn| {
+        let products: Vec<(i64, i32)> = demo_products::table
+            .select((demo_products::id, demo_products::price_cents))
+            .load(conn)
+            .unwrap();
+        let entries = ModelLogTable.query(
+            conn,
+            &EntryQuery::new(EntryScope::ContentType("demo.product".into())),
+        )?;
+        Ok((products, entries))
+    })
+    .unwrap();
     assert!(
         products.len() >= 5,
         "the writers barely ran: {}",
         products.len()
     );
-    let entries = ModelLogTable
-        .query(
-            &mut conn,
-            &EntryQuery::new(EntryScope::ContentType("demo.product".into())),
-        )
-        .unwrap();
     let mut per_product: HashMap<String, (i32, i32)> = HashMap::new();
     for entry in &entries {
         let counts = per_product.entry(entry.object_id.clone()).or_default();
