@@ -147,9 +147,7 @@ fn visibility(c: &mut Criterion) {
     let mut sqlite = db::connect(&path.display().to_string()).expect("sqlite");
     bench_backend(c, "sqlite_file_wal", &mut sqlite);
 
-    let (url, _) = loggable::bench::postgres_server(std::env::var("DATABASE_URL").ok().as_deref());
-    let Ok(schema) = db::IsolatedSchema::create(&url, "bench") else {
-        eprintln!("PostgreSQL at {url} is not reachable: skipping its benchmarks");
+    let Some(schema) = loggable::bench::postgres_bench_schema() else {
         return;
     };
     let mut pg = db::connect(schema.url()).expect("postgres schema");

@@ -75,6 +75,17 @@ pub fn postgres_server(named: Option<&str>) -> (String, bool) {
     }
 }
 
+/// A scratch schema for the criterion benches on the server [`postgres_server`] picks from
+/// `DATABASE_URL`, or `None` (said on stderr) when that server is not reachable.
+pub fn postgres_bench_schema() -> Option<db::IsolatedSchema> {
+    let (url, _) = postgres_server(std::env::var("DATABASE_URL").ok().as_deref());
+    let schema = db::IsolatedSchema::create(&url, "bench").ok();
+    if schema.is_none() {
+        eprintln!("PostgreSQL at {url} is not reachable: skipping its benchmarks");
+    }
+    schema
+}
+
 /// One figure.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Measurement {
@@ -489,11 +500,10 @@ pub fn measure_writes(
         conn.batch_execute("PRAGMA synchronous = NORMAL")
             .context("restoring synchronous = NORMAL")?;
         figures.extend(figure?);
-        figures.push(round_trip(conn, seeded.entries)?);
     } else {
         figures.push(commit_ceiling(conn, n, seeded.entries)?);
-        figures.push(round_trip(conn, seeded.entries)?);
     }
+    figures.push(round_trip(conn, seeded.entries)?);
     Ok(figures)
 }
 

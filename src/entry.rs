@@ -229,12 +229,14 @@ pub trait LogTable: Send + Sync + std::fmt::Debug + 'static {
     /// Counts the entries `query` selects (its limit and offset aside).
     fn count(&self, conn: &mut DbConnection, query: &EntryQuery) -> Result<i64>;
 
-    /// Entries with ids above `after`, in id order, at most `limit`: for walks over a whole
-    /// table (hash-chain verification).
+    /// Entries with ids above `after` (and, given `before`, stamped earlier than it), in id
+    /// order, at most `limit`: for walks over a whole table (hash-chain verification,
+    /// retention).
     fn scan(
         &self,
         conn: &mut DbConnection,
         after: Option<i64>,
+        before: Option<DateTime<Utc>>,
         limit: i64,
     ) -> Result<Vec<LogEntry>>;
 
@@ -432,19 +434,22 @@ macro_rules! log_table {
 
 
         impl $name {
+            /// `object_id` as the object column stores it.
+            fn parse_object_id(&self, object_id: &str) -> $crate::Result<$object_type> {
+                use $crate::entry::LogTable as _;
+                object_id.parse::<$object_type>().map_err(|e| $crate::Error::InvalidObjectId {
+                    object_id: object_id.to_owned(),
+                    table: self.name(),
+                    reason: e.to_string(),
+                })
+            }
+
             /// The entry's object id as the object column stores it.
             fn object_key(
                 &self,
                 entry: &$crate::entry::NewLogEntry,
             ) -> $crate::Result<$object_type> {
-                use $crate::entry::LogTable as _;
-                entry.object_id.parse::<$object_type>().map_err(|e| {
-                    $crate::Error::InvalidObjectId {
-                        object_id: entry.object_id.clone(),
-                        table: self.name(),
-                        reason: e.to_string(),
-                    }
-                })
+                self.parse_object_id(&entry.object_id)
             }
 
             /// The boxed query of `query`'s scope, grouping and viewer, or `None` when no row
@@ -558,14 +563,7 @@ macro_rules! log_table {
             }
 
             fn check_object_id(&self, object_id: &str) -> $crate::Result<::std::string::String> {
-                object_id
-                    .parse::<$object_type>()
-                    .map(|stored| stored.to_string())
-                    .map_err(|e| $crate::Error::InvalidObjectId {
-                        object_id: object_id.to_owned(),
-                        table: self.name(),
-                        reason: e.to_string(),
-                    })
+                self.parse_object_id(object_id).map(|stored| stored.to_string())
             }
 
             fn insert(
@@ -712,6 +710,7 @@ macro_rules! log_table {
                 &self,
                 conn: &mut $crate::db::DbConnection,
                 after: ::core::option::Option<i64>,
+                before: ::core::option::Option<$crate::__private::chrono::DateTime<$crate::__private::chrono::Utc>>,
                 limit: i64,
             ) -> $crate::Result<::std::vec::Vec<$crate::entry::LogEntry>> {
                 use $crate::__private::diesel::prelude::*;
@@ -719,6 +718,9 @@ macro_rules! log_table {
                 let mut select = t::table.into_boxed::<$crate::db::MultiBackend>();
                 if let ::core::option::Option::Some(after) = after {
                     select = select.filter(t::id.gt(after));
+                }
+                if let ::core::option::Option::Some(before) = before {
+                    select = select.filter(t::timestamp.lt(before.naive_utc()));
                 }
                 let rows = select
                     .order(t::id.asc())
@@ -1057,17 +1059,25 @@ fn query_object(
     object: &(impl Loggable + ?Sized),
     grouped: bool,
 ) -> Result<Vec<LogEntry>> {
+    let (table, mut query) = object_query(registry, object)?;
+    query.grouped = grouped;
+    table.query(conn, &query)
+}
+
+/// The table `object`'s entries live in and the (ungrouped, unfiltered) query for them.
+pub(crate) fn object_query(
+    registry: &Registry,
+    object: &(impl Loggable + ?Sized),
+) -> Result<(std::sync::Arc<dyn LogTable>, EntryQuery)> {
     let content_type = object.content_type().into_owned();
     let Some(object_id) = object.object_id() else {
         return Err(Error::MissingPrimaryKey { content_type });
     };
-    let table = registry.log_table_of(object);
-    let mut query = EntryQuery::new(EntryScope::Object {
+    let query = EntryQuery::new(EntryScope::Object {
         content_type: Some(content_type),
         object_id,
     });
-    query.grouped = grouped;
-    table.query(conn, &query)
+    Ok((registry.log_table_of(object), query))
 }
 
 /// Entries of objects of `content_type`, newest first.

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use crate::db::DbConnection;
-use crate::entry::{EntryQuery, EntryScope, LogEntry};
+use crate::entry::LogEntry;
 use crate::error::{Error, Result};
 use crate::permission::Viewer;
 use crate::registry::Registry;
@@ -71,19 +71,39 @@ pub fn site_history(
             let mut writer = std::io::BufWriter::new(out);
             let written =
                 for_each_chunk(conn, registry, viewer, filters, progress, |entry, user| {
-                    let line = serde_json::json!({
-                        "entry": entry,
-                        "message": registry.message(entry),
-                        "comment": registry.comment(entry),
-                        "user": user,
-                    });
-                    serde_json::to_writer(&mut writer, &line).map_err(|e| failed(&e))?;
+                    serde_json::to_writer(&mut writer, &json_row(registry, entry, user))
+                        .map_err(|e| failed(&e))?;
                     writer.write_all(b"\n").map_err(|e| failed(&e))
                 })?;
             writer.flush().map_err(|e| failed(&e))?;
             Ok(written)
         }
     }
+}
+
+/// One entry as the JSON exports show it: the entry, its message and comment as the registry
+/// renders them, and its user's display name.
+///
+/// ```
+/// use loggable::{ObjectRef, log, registry::Registry};
+///
+/// let registry = Registry::new();
+/// let entry = log(&ObjectRef::new("shop.sprocket", 7).title("Left"), "wagtail.create")
+///     .prepare(&registry)?
+///     .1
+///     .into_entry(1, "model_log_entries");
+/// let row = loggable::export::json_row(&registry, &entry, "system");
+/// assert_eq!(row["user"], "system");
+/// assert_eq!(row["entry"]["object_id"], "7");
+/// # Ok::<(), loggable::Error>(())
+/// ```
+pub fn json_row(registry: &Registry, entry: &LogEntry, user: &str) -> serde_json::Value {
+    serde_json::json!({
+        "entry": entry,
+        "message": registry.message(entry),
+        "comment": registry.comment(entry),
+        "user": user,
+    })
 }
 
 /// Calls `row` for every entry of the filtered site history with its user's display name,
@@ -98,10 +118,8 @@ fn for_each_chunk(
     mut row: impl FnMut(&LogEntry, &str) -> Result<()>,
 ) -> Result<u64> {
     let tables = registry.log_tables();
-    let mut query = EntryQuery::new(EntryScope::All).limit(EXPORT_CHUNK);
-    query.viewer = viewer.copied();
-    query.filters = filters.clone();
-    // Per table: its buffered entries (oldest last, popped from the end), whether it has
+    let query = crate::report::site_query(viewer, filters).limit(EXPORT_CHUNK);
+    // Per table: its buffered entries (newest first, taken from the front), whether it has
     // more, and where it stopped.
     let mut buffers: Vec<(std::collections::VecDeque<LogEntry>, bool, Option<Cursor>)> = tables
         .iter()

@@ -170,9 +170,7 @@ pub fn site_history_page(
     limit: i64,
 ) -> Result<Page> {
     let limit = limit.max(1);
-    let mut query = EntryQuery::new(EntryScope::All).limit(limit + 1);
-    query.viewer = viewer.copied();
-    query.filters = filters.clone();
+    let mut query = site_query(viewer, filters).limit(limit + 1);
     query.after = after;
     let mut merged = merge_tables(conn, registry, &query)?;
     let more = merged.len() > usize::try_from(limit).unwrap_or(usize::MAX);
@@ -188,6 +186,15 @@ pub fn site_history_page(
     })
 }
 
+/// The site history's query: every entry of a table that `viewer` (`None`: anyone) may see and
+/// that passes `filters`, newest first.
+pub(crate) fn site_query(viewer: Option<&Viewer>, filters: &Filters) -> EntryQuery {
+    let mut query = EntryQuery::new(EntryScope::All);
+    query.viewer = viewer.copied();
+    query.filters = filters.clone();
+    query
+}
+
 /// The site history by page number (from 1), for callers that want numbered pages.
 pub fn site_history(
     conn: &mut DbConnection,
@@ -197,8 +204,7 @@ pub fn site_history(
     offset: i64,
 ) -> Result<Vec<LogEntry>> {
     let window = offset.saturating_add(limit).max(0);
-    let mut query = EntryQuery::new(EntryScope::All).limit(window);
-    query.viewer = viewer.copied();
+    let query = site_query(viewer, &Filters::default()).limit(window);
     let merged = merge_tables(conn, registry, &query)?;
     Ok(merged
         .into_iter()
@@ -299,8 +305,7 @@ pub fn site_history_choices(
     registry: &Registry,
     viewer: Option<&Viewer>,
 ) -> Result<FilterChoices> {
-    let mut query = EntryQuery::new(EntryScope::All);
-    query.viewer = viewer.copied();
+    let query = site_query(viewer, &Filters::default());
     choices_of(conn, registry, registry.log_tables().iter(), &query)
 }
 
@@ -417,16 +422,8 @@ pub fn object_history(
     filters: &Filters,
     page: i64,
 ) -> Result<ObjectHistory> {
-    let content_type = object.content_type().into_owned();
-    let Some(object_id) = object.object_id() else {
-        return Err(crate::Error::MissingPrimaryKey { content_type });
-    };
-    let table = registry.log_table_of(object);
-    let mut query = EntryQuery::new(EntryScope::Object {
-        content_type: Some(content_type),
-        object_id,
-    })
-    .grouped();
+    let (table, query) = crate::entry::object_query(registry, object)?;
+    let mut query = query.grouped();
     query.filters = filters.clone();
     let total = table.count(conn, &query)?;
     let pages = ((total + OBJECT_HISTORY_PAGE_SIZE - 1) / OBJECT_HISTORY_PAGE_SIZE).max(1);

@@ -166,11 +166,13 @@ fn purge_table(
         archived: 0,
         deleted: 0,
     };
-    // Unchained tables are walked in id order past the entries that stay; a chain is cut
-    // from its start only, so its walk always begins at the lowest id left.
+    // Unchained tables are walked in id order over the old entries only (the database skips
+    // the rest); a chain is cut from its start only, so its walk always begins at the lowest
+    // id left and stops at the first entry that stays.
     let mut after = None;
+    let old_only = (!chained).then_some(before);
     loop {
-        let scanned = table.scan(conn, after, batch)?;
+        let scanned = table.scan(conn, after, old_only, batch)?;
         let Some(last) = scanned.last() else {
             break;
         };
@@ -178,17 +180,10 @@ fn purge_table(
         if !chained {
             after = Some(last.id);
         }
-        let old: Vec<LogEntry> = if chained {
-            scanned
-                .into_iter()
-                .take_while(|e| e.timestamp < before)
-                .collect()
-        } else {
-            scanned
-                .into_iter()
-                .filter(|e| e.timestamp < before)
-                .collect()
-        };
+        let old: Vec<LogEntry> = scanned
+            .into_iter()
+            .take_while(|e| e.timestamp < before)
+            .collect();
         let reached_newer = chained && i64::try_from(old.len()).unwrap_or(i64::MAX) < batch;
         if !old.is_empty() {
             if let Some(archive) = archive.as_deref_mut() {

@@ -14,8 +14,8 @@ use crate::error::{DatabaseContext, Error, Result};
 use crate::model::{self, DraftStateful, LogOptions, Loggable, Model};
 use crate::page::{self, Page};
 use crate::schema::{
-    auth_users, workflow_content_types, workflow_pages, workflow_states, workflow_task_groups,
-    workflow_task_order, workflow_task_states, workflow_tasks, workflows,
+    auth_users, pages, workflow_content_types, workflow_pages, workflow_states,
+    workflow_task_groups, workflow_task_order, workflow_task_states, workflow_tasks, workflows,
 };
 
 /// The built-in task kind: users of the task's groups (and superusers) may act.
@@ -253,18 +253,18 @@ pub fn assign_to_type(conn: &mut DbConnection, workflow_id: i64, content_type: &
 
 /// The workflow that applies to `page`: the one assigned to it or its nearest ancestor.
 pub fn workflow_for_page(conn: &mut DbConnection, page: &Page) -> Result<Option<Workflow>> {
-    let mut chain: Vec<i64> = page::ancestors(conn, page)?.iter().map(|p| p.id).collect();
-    chain.push(page.id);
-    let mut assigned: Vec<(i64, Workflow)> = workflow_pages::table
-        .filter(workflow_pages::page_id.eq_any(&chain))
-        .inner_join(workflows::table.on(workflows::id.eq(workflow_pages::workflow_id)))
-        .select((workflow_pages::page_id, workflows::all_columns))
-        .load(conn)
-        .context("finding a page's workflow")?;
+    let mut chain = page::tree::ancestor_paths(&page.path);
+    chain.push(page.path.clone());
     // The deepest page of the chain with an assignment wins.
-    let depth = |page_id: i64| chain.iter().position(|id| *id == page_id);
-    assigned.sort_by_key(|(page_id, _)| std::cmp::Reverse(depth(*page_id)));
-    Ok(assigned.into_iter().next().map(|(_, workflow)| workflow))
+    workflow_pages::table
+        .inner_join(pages::table.on(pages::id.eq(workflow_pages::page_id)))
+        .inner_join(workflows::table.on(workflows::id.eq(workflow_pages::workflow_id)))
+        .filter(pages::path.eq_any(chain))
+        .order(pages::depth.desc())
+        .select(workflows::all_columns)
+        .first(conn)
+        .optional()
+        .context("finding a page's workflow")
 }
 
 /// The workflow assigned to `content_type`, if any.

@@ -215,45 +215,37 @@ fn outermost<T>(
 ) -> Result<T> {
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
     let failed = |context: &'static str| move |source| Error::Database { context, source };
-    macro_rules! manager {
-        ($conn:expr, |$inner:ident| $run:expr) => {
-            match $conn {
-                DbConnection::Sqlite($inner) => $run,
-                DbConnection::Postgresql($inner) => $run,
-            }
-        };
-    }
-    let depth = manager!(conn, |inner| {
+    let depth = crate::__on_backend_connection!(conn, |inner| {
         AnsiTransactionManager::transaction_manager_status_mut(inner).transaction_depth()
     })
     .map_err(failed("starting a transaction"))?;
     if depth.is_some() {
         return conn.transaction(body);
     }
-    manager!(conn, |inner| AnsiTransactionManager::begin_transaction_sql(
+    crate::__on_backend_connection!(conn, |inner| AnsiTransactionManager::begin_transaction_sql(
         inner, begin
     ))
     .map_err(failed("starting a transaction"))?;
     match body(conn) {
-        Ok(value) => match manager!(conn, |inner| AnsiTransactionManager::commit_transaction(
-            inner
-        )) {
+        Ok(value) => match crate::__on_backend_connection!(conn, |inner| {
+            AnsiTransactionManager::commit_transaction(inner)
+        }) {
             Ok(()) => Ok(value),
             Err(source) => {
                 // A failed COMMIT may leave the transaction open; end it so nothing half-done
                 // lingers on this connection.
-                let _ = manager!(conn, |inner| AnsiTransactionManager::rollback_transaction(
-                    inner
-                ));
+                let _ = crate::__on_backend_connection!(conn, |inner| {
+                    AnsiTransactionManager::rollback_transaction(inner)
+                });
                 Err(failed("committing a transaction")(source))
             }
         },
         Err(error) => {
             // The body's error is the one worth reporting; a failed ROLLBACK (the connection
             // is gone, say) ends the transaction on the server anyway.
-            let _ = manager!(conn, |inner| AnsiTransactionManager::rollback_transaction(
-                inner
-            ));
+            let _ = crate::__on_backend_connection!(conn, |inner| {
+                AnsiTransactionManager::rollback_transaction(inner)
+            });
             Err(error)
         }
     }

@@ -17,14 +17,21 @@ use crate::registry::Registry;
 /// Entries validated for [`log_bulk`], grouped by the table they go to.
 #[derive(Debug, Default)]
 pub struct BulkEntries {
-    tables: Vec<(Arc<dyn LogTable>, Vec<NewLogEntry>)>,
-    chained: Vec<&'static str>,
+    tables: Vec<TableEntries>,
+}
+
+/// One table's share of a [`BulkEntries`].
+#[derive(Debug)]
+struct TableEntries {
+    table: Arc<dyn LogTable>,
+    chained: bool,
+    entries: Vec<NewLogEntry>,
 }
 
 impl BulkEntries {
     /// How many entries there are.
     pub fn len(&self) -> usize {
-        self.tables.iter().map(|(_, entries)| entries.len()).sum()
+        self.tables.iter().map(|t| t.entries.len()).sum()
     }
 
     /// Whether there are none.
@@ -39,16 +46,17 @@ impl BulkEntries {
         builder: LogBuilder<'_, O>,
     ) -> Result<()> {
         let (table, entry) = builder.prepare(registry)?;
-        if registry.is_chained(table.name()) && !self.chained.contains(&table.name()) {
-            self.chained.push(table.name());
-        }
         match self
             .tables
             .iter_mut()
-            .find(|(t, _)| t.name() == table.name())
+            .find(|t| t.table.name() == table.name())
         {
-            Some((_, entries)) => entries.push(entry),
-            None => self.tables.push((table, vec![entry])),
+            Some(share) => share.entries.push(entry),
+            None => self.tables.push(TableEntries {
+                chained: registry.is_chained(table.name()),
+                table,
+                entries: vec![entry],
+            }),
         }
         Ok(())
     }
@@ -71,8 +79,13 @@ pub fn prepare_bulk<'a, O: Loggable + ?Sized + 'a>(
 pub fn log_bulk(conn: &mut DbConnection, entries: &BulkEntries) -> Result<usize> {
     in_transaction(conn, |conn| {
         let mut written = 0;
-        for (table, rows) in &entries.tables {
-            written += if entries.chained.contains(&table.name()) {
+        for TableEntries {
+            table,
+            chained,
+            entries: rows,
+        } in &entries.tables
+        {
+            written += if *chained {
                 // A chain needs each entry's id: row by row, under the head's lock.
                 let mut head = crate::integrity::require_head(conn, table.name())?;
                 let mut stored = Vec::with_capacity(rows.len());

@@ -110,11 +110,10 @@ fn eight_pooled_threads_of_mixed_operations_keep_the_log_exact() {
         loggable::db::run_migrations(&mut conn).unwrap();
         migrate_app(&mut conn);
         for user in 1..=THREADS {
-            let name = format!("loader{user}");
-            let created =
-                loggable::user::create_user(&mut conn, &loggable::user::NewUser::new(&name))
-                    .unwrap();
-            assert_eq!(created.id, user);
+            assert_eq!(
+                crate::common::user(&mut conn, &format!("loader{user}")),
+                user
+            );
         }
     }
     let runs: Vec<Run> = std::thread::scope(|scope| {

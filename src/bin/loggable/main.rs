@@ -55,7 +55,7 @@ enum Command {
         #[arg(long = "as")]
         as_user: Option<i64>,
         /// Rows to show.
-        #[arg(long, default_value_t = 50)]
+        #[arg(long, default_value_t = loggable::report::SITE_HISTORY_PAGE_SIZE)]
         limit: i64,
         #[command(flatten)]
         filters: FilterArgs,
@@ -250,7 +250,13 @@ fn run(cli: Cli) -> Result<()> {
             let mut conn = open(&cli.database)?;
             let written = demo::run(&mut conn)?;
             eprintln!("Demo site created; {written} log entries in total.");
-            report(&mut conn, None, 50, &FilterArgs::default(), Format::Table)
+            report(
+                &mut conn,
+                None,
+                loggable::report::SITE_HISTORY_PAGE_SIZE,
+                &FilterArgs::default(),
+                Format::Table,
+            )
         }
         Command::History {
             page,
@@ -261,6 +267,7 @@ fn run(cli: Cli) -> Result<()> {
             format,
         } => {
             let filters = filters.filters()?;
+            let object = object.as_deref().map(parse_object).transpose()?;
             let mut conn = open(&cli.database)?;
             let registry = loggable::registry::global();
             let history = match (page, object) {
@@ -282,7 +289,7 @@ fn run(cli: Cli) -> Result<()> {
                 (None, Some(object)) => loggable::report::object_history(
                     &mut conn,
                     &registry,
-                    &parse_object(&object)?,
+                    &object,
                     loggable::report::RevisionMarks::default(),
                     &filters,
                     page_number,
@@ -452,12 +459,7 @@ fn print_entries(
                 .iter()
                 .enumerate()
                 .map(|(index, e)| {
-                    let mut row = serde_json::json!({
-                        "entry": e,
-                        "message": registry.message(e),
-                        "comment": registry.comment(e),
-                        "user": names.get(e.user_id),
-                    });
+                    let mut row = loggable::export::json_row(&registry, e, &names.get(e.user_id));
                     if marks.is_some() {
                         row["status"] = serde_json::json!(mark_of(index));
                     }
