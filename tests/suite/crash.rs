@@ -67,9 +67,9 @@ fn writers_killed_mid_stream_lose_nothing_committed_and_leave_nothing_half_done(
     eprintln!("operations reported before each kill: {killed_at:?}");
 
     let mut conn = loggable::db::connect(&url).unwrap();
-    // One snapshot for rows and entries: a killed client's last COMMIT may still land on the
-    // server after the kill, and must not fall between the two reads.
-    let (products, entries) = loggable::db::read_snapshot(&mut conn, |conn| {
+    // One snapshot for rows, entries and the chain walk: a killed client's last COMMIT may
+    // still land on the server after the kill, and must not fall between the reads.
+    let (products, entries, report) = loggable::db::read_snapshot(&mut conn, |conn| {
         let products: Vec<(i64, i32)> = demo_products::table
             .select((demo_products::id, demo_products::price_cents))
             .load(conn)
@@ -78,7 +78,8 @@ fn writers_killed_mid_stream_lose_nothing_committed_and_leave_nothing_half_done(
             conn,
             &EntryQuery::new(EntryScope::ContentType("demo.product".into())),
         )?;
-        Ok((products, entries))
+        let report = loggable::integrity::verify(conn, &ModelLogTable)?;
+        Ok((products, entries, report))
     })
     .unwrap();
     assert!(
@@ -108,7 +109,6 @@ fn writers_killed_mid_stream_lose_nothing_committed_and_leave_nothing_half_done(
         per_product.is_empty(),
         "entries for products that were never committed: {per_product:?}"
     );
-    let report = loggable::integrity::verify(&mut conn, &ModelLogTable).unwrap();
     assert_eq!(report.problem, None);
     assert_eq!(report.links as usize, entries.len());
 }
