@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use crate::db::DbConnection;
+use crate::db::{BackendKind, DbConnection, InSubquery, ListProbe, SqlCondition};
 use crate::error::{DatabaseContext, Result};
 use crate::schema::{auth_groups, auth_user_groups};
 
@@ -268,18 +268,10 @@ pub struct ExplorableRegion {
 impl ExplorableRegion {
     /// Reads the permission pages of `user`'s groups and works out the region from their paths.
     pub fn of_user(conn: &mut DbConnection, user: i64) -> Result<Self> {
-        use crate::schema::{group_page_permissions as gpp, pages};
-        let kinds = PagePermission::ALL.map(PagePermission::name);
-        let paths: Vec<String> = pages::table
-            .inner_join(gpp::table.on(gpp::page_id.eq(pages::id)))
-            .inner_join(auth_user_groups::table.on(auth_user_groups::group_id.eq(gpp::group_id)))
-            .filter(auth_user_groups::user_id.eq(user))
-            .filter(gpp::permission_type.eq_any(kinds))
-            .select(pages::path)
-            .distinct()
-            .load(conn)
-            .context("reading the permission pages")?;
-        Ok(Self::from_permission_paths(paths))
+        let pages = PermissionPages::of_user(conn, user)?;
+        Ok(Self::from_permission_paths(
+            pages.sizes.into_iter().map(|(path, _)| path).collect(),
+        ))
     }
 
     /// The region of these permission pages. An ancestor x of a permission page p is kept when
@@ -329,21 +321,15 @@ impl ExplorableRegion {
     /// "This row of `pages` lies in the region", for Diesel's query builder. Subtrees inside
     /// another are left out, and the ranges are joined as a balanced tree of ORs, so a user
     /// with thousands of permission pages stays within SQLite's expression depth (1,000).
-    fn contains_page(&self) -> PageFilter {
+    fn contains_page(&self, backend: BackendKind) -> PageFilter {
         use crate::schema::pages;
-        // Sorted paths put a subtree right after the page it lies under.
-        let mut tops: Vec<&String> = Vec::new();
-        for path in &self.subtrees {
-            if !tops
-                .last()
-                .is_some_and(|top| path.starts_with(top.as_str()))
-            {
-                tops.push(path);
-            }
-        }
-        let mut conditions: Vec<PageFilter> =
-            vec![Box::new(pages::path.eq_any(self.ancestors.clone()))];
-        for top in tops {
+        let mut conditions: Vec<PageFilter> = vec![Box::new(SqlCondition::texts_in(
+            "pages.path",
+            &self.ancestors,
+            ListProbe::Index,
+            backend,
+        ))];
+        for top in self.tops() {
             // '~' sorts after every path character, so [top, top~) is top's subtree.
             conditions.push(Box::new(
                 pages::path
@@ -353,12 +339,128 @@ impl ExplorableRegion {
         }
         any_of(conditions)
     }
+
+    /// The subtrees that lie in no other one (sorted paths put a subtree right after the page
+    /// it lies under).
+    fn tops(&self) -> Vec<&String> {
+        let mut tops: Vec<&String> = Vec::new();
+        for path in &self.subtrees {
+            if !tops
+                .last()
+                .is_some_and(|top| path.starts_with(top.as_str()))
+            {
+                tops.push(path);
+            }
+        }
+        tops
+    }
+
+    /// About how many pages the region holds, from the sizes of the permission pages'
+    /// subtrees (an ancestor inside another subtree may be counted twice).
+    fn size(&self, subtree_sizes: &std::collections::HashMap<String, i64>) -> i64 {
+        let subtrees: i64 = self
+            .tops()
+            .into_iter()
+            .filter_map(|top| subtree_sizes.get(top))
+            .sum();
+        subtrees + i64::try_from(self.ancestors.len()).unwrap_or(i64::MAX)
+    }
+
+    /// The ids of the region's pages, as a subquery.
+    fn page_ids(
+        &self,
+        backend: BackendKind,
+    ) -> impl diesel::query_builder::QueryFragment<crate::db::MultiBackend> + Send + 'static {
+        use crate::schema::pages;
+        pages::table
+            .filter(self.contains_page(backend))
+            .select(pages::id)
+            .into_boxed()
+    }
+}
+
+/// The permission pages of a user's groups with the size of each one's subtree, and the
+/// tree's highest page id (which stands in for its size: one index probe, not a count).
+struct PermissionPages {
+    sizes: Vec<(String, i64)>,
+    highest_id: Option<i64>,
+}
+
+impl PermissionPages {
+    /// One query, whatever the number of pages.
+    fn of_user(conn: &mut DbConnection, user: i64) -> Result<Self> {
+        use crate::schema::{group_page_permissions as gpp, pages};
+        let kinds = PagePermission::ALL.map(|kind| kind.name().to_owned());
+        let tree = diesel::alias!(pages as tree);
+        let highest_id = tree
+            .select(diesel::dsl::max(tree.field(pages::id)))
+            .single_value();
+        let rows: Vec<(String, i64, Option<i64>)> = pages::table
+            .inner_join(gpp::table.on(gpp::page_id.eq(pages::id)))
+            .inner_join(auth_user_groups::table.on(auth_user_groups::group_id.eq(gpp::group_id)))
+            .filter(auth_user_groups::user_id.eq(user))
+            .filter(SqlCondition::texts_in(
+                "group_page_permissions.permission_type",
+                &kinds,
+                ListProbe::Filter,
+                conn.backend(),
+            ))
+            .select((pages::path, SubtreeSize, highest_id))
+            .distinct()
+            .load(conn)
+            .context("reading the permission pages")?;
+        let highest_id = rows.first().and_then(|(_, _, highest)| *highest);
+        Ok(Self {
+            sizes: rows
+                .into_iter()
+                .map(|(path, size, _)| (path, size))
+                .collect(),
+            highest_id,
+        })
+    }
+}
+
+/// The number of pages at or below the row's page of `pages`: a correlated count, which
+/// Diesel's query builder does not express; fixed text, so the statement stays cached.
+#[derive(Debug, Clone, Copy)]
+struct SubtreeSize;
+
+impl diesel::expression::Expression for SubtreeSize {
+    type SqlType = diesel::sql_types::BigInt;
+}
+
+// It names `pages`, which only the one query above selects from.
+impl<QS> diesel::expression::AppearsOnTable<QS> for SubtreeSize {}
+
+impl<QS> diesel::expression::SelectableExpression<QS> for SubtreeSize {}
+
+impl<GroupBy> diesel::expression::ValidGrouping<GroupBy> for SubtreeSize {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+impl diesel::query_builder::QueryId for SubtreeSize {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::QueryFragment<crate::db::MultiBackend> for SubtreeSize {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, crate::db::MultiBackend>,
+    ) -> diesel::QueryResult<()> {
+        // '~' sorts after every path character, so [path, path~) is the page's subtree.
+        out.push_sql(
+            "(SELECT COUNT(*) FROM pages below \
+             WHERE below.path >= pages.path AND below.path < pages.path || '~')",
+        );
+        Ok(())
+    }
 }
 
 /// `a OR b OR ...`, nested as a balanced tree (depth log2 n, not n).
 fn any_of(mut conditions: Vec<PageFilter>) -> PageFilter {
     match conditions.len() {
-        0 => Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0")),
+        0 => Box::new(SqlCondition::new("1 = 0")),
         1 => conditions.remove(0),
         n => {
             let right = conditions.split_off(n / 2);
@@ -390,17 +492,22 @@ pub enum Access {
     Unrestricted,
     /// The explorable pages of a page log.
     Pages {
-        /// Their ids.
-        ids: Vec<i64>,
+        /// Where they lie in the tree.
+        region: ExplorableRegion,
         /// Scan newest first and filter by page, rather than look the pages up by index.
         by_time: bool,
         /// Whether entries of deleted pages are shown too.
         with_deleted: bool,
         /// The backend the list is bound for.
-        backend: crate::db::BackendKind,
+        backend: BackendKind,
     },
     /// The types the viewer holds some model permission on (other log tables).
-    Types(Vec<String>),
+    Types {
+        /// The type names.
+        types: Vec<String>,
+        /// The backend the list is bound for.
+        backend: BackendKind,
+    },
 }
 
 impl Access {
@@ -411,7 +518,7 @@ impl Access {
         table: &str,
         query: &crate::entry::EntryQuery,
     ) -> Result<Self> {
-        use crate::schema::{model_permissions as mp, pages};
+        use crate::schema::model_permissions as mp;
         let Some(viewer) = query.viewer else {
             return Ok(Self::Unrestricted);
         };
@@ -432,32 +539,22 @@ impl Access {
                 .distinct()
                 .load(conn)
                 .context("reading the viewer's model permissions")?;
-            return Ok(Self::Types(types));
+            return Ok(Self::Types {
+                types,
+                backend: conn.backend(),
+            });
         }
-        let region = ExplorableRegion::of_user(conn, viewer.user_id)?;
-        // Each page comes with the tree's highest id, which stands in for its size (one index
-        // probe, not a count; evaluated once): one round trip instead of two.
-        let tree = diesel::alias!(pages as tree);
-        let highest_id = tree
-            .select(diesel::dsl::max(tree.field(pages::id)))
-            .single_value();
-        let explorable: Vec<(i64, Option<i64>)> = if region.subtrees.is_empty() {
-            Vec::new()
-        } else {
-            pages::table
-                .filter(region.contains_page())
-                .select((pages::id, highest_id))
-                .load(conn)
-                .context("listing the explorable pages")?
-        };
-        let highest = explorable.first().and_then(|(_, highest)| *highest);
-        let ids: Vec<i64> = explorable.into_iter().map(|(id, _)| id).collect();
-        // Only a limited read (a report page) can stop early in timestamp order; the tree's
-        // size matters only then.
-        let by_time = query.limit.is_some()
-            && ids.len() as f64 / highest.unwrap_or(1).max(1) as f64 >= TIME_ORDER_MIN_SHARE;
+        let permission_pages = PermissionPages::of_user(conn, viewer.user_id)?;
+        let highest_id = permission_pages.highest_id;
+        let sizes: std::collections::HashMap<String, i64> =
+            permission_pages.sizes.into_iter().collect();
+        let region = ExplorableRegion::from_permission_paths(sizes.keys().cloned().collect());
+        // Only a limited read (a report page) can stop early in timestamp order; the share of
+        // the tree the viewer sees matters only then.
+        let share = region.size(&sizes) as f64 / highest_id.unwrap_or(1).max(1) as f64;
+        let by_time = query.limit.is_some() && share >= TIME_ORDER_MIN_SHARE;
         Ok(Self::Pages {
-            ids,
+            region,
             by_time,
             with_deleted: viewer.sees_deleted_pages,
             backend: conn.backend(),
@@ -469,9 +566,11 @@ impl Access {
         match self {
             Self::Unrestricted => false,
             Self::Pages {
-                ids, with_deleted, ..
-            } => ids.is_empty() && !with_deleted,
-            Self::Types(types) => types.is_empty(),
+                region,
+                with_deleted,
+                ..
+            } => region.subtrees.is_empty() && !with_deleted,
+            Self::Types { types, .. } => types.is_empty(),
         }
     }
 }
@@ -497,10 +596,6 @@ pub fn visibility_filter<QS: 'static>(
     viewer: &Viewer,
     access: &Access,
 ) -> EntryFilter<QS> {
-    use crate::db::SqlCondition;
-    use diesel::dsl::sql;
-    use diesel::sql_types::{BigInt, Text};
-
     if !viewer.is_active {
         return Box::new(SqlCondition::new("1 = 0"));
     }
@@ -511,34 +606,30 @@ pub fn visibility_filter<QS: 'static>(
         // An active non-superuser whose access was not resolved sees nothing.
         Access::Unrestricted => Box::new(SqlCondition::new("1 = 0")),
         // A NULL type matches no list, so untyped entries stay hidden.
-        Access::Types(types) => {
-            Box::new(sql::<Text>(&format!("{table}.content_type")).eq_any(types.clone()))
-        }
+        Access::Types { types, backend } => Box::new(SqlCondition::texts_in(
+            &format!("{table}.content_type"),
+            types,
+            ListProbe::Filter,
+            *backend,
+        )),
         Access::Pages {
-            ids,
+            region,
             by_time,
             with_deleted,
             backend,
         } => {
             // `+ 0` hides the page index from the planner, so it walks the timestamp index.
-            let column = if *by_time {
-                format!("({table}.{object_column} + 0)")
+            let (column, probe) = if *by_time {
+                (format!("({table}.{object_column} + 0)"), ListProbe::Filter)
             } else {
-                format!("{table}.{object_column}")
+                (format!("{table}.{object_column}"), ListProbe::Index)
             };
-            let explorable: EntryFilter<QS> = match backend {
-                // One array parameter, however many pages.
-                crate::db::BackendKind::Postgresql => {
-                    Box::new(sql::<BigInt>(&column).eq_any(ids.clone()))
-                }
-                // SQLite caps parameters per statement (32,766), so the ids travel as one
-                // JSON array parameter, unpacked by `json_each`.
-                crate::db::BackendKind::Sqlite => Box::new(SqlCondition::with_text(
-                    format!("({column} IN (SELECT value FROM json_each("),
-                    serde_json::Value::from(ids.clone()).to_string(),
-                    ")))",
-                )),
-            };
+            let explorable: EntryFilter<QS> = Box::new(InSubquery::new(
+                column,
+                region.page_ids(*backend),
+                probe,
+                *backend,
+            ));
             if *with_deleted {
                 Box::new(explorable.or(SqlCondition::new(format!(
                     "NOT EXISTS (SELECT 1 FROM pages x WHERE x.id = {table}.{object_column})"

@@ -7,7 +7,7 @@ use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, Valid
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{Bool, Text};
 
-use super::MultiBackend;
+use super::{BackendKind, MultiBackend};
 
 /// A boolean condition as SQL text built only from fixed table and column names, with at most
 /// one bound text value (followed by `tail`).
@@ -20,7 +20,7 @@ use super::MultiBackend;
 #[derive(Debug, Clone)]
 pub struct SqlCondition {
     sql: String,
-    bound: Option<(String, &'static str)>,
+    bound: Option<(String, String)>,
 }
 
 impl SqlCondition {
@@ -33,12 +33,151 @@ impl SqlCondition {
     }
 
     /// `sql`, then `value` bound as text, then `tail`.
-    pub fn with_text(sql: impl Into<String>, value: String, tail: &'static str) -> Self {
+    pub fn with_text(sql: impl Into<String>, value: String, tail: impl Into<String>) -> Self {
         Self {
             sql: sql.into(),
-            bound: Some((value, tail)),
+            bound: Some((value, tail.into())),
         }
     }
+
+    /// `column` is one of `texts`, the whole list bound as one parameter (the statement's text does not
+    /// depend on the list's length, so it stays cached: Diesel's `eq_any` binds each value on its
+    /// own and never caches; and SQLite's limit on parameters never applies).
+    pub fn texts_in(
+        column: &str,
+        texts: &[String],
+        probe: ListProbe,
+        backend: BackendKind,
+    ) -> Self {
+        let list = match backend {
+            // An array literal with every element quoted, so no text reads as NULL or splits.
+            BackendKind::Postgresql => {
+                let mut literal = String::from("{");
+                for (i, text) in texts.iter().enumerate() {
+                    if i > 0 {
+                        literal.push(',');
+                    }
+                    literal.push('"');
+                    for c in text.chars() {
+                        if matches!(c, '"' | '\\') {
+                            literal.push('\\');
+                        }
+                        literal.push(c);
+                    }
+                    literal.push('"');
+                }
+                literal.push('}');
+                literal
+            }
+            BackendKind::Sqlite => serde_json::Value::from(texts).to_string(),
+        };
+        Self::list_condition(column, list, "text[]", probe, backend)
+    }
+
+    /// SQLite unpacks a JSON array with `json_each` (and builds a lookup table of it once per
+    /// statement). PostgreSQL reads an array literal; how depends on `probe`, because a cast
+    /// from text is not folded into a constant and would parse the whole list again for every
+    /// row it is compared with.
+    fn list_condition(
+        column: &str,
+        list: String,
+        pg_array_type: &'static str,
+        probe: ListProbe,
+        backend: BackendKind,
+    ) -> Self {
+        match (backend, probe) {
+            (BackendKind::Sqlite, _) => Self::with_text(
+                format!("({column} IN (SELECT value FROM json_each("),
+                list,
+                ")))",
+            ),
+            // An index condition computes the array once per scan.
+            (BackendKind::Postgresql, ListProbe::Index) => Self::with_text(
+                format!("({column} = ANY(CAST("),
+                list,
+                format!(" AS {pg_array_type})))"),
+            ),
+            // `IS TRUE` keeps the subquery out of a semi-join (PostgreSQL pulls up only bare
+            // `IN`s), so it becomes a hashed subplan: the list is hashed once, each row probes.
+            (BackendKind::Postgresql, ListProbe::Filter) => Self::with_text(
+                format!("(({column} IN (SELECT unnest(CAST("),
+                list,
+                format!(" AS {pg_array_type})))) IS TRUE)"),
+            ),
+        }
+    }
+}
+
+/// `column IN (subquery)`, the column given as SQL text of fixed table and column names, the
+/// subquery built by Diesel (and cached with the statement when it is cacheable).
+pub struct InSubquery {
+    column: String,
+    subquery: Box<dyn QueryFragment<MultiBackend> + Send>,
+    hashed: bool,
+}
+
+impl InSubquery {
+    /// `column` must name only fixed tables and columns: never put input in it.
+    pub fn new(
+        column: impl Into<String>,
+        subquery: impl QueryFragment<MultiBackend> + Send + 'static,
+        probe: ListProbe,
+        backend: BackendKind,
+    ) -> Self {
+        Self {
+            column: column.into(),
+            subquery: Box::new(subquery),
+            // See `SqlCondition::list_condition`: SQLite builds a lookup table of a
+            // subquery's rows on its own.
+            hashed: backend == BackendKind::Postgresql && probe == ListProbe::Filter,
+        }
+    }
+}
+
+impl std::fmt::Debug for InSubquery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InSubquery")
+            .field("column", &self.column)
+            .field("hashed", &self.hashed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Expression for InSubquery {
+    type SqlType = Bool;
+}
+
+impl<QS> AppearsOnTable<QS> for InSubquery {}
+
+impl<QS> SelectableExpression<QS> for InSubquery {}
+
+impl<GroupBy> ValidGrouping<GroupBy> for InSubquery {
+    type IsAggregate = Never;
+}
+
+impl QueryId for InSubquery {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl QueryFragment<MultiBackend> for InSubquery {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
+        out.push_sql(if self.hashed { "((" } else { "(" });
+        out.push_sql(&self.column);
+        out.push_sql(" IN (");
+        self.subquery.walk_ast(out.reborrow())?;
+        out.push_sql(if self.hashed { ")) IS TRUE)" } else { "))" });
+        Ok(())
+    }
+}
+
+/// How the rows a list condition tests are found, which decides how PostgreSQL is asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListProbe {
+    /// The column's index is looked up for each value of the list.
+    Index,
+    /// Rows arrive by another path (an index in another order, a scan) and each is tested.
+    Filter,
 }
 
 impl Expression for SqlCondition {

@@ -12,7 +12,7 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-pub use self::condition::SqlCondition;
+pub use self::condition::{InSubquery, ListProbe, SqlCondition};
 pub use self::connection::{DbConnection, MultiBackend};
 pub use self::isolated::IsolatedSchema;
 pub use self::url::{BackendKind, DatabaseUrl};

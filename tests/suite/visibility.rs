@@ -525,3 +525,115 @@ fn a_user_with_thousands_of_permission_pages_can_still_read_the_log() {
     .unwrap();
     assert_eq!(first.len(), 50);
 }
+
+/// Every statement a read runs, and the statements the connection put in its cache.
+#[derive(Clone, Default)]
+struct CachedStatements(std::sync::Arc<std::sync::Mutex<(Vec<String>, BTreeSet<String>)>>);
+
+impl diesel::connection::Instrumentation for CachedStatements {
+    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+        let mut seen = self.0.lock().unwrap();
+        match event {
+            diesel::connection::InstrumentationEvent::StartQuery { query, .. } => {
+                // The text is followed by its bound values.
+                let text = query.to_string();
+                let sql = text.split(" -- binds:").next().unwrap_or_default();
+                seen.0.push(sql.trim().to_owned());
+            }
+            diesel::connection::InstrumentationEvent::CacheQuery { sql, .. } => {
+                seen.1.insert(sql.trim().to_owned());
+            }
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn restricted_reads_are_prepared_once_and_then_served_from_the_statement_cache() {
+    use diesel::Connection as _;
+    let mut db = TestDb::new();
+    let t = tree(&mut db.conn);
+    // Two permission pages, so the region has an ancestor list and two subtrees.
+    let editor = editor_of(&mut db.conn, "cached", t.blog.id, PagePermission::Change);
+    let group = loggable::permission::groups_of(&mut db.conn, editor.user_id).unwrap()[0];
+    grant_page_permission(&mut db.conn, group, t.news.id, PagePermission::Publish).unwrap();
+    grant_model_permission(
+        &mut db.conn,
+        Grantee::User(editor.user_id),
+        "shop.sprocket",
+        "view",
+    )
+    .unwrap();
+    let statements = CachedStatements::default();
+    db.conn.set_instrumentation(statements.clone());
+    let read = |conn: &mut DbConnection| {
+        let first_page = EntryQuery::new(EntryScope::All).limit(50);
+        let pages = viewable_entries(conn, &PageLogTable, &editor, first_page.clone()).unwrap();
+        let counted = count_viewable(
+            conn,
+            &PageLogTable,
+            &editor,
+            EntryQuery::new(EntryScope::All),
+        )
+        .unwrap();
+        let models = viewable_entries(conn, &ModelLogTable, &editor, first_page).unwrap();
+        (pages.len(), counted, models.len())
+    };
+    let first = read(&mut db.conn);
+    assert_eq!(first, (4, 4, 0), "blog, post, news and their parent home");
+    statements.0.lock().unwrap().0.clear();
+    assert_eq!(read(&mut db.conn), first);
+    let (run, cached) = statements.0.lock().unwrap().clone();
+    assert!(run.len() >= 5, "{run:#?}");
+    let uncached: Vec<&String> = run.iter().filter(|sql| !cached.contains(*sql)).collect();
+    assert!(
+        uncached.is_empty(),
+        "parsed and planned again on every read: {uncached:#?}"
+    );
+}
+
+#[test]
+fn type_names_with_quotes_commas_and_braces_match_exactly() {
+    let mut db = TestDb::new();
+    let viewer = new_user(&mut db.conn, "odd types", true, false);
+    let odd = [
+        r#"shop."quoted""#,
+        r"shop.back\slash",
+        "shop.comma,brace}{",
+        "NULL",
+        "shop.space d",
+    ];
+    let registry = loggable::registry::Registry::new();
+    for (id, content_type) in odd
+        .iter()
+        .chain(["shop.comma", "shop.back"].iter())
+        .enumerate()
+    {
+        log(
+            &ObjectRef::new(*content_type, i64::try_from(id).unwrap()).title("x"),
+            "wagtail.create",
+        )
+        .write_with(&registry, &mut db.conn)
+        .unwrap();
+    }
+    for content_type in odd {
+        grant_model_permission(
+            &mut db.conn,
+            Grantee::User(viewer.user_id),
+            content_type,
+            "view",
+        )
+        .unwrap();
+    }
+    let seen: BTreeSet<String> = viewable_entries(
+        &mut db.conn,
+        &ModelLogTable,
+        &viewer,
+        EntryQuery::new(EntryScope::All),
+    )
+    .unwrap()
+    .into_iter()
+    .filter_map(|e| e.content_type)
+    .collect();
+    assert_eq!(seen, odd.iter().map(|t| (*t).to_owned()).collect());
+}
