@@ -276,7 +276,8 @@ impl ExplorableRegion {
 
     /// The region of these permission pages. An ancestor x of a permission page p is kept when
     /// some permission page q's parent is not below x's child towards p, i.e. x is no higher
-    /// than the deepest common ancestor of all the permission pages' parents.
+    /// than the deepest common ancestor of all the permission pages' parents: linear in the
+    /// number of pages, since that ancestor is the longest common prefix of the parents' paths.
     ///
     /// ```
     /// use loggable::permission::ExplorableRegion;
@@ -296,20 +297,28 @@ impl ExplorableRegion {
         use crate::page::tree::STEP_LENGTH as STEP_LEN;
         subtrees.sort();
         subtrees.dedup();
+        fn parent(q: &str) -> &[u8] {
+            &q.as_bytes()[..q.len().saturating_sub(STEP_LEN)]
+        }
+        let deepest_common = subtrees.iter().skip(1).fold(
+            subtrees.first().map_or(0, |q| parent(q).len()),
+            |common, q| {
+                let shared = parent(q).iter().zip(parent(&subtrees[0])).take(common);
+                shared.take_while(|(a, b)| a == b).count()
+            },
+        );
         let mut ancestors = std::collections::BTreeSet::new();
         for p in &subtrees {
-            for x_len in (STEP_LEN..p.len()).step_by(STEP_LEN) {
+            // x's child towards p (x_len + STEP_LEN long) lies below the common ancestor
+            // exactly when x is no higher than it.
+            let from = (deepest_common / STEP_LEN).max(1) * STEP_LEN;
+            for x_len in (from..p.len()).step_by(STEP_LEN) {
                 // `get` rather than indexing: a path that is not whole steps of ASCII (a
                 // damaged row) yields no ancestors instead of a panic.
-                let (Some(x), Some(towards_p)) = (p.get(..x_len), p.get(..x_len + STEP_LEN)) else {
+                let Some(x) = p.get(..x_len) else {
                     break;
                 };
-                let kept = subtrees.iter().any(|q| {
-                    q.len().saturating_sub(STEP_LEN) < towards_p.len() || !q.starts_with(towards_p)
-                });
-                if kept {
-                    ancestors.insert(x.to_owned());
-                }
+                ancestors.insert(x.to_owned());
             }
         }
         Self {
