@@ -458,6 +458,7 @@ macro_rules! log_table {
                 &self,
                 query: &$crate::entry::EntryQuery,
                 access: &$crate::permission::Access,
+                backend: $crate::db::BackendKind,
             ) -> ::core::option::Option<
                 $crate::__private::diesel::dsl::IntoBoxed<'static, $($table)::+::table, $crate::db::MultiBackend>,
             > {
@@ -503,14 +504,33 @@ macro_rules! log_table {
                             .escape('\\'),
                     );
                 }
+                // Each list is one bound value, so the statement stays cached; short lists a
+                // user picked, which an index may serve.
+                let in_list = |column: &str| ::std::format!("{}.{column}", self.name());
+                let probe = $crate::db::ListProbe::Index;
                 if !filters.content_types.is_empty() {
-                    select = select.filter(t::content_type.eq_any(filters.content_types.clone()));
+                    select = select.filter($crate::db::SqlCondition::texts_in(
+                        &in_list("content_type"),
+                        &filters.content_types,
+                        probe,
+                        backend,
+                    ));
                 }
                 if !filters.actions.is_empty() {
-                    select = select.filter(t::action.eq_any(filters.actions.clone()));
+                    select = select.filter($crate::db::SqlCondition::texts_in(
+                        &in_list("action"),
+                        &filters.actions,
+                        probe,
+                        backend,
+                    ));
                 }
                 if !filters.users.is_empty() {
-                    select = select.filter(t::user_id.eq_any(filters.users.clone()));
+                    select = select.filter($crate::db::SqlCondition::ids_in(
+                        &in_list("user_id"),
+                        &filters.users,
+                        probe,
+                        backend,
+                    ));
                 }
                 if let ::core::option::Option::Some(from) = filters.from_utc() {
                     select = select.filter(t::timestamp.ge(from));
@@ -647,7 +667,7 @@ macro_rules! log_table {
             ) -> $crate::Result<i64> {
                 use $crate::__private::diesel::prelude::*;
                 let access = $crate::permission::Access::resolve(conn, self.name(), query)?;
-                let ::core::option::Option::Some(select) = self.filtered(query, &access) else {
+                let ::core::option::Option::Some(select) = self.filtered(query, &access, conn.backend()) else {
                     return Ok(0);
                 };
                 select.count().get_result::<i64>(conn).map_err(|source| $crate::Error::Database {
@@ -669,10 +689,11 @@ macro_rules! log_table {
                     source,
                 };
                 let access = $crate::permission::Access::resolve(conn, self.name(), &scope)?;
+                let backend = conn.backend();
                 let (Some(actions), Some(users), Some(content_types)) = (
-                    self.filtered(&scope, &access),
-                    self.filtered(&scope, &access),
-                    self.filtered(&scope, &access),
+                    self.filtered(&scope, &access, backend),
+                    self.filtered(&scope, &access, backend),
+                    self.filtered(&scope, &access, backend),
                 ) else {
                     return Ok(::core::default::Default::default());
                 };
@@ -744,7 +765,7 @@ macro_rules! log_table {
                 use $crate::__private::diesel::prelude::*;
                 use $($table)::+ as t;
                 let access = $crate::permission::Access::resolve(conn, self.name(), query)?;
-                let Some(mut select) = self.filtered(query, &access) else {
+                let Some(mut select) = self.filtered(query, &access, conn.backend()) else {
                     return Ok(::std::vec::Vec::new());
                 };
                 select = select.order((t::timestamp.desc(), t::id.desc()));

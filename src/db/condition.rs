@@ -40,6 +40,18 @@ impl SqlCondition {
         }
     }
 
+    /// `column` is one of `ids`, the whole list bound as one parameter (see [`Self::texts_in`]).
+    pub fn ids_in(column: &str, ids: &[i64], probe: ListProbe, backend: BackendKind) -> Self {
+        let list = match backend {
+            BackendKind::Postgresql => {
+                let elements: Vec<String> = ids.iter().map(i64::to_string).collect();
+                format!("{{{}}}", elements.join(","))
+            }
+            BackendKind::Sqlite => serde_json::Value::from(ids).to_string(),
+        };
+        Self::list_condition(column, list, "bigint[]", probe, backend)
+    }
+
     /// `column` is one of `texts`, the whole list bound as one parameter (the statement's text does not
     /// depend on the list's length, so it stays cached: Diesel's `eq_any` binds each value on its
     /// own and never caches; and SQLite's limit on parameters never applies).

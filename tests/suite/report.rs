@@ -122,6 +122,24 @@ fn every_filter_narrows_the_site_history() {
         labels(&mut db.conn, &registry, by_user),
         only(&["Home Page", "Sprocket"])
     );
+    // Several users and types: any of them, in both log tables.
+    let bob = crate::common::user(&mut db.conn, "bob");
+    write(
+        &mut db.conn,
+        ObjectRef::new("shop.gear", 4).title("Gear"),
+        "wagtail.create",
+        Some(bob),
+        day(4, 9),
+    );
+    let by_users = Filters {
+        users: vec![bob, ada],
+        content_types: vec!["shop.gear".into(), "cms.simplepage".into()],
+        ..Filters::default()
+    };
+    assert_eq!(
+        labels(&mut db.conn, &registry, by_users),
+        only(&["Home Page", "Gear"])
+    );
     assert_eq!(
         labels(
             &mut db.conn,
@@ -136,7 +154,7 @@ fn every_filter_narrows_the_site_history() {
             &registry,
             f(|f| f.comment_actions = Some(false))
         ),
-        only(&["Home Page", "Sprocket"])
+        only(&["Home Page", "Sprocket", "Gear"])
     );
     // Whole days, inclusive, in the display timezone.
     let mut may_2 = Filters {

@@ -564,6 +564,7 @@ fn restricted_reads_are_prepared_once_and_then_served_from_the_statement_cache()
         "view",
     )
     .unwrap();
+    let registry = loggable::registry::Registry::new();
     let statements = CachedStatements::default();
     db.conn.set_instrumentation(statements.clone());
     let read = |conn: &mut DbConnection| {
@@ -577,10 +578,35 @@ fn restricted_reads_are_prepared_once_and_then_served_from_the_statement_cache()
         )
         .unwrap();
         let models = viewable_entries(conn, &ModelLogTable, &editor, first_page).unwrap();
-        (pages.len(), counted, models.len())
+        let mut filters = loggable::report::Filters {
+            actions: vec!["wagtail.create".to_owned(), "wagtail.edit".to_owned()],
+            content_types: vec!["cms.simplepage".to_owned()],
+            ..Default::default()
+        };
+        let mut site_history = |filters: &loggable::report::Filters| {
+            loggable::report::site_history_page(conn, &registry, Some(&editor), filters, None, 50)
+                .unwrap()
+                .entries
+                .len()
+        };
+        let by_type_and_action = site_history(&filters);
+        // The pages were added by no user.
+        filters.users = vec![editor.user_id, editor.user_id + 1];
+        let by_user = site_history(&filters);
+        (
+            pages.len(),
+            counted,
+            models.len(),
+            by_type_and_action,
+            by_user,
+        )
     };
     let first = read(&mut db.conn);
-    assert_eq!(first, (4, 4, 0), "blog, post, news and their parent home");
+    assert_eq!(
+        first,
+        (4, 4, 0, 4, 0),
+        "blog, post, news and their parent home"
+    );
     statements.0.lock().unwrap().0.clear();
     assert_eq!(read(&mut db.conn), first);
     let (run, cached) = statements.0.lock().unwrap().clone();
