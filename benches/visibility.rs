@@ -37,7 +37,7 @@ impl Instrumentation for Captured {
 }
 
 /// Prints the plans of the statements `run` issues.
-fn print_plans(conn: &mut DbConnection, label: &str, run: impl FnOnce(&mut DbConnection)) {
+fn print_plans(conn: &mut DbConnection, label: &str, mut run: impl FnMut(&mut DbConnection)) {
     println!("\n== plan: {label} ({})", conn.backend());
     match conn.backend() {
         BackendKind::Sqlite => {
@@ -65,6 +65,11 @@ fn print_plans(conn: &mut DbConnection, label: &str, run: impl FnOnce(&mut DbCon
             }
         }
         BackendKind::Postgresql => {
+            // The plans the timed runs use: after five executions of a prepared statement
+            // PostgreSQL may switch to its generic plan.
+            for _ in 0..loggable::bench::WARM_UP_RUNS {
+                run(conn);
+            }
             // auto_explain logs each plan with its real parameters; client_min_messages
             // sends that log to this client, whose notice handler prints it on stderr.
             conn.batch_execute(
