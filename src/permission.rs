@@ -434,23 +434,8 @@ impl PermissionPages {
 #[derive(Debug, Clone, Copy)]
 struct SubtreeSize;
 
-impl diesel::expression::Expression for SubtreeSize {
-    type SqlType = diesel::sql_types::BigInt;
-}
-
 // It names `pages`, which only the one query above selects from.
-impl<QS> diesel::expression::AppearsOnTable<QS> for SubtreeSize {}
-
-impl<QS> diesel::expression::SelectableExpression<QS> for SubtreeSize {}
-
-impl<GroupBy> diesel::expression::ValidGrouping<GroupBy> for SubtreeSize {
-    type IsAggregate = diesel::expression::is_aggregate::Never;
-}
-
-impl diesel::query_builder::QueryId for SubtreeSize {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
+crate::db::fixed_sql_expression!(SubtreeSize, diesel::sql_types::BigInt);
 
 impl diesel::query_builder::QueryFragment<crate::db::MultiBackend> for SubtreeSize {
     fn walk_ast<'b>(

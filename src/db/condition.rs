@@ -2,12 +2,35 @@
 //! holding them stay cached.
 
 use diesel::QueryResult;
-use diesel::expression::is_aggregate::Never;
-use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::sql_types::{Bool, Text};
 
 use super::{BackendKind, MultiBackend};
+
+/// Lets a type whose `QueryFragment` writes SQL of fixed table and column names stand as an
+/// expression of `$sql_type` in any query. Its statements are cached by their text
+/// (`HAS_STATIC_QUERY_ID` is false), which holds everything the fragment writes.
+macro_rules! fixed_sql_expression {
+    ($type:ty, $sql_type:ty) => {
+        impl diesel::expression::Expression for $type {
+            type SqlType = $sql_type;
+        }
+
+        impl<QS> diesel::expression::AppearsOnTable<QS> for $type {}
+
+        impl<QS> diesel::expression::SelectableExpression<QS> for $type {}
+
+        impl<GroupBy> diesel::expression::ValidGrouping<GroupBy> for $type {
+            type IsAggregate = diesel::expression::is_aggregate::Never;
+        }
+
+        impl diesel::query_builder::QueryId for $type {
+            type QueryId = ();
+            const HAS_STATIC_QUERY_ID: bool = false;
+        }
+    };
+}
+pub(crate) use fixed_sql_expression;
 
 /// A boolean condition as SQL text built only from fixed table and column names, with at most
 /// one bound text value (followed by `tail`).
@@ -155,22 +178,7 @@ impl std::fmt::Debug for InSubquery {
     }
 }
 
-impl Expression for InSubquery {
-    type SqlType = Bool;
-}
-
-impl<QS> AppearsOnTable<QS> for InSubquery {}
-
-impl<QS> SelectableExpression<QS> for InSubquery {}
-
-impl<GroupBy> ValidGrouping<GroupBy> for InSubquery {
-    type IsAggregate = Never;
-}
-
-impl QueryId for InSubquery {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
+fixed_sql_expression!(InSubquery, Bool);
 
 impl QueryFragment<MultiBackend> for InSubquery {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
@@ -192,23 +200,7 @@ pub enum ListProbe {
     Filter,
 }
 
-impl Expression for SqlCondition {
-    type SqlType = Bool;
-}
-
-impl<QS> AppearsOnTable<QS> for SqlCondition {}
-
-impl<QS> SelectableExpression<QS> for SqlCondition {}
-
-impl<GroupBy> ValidGrouping<GroupBy> for SqlCondition {
-    type IsAggregate = Never;
-}
-
-impl QueryId for SqlCondition {
-    type QueryId = ();
-    // The statement is cached by its text, which this condition's text is part of.
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
+fixed_sql_expression!(SqlCondition, Bool);
 
 impl QueryFragment<MultiBackend> for SqlCondition {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
