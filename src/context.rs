@@ -35,11 +35,15 @@ pub struct LogContext {
 }
 
 impl LogContext {
-    /// A context for `user` (`None`: the system) with a fresh random UUID (v4).
+    /// A context for `user` (`None`: the system) with a fresh UUID. It is time-ordered (v7:
+    /// a millisecond timestamp, then random bits; later contexts of a process sort after
+    /// earlier ones), so each new action's entries land at the end of the uuid index instead of
+    /// at a random place in it: fewer index pages to write per commit (Wagtail's v4 UUIDs
+    /// scatter them).
     pub fn new(user: Option<i64>) -> Self {
         Self {
             user,
-            uuid: Some(Uuid::new_v4()),
+            uuid: Some(Uuid::now_v7()),
             at: None,
         }
     }

@@ -447,6 +447,7 @@ fn bench_prints_one_json_line_per_metric() {
             "page_history_first50",
             "write_log_autocommit_one_logcontext",
             "write_log_one_transaction",
+            "write_log_autocommit_context_per_entry",
             "write_log_bulk",
             "write_log_autocommit_generic_table",
             "write_log_autocommit_hash_chain",
@@ -465,7 +466,8 @@ fn bench_prints_one_json_line_per_metric() {
     assert_eq!(lines[4]["n"], 2000);
     assert_eq!(lines[7]["n"], 20);
     assert_eq!(lines[9]["n"], 20);
-    assert_eq!(lines[13]["n"], 20);
+    assert_eq!(lines[10]["n"], 20);
+    assert_eq!(lines[14]["n"], 20);
 
     let unreachable = loggable(
         &[

@@ -17,11 +17,18 @@ fn guard_activates_until_dropped() {
 }
 
 #[test]
-fn each_context_gets_a_fresh_v4_uuid_unless_told_otherwise() {
+fn each_context_gets_a_fresh_time_ordered_uuid_unless_told_otherwise() {
     let a = LogContext::new(Some(1)).uuid().unwrap();
     let b = LogContext::new(Some(1)).uuid().unwrap();
     assert_ne!(a, b);
-    assert_eq!(a.get_version_num(), 4);
+    assert_eq!(a.get_version_num(), 7);
+    // Later contexts sort after earlier ones, also within one millisecond.
+    let mut uuids: Vec<_> = (0..1_000)
+        .map(|_| LogContext::new(None).uuid().unwrap())
+        .collect();
+    assert!(uuids.windows(2).all(|pair| pair[0] < pair[1]));
+    uuids.dedup();
+    assert_eq!(uuids.len(), 1_000);
     assert_eq!(LogContext::without_uuid(Some(1)).uuid(), None);
     assert_eq!(LogContext::with_uuid(None, a).uuid(), Some(a));
     assert_eq!(LogContext::new(None).user(), None);
