@@ -145,7 +145,7 @@ impl SqlCondition {
 
 /// `column IN (subquery)`, the column given as SQL text of fixed table and column names, the
 /// subquery built by Diesel (and cached with the statement when it is cacheable).
-pub struct InSubquery {
+pub(crate) struct InSubquery {
     column: String,
     subquery: Box<dyn QueryFragment<MultiBackend> + Send>,
     hashed: bool,
@@ -153,7 +153,7 @@ pub struct InSubquery {
 
 impl InSubquery {
     /// `column` must name only fixed tables and columns: never put input in it.
-    pub fn new(
+    pub(crate) fn new(
         column: impl Into<String>,
         subquery: impl QueryFragment<MultiBackend> + Send + 'static,
         probe: ListProbe,
@@ -192,6 +192,7 @@ impl QueryFragment<MultiBackend> for InSubquery {
 }
 
 /// How the rows a list condition tests are found, which decides how PostgreSQL is asked.
+#[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListProbe {
     /// The column's index is looked up for each value of the list.

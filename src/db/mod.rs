@@ -12,8 +12,9 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+pub(crate) use self::condition::InSubquery;
 pub(crate) use self::condition::fixed_sql_expression;
-pub use self::condition::{InSubquery, ListProbe, SqlCondition};
+pub use self::condition::{ListProbe, SqlCondition};
 pub use self::connection::{DbConnection, MultiBackend};
 pub use self::isolated::IsolatedSchema;
 pub use self::url::{BackendKind, DatabaseUrl};
