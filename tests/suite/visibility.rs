@@ -663,3 +663,45 @@ fn type_names_with_quotes_commas_and_braces_match_exactly() {
     .collect();
     assert_eq!(seen, odd.iter().map(|t| (*t).to_owned()).collect());
 }
+
+/// The region rule as spec/visibility.md states it, tested pair by pair: an ancestor x of a
+/// permission page p is explorable when some permission page's parent is not at or below x's
+/// child towards p.
+fn region_ancestors_by_the_rule(subtrees: &[String]) -> BTreeSet<String> {
+    const STEP: usize = 4;
+    let mut ancestors = BTreeSet::new();
+    for p in subtrees {
+        for x_len in (STEP..p.len()).step_by(STEP) {
+            let towards_p = &p[..x_len + STEP];
+            let kept = subtrees.iter().any(|q| {
+                let parent = &q[..q.len() - STEP];
+                !parent.starts_with(towards_p)
+            });
+            if kept {
+                ancestors.insert(p[..x_len].to_owned());
+            }
+        }
+    }
+    ancestors
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(crate::common::cases(256)))]
+
+    #[test]
+    fn the_region_keeps_exactly_the_ancestors_the_rule_allows(
+        pages in proptest::collection::vec(proptest::collection::vec(1u8..=3, 1..=5), 1..8)
+    ) {
+        let paths: Vec<String> = pages
+            .iter()
+            .map(|steps| steps.iter().map(|step| format!("000{step}")).collect())
+            .collect();
+        let region = loggable::permission::ExplorableRegion::from_permission_paths(paths.clone());
+        let expected = region_ancestors_by_the_rule(&paths);
+        prop_assert_eq!(region.ancestors.iter().cloned().collect::<BTreeSet<_>>(), expected);
+        let mut subtrees = paths;
+        subtrees.sort();
+        subtrees.dedup();
+        prop_assert_eq!(region.subtrees, subtrees);
+    }
+}
