@@ -505,8 +505,10 @@ pub enum Access {
 }
 
 impl Access {
-    /// Resolves what `query`'s viewer may see in `table` with a few small queries (the
-    /// permission pages or types; for pages the ids, and for a limited read the tree's size).
+    /// Resolves what `query`'s viewer may see in `table` with one small query: the permitted
+    /// types, or the permission pages with their subtrees' sizes and the tree's size (which
+    /// decide the index a limited read walks). The pages themselves are left to the entries
+    /// query, as a subquery.
     pub fn resolve(
         conn: &mut crate::db::DbConnection,
         table: &str,
