@@ -56,15 +56,10 @@ fn bench_backend(c: &mut Criterion, name: &str, conn: &mut DbConnection) {
 
 fn writes(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("bench.sqlite3");
-    let mut sqlite = db::connect(&path.display().to_string()).expect("sqlite file");
-    bench_backend(c, "sqlite_file_wal", &mut sqlite);
-
-    let Some(schema) = loggable::bench::postgres_bench_schema() else {
-        return;
-    };
-    let mut pg = db::connect(schema.url()).expect("postgres schema");
-    bench_backend(c, "postgresql", &mut pg);
+    loggable::bench::on_each_backend(dir.path(), |name, conn| {
+        bench_backend(c, name, conn);
+    })
+    .expect("bench databases");
 }
 
 criterion_group!(benches, writes);

@@ -17,7 +17,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;
 use loggable::bench::Seeded;
-use loggable::db::{self, BackendKind, DbConnection};
+use loggable::db::{BackendKind, DbConnection};
 use loggable::entry::{EntryQuery, EntryScope, LogTable, PageLogTable};
 use loggable::permission::{count_viewable, viewable_entries};
 use loggable::report::{Filters, site_history_page};
@@ -148,15 +148,10 @@ fn bench_backend(c: &mut Criterion, name: &str, conn: &mut DbConnection) {
 
 fn visibility(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("visibility.sqlite3");
-    let mut sqlite = db::connect(&path.display().to_string()).expect("sqlite");
-    bench_backend(c, "sqlite_file_wal", &mut sqlite);
-
-    let Some(schema) = loggable::bench::postgres_bench_schema() else {
-        return;
-    };
-    let mut pg = db::connect(schema.url()).expect("postgres schema");
-    bench_backend(c, "postgresql", &mut pg);
+    loggable::bench::on_each_backend(dir.path(), |name, conn| {
+        bench_backend(c, name, conn);
+    })
+    .expect("bench databases");
 }
 
 criterion_group!(benches, visibility);

@@ -86,6 +86,32 @@ pub fn postgres_bench_schema() -> Option<db::IsolatedSchema> {
     schema
 }
 
+/// Runs `bench` on an SQLite file (WAL) in `dir`, named `sqlite_file_wal`, then on a scratch
+/// schema of the PostgreSQL server [`postgres_bench_schema`] picks, named `postgresql`, when
+/// that server is reachable: the shape of every criterion bench.
+///
+/// ```no_run
+/// let dir = std::env::temp_dir();
+/// loggable::bench::on_each_backend(&dir, |name, conn| {
+///     loggable::db::run_migrations(conn).expect("migrations");
+///     println!("{name} ready");
+/// })?;
+/// # Ok::<(), loggable::Error>(())
+/// ```
+pub fn on_each_backend(
+    dir: &std::path::Path,
+    mut bench: impl FnMut(&str, &mut DbConnection),
+) -> Result<()> {
+    let path = dir.join("bench.sqlite3");
+    let mut sqlite = db::connect(&path.display().to_string())?;
+    bench("sqlite_file_wal", &mut sqlite);
+    if let Some(schema) = postgres_bench_schema() {
+        let mut pg = db::connect(schema.url())?;
+        bench("postgresql", &mut pg);
+    }
+    Ok(())
+}
+
 /// One figure.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Measurement {
