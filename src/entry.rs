@@ -270,6 +270,11 @@ impl EntryQuery {
     }
 }
 
+/// The longest report filter list that may be looked up through its column's index; a longer
+/// one is hashed once per read.
+#[doc(hidden)]
+pub const INDEXED_FILTER_LIST_MAX: usize = 32;
+
 /// Rows per multi-row INSERT: 11 bound columns each stays under SQLite's 32,766 and
 /// PostgreSQL's 65,535 parameters per statement.
 #[doc(hidden)]
@@ -504,15 +509,20 @@ macro_rules! log_table {
                             .escape('\\'),
                     );
                 }
-                // Each list is one bound value, so the statement stays cached; short lists a
-                // user picked, which an index may serve.
+                // Each list is one bound value, so the statement stays cached. A short list (what
+                // a person picks) may be served by its column's index; a long one is hashed once
+                // rather than risk being re-read for every row (see `db::ListProbe`).
                 let in_list = |column: &str| ::std::format!("{}.{column}", self.name());
-                let probe = $crate::db::ListProbe::Index;
+                let probe = |len: usize| if len <= $crate::entry::INDEXED_FILTER_LIST_MAX {
+                    $crate::db::ListProbe::Index
+                } else {
+                    $crate::db::ListProbe::Filter
+                };
                 if !filters.content_types.is_empty() {
                     select = select.filter($crate::db::SqlCondition::texts_in(
                         &in_list("content_type"),
                         &filters.content_types,
-                        probe,
+                        probe(filters.content_types.len()),
                         backend,
                     ));
                 }
@@ -520,7 +530,7 @@ macro_rules! log_table {
                     select = select.filter($crate::db::SqlCondition::texts_in(
                         &in_list("action"),
                         &filters.actions,
-                        probe,
+                        probe(filters.actions.len()),
                         backend,
                     ));
                 }
@@ -528,7 +538,7 @@ macro_rules! log_table {
                     select = select.filter($crate::db::SqlCondition::ids_in(
                         &in_list("user_id"),
                         &filters.users,
-                        probe,
+                        probe(filters.users.len()),
                         backend,
                     ));
                 }
