@@ -21,7 +21,6 @@ const HISTORY: usize = 200_000;
 const BATCH: usize = 20_000;
 
 fn seed(conn: &mut DbConnection, registry: &Registry) {
-    db::run_migrations(conn).expect("migrations");
     let objects: Vec<ObjectRef> = (0..1_000)
         .map(|id| ObjectRef::new("bench.widget", id).title("Widget"))
         .collect();

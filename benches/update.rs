@@ -35,7 +35,6 @@ struct Widget {
 const ROWS: i64 = 1_000;
 
 fn prepare(conn: &mut DbConnection) {
-    db::run_migrations(conn).expect("migrations");
     let id = match conn.backend() {
         BackendKind::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
         BackendKind::Postgresql => "BIGSERIAL PRIMARY KEY",

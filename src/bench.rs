@@ -77,7 +77,7 @@ pub fn postgres_server(named: Option<&str>) -> (String, bool) {
 
 /// A scratch schema for the criterion benches on the server [`postgres_server`] picks from
 /// `DATABASE_URL`, or `None` (said on stderr) when that server is not reachable.
-pub fn postgres_bench_schema() -> Option<db::IsolatedSchema> {
+fn postgres_bench_schema() -> Option<db::IsolatedSchema> {
     let (url, _) = postgres_server(std::env::var("DATABASE_URL").ok().as_deref());
     let schema = db::IsolatedSchema::create(&url, "bench").ok();
     if schema.is_none() {
@@ -86,14 +86,14 @@ pub fn postgres_bench_schema() -> Option<db::IsolatedSchema> {
     schema
 }
 
-/// Runs `bench` on an SQLite file (WAL) in `dir`, named `sqlite_file_wal`, then on a scratch
-/// schema of the PostgreSQL server [`postgres_bench_schema`] picks, named `postgresql`, when
-/// that server is reachable: the shape of every criterion bench.
+/// Runs `bench` on a migrated SQLite file (WAL) in `dir`, named `sqlite_file_wal`, then on a
+/// migrated scratch schema of the PostgreSQL server `DATABASE_URL` names (else the local test
+/// server), named `postgresql`, when that server is reachable: the shape of every criterion
+/// bench.
 ///
 /// ```no_run
 /// let dir = std::env::temp_dir();
 /// loggable::bench::on_each_backend(&dir, |name, conn| {
-///     loggable::db::run_migrations(conn).expect("migrations");
 ///     println!("{name} ready");
 /// })?;
 /// # Ok::<(), loggable::Error>(())
@@ -104,9 +104,11 @@ pub fn on_each_backend(
 ) -> Result<()> {
     let path = dir.join("bench.sqlite3");
     let mut sqlite = db::connect(&path.display().to_string())?;
+    db::run_migrations(&mut sqlite)?;
     bench("sqlite_file_wal", &mut sqlite);
     if let Some(schema) = postgres_bench_schema() {
         let mut pg = db::connect(schema.url())?;
+        db::run_migrations(&mut pg)?;
         bench("postgresql", &mut pg);
     }
     Ok(())
@@ -481,33 +483,25 @@ pub fn measure_writes(
         user: Some(seeded.editor.user_id),
         n,
     };
-    let timed = |conn: &mut DbConnection, metric, writes: &Writes, together| {
-        let took = timed_write(conn, |conn| writes.run(conn, together))?;
-        Ok::<_, crate::Error>(measurement(conn, metric, n as u64, took, seeded.entries))
-    };
+    let timed =
+        |conn: &mut DbConnection, metric, write: &dyn Fn(&mut DbConnection) -> Result<()>| {
+            let took = timed_write(conn, write)?;
+            Ok::<_, crate::Error>(measurement(conn, metric, n as u64, took, seeded.entries))
+        };
     let mut figures = vec![
-        timed(conn, "write_log_autocommit_one_logcontext", &page, false)?,
-        timed(conn, "write_log_one_transaction", &page, true)?,
+        timed(conn, "write_log_autocommit_one_logcontext", &|c| {
+            page.run(c, false)
+        })?,
+        timed(conn, "write_log_one_transaction", &|c| page.run(c, true))?,
+        // One user action per entry, the shape of a web application's requests: each entry
+        // has a uuid of its own, which the uuid index must take.
+        timed(conn, "write_log_autocommit_context_per_entry", &|c| {
+            page.run_context_per_entry(c)
+        })?,
+        // The same entries through the bulk path: built, checked and written in one
+        // transaction.
+        timed(conn, "write_log_bulk", &|c| page.run_bulk(c))?,
     ];
-    // One user action per entry, the shape of a web application's requests: each entry has a
-    // uuid of its own, which the uuid index must take.
-    let took = timed_write(conn, |conn| page.run_context_per_entry(conn))?;
-    figures.push(measurement(
-        conn,
-        "write_log_autocommit_context_per_entry",
-        n as u64,
-        took,
-        seeded.entries,
-    ));
-    // The same entries through the bulk path: built, checked and written in one transaction.
-    let took = timed_write(conn, |conn| page.run_bulk(conn))?;
-    figures.push(measurement(
-        conn,
-        "write_log_bulk",
-        n as u64,
-        took,
-        seeded.entries,
-    ));
     // What the hash chain costs: single entries to the (empty) generic table, without and then
     // with its chain.
     let mut widget = Writes {
@@ -515,27 +509,23 @@ pub fn measure_writes(
         content_changed: false,
         ..page.clone()
     };
-    figures.push(timed(
-        conn,
-        "write_log_autocommit_generic_table",
-        &widget,
-        false,
-    )?);
+    figures.push(timed(conn, "write_log_autocommit_generic_table", &|c| {
+        widget.run(c, false)
+    })?);
     crate::integrity::enable(conn, &crate::entry::ModelLogTable)?;
     widget.registry.hash_chain(crate::entry::MODEL_LOG_TABLE);
-    figures.push(timed(
-        conn,
-        "write_log_autocommit_hash_chain",
-        &widget,
-        false,
-    )?);
+    figures.push(timed(conn, "write_log_autocommit_hash_chain", &|c| {
+        widget.run(c, false)
+    })?);
     if conn.backend() == db::BackendKind::Sqlite {
         // The same single-entry writes with every commit synced to disk (SQLite's default
         // outside WAL, and what Django runs with), beside loggable's WAL + NORMAL.
         conn.batch_execute("PRAGMA synchronous = FULL")
             .context("syncing every commit")?;
-        let figure = timed(conn, "write_log_autocommit_synchronous_full", &page, false)
-            .and_then(|figure| Ok([figure, commit_ceiling(conn, n, seeded.entries)?]));
+        let figure = timed(conn, "write_log_autocommit_synchronous_full", &|c| {
+            page.run(c, false)
+        })
+        .and_then(|figure| Ok([figure, commit_ceiling(conn, n, seeded.entries)?]));
         conn.batch_execute("PRAGMA synchronous = NORMAL")
             .context("restoring synchronous = NORMAL")?;
         figures.extend(figure?);
@@ -638,38 +628,33 @@ struct Writes {
 }
 
 impl Writes {
+    /// One entry, not yet written.
+    fn entry(&self) -> crate::entry::LogBuilder<'_, ObjectRef> {
+        log(&self.object, "wagtail.edit").content_changed(self.content_changed)
+    }
+
     /// Writes them with one bulk write (multi-row INSERTs, COPY on PostgreSQL).
     fn run_bulk(&self, conn: &mut DbConnection) -> Result<()> {
         LogContext::new(self.user).scope(|| {
-            let builders = (0..self.n)
-                .map(|_| log(&self.object, "wagtail.edit").content_changed(self.content_changed));
+            let builders = (0..self.n).map(|_| self.entry());
             let bulk = prepare_bulk(&self.registry, builders)?;
             crate::model::log_bulk(conn, &bulk).map(drop)
         })
     }
 
+    /// One entry through [`log`], in the active log context.
+    fn write_one(&self, conn: &mut DbConnection) -> Result<()> {
+        self.entry().write_with(&self.registry, conn).map(drop)
+    }
+
     /// Writes them, each committed on its own and in a log context of its own.
     fn run_context_per_entry(&self, conn: &mut DbConnection) -> Result<()> {
-        (0..self.n).try_for_each(|_| {
-            LogContext::new(self.user).scope(|| {
-                log(&self.object, "wagtail.edit")
-                    .content_changed(self.content_changed)
-                    .write_with(&self.registry, conn)
-                    .map(drop)
-            })
-        })
+        (0..self.n).try_for_each(|_| LogContext::new(self.user).scope(|| self.write_one(conn)))
     }
 
     /// Writes them, each committed on its own, or `together` in one transaction.
     fn run(&self, conn: &mut DbConnection, together: bool) -> Result<()> {
-        let each = |conn: &mut DbConnection| {
-            (0..self.n).try_for_each(|_| {
-                log(&self.object, "wagtail.edit")
-                    .content_changed(self.content_changed)
-                    .write_with(&self.registry, conn)
-                    .map(drop)
-            })
-        };
+        let each = |conn: &mut DbConnection| (0..self.n).try_for_each(|_| self.write_one(conn));
         LogContext::new(self.user).scope(|| {
             if together {
                 db::transaction(conn, each)

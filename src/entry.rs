@@ -275,6 +275,50 @@ impl EntryQuery {
 #[doc(hidden)]
 pub const INDEXED_FILTER_LIST_MAX: usize = 32;
 
+/// The conditions of `filters`' lists (types, actions, users) on the log table `table`. Each
+/// list is one bound value, so the statement stays cached. A short list (what a person picks)
+/// may be served by its column's index; a long one is hashed once rather than risk being read
+/// again for every row (see [`ListProbe`](crate::db::ListProbe)).
+#[doc(hidden)]
+pub fn list_filters(
+    table: &str,
+    filters: &crate::report::Filters,
+    backend: crate::db::BackendKind,
+) -> Vec<crate::db::SqlCondition> {
+    use crate::db::{ListProbe, SqlCondition};
+    let probe = |len: usize| {
+        if len <= INDEXED_FILTER_LIST_MAX {
+            ListProbe::Index
+        } else {
+            ListProbe::Filter
+        }
+    };
+    let column = |name: &str| format!("{table}.{name}");
+    let mut conditions = Vec::new();
+    for (name, texts) in [
+        ("content_type", &filters.content_types),
+        ("action", &filters.actions),
+    ] {
+        if !texts.is_empty() {
+            conditions.push(SqlCondition::texts_in(
+                &column(name),
+                texts,
+                probe(texts.len()),
+                backend,
+            ));
+        }
+    }
+    if !filters.users.is_empty() {
+        conditions.push(SqlCondition::ids_in(
+            &column("user_id"),
+            &filters.users,
+            probe(filters.users.len()),
+            backend,
+        ));
+    }
+    conditions
+}
+
 /// Rows per multi-row INSERT: 11 bound columns each stays under SQLite's 32,766 and
 /// PostgreSQL's 65,535 parameters per statement.
 #[doc(hidden)]
@@ -509,38 +553,8 @@ macro_rules! log_table {
                             .escape('\\'),
                     );
                 }
-                // Each list is one bound value, so the statement stays cached. A short list (what
-                // a person picks) may be served by its column's index; a long one is hashed once
-                // rather than risk being re-read for every row (see `db::ListProbe`).
-                let in_list = |column: &str| ::std::format!("{}.{column}", self.name());
-                let probe = |len: usize| if len <= $crate::entry::INDEXED_FILTER_LIST_MAX {
-                    $crate::db::ListProbe::Index
-                } else {
-                    $crate::db::ListProbe::Filter
-                };
-                if !filters.content_types.is_empty() {
-                    select = select.filter($crate::db::SqlCondition::texts_in(
-                        &in_list("content_type"),
-                        &filters.content_types,
-                        probe(filters.content_types.len()),
-                        backend,
-                    ));
-                }
-                if !filters.actions.is_empty() {
-                    select = select.filter($crate::db::SqlCondition::texts_in(
-                        &in_list("action"),
-                        &filters.actions,
-                        probe(filters.actions.len()),
-                        backend,
-                    ));
-                }
-                if !filters.users.is_empty() {
-                    select = select.filter($crate::db::SqlCondition::ids_in(
-                        &in_list("user_id"),
-                        &filters.users,
-                        probe(filters.users.len()),
-                        backend,
-                    ));
+                for condition in $crate::entry::list_filters(self.name(), filters, backend) {
+                    select = select.filter(condition);
                 }
                 if let ::core::option::Option::Some(from) = filters.from_utc() {
                     select = select.filter(t::timestamp.ge(from));
@@ -953,6 +967,14 @@ impl<O: Loggable + ?Sized> LogBuilder<'_, O> {
     pub fn revision(mut self, revision: i64) -> Self {
         self.revision = Some(revision);
         self
+    }
+
+    /// [`revision`](Self::revision) when there is one; `None` leaves the builder as it is.
+    pub(crate) fn revision_if_any(self, revision: Option<i64>) -> Self {
+        match revision {
+            Some(revision) => self.revision(revision),
+            None => self,
+        }
     }
 
     /// Whether the action changed content.

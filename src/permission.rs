@@ -300,18 +300,17 @@ impl ExplorableRegion {
         fn parent(q: &str) -> &[u8] {
             &q.as_bytes()[..q.len().saturating_sub(STEP_LEN)]
         }
-        let deepest_common = subtrees.iter().skip(1).fold(
-            subtrees.first().map_or(0, |q| parent(q).len()),
-            |common, q| {
-                let shared = parent(q).iter().zip(parent(&subtrees[0])).take(common);
-                shared.take_while(|(a, b)| a == b).count()
-            },
-        );
+        // The longest prefix every parent shares, in bytes.
+        let first_parent = subtrees.first().map_or(&[][..], |q| parent(q));
+        let deepest_common = subtrees.iter().fold(first_parent.len(), |common, q| {
+            let shared = parent(q).iter().zip(first_parent);
+            shared.take(common).take_while(|(a, b)| a == b).count()
+        });
+        // x's child towards p (x_len + STEP_LEN long) lies below the common ancestor exactly
+        // when x is no higher than it.
+        let from = (deepest_common / STEP_LEN).max(1) * STEP_LEN;
         let mut ancestors = std::collections::BTreeSet::new();
         for p in &subtrees {
-            // x's child towards p (x_len + STEP_LEN long) lies below the common ancestor
-            // exactly when x is no higher than it.
-            let from = (deepest_common / STEP_LEN).max(1) * STEP_LEN;
             for x_len in (from..p.len()).step_by(STEP_LEN) {
                 // `get` rather than indexing: a path that is not whole steps of ASCII (a
                 // damaged row) yields no ancestors instead of a panic.

@@ -432,15 +432,8 @@ pub fn start<M: DraftStateful>(
                 "task_state_id": task_state.as_ref().map(|t| t.id),
             }),
         );
-        log_step(
-            conn,
-            options,
-            &current,
-            "wagtail.workflow.start",
-            true,
-            data,
-            revision_id,
-        )?;
+        let entry = options.entry(&current, "wagtail.workflow.start", true, data)?;
+        options.write(conn, entry.revision_if_any(revision_id))?;
         if first.is_none() {
             finish(conn, &current, &state, options)?;
         }
@@ -548,23 +541,6 @@ fn workflow_data(step: Map<String, Value>) -> Map<String, Value> {
     data
 }
 
-/// Writes one workflow entry about `object`, about `revision` when there is one.
-fn log_step(
-    conn: &mut DbConnection,
-    options: &LogOptions,
-    object: &(impl Loggable + ?Sized),
-    action: &str,
-    main: bool,
-    data: Map<String, Value>,
-    revision: Option<i64>,
-) -> Result<()> {
-    let mut entry = options.entry(object, action, main, data)?;
-    if let Some(revision) = revision {
-        entry = entry.revision(revision);
-    }
-    options.write(conn, entry).map(drop)
-}
-
 /// A reviewer's decision on the current task.
 #[derive(Clone, Copy)]
 enum Decision {
@@ -615,15 +591,8 @@ fn decide<M: DraftStateful>(
         comment,
     );
     let action = format!("wagtail.workflow.{}", decision.verb());
-    log_step(
-        conn,
-        options,
-        &current,
-        &action,
-        true,
-        data,
-        task_state.revision_id,
-    )?;
+    let entry = options.entry(&current, &action, true, data)?;
+    options.write(conn, entry.revision_if_any(task_state.revision_id))?;
     Ok((state, task_state, next, current))
 }
 
@@ -706,16 +675,8 @@ pub fn resume<M: DraftStateful>(
         set_status(conn, state.id, "in_progress")?;
         let current = model::find::<M>(conn, &object.key())?;
         let data = workflow_data(task_step(&workflow, "in_progress", &rejected, &task));
-        let action = "wagtail.workflow.resume";
-        log_step(
-            conn,
-            options,
-            &current,
-            action,
-            true,
-            data,
-            rejected.revision_id,
-        )?;
+        let entry = options.entry(&current, "wagtail.workflow.resume", true, data)?;
+        options.write(conn, entry.revision_if_any(rejected.revision_id))?;
         let latest = current.draft_state().and_then(|s| s.latest_revision_id);
         start_task(conn, &state, &task, latest)?;
         current_state(conn, state.id)
@@ -765,14 +726,7 @@ pub(crate) fn cancel_active(
         .execute(conn)
         .context("cancelling tasks")?;
     }
-    log_step(
-        conn,
-        options,
-        object,
-        "wagtail.workflow.cancel",
-        false,
-        data,
-        revision,
-    )?;
+    let entry = options.entry(object, "wagtail.workflow.cancel", false, data)?;
+    options.write(conn, entry.revision_if_any(revision))?;
     current_state(conn, state.id).map(Some)
 }

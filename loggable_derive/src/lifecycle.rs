@@ -145,12 +145,11 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
     let key_type = &key.field.ty;
     let key_field = key.ident;
     let key_column = &key.column;
-    // The UPDATE of the row whose key is `key` (the lifecycle traits' bookkeeping writes).
-    let update_by_key = quote! {
-        #diesel::update(#table::table.filter(
-            #table::#key_column.eq(::core::clone::Clone::clone(key)),
-        ))
+    // The row whose key is `key`, and its UPDATE (the lifecycle traits' bookkeeping writes).
+    let by_key = quote! {
+        #table::table.filter(#table::#key_column.eq(::core::clone::Clone::clone(key)))
     };
+    let update_by_key = quote!(#diesel::update(#by_key));
     let bookkeeping = caps.bookkeeping();
     let content_fields: Vec<&ModelField<'_>> = model
         .fields
@@ -254,8 +253,7 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
                 key: &Self::Key,
             ) -> #diesel::QueryResult<::core::option::Option<Self>> {
                 use #diesel::prelude::*;
-                #table::table
-                    .filter(#table::#key_column.eq(::core::clone::Clone::clone(key)))
+                #by_key
                     .first::<Self>(conn)
                     .optional()
             }
@@ -415,6 +413,15 @@ fn inherent_methods(
                 SqlType = #diesel::sql_types::Bool,
             > + ::core::marker::Send + 'static
     };
+    // A set-based update: `filter` as above, `changes` applied to the matching keys.
+    let update_bound = quote! {
+        #filter_bound,
+        U: #diesel::AsChangeset<Target = #table::table>,
+        #diesel::dsl::Update<
+            #diesel::dsl::Filter<#table::table, #diesel::dsl::EqAny<#table::#key_column, ::std::vec::Vec<#key_type>>>,
+            U,
+        >: #diesel::query_dsl::methods::ExecuteDsl<::loggable::DbConnection>
+    };
     // The rows a set-based operation touches: `filter` boxed, so any predicate on the table
     // fits one code path.
     let load_matching = quote! {{
@@ -525,12 +532,7 @@ fn inherent_methods(
         /// transaction. Returns the rows as stored afterwards.
         pub fn update_where<F, U>(#conn, filter: F, changes: U) -> #result_vec
         where
-            #filter_bound,
-            U: #diesel::AsChangeset<Target = #table::table>,
-            #diesel::dsl::Update<
-                #diesel::dsl::Filter<#table::table, #diesel::dsl::EqAny<#table::#key_column, ::std::vec::Vec<#key_type>>>,
-                U,
-            >: #diesel::query_dsl::methods::ExecuteDsl<::loggable::DbConnection>,
+            #update_bound,
         {
             Self::update_where_with(conn, filter, changes, &::loggable::model::LogOptions::new())
         }
@@ -538,12 +540,7 @@ fn inherent_methods(
         /// [`update_where`](Self::update_where) with per-call logging options.
         pub fn update_where_with<F, U>(#conn, filter: F, changes: U, #options) -> #result_vec
         where
-            #filter_bound,
-            U: #diesel::AsChangeset<Target = #table::table>,
-            #diesel::dsl::Update<
-                #diesel::dsl::Filter<#table::table, #diesel::dsl::EqAny<#table::#key_column, ::std::vec::Vec<#key_type>>>,
-                U,
-            >: #diesel::query_dsl::methods::ExecuteDsl<::loggable::DbConnection>,
+            #update_bound,
         {
             use #diesel::prelude::*;
             ::loggable::db::transaction(conn, |conn| {

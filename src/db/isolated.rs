@@ -55,11 +55,6 @@ impl IsolatedSchema {
     pub fn url(&self) -> &str {
         &self.url
     }
-
-    /// The schema's name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
 }
 
 impl Drop for IsolatedSchema {

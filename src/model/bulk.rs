@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use diesel::QueryResult;
-use serde_json::Map;
 
 use super::lifecycle::{LogOptions, Model, in_transaction};
 use crate::db::DbConnection;
@@ -116,10 +115,7 @@ pub(crate) fn log_deletes<O: Loggable>(
     let registry = options.registry_or_global();
     let mut bulk = BulkEntries::default();
     for row in rows {
-        let entry = options
-            .entry(row, "wagtail.delete", true, Map::new())?
-            .deleted(true);
-        bulk.push(&registry, entry)?;
+        bulk.push(&registry, options.delete_entry(row)?)?;
     }
     log_bulk(conn, &bulk).map(drop)
 }

@@ -141,8 +141,6 @@ impl LogOptions {
             .or_else(|| crate::LogContext::current().and_then(|c| c.user()))
     }
 
-    /// The entry builder for one of the operation's entries; `main` entries take the
-    /// caller's action instead of `action`.
     /// The `wagtail.edit` entry of `new` replacing `old`: `data.changes` with the fields that
     /// differ, and content changed exactly when some do.
     pub(crate) fn edit_entry<'a, M: Model>(
@@ -161,6 +159,18 @@ impl LogOptions {
             .content_changed(changed))
     }
 
+    /// The `wagtail.delete` entry of `row` (deleted = true), written before the row goes.
+    pub(crate) fn delete_entry<'a, O: Loggable + ?Sized>(
+        &self,
+        row: &'a O,
+    ) -> Result<LogBuilder<'a, O>> {
+        Ok(self
+            .entry(row, "wagtail.delete", true, Map::new())?
+            .deleted(true))
+    }
+
+    /// The entry builder for one of the operation's entries; `main` entries take the
+    /// caller's action instead of `action`.
     pub(crate) fn entry<'a, O: Loggable + ?Sized>(
         &self,
         object: &'a O,
@@ -246,22 +256,19 @@ pub fn create<M: Model>(
             }
             _ => row,
         };
-        let mut entry = options
+        let entry = options
             .entry(&row, "wagtail.create", true, Map::new())?
             .content_changed(true);
-        if let Some(revision) = &revision {
-            entry = entry.revision(revision.id);
-        }
-        options.write(conn, entry)?;
+        options.write(conn, entry.revision_if_any(revision.as_ref().map(|r| r.id)))?;
         let created_live = row.draft_state().is_some_and(|state| state.live);
         if created_live {
-            let mut publish = options
+            let publish = options
                 .entry(&row, "wagtail.publish", false, Map::new())?
                 .content_changed(true);
-            if let Some(revision) = &revision {
-                publish = publish.revision(revision.id);
-            }
-            options.write(conn, publish)?;
+            options.write(
+                conn,
+                publish.revision_if_any(revision.as_ref().map(|r| r.id)),
+            )?;
         }
         Ok(row)
     })
@@ -291,11 +298,8 @@ pub fn update_from<M: Model>(
             return Err(not_found(new));
         }
         let revision = save_revision(conn, new, options.acting_user())?;
-        let mut entry = options.edit_entry(old, new)?;
-        if let Some(revision) = &revision {
-            entry = entry.revision(revision.id);
-        }
-        options.write(conn, entry)?;
+        let entry = options.edit_entry(old, new)?;
+        options.write(conn, entry.revision_if_any(revision.as_ref().map(|r| r.id)))?;
         Ok(())
     })
 }
@@ -303,10 +307,7 @@ pub fn update_from<M: Model>(
 /// Logs `wagtail.delete` (deleted = true) and then deletes the row, in one transaction.
 pub fn delete<M: Model>(conn: &mut DbConnection, row: &M, options: &LogOptions) -> Result<()> {
     in_transaction(conn, |conn| {
-        let entry = options
-            .entry(row, "wagtail.delete", true, Map::new())?
-            .deleted(true);
-        options.write(conn, entry)?;
+        options.write(conn, options.delete_entry(row)?)?;
         let deleted = M::delete_rows(conn, &[row.key()]).context("deleting the object")?;
         if deleted == 0 {
             return Err(not_found(row));

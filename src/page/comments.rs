@@ -68,6 +68,14 @@ pub struct CommentsSaved {
     pub created: Vec<i64>,
 }
 
+/// The columns a [`CommentRow`] is read from, in its field order.
+type CommentColumns = (
+    page_comments::id,
+    page_comments::page_id,
+    page_comments::contentpath,
+    page_comments::text,
+);
+
 #[derive(Queryable)]
 struct CommentRow {
     id: i64,
@@ -93,7 +101,7 @@ pub fn save_draft_with_comments(
         for change in changes {
             let (action, data) = match change {
                 CommentChange::Create { contentpath, text } => {
-                    let id = diesel::insert_into(page_comments::table)
+                    let written = diesel::insert_into(page_comments::table)
                         .values((
                             page_comments::page_id.eq(draft.id),
                             page_comments::contentpath.eq(contentpath),
@@ -101,16 +109,10 @@ pub fn save_draft_with_comments(
                             page_comments::user_id.eq(user),
                             page_comments::created_at.eq(now),
                         ))
-                        .returning(page_comments::id)
-                        .get_result::<i64>(conn)
+                        .returning(CommentColumns::default())
+                        .get_result::<CommentRow>(conn)
                         .context("adding a comment")?;
-                    created.push(id);
-                    let written = CommentRow {
-                        id,
-                        page_id: draft.id,
-                        contentpath: contentpath.clone(),
-                        text: text.clone(),
-                    };
+                    created.push(written.id);
                     ("wagtail.comments.create", comment_data(&written))
                 }
                 CommentChange::Edit { id, text } => {
@@ -189,12 +191,7 @@ pub fn save_draft_with_comments(
 fn comment(conn: &mut DbConnection, page: &Page, id: i64) -> Result<CommentRow> {
     page_comments::table
         .find(id)
-        .select((
-            page_comments::id,
-            page_comments::page_id,
-            page_comments::contentpath,
-            page_comments::text,
-        ))
+        .select(CommentColumns::default())
         .first::<CommentRow>(conn)
         .optional()
         .context("reading a comment")?

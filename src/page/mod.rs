@@ -331,7 +331,7 @@ pub fn delete(conn: &mut DbConnection, page_id: i64, options: &LogOptions) -> Re
         let page = find(conn, page_id)?;
         let mut doomed = descendants(conn, &page)?;
         doomed.push(page.clone());
-        crate::model::log_deletes(conn, &doomed, options)?;
+        model::log_deletes(conn, &doomed, options)?;
         let parent = parent(conn, &page)?;
         let deleted = tree::delete_subtree(conn, &page.path)?;
         if let Some(parent) = parent {

@@ -6,8 +6,7 @@ use loggable::db::{self, BackendKind, DbConnection};
 pub struct TestDb {
     // Fields drop in order: the connection closes before its schema is dropped.
     pub conn: DbConnection,
-    url: String,
-    _schema: Option<db::IsolatedSchema>,
+    schema: Option<db::IsolatedSchema>,
 }
 
 impl TestDb {
@@ -25,19 +24,14 @@ impl TestDb {
         match parsed.backend() {
             BackendKind::Sqlite => {
                 let conn = db::connect(":memory:").expect("sqlite in memory");
-                Self {
-                    conn,
-                    url: ":memory:".to_owned(),
-                    _schema: None,
-                }
+                Self { conn, schema: None }
             }
             BackendKind::Postgresql => {
                 let schema = db::IsolatedSchema::create(&base, "test").expect("test schema");
                 let conn = db::connect(schema.url()).expect("postgres test schema");
                 Self {
                     conn,
-                    url: schema.url().to_owned(),
-                    _schema: Some(schema),
+                    schema: Some(schema),
                 }
             }
         }
@@ -45,7 +39,9 @@ impl TestDb {
 
     /// A URL that reaches this test's database (PostgreSQL only; SQLite tests are in memory).
     pub fn url(&self) -> &str {
-        &self.url
+        self.schema
+            .as_ref()
+            .map_or(":memory:", |schema| schema.url())
     }
 
     pub fn backend(&self) -> BackendKind {

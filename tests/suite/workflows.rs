@@ -6,12 +6,11 @@ use loggable::model::LogOptions;
 use loggable::page::{self, NewPage, Page};
 use loggable::permission::{add_to_group, create_group};
 use loggable::registry::{self, ModelType};
-use loggable::user::{NewUser, create_user};
 use loggable::workflow::{self, Workflow};
 use loggable::{DbConnection, Error, LogContext, Loggable};
 use serde_json::json;
 
-use crate::common::{TestDb, actions, user};
+use crate::common::{TestDb, actions, history, user};
 
 struct Site {
     db: TestDb,
@@ -95,8 +94,7 @@ fn renamed_draft(site: &mut Site) -> Page {
 }
 
 fn workflow_entries(conn: &mut DbConnection, page: &Page) -> Vec<LogEntry> {
-    let mut entries = entries_for_object(conn, &registry::global(), page).unwrap();
-    entries.reverse();
+    let mut entries = history(conn, page);
     entries.retain(|e| {
         e.action.starts_with("wagtail.workflow")
             || ["wagtail.rename", "wagtail.publish"].contains(&e.action.as_str())
@@ -353,7 +351,7 @@ fn derived_models_go_through_the_workflow_assigned_to_their_type() {
     loggable::register_model(Sprocket::model_type());
     let mut app = crate::custom_table::app_db();
     let conn = &mut app.conn;
-    let reviewer = create_user(conn, &NewUser::new("reviewer")).unwrap().id;
+    let reviewer = user(conn, "reviewer");
     let reviewers = create_group(conn, "Reviewers").unwrap();
     add_to_group(conn, reviewer, reviewers.id).unwrap();
     let review = workflow::create_group_approval_task(conn, "Review", &[reviewers.id]).unwrap();
@@ -377,8 +375,7 @@ fn derived_models_go_through_the_workflow_assigned_to_their_type() {
     })
     .unwrap();
     assert!(Sprocket::find(conn, &sprocket.id).unwrap().live);
-    let mut entries = entries_for_object(conn, &registry::global(), &sprocket).unwrap();
-    entries.reverse();
+    let entries = history(conn, &sprocket);
     assert_eq!(
         actions(&entries),
         [
