@@ -34,7 +34,7 @@ diesel::table! {
 
 #[derive(Debug, Clone, PartialEq, Queryable, Serialize, Deserialize, Loggable)]
 #[diesel(table_name = example_sprockets)]
-#[loggable(content_type = "shop.sprocket", title = name, new = NewSprocket, lockable, scheduling)]
+#[loggable(content_type = "shop.sprocket", title = name, new = NewSprocket<'_>, lockable, scheduling)]
 struct Sprocket {
     id: i64,
     name: String,

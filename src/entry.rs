@@ -8,15 +8,15 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::context::LogContext;
-use crate::db::DbConnection;
+use crate::db::{DbConnection, LogConnection};
 use crate::error::{Error, JsonKind, Result};
 use crate::model::{Loggable, default_label};
 use crate::registry::{self, Registry};
 
 /// Name of the page log table.
-pub const PAGE_LOG_TABLE: &str = "page_log_entries";
+pub const PAGE_LOG_TABLE: &str = "loggable_page_log_entries";
 /// Name of the generic log table.
-pub const MODEL_LOG_TABLE: &str = "model_log_entries";
+pub const MODEL_LOG_TABLE: &str = "loggable_model_log_entries";
 
 /// One row of a log table.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -442,7 +442,7 @@ macro_rules! __log_columns {
 ///
 /// The table needs the columns `id`, `content_type`, `label`, `action`, `data`, `timestamp`,
 /// `uuid`, `user_id`, `revision_id`, `content_changed`, `deleted` with the types of
-/// [`schema::model_log_entries`](crate::schema::model_log_entries), plus the object column
+/// [`schema::loggable_model_log_entries`](crate::schema::loggable_model_log_entries), plus the object column
 /// (`BigInt` read as `i64`, or `Text` read as `String`).
 ///
 /// ```
@@ -623,17 +623,16 @@ macro_rules! log_table {
                     .values($crate::__log_row!(t, $object_column, entry, &stored, object_id));
                 // Each backend's own connection: the hot path skips MultiConnection's
                 // re-serialization of the statement.
-                match conn {
-                    $crate::db::DbConnection::Postgresql(pg) => {
-                        insert.returning(t::id).get_result::<i64>(pg)
-                    }
+                $crate::__per_backend!(
+                    conn,
+                    |pg| insert.returning(t::id).get_result::<i64>(pg),
                     // No RETURNING on SQLite: it makes an INSERT inside a transaction keep a
                     // statement journal (a copy of every page it touches), about a third of
                     // the cost of an entry; the rowid is read back instead.
-                    $crate::db::DbConnection::Sqlite(sqlite) => insert
+                    |sqlite| insert
                         .execute(sqlite)
-                        .and_then(|_| $crate::db::last_insert_rowid(sqlite)),
-                }
+                        .and_then(|_| $crate::db::__last_insert_rowid(sqlite))
+                )
                 .map_err(|source| $crate::Error::Database {
                     context: "writing a log entry",
                     source,
@@ -664,22 +663,19 @@ macro_rules! log_table {
                         context: "writing log entries",
                         source,
                     };
-                    written += match conn {
+                    written += $crate::__per_backend!(
+                        conn,
                         // PostgreSQL: binary COPY, about twice the rows per second of a
                         // multi-row INSERT; the rows pass the same checks either way.
-                        $crate::db::DbConnection::Postgresql(pg) => {
-                            $crate::__private::diesel::copy_from(t::table)
-                                .from_insertable(rows)
-                                .execute(pg)
-                                .map_err(failed)?
-                        }
-                        $crate::db::DbConnection::Sqlite(sqlite) => {
-                            $crate::__private::diesel::insert_into(t::table)
-                                .values(rows)
-                                .execute(sqlite)
-                                .map_err(failed)?
-                        }
-                    };
+                        |pg| $crate::__private::diesel::copy_from(t::table)
+                            .from_insertable(rows)
+                            .execute(pg)
+                            .map_err(failed)?,
+                        |sqlite| $crate::__private::diesel::insert_into(t::table)
+                            .values(rows)
+                            .execute(sqlite)
+                            .map_err(failed)?
+                    );
                 }
                 Ok(written)
             }
@@ -815,13 +811,13 @@ macro_rules! log_table {
 }
 
 log_table! {
-    /// The page log table, `page_log_entries`.
-    pub struct PageLogTable(crate::schema::page_log_entries, page_id: i64, match_content_type = false);
+    /// The page log table, `loggable_page_log_entries`.
+    pub struct PageLogTable(crate::schema::loggable_page_log_entries, page_id: i64, match_content_type = false);
 }
 
 log_table! {
-    /// The generic log table, `model_log_entries`, for every model without a table of its own.
-    pub struct ModelLogTable(crate::schema::model_log_entries, object_id: String);
+    /// The generic log table, `loggable_model_log_entries`, for every model without a table of its own.
+    pub struct ModelLogTable(crate::schema::loggable_model_log_entries, object_id: String);
 }
 
 /// The current time for a new entry: UTC at microsecond precision (what both backends store),
@@ -1066,12 +1062,15 @@ impl<O: Loggable + ?Sized> LogBuilder<'_, O> {
     }
 
     /// Writes the entry with the global registry; one INSERT, and no table is read.
-    pub fn write(self, conn: &mut DbConnection) -> Result<LogEntry> {
+    pub fn write(self, conn: &mut impl LogConnection) -> Result<LogEntry> {
+        crate::db::with_db(conn, |conn| {
         self.write_with(&registry::global(), conn)
+        })
     }
 
     /// Writes the entry with `registry`; one INSERT, and no table is read.
-    pub fn write_with(self, registry: &Registry, conn: &mut DbConnection) -> Result<LogEntry> {
+    pub fn write_with(self, registry: &Registry, conn: &mut impl LogConnection) -> Result<LogEntry> {
+        crate::db::with_db(conn, |conn| {
         let (table, entry) = self.prepare(registry)?;
         if !registry.is_chained(table.name()) {
             let id = table.insert(conn, &entry)?;
@@ -1084,26 +1083,31 @@ impl<O: Loggable + ?Sized> LogBuilder<'_, O> {
             crate::integrity::append(conn, &mut head, std::slice::from_ref(&stored))?;
             Ok(stored)
         })
+        })
     }
 }
 
 /// Entries of `object`, newest first, from the table its type logs to.
 pub fn entries_for_object(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     registry: &Registry,
     object: &(impl Loggable + ?Sized),
 ) -> Result<Vec<LogEntry>> {
+    crate::db::with_db(conn, |conn| {
     query_object(conn, registry, object, false)
+    })
 }
 
 /// The history of `object`: newest first, keeping only the newest entry of each uuid and
 /// action (entries without a uuid are all kept). Grouping never crosses objects.
 pub fn history_for_object(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     registry: &Registry,
     object: &(impl Loggable + ?Sized),
 ) -> Result<Vec<LogEntry>> {
+    crate::db::with_db(conn, |conn| {
     query_object(conn, registry, object, true)
+    })
 }
 
 fn query_object(
@@ -1135,21 +1139,25 @@ pub(crate) fn object_query(
 
 /// Entries of objects of `content_type`, newest first.
 pub fn entries_for_content_type(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     registry: &Registry,
     content_type: &str,
 ) -> Result<Vec<LogEntry>> {
+    crate::db::with_db(conn, |conn| {
     registry.log_table_for(content_type).query(
         conn,
         &EntryQuery::new(EntryScope::ContentType(content_type.to_owned())),
     )
+    })
 }
 
 /// Entries written by `user` (`None`: by the system) in every log table, newest first.
 pub fn entries_by_user(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     registry: &Registry,
     user: Option<i64>,
 ) -> Result<Vec<LogEntry>> {
+    crate::db::with_db(conn, |conn| {
     crate::report::merge_tables(conn, registry, &EntryQuery::new(EntryScope::User(user)))
+    })
 }

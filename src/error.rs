@@ -133,9 +133,26 @@ pub enum Error {
         source: diesel::ConnectionError,
     },
 
+    /// The URL names a backend this build of loggable leaves out (its cargo feature is off).
+    #[error("loggable was built without {backend} support: enable its cargo feature")]
+    BackendNotEnabled {
+        /// The backend the URL names.
+        backend: crate::db::BackendKind,
+    },
+
     /// Running the schema migrations failed.
     #[error("migrations failed: {0}")]
     Migration(String),
+
+    /// Writing migration files into a folder failed.
+    #[error("cannot write migration {path}: {source}")]
+    MigrationFile {
+        /// The file that could not be written.
+        path: std::path::PathBuf,
+        /// The system's reason.
+        #[source]
+        source: std::io::Error,
+    },
 
     /// A database statement failed; `context` says what loggable was doing.
     #[error("database error while {context}: {source}")]

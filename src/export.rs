@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use crate::db::DbConnection;
+use crate::db::{DbConnection, LogConnection};
 use crate::entry::LogEntry;
 use crate::error::{Error, Result};
 use crate::permission::Viewer;
@@ -34,7 +34,7 @@ pub fn spreadsheet_safe(text: &str) -> std::borrow::Cow<'_, str> {
 /// in chunks by keyset so memory stays flat however long the log is. `progress` is called
 /// with the running row count after each chunk. Returns how many rows were written.
 pub fn site_history(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     registry: &Registry,
     viewer: Option<&Viewer>,
     filters: &Filters,
@@ -42,6 +42,7 @@ pub fn site_history(
     out: impl Write,
     progress: impl FnMut(u64),
 ) -> Result<u64> {
+    crate::db::with_db(conn, |conn| {
     let failed = |e: &dyn std::fmt::Display| Error::Export(e.to_string());
     match format {
         ExportFormat::Csv => {
@@ -79,6 +80,7 @@ pub fn site_history(
             Ok(written)
         }
     }
+    })
 }
 
 /// One entry as the JSON exports show it: the entry, its message and comment as the registry
@@ -91,7 +93,7 @@ pub fn site_history(
 /// let entry = log(&ObjectRef::new("shop.sprocket", 7).title("Left"), "wagtail.create")
 ///     .prepare(&registry)?
 ///     .1
-///     .into_entry(1, "model_log_entries");
+///     .into_entry(1, "loggable_model_log_entries");
 /// let row = loggable::export::json_row(&registry, &entry, "system");
 /// assert_eq!(row["user"], "system");
 /// assert_eq!(row["entry"]["object_id"], "7");

@@ -19,7 +19,7 @@
 //! let mut conn = loggable::db::connect(":memory:")?;
 //! loggable::db::run_migrations(&mut conn)?;
 //! let mut registry = loggable::registry::Registry::new();
-//! registry.hash_chain("model_log_entries");
+//! registry.hash_chain("loggable_model_log_entries");
 //! integrity::enable(&mut conn, &ModelLogTable)?;
 //! for n in 0..3 {
 //!     log(&ObjectRef::new("shop.sprocket", n).title("S"), "wagtail.edit").write_with(&registry, &mut conn)?;
@@ -34,7 +34,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::db::DbConnection;
+use crate::db::{DbConnection, LogConnection};
 use crate::entry::{LogEntry, LogTable};
 use crate::error::{DatabaseContext, Result};
 use crate::schema::{log_chain, log_chain_heads};
@@ -57,7 +57,8 @@ pub struct Head {
 
 /// Starts the chain of `table` (nothing happens if it has one): chains every entry already in
 /// the table, in id order, in one transaction.
-pub fn enable(conn: &mut DbConnection, table: &dyn LogTable) -> Result<()> {
+pub fn enable(conn: &mut impl LogConnection, table: &dyn LogTable) -> Result<()> {
+    crate::db::with_db(conn, |conn| {
     crate::db::transaction(conn, |conn| {
         if is_enabled(conn, table.name())? {
             return Ok(());
@@ -89,11 +90,13 @@ pub fn enable(conn: &mut DbConnection, table: &dyn LogTable) -> Result<()> {
         }
         Ok(())
     })
+    })
 }
 
 /// Locks the chain head of `table` for the current transaction, or `None` when the table has
 /// no chain. Call it before inserting, so ids grow along the chain.
-pub fn lock_head(conn: &mut DbConnection, table: &'static str) -> Result<Option<Head>> {
+pub fn lock_head(conn: &mut impl LogConnection, table: &'static str) -> Result<Option<Head>> {
+    crate::db::with_db(conn, |conn| {
     let columns = (
         log_chain_heads::seq,
         log_chain_heads::chain_hash,
@@ -101,6 +104,7 @@ pub fn lock_head(conn: &mut DbConnection, table: &'static str) -> Result<Option<
     );
     let head: Option<(i64, String, i64)> = match conn {
         // Locks the head row until the transaction ends: every appender queues here.
+        #[cfg(feature = "postgres")]
         DbConnection::Postgresql(pg) => log_chain_heads::table
             .filter(log_chain_heads::log_table.eq(table))
             .select(columns)
@@ -110,6 +114,7 @@ pub fn lock_head(conn: &mut DbConnection, table: &'static str) -> Result<Option<
         // SQLite has no row locks: a no-op UPDATE takes the database's write lock first, so
         // the transaction never has to upgrade a read lock (which fails under concurrency
         // instead of waiting); RETURNING reads the head in the same statement.
+        #[cfg(feature = "sqlite")]
         DbConnection::Sqlite(sqlite) => {
             diesel::update(log_chain_heads::table.filter(log_chain_heads::log_table.eq(table)))
                 .set(log_chain_heads::seq.eq(log_chain_heads::seq))
@@ -125,23 +130,27 @@ pub fn lock_head(conn: &mut DbConnection, table: &'static str) -> Result<Option<
         chain_hash,
         base_seq,
     }))
+    })
 }
 
 /// Locks the head of a table this process chains (see
 /// [`Registry::hash_chain`](crate::registry::Registry::hash_chain)). A table without a chain
 /// is an error rather than an unchained write: [`enable`] has not run (or has not committed
 /// yet), and an entry written now could never be chained afterwards.
-pub fn require_head(conn: &mut DbConnection, table: &'static str) -> Result<Head> {
+pub fn require_head(conn: &mut impl LogConnection, table: &'static str) -> Result<Head> {
+    crate::db::with_db(conn, |conn| {
     lock_head(conn, table)?.ok_or_else(|| {
         crate::Error::InvalidOperation(format!(
             "{table} is set to be hash-chained but has no chain yet; run integrity::enable first"
         ))
     })
+    })
 }
 
 /// Appends links for `entries` (as stored, in insertion order) after `head`, and moves the
 /// head. Runs inside the transaction that holds the head's lock.
-pub fn append(conn: &mut DbConnection, head: &mut Head, entries: &[LogEntry]) -> Result<()> {
+pub fn append(conn: &mut impl LogConnection, head: &mut Head, entries: &[LogEntry]) -> Result<()> {
+    crate::db::with_db(conn, |conn| {
     let mut links = Vec::with_capacity(entries.len());
     for entry in entries {
         let content_hash = content_hash(entry);
@@ -158,7 +167,7 @@ pub fn append(conn: &mut DbConnection, head: &mut Head, entries: &[LogEntry]) ->
     }
     for chunk in links.chunks(crate::entry::INSERT_CHUNK_ROWS) {
         let insert = diesel::insert_into(log_chain::table).values(chunk);
-        crate::__on_backend_connection!(conn, |c| insert.execute(c))
+        crate::db::on_backend_connection!(conn, |c| insert.execute(c))
             .context("appending to the chain")?;
     }
     diesel::update(log_chain_heads::table.filter(log_chain_heads::log_table.eq(head.table)))
@@ -169,16 +178,19 @@ pub fn append(conn: &mut DbConnection, head: &mut Head, entries: &[LogEntry]) ->
         .execute(conn)
         .context("moving the chain head")?;
     Ok(())
+    })
 }
 
 /// Whether `table` has a hash chain.
-pub fn is_enabled(conn: &mut DbConnection, table: &str) -> Result<bool> {
+pub fn is_enabled(conn: &mut impl LogConnection, table: &str) -> Result<bool> {
+    crate::db::with_db(conn, |conn| {
     let heads: i64 = log_chain_heads::table
         .filter(log_chain_heads::log_table.eq(table))
         .count()
         .get_result(conn)
         .context("reading the chain head")?;
     Ok(heads > 0)
+    })
 }
 
 /// Removes the first links of `table`'s chain, which must cover exactly `entry_ids` in order,
@@ -374,8 +386,10 @@ fn links_after(conn: &mut DbConnection, table: &str, seq: i64, limit: i64) -> Re
 /// entry that was changed, removed, inserted or moved, or a link that was edited. The walk
 /// reads one snapshot, so writes and purges that commit meanwhile are not mistaken for
 /// tampering.
-pub fn verify(conn: &mut DbConnection, table: &dyn LogTable) -> Result<Report> {
+pub fn verify(conn: &mut impl LogConnection, table: &dyn LogTable) -> Result<Report> {
+    crate::db::with_db(conn, |conn| {
     crate::db::read_snapshot(conn, |conn| walk(conn, table))
+    })
 }
 
 /// Entries after `after` in id order; an entry whose stored form cannot be read back counts

@@ -20,8 +20,8 @@
 //!     Ok((a, b))
 //! })?;
 //! assert_eq!(a.uuid, b.uuid);
-//! assert_eq!(a.log_table, "page_log_entries");
-//! assert_eq!(b.log_table, "model_log_entries");
+//! assert_eq!(a.log_table, "loggable_page_log_entries");
+//! assert_eq!(b.log_table, "loggable_model_log_entries");
 //!
 //! let registry = loggable::registry::global();
 //! assert_eq!(registry.message(&b), "Edited");
@@ -32,7 +32,6 @@
 extern crate self as loggable;
 
 pub mod action;
-pub mod bench;
 pub mod context;
 pub mod db;
 pub mod entry;

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use crate::db::{BackendKind, DbConnection, InSubquery, ListProbe, SqlCondition};
+use crate::db::{LogConnection, BackendKind, DbConnection, InSubquery, ListProbe, SqlCondition};
 use crate::error::{DatabaseContext, Result};
 use crate::schema::{auth_groups, auth_user_groups};
 
@@ -24,16 +24,19 @@ pub struct Group {
 /// assert_eq!(editors.name, "Editors");
 /// # Ok::<(), loggable::Error>(())
 /// ```
-pub fn create_group(conn: &mut DbConnection, name: &str) -> Result<Group> {
+pub fn create_group(conn: &mut impl LogConnection, name: &str) -> Result<Group> {
+    crate::db::with_db(conn, |conn| {
     diesel::insert_into(auth_groups::table)
         .values(auth_groups::name.eq(name))
         .returning(auth_groups::all_columns)
         .get_result(conn)
         .context("creating a group")
+    })
 }
 
 /// Adds `user` to `group` (nothing happens if already a member).
-pub fn add_to_group(conn: &mut DbConnection, user: i64, group: i64) -> Result<()> {
+pub fn add_to_group(conn: &mut impl LogConnection, user: i64, group: i64) -> Result<()> {
+    crate::db::with_db(conn, |conn| {
     let already: i64 = auth_user_groups::table
         .filter(auth_user_groups::user_id.eq(user))
         .filter(auth_user_groups::group_id.eq(group))
@@ -50,15 +53,18 @@ pub fn add_to_group(conn: &mut DbConnection, user: i64, group: i64) -> Result<()
             .context("adding a group member")?;
     }
     Ok(())
+    })
 }
 
 /// The ids of the groups `user` belongs to.
-pub fn groups_of(conn: &mut DbConnection, user: i64) -> Result<Vec<i64>> {
+pub fn groups_of(conn: &mut impl LogConnection, user: i64) -> Result<Vec<i64>> {
+    crate::db::with_db(conn, |conn| {
     auth_user_groups::table
         .filter(auth_user_groups::user_id.eq(user))
         .select(auth_user_groups::group_id)
         .load(conn)
         .context("reading group membership")
+    })
 }
 
 /// The page permission kinds (visibility.md); any of them makes pages explorable.
@@ -104,11 +110,12 @@ impl PagePermission {
 
 /// Grants `group` the permission `kind` on `page` and its descendants (idempotent).
 pub fn grant_page_permission(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     group: i64,
     page: i64,
     kind: PagePermission,
 ) -> Result<()> {
+    crate::db::with_db(conn, |conn| {
     use crate::schema::group_page_permissions as gpp;
     revoke_page_permission(conn, group, page, kind)?;
     diesel::insert_into(gpp::table)
@@ -120,15 +127,17 @@ pub fn grant_page_permission(
         .execute(conn)
         .context("granting a page permission")?;
     Ok(())
+    })
 }
 
 /// Revokes `kind` on `page` from `group` (nothing happens if it was not granted).
 pub fn revoke_page_permission(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     group: i64,
     page: i64,
     kind: PagePermission,
 ) -> Result<()> {
+    crate::db::with_db(conn, |conn| {
     use crate::schema::group_page_permissions as gpp;
     diesel::delete(
         gpp::table
@@ -139,6 +148,7 @@ pub fn revoke_page_permission(
     .execute(conn)
     .context("revoking a page permission")?;
     Ok(())
+    })
 }
 
 /// Who a model permission is granted to.
@@ -152,11 +162,12 @@ pub enum Grantee {
 
 /// Grants `codename` (e.g. `change`) on objects of `content_type` (idempotent).
 pub fn grant_model_permission(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     grantee: Grantee,
     content_type: &str,
     codename: &str,
 ) -> Result<()> {
+    crate::db::with_db(conn, |conn| {
     use crate::schema::model_permissions as mp;
     revoke_model_permission(conn, grantee, content_type, codename)?;
     let (user, group) = match grantee {
@@ -173,15 +184,17 @@ pub fn grant_model_permission(
         .execute(conn)
         .context("granting a model permission")?;
     Ok(())
+    })
 }
 
 /// Revokes `codename` on `content_type` from `grantee` (nothing happens if not granted).
 pub fn revoke_model_permission(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     grantee: Grantee,
     content_type: &str,
     codename: &str,
 ) -> Result<()> {
+    crate::db::with_db(conn, |conn| {
     use crate::schema::model_permissions as mp;
     let matching = mp::table
         .filter(mp::content_type.eq(content_type))
@@ -199,6 +212,7 @@ pub fn revoke_model_permission(
         .execute(conn)
         .context("revoking a model permission")?;
     Ok(())
+    })
 }
 
 /// Who is looking at the log: what visibility filters need to know of a user.
@@ -216,7 +230,8 @@ pub struct Viewer {
 
 impl Viewer {
     /// Reads what visibility needs to know of the user; `None` if there is no such user.
-    pub fn load(conn: &mut DbConnection, user_id: i64) -> Result<Option<Viewer>> {
+    pub fn load(conn: &mut impl LogConnection, user_id: i64) -> Result<Option<Viewer>> {
+        crate::db::with_db(conn, |conn| {
         use crate::schema::{auth_users, group_page_permissions as gpp, pages};
         let Some((is_active, is_superuser)) = auth_users::table
             .find(user_id)
@@ -242,6 +257,7 @@ impl Viewer {
             is_superuser,
             sees_deleted_pages: root_adds > 0,
         }))
+        })
     }
 }
 
@@ -267,11 +283,13 @@ pub struct ExplorableRegion {
 
 impl ExplorableRegion {
     /// Reads the permission pages of `user`'s groups and works out the region from their paths.
-    pub fn of_user(conn: &mut DbConnection, user: i64) -> Result<Self> {
+    pub fn of_user(conn: &mut impl LogConnection, user: i64) -> Result<Self> {
+        crate::db::with_db(conn, |conn| {
         let pages = PermissionPages::of_user(conn, user)?;
         Ok(Self::from_permission_paths(
             pages.sizes.into_iter().map(|(path, _)| path).collect(),
         ))
+        })
     }
 
     /// The region of these permission pages. An ancestor x of a permission page p is kept when
@@ -332,7 +350,7 @@ impl ExplorableRegion {
     fn contains_page(&self, backend: BackendKind) -> PageFilter {
         use crate::schema::pages;
         let mut conditions: Vec<PageFilter> = vec![Box::new(SqlCondition::texts_in(
-            "pages.path",
+            "loggable_pages.path",
             &self.ancestors,
             ListProbe::Index,
             backend,
@@ -408,7 +426,7 @@ impl PermissionPages {
             .inner_join(auth_user_groups::table.on(auth_user_groups::group_id.eq(gpp::group_id)))
             .filter(auth_user_groups::user_id.eq(user))
             .filter(SqlCondition::texts_in(
-                "group_page_permissions.permission_type",
+                "loggable_group_page_permissions.permission_type",
                 &kinds,
                 ListProbe::Filter,
                 conn.backend(),
@@ -443,8 +461,8 @@ impl diesel::query_builder::QueryFragment<crate::db::MultiBackend> for SubtreeSi
     ) -> diesel::QueryResult<()> {
         // '~' sorts after every path character, so [path, path~) is the page's subtree.
         out.push_sql(
-            "(SELECT COUNT(*) FROM pages below \
-             WHERE below.path >= pages.path AND below.path < pages.path || '~')",
+            "(SELECT COUNT(*) FROM loggable_pages below \
+             WHERE below.path >= loggable_pages.path AND below.path < loggable_pages.path || '~')",
         );
         Ok(())
     }
@@ -627,7 +645,7 @@ pub fn visibility_filter<QS: 'static>(
             ));
             if *with_deleted {
                 Box::new(explorable.or(SqlCondition::new(format!(
-                    "NOT EXISTS (SELECT 1 FROM pages x WHERE x.id = {table}.{object_column})"
+                    "NOT EXISTS (SELECT 1 FROM loggable_pages x WHERE x.id = {table}.{object_column})"
                 ))))
             } else {
                 explorable
@@ -651,20 +669,24 @@ pub fn visibility_filter<QS: 'static>(
 /// # Ok::<(), loggable::Error>(())
 /// ```
 pub fn viewable_entries(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     table: &dyn crate::entry::LogTable,
     viewer: &Viewer,
     query: crate::entry::EntryQuery,
 ) -> Result<Vec<crate::entry::LogEntry>> {
+    crate::db::with_db(conn, |conn| {
     table.query(conn, &query.visible_to(*viewer))
+    })
 }
 
 /// How many entries of `table` `viewer` may see within `query`'s scope.
 pub fn count_viewable(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     table: &dyn crate::entry::LogTable,
     viewer: &Viewer,
     query: crate::entry::EntryQuery,
 ) -> Result<i64> {
+    crate::db::with_db(conn, |conn| {
     table.count(conn, &query.visible_to(*viewer))
+    })
 }

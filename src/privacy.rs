@@ -5,7 +5,7 @@
 use diesel::prelude::*;
 use serde_json::{Map, json};
 
-use crate::db::DbConnection;
+use crate::db::LogConnection;
 use crate::error::{DatabaseContext, Result};
 use crate::model::{LogOptions, Loggable, in_transaction, object_id_of};
 use crate::schema::{view_restriction_groups, view_restrictions};
@@ -66,9 +66,10 @@ pub struct ViewRestriction {
 
 /// The restriction on `object`, if any.
 pub fn restriction_of(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     object: &(impl Loggable + ?Sized),
 ) -> Result<Option<ViewRestriction>> {
+    crate::db::with_db(conn, |conn| {
     let object_id = object_id_of(object)?;
     view_restrictions::table
         .filter(view_restrictions::content_type.eq(object.content_type()))
@@ -76,17 +77,19 @@ pub fn restriction_of(
         .first(conn)
         .optional()
         .context("reading a view restriction")
+    })
 }
 
 /// Sets the restriction on `object`: adding one logs `wagtail.view_restriction.create`,
 /// saving an existing one (changed or not) logs `.edit`; [`Restriction::None`] removes it
 /// (see [`remove_restriction`]). Data: `{"restriction": {"type", "title"}}`.
 pub fn set_restriction(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     object: &(impl Loggable + ?Sized),
     restriction: &Restriction,
     options: &LogOptions,
 ) -> Result<()> {
+    crate::db::with_db(conn, |conn| {
     if *restriction == Restriction::None {
         return remove_restriction(conn, object, options);
     }
@@ -139,7 +142,7 @@ pub fn set_restriction(
                 })
                 .collect();
             let insert = diesel::insert_into(view_restriction_groups::table).values(rows);
-            crate::__on_backend_connection!(conn, |conn| insert.execute(conn))
+            crate::db::on_backend_connection!(conn, |conn| insert.execute(conn))
                 .context("adding view restriction groups")?;
         }
         let entry = options.entry(
@@ -151,15 +154,17 @@ pub fn set_restriction(
         options.write(conn, entry)?;
         Ok(())
     })
+    })
 }
 
 /// Removes the restriction on `object` and logs `wagtail.view_restriction.delete` with the
 /// removed restriction's type and title; an unrestricted object logs nothing.
 pub fn remove_restriction(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     object: &(impl Loggable + ?Sized),
     options: &LogOptions,
 ) -> Result<()> {
+    crate::db::with_db(conn, |conn| {
     in_transaction(conn, |conn| {
         let Some(existing) = restriction_of(conn, object)? else {
             return Ok(());
@@ -175,6 +180,7 @@ pub fn remove_restriction(
             .execute(conn)
             .context("removing a view restriction")?;
         Ok(())
+    })
     })
 }
 

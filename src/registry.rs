@@ -33,7 +33,7 @@ pub struct ModelType {
 }
 
 impl ModelType {
-    /// A model type whose entries go to the generic `model_log_entries` table.
+    /// A model type whose entries go to the generic `loggable_model_log_entries` table.
     pub fn new(content_type: impl Into<String>) -> Self {
         Self {
             content_type: content_type.into(),
@@ -43,7 +43,7 @@ impl ModelType {
         }
     }
 
-    /// A page type: its entries go to `page_log_entries`.
+    /// A page type: its entries go to `loggable_page_log_entries`.
     pub fn page(content_type: impl Into<String>) -> Self {
         Self::new(content_type).log_table(PageLogTable)
     }

@@ -5,7 +5,7 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::db::DbConnection;
+use crate::db::{DbConnection, LogConnection};
 use crate::entry::{EntryQuery, EntryScope, LogEntry};
 use crate::error::Result;
 use crate::permission::Viewer;
@@ -162,13 +162,14 @@ pub(crate) fn merge_tables(
 /// # Ok::<(), loggable::Error>(())
 /// ```
 pub fn site_history_page(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     registry: &Registry,
     viewer: Option<&Viewer>,
     filters: &Filters,
     after: Option<Cursor>,
     limit: i64,
 ) -> Result<Page> {
+    crate::db::with_db(conn, |conn| {
     let limit = limit.max(1);
     let mut query = site_query(viewer, filters).limit(limit + 1);
     query.after = after;
@@ -184,6 +185,7 @@ pub fn site_history_page(
         entries: merged,
         next,
     })
+    })
 }
 
 /// The site history's query: every entry of a table that `viewer` (`None`: anyone) may see and
@@ -197,12 +199,13 @@ pub(crate) fn site_query(viewer: Option<&Viewer>, filters: &Filters) -> EntryQue
 
 /// The site history by page number (from 1), for callers that want numbered pages.
 pub fn site_history(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     registry: &Registry,
     viewer: Option<&Viewer>,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<LogEntry>> {
+    crate::db::with_db(conn, |conn| {
     let window = offset.saturating_add(limit).max(0);
     let query = site_query(viewer, &Filters::default()).limit(window);
     let merged = merge_tables(conn, registry, &query)?;
@@ -211,6 +214,7 @@ pub fn site_history(
         .skip(usize::try_from(offset.max(0)).unwrap_or(usize::MAX))
         .take(usize::try_from(limit.max(0)).unwrap_or(usize::MAX))
         .collect())
+    })
 }
 
 /// One value a report filter offers, with the text to show for it.
@@ -301,12 +305,14 @@ fn choices_of<'t>(
 /// # Ok::<(), loggable::Error>(())
 /// ```
 pub fn site_history_choices(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     registry: &Registry,
     viewer: Option<&Viewer>,
 ) -> Result<FilterChoices> {
+    crate::db::with_db(conn, |conn| {
     let query = site_query(viewer, &Filters::default());
     choices_of(conn, registry, registry.log_tables().iter(), &query)
+    })
 }
 
 /// Rows per page of an object's history (spec/reports.md).
@@ -415,13 +421,14 @@ pub struct ObjectHistory {
 /// # Ok::<(), loggable::Error>(())
 /// ```
 pub fn object_history(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     registry: &Registry,
     object: &(impl crate::model::Loggable + ?Sized),
     marks: RevisionMarks,
     filters: &Filters,
     page: i64,
 ) -> Result<ObjectHistory> {
+    crate::db::with_db(conn, |conn| {
     let (table, query) = crate::entry::object_query(registry, object)?;
     let mut query = query.grouped();
     query.filters = filters.clone();
@@ -443,5 +450,6 @@ pub fn object_history(
         pages,
         total,
         choices,
+    })
     })
 }

@@ -28,7 +28,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::db::DbConnection;
+use crate::db::{DbConnection, LogConnection};
 use crate::entry::{LogEntry, LogTable};
 use crate::error::{Error, Result};
 use crate::registry::Registry;
@@ -131,13 +131,14 @@ fn drop_partial_line(file: &mut std::fs::File) -> std::io::Result<()> {
 /// up to the first entry that is not older than `before`, and the chain keeps a checkpoint
 /// so the rest still verifies. `progress` is told the entries deleted so far.
 pub fn purge(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     registry: &Registry,
     before: DateTime<Utc>,
     archive: Option<&Path>,
     batch: usize,
     mut progress: impl FnMut(u64),
 ) -> Result<Vec<Purged>> {
+    crate::db::with_db(conn, |conn| {
     let mut archive = archive.map(Archive::open).transpose()?;
     let batch = i64::try_from(batch.max(1)).unwrap_or(i64::MAX);
     let mut done = Vec::new();
@@ -150,6 +151,7 @@ pub fn purge(
         done.push(purged);
     }
     Ok(done)
+    })
 }
 
 fn purge_table(

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
 
-use crate::db::DbConnection;
+use crate::db::LogConnection;
 use crate::error::{DatabaseContext, Error, Result};
 use crate::schema::revisions;
 
@@ -44,12 +44,13 @@ impl Revision {
 
 /// Saves `content` as a new revision of the object.
 pub fn save(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     content_type: &str,
     object_id: &str,
     content: &Value,
     user_id: Option<i64>,
 ) -> Result<Revision> {
+    crate::db::with_db(conn, |conn| {
     let now = crate::entry::next_timestamp().naive_utc();
     diesel::insert_into(revisions::table)
         .values((
@@ -62,24 +63,28 @@ pub fn save(
         .returning(revisions::all_columns)
         .get_result(conn)
         .context("saving a revision")
+    })
 }
 
 /// The revision with `id`, if any.
-pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<Revision>> {
+pub fn find(conn: &mut impl LogConnection, id: i64) -> Result<Option<Revision>> {
+    crate::db::with_db(conn, |conn| {
     revisions::table
         .find(id)
         .first(conn)
         .optional()
         .context("reading a revision")
+    })
 }
 
 /// Whether the object has a revision older than `revision_id`.
 pub fn has_earlier(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     content_type: &str,
     object_id: &str,
     revision_id: i64,
 ) -> Result<bool> {
+    crate::db::with_db(conn, |conn| {
     diesel::select(diesel::dsl::exists(
         revisions::table
             .filter(revisions::content_type.eq(content_type))
@@ -88,41 +93,47 @@ pub fn has_earlier(
     ))
     .get_result(conn)
     .context("looking for earlier revisions")
+    })
 }
 
 /// Marks `revision_id` as approved to go live at `at` (or clears the mark with `None`).
 pub fn set_approved_go_live_at(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     revision_id: i64,
     at: Option<NaiveDateTime>,
 ) -> Result<()> {
+    crate::db::with_db(conn, |conn| {
     diesel::update(revisions::table.find(revision_id))
         .set(revisions::approved_go_live_at.eq(at))
         .execute(conn)
         .context("scheduling a revision")?;
     Ok(())
+    })
 }
 
 /// Revisions of `content_type` scheduled to go live at or before `now`, oldest first.
 pub fn due(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     content_type: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<Revision>> {
+    crate::db::with_db(conn, |conn| {
     revisions::table
         .filter(revisions::content_type.eq(content_type))
         .filter(revisions::approved_go_live_at.le(now.naive_utc()))
         .order((revisions::approved_go_live_at.asc(), revisions::id.asc()))
         .load(conn)
         .context("finding scheduled revisions")
+    })
 }
 
 /// The revision of the object that is scheduled to go live, if any.
 pub fn scheduled_for(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     content_type: &str,
     object_id: &str,
 ) -> Result<Option<Revision>> {
+    crate::db::with_db(conn, |conn| {
     revisions::table
         .filter(revisions::content_type.eq(content_type))
         .filter(revisions::object_id.eq(object_id))
@@ -131,10 +142,12 @@ pub fn scheduled_for(
         .first(conn)
         .optional()
         .context("finding a scheduled revision")
+    })
 }
 
 /// Clears every scheduled publication of the object (publishing now supersedes them).
-pub fn clear_schedules(conn: &mut DbConnection, content_type: &str, object_id: &str) -> Result<()> {
+pub fn clear_schedules(conn: &mut impl LogConnection, content_type: &str, object_id: &str) -> Result<()> {
+    crate::db::with_db(conn, |conn| {
     diesel::update(
         revisions::table
             .filter(revisions::content_type.eq(content_type))
@@ -145,4 +158,5 @@ pub fn clear_schedules(conn: &mut DbConnection, content_type: &str, object_id: &
     .execute(conn)
     .context("clearing schedules")?;
     Ok(())
+    })
 }

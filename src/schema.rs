@@ -6,6 +6,7 @@
 
 diesel::table! {
     /// Accounts that act in the admin and appear in the log as `user_id`.
+    #[sql_name = "loggable_users"]
     auth_users (id) {
         id -> BigInt,
         username -> Text,
@@ -18,6 +19,7 @@ diesel::table! {
 
 diesel::table! {
     /// Named sets of users that hold permissions together.
+    #[sql_name = "loggable_groups"]
     auth_groups (id) {
         id -> BigInt,
         name -> Text,
@@ -26,6 +28,7 @@ diesel::table! {
 
 diesel::table! {
     /// Membership of users in groups.
+    #[sql_name = "loggable_user_groups"]
     auth_user_groups (user_id, group_id) {
         user_id -> BigInt,
         group_id -> BigInt,
@@ -34,6 +37,7 @@ diesel::table! {
 
 diesel::table! {
     /// Permissions on a model type, granted to exactly one of a user or a group.
+    #[sql_name = "loggable_model_permissions"]
     model_permissions (id) {
         id -> BigInt,
         user_id -> Nullable<BigInt>,
@@ -45,6 +49,7 @@ diesel::table! {
 
 diesel::table! {
     /// The page tree (materialised paths) and each page's publishing state.
+    #[sql_name = "loggable_pages"]
     pages (id) {
         id -> BigInt,
         path -> Text,
@@ -74,6 +79,7 @@ diesel::table! {
 
 diesel::table! {
     /// Saved versions of any object, as JSON.
+    #[sql_name = "loggable_revisions"]
     revisions (id) {
         id -> BigInt,
         content_type -> Text,
@@ -87,6 +93,7 @@ diesel::table! {
 
 diesel::table! {
     /// Page permissions granted to a group on a page and its descendants.
+    #[sql_name = "loggable_group_page_permissions"]
     group_page_permissions (id) {
         id -> BigInt,
         group_id -> BigInt,
@@ -97,6 +104,7 @@ diesel::table! {
 
 diesel::table! {
     /// Who may read an object's published version (none, login, password, groups).
+    #[sql_name = "loggable_view_restrictions"]
     view_restrictions (id) {
         id -> BigInt,
         content_type -> Text,
@@ -108,6 +116,7 @@ diesel::table! {
 
 diesel::table! {
     /// The groups of a `groups` view restriction.
+    #[sql_name = "loggable_view_restriction_groups"]
     view_restriction_groups (view_restriction_id, group_id) {
         view_restriction_id -> BigInt,
         group_id -> BigInt,
@@ -116,7 +125,7 @@ diesel::table! {
 
 diesel::table! {
     /// Log entries of pages.
-    page_log_entries (id) {
+    loggable_page_log_entries (id) {
         id -> BigInt,
         content_type -> Nullable<Text>,
         label -> Text,
@@ -134,7 +143,7 @@ diesel::table! {
 
 diesel::table! {
     /// Log entries of every model without a log table of its own.
-    model_log_entries (id) {
+    loggable_model_log_entries (id) {
         id -> BigInt,
         content_type -> Nullable<Text>,
         label -> Text,
@@ -152,6 +161,7 @@ diesel::table! {
 
 diesel::table! {
     /// Comments on a page's fields.
+    #[sql_name = "loggable_page_comments"]
     page_comments (id) {
         id -> BigInt,
         page_id -> BigInt,
@@ -165,6 +175,7 @@ diesel::table! {
 
 diesel::table! {
     /// Replies to page comments.
+    #[sql_name = "loggable_page_comment_replies"]
     page_comment_replies (id) {
         id -> BigInt,
         comment_id -> BigInt,
@@ -176,6 +187,7 @@ diesel::table! {
 
 diesel::table! {
     /// Named, ordered lists of moderation tasks.
+    #[sql_name = "loggable_workflows"]
     workflows (id) {
         id -> BigInt,
         name -> Text,
@@ -185,6 +197,7 @@ diesel::table! {
 
 diesel::table! {
     /// Moderation tasks; `kind` names who may act on them (e.g. `group_approval`).
+    #[sql_name = "loggable_workflow_tasks"]
     workflow_tasks (id) {
         id -> BigInt,
         name -> Text,
@@ -195,6 +208,7 @@ diesel::table! {
 
 diesel::table! {
     /// The tasks of each workflow, in order.
+    #[sql_name = "loggable_workflow_task_order"]
     workflow_task_order (workflow_id, task_id) {
         workflow_id -> BigInt,
         task_id -> BigInt,
@@ -204,6 +218,7 @@ diesel::table! {
 
 diesel::table! {
     /// The groups whose users may act on a group-approval task.
+    #[sql_name = "loggable_workflow_task_groups"]
     workflow_task_groups (task_id, group_id) {
         task_id -> BigInt,
         group_id -> BigInt,
@@ -212,6 +227,7 @@ diesel::table! {
 
 diesel::table! {
     /// Workflows assigned to page subtrees.
+    #[sql_name = "loggable_workflow_pages"]
     workflow_pages (page_id) {
         page_id -> BigInt,
         workflow_id -> BigInt,
@@ -220,6 +236,7 @@ diesel::table! {
 
 diesel::table! {
     /// Workflows assigned to model types.
+    #[sql_name = "loggable_workflow_content_types"]
     workflow_content_types (content_type) {
         content_type -> Text,
         workflow_id -> BigInt,
@@ -228,6 +245,7 @@ diesel::table! {
 
 diesel::table! {
     /// One run of a workflow on one object.
+    #[sql_name = "loggable_workflow_states"]
     workflow_states (id) {
         id -> BigInt,
         content_type -> Text,
@@ -242,6 +260,7 @@ diesel::table! {
 
 diesel::table! {
     /// One task's progress within a workflow run.
+    #[sql_name = "loggable_workflow_task_states"]
     workflow_task_states (id) {
         id -> BigInt,
         workflow_state_id -> BigInt,
@@ -257,6 +276,7 @@ diesel::table! {
 
 diesel::table! {
     /// The head of each hash-chained log table's chain (the appenders' lock).
+    #[sql_name = "loggable_log_chain_heads"]
     log_chain_heads (log_table) {
         log_table -> Text,
         seq -> BigInt,
@@ -268,6 +288,7 @@ diesel::table! {
 
 diesel::table! {
     /// The links of the hash chains: one per chained entry.
+    #[sql_name = "loggable_log_chain"]
     log_chain (log_table, seq) {
         log_table -> Text,
         seq -> BigInt,
@@ -293,8 +314,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     group_page_permissions,
     view_restrictions,
     view_restriction_groups,
-    page_log_entries,
-    model_log_entries,
+    loggable_page_log_entries,
+    loggable_model_log_entries,
     page_comments,
     page_comment_replies,
     workflows,

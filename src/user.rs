@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use crate::db::DbConnection;
+use crate::db::LogConnection;
 use crate::error::{DatabaseContext, Result};
 use crate::schema::auth_users;
 
@@ -96,46 +96,55 @@ impl<'a> NewUser<'a> {
 /// assert_eq!(display_name(&mut conn, None)?, "system");
 /// # Ok::<(), loggable::Error>(())
 /// ```
-pub fn create_user(conn: &mut DbConnection, user: &NewUser<'_>) -> Result<User> {
+pub fn create_user(conn: &mut impl LogConnection, user: &NewUser<'_>) -> Result<User> {
+    crate::db::with_db(conn, |conn| {
     diesel::insert_into(auth_users::table)
         .values(user)
         .returning(auth_users::all_columns)
         .get_result(conn)
         .context("creating a user")
+    })
 }
 
 /// Deletes a user; their log entries stay and show `user {id} (deleted)`.
-pub fn delete_user(conn: &mut DbConnection, id: i64) -> Result<bool> {
+pub fn delete_user(conn: &mut impl LogConnection, id: i64) -> Result<bool> {
+    crate::db::with_db(conn, |conn| {
     let deleted = diesel::delete(auth_users::table.find(id))
         .execute(conn)
         .context("deleting a user")?;
     Ok(deleted > 0)
+    })
 }
 
 /// Finds a user by id.
-pub fn find_user(conn: &mut DbConnection, id: i64) -> Result<Option<User>> {
+pub fn find_user(conn: &mut impl LogConnection, id: i64) -> Result<Option<User>> {
+    crate::db::with_db(conn, |conn| {
     auth_users::table
         .find(id)
         .select(User::as_select())
         .first(conn)
         .optional()
         .context("reading a user")
+    })
 }
 
 /// How an entry shows the user `id`: `system` for none, `user {id} (deleted)` when the user
 /// is gone, else the full name, else the username.
-pub fn display_name(conn: &mut DbConnection, id: Option<i64>) -> Result<String> {
+pub fn display_name(conn: &mut impl LogConnection, id: Option<i64>) -> Result<String> {
+    crate::db::with_db(conn, |conn| {
     let Some(id) = id else {
         return Ok(SYSTEM.to_owned());
     };
     Ok(display_for(id, find_user(conn, id)?.as_ref()))
+    })
 }
 
 /// Display names of many users with one query (for lists of entries).
 pub fn display_names(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     ids: impl IntoIterator<Item = Option<i64>>,
 ) -> Result<DisplayNames> {
+    crate::db::with_db(conn, |conn| {
     let mut wanted: Vec<i64> = ids.into_iter().flatten().collect();
     wanted.sort_unstable();
     wanted.dedup();
@@ -150,6 +159,7 @@ pub fn display_names(
         .map(|id| (id, display_for(id, found.get(&id))))
         .collect();
     Ok(DisplayNames { names })
+    })
 }
 
 /// Display names looked up by [`display_names`].

@@ -9,7 +9,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::{Map, Value, json};
 
-use crate::db::DbConnection;
+use crate::db::{DbConnection, LogConnection};
 use crate::error::{DatabaseContext, Error, Result};
 use crate::model::{self, DraftStateful, LogOptions, Loggable, Model};
 use crate::page::{self, Page};
@@ -159,10 +159,11 @@ pub struct TaskState {
 
 /// Creates a group-approval task that users of `groups` may act on.
 pub fn create_group_approval_task(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     name: &str,
     groups: &[i64],
 ) -> Result<Task> {
+    crate::db::with_db(conn, |conn| {
     crate::db::transaction(conn, |conn| {
         let task = create_task(conn, name, GROUP_APPROVAL)?;
         let rows: Vec<_> = groups
@@ -175,24 +176,28 @@ pub fn create_group_approval_task(
             })
             .collect();
         let insert = diesel::insert_into(workflow_task_groups::table).values(rows);
-        crate::__on_backend_connection!(conn, |conn| insert.execute(conn))
+        crate::db::on_backend_connection!(conn, |conn| insert.execute(conn))
             .context("setting task groups")?;
         Ok(task)
+    })
     })
 }
 
 /// Creates a task of an application-defined `kind` (see [`register_task_kind`]).
-pub fn create_task(conn: &mut DbConnection, name: &str, kind: &str) -> Result<Task> {
+pub fn create_task(conn: &mut impl LogConnection, name: &str, kind: &str) -> Result<Task> {
+    crate::db::with_db(conn, |conn| {
     task_kind(kind)?;
     diesel::insert_into(workflow_tasks::table)
         .values((workflow_tasks::name.eq(name), workflow_tasks::kind.eq(kind)))
         .returning(workflow_tasks::all_columns)
         .get_result(conn)
         .context("creating a task")
+    })
 }
 
 /// Creates a workflow whose tasks run in the order given.
-pub fn create_workflow(conn: &mut DbConnection, name: &str, tasks: &[i64]) -> Result<Workflow> {
+pub fn create_workflow(conn: &mut impl LogConnection, name: &str, tasks: &[i64]) -> Result<Workflow> {
+    crate::db::with_db(conn, |conn| {
     crate::db::transaction(conn, |conn| {
         let workflow: Workflow = diesel::insert_into(workflows::table)
             .values(workflows::name.eq(name))
@@ -211,14 +216,16 @@ pub fn create_workflow(conn: &mut DbConnection, name: &str, tasks: &[i64]) -> Re
             })
             .collect();
         let insert = diesel::insert_into(workflow_task_order::table).values(rows);
-        crate::__on_backend_connection!(conn, |conn| insert.execute(conn))
+        crate::db::on_backend_connection!(conn, |conn| insert.execute(conn))
             .context("ordering workflow tasks")?;
         Ok(workflow)
+    })
     })
 }
 
 /// Assigns `workflow_id` to the subtree of `page_id` (replacing an assignment there).
-pub fn assign_to_page(conn: &mut DbConnection, workflow_id: i64, page_id: i64) -> Result<()> {
+pub fn assign_to_page(conn: &mut impl LogConnection, workflow_id: i64, page_id: i64) -> Result<()> {
+    crate::db::with_db(conn, |conn| {
     crate::db::transaction(conn, |conn| {
         diesel::delete(workflow_pages::table.find(page_id))
             .execute(conn)
@@ -232,10 +239,12 @@ pub fn assign_to_page(conn: &mut DbConnection, workflow_id: i64, page_id: i64) -
             .context("assigning a workflow")?;
         Ok(())
     })
+    })
 }
 
 /// Assigns `workflow_id` to every object of `content_type` (replacing an assignment).
-pub fn assign_to_type(conn: &mut DbConnection, workflow_id: i64, content_type: &str) -> Result<()> {
+pub fn assign_to_type(conn: &mut impl LogConnection, workflow_id: i64, content_type: &str) -> Result<()> {
+    crate::db::with_db(conn, |conn| {
     crate::db::transaction(conn, |conn| {
         diesel::delete(workflow_content_types::table.find(content_type))
             .execute(conn)
@@ -249,10 +258,12 @@ pub fn assign_to_type(conn: &mut DbConnection, workflow_id: i64, content_type: &
             .context("assigning a workflow")?;
         Ok(())
     })
+    })
 }
 
 /// The workflow that applies to `page`: the one assigned to it or its nearest ancestor.
-pub fn workflow_for_page(conn: &mut DbConnection, page: &Page) -> Result<Option<Workflow>> {
+pub fn workflow_for_page(conn: &mut impl LogConnection, page: &Page) -> Result<Option<Workflow>> {
+    crate::db::with_db(conn, |conn| {
     let mut chain = page::tree::ancestor_paths(&page.path);
     chain.push(page.path.clone());
     // The deepest page of the chain with an assignment wins.
@@ -265,10 +276,12 @@ pub fn workflow_for_page(conn: &mut DbConnection, page: &Page) -> Result<Option<
         .first(conn)
         .optional()
         .context("finding a page's workflow")
+    })
 }
 
 /// The workflow assigned to `content_type`, if any.
-pub fn workflow_for_type(conn: &mut DbConnection, content_type: &str) -> Result<Option<Workflow>> {
+pub fn workflow_for_type(conn: &mut impl LogConnection, content_type: &str) -> Result<Option<Workflow>> {
+    crate::db::with_db(conn, |conn| {
     workflow_content_types::table
         .find(content_type)
         .inner_join(workflows::table.on(workflows::id.eq(workflow_content_types::workflow_id)))
@@ -276,14 +289,16 @@ pub fn workflow_for_type(conn: &mut DbConnection, content_type: &str) -> Result<
         .first(conn)
         .optional()
         .context("finding a type's workflow")
+    })
 }
 
 /// The object's run that is in progress or waiting for changes, if any.
 pub fn active_state(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     content_type: &str,
     object_id: &str,
 ) -> Result<Option<WorkflowState>> {
+    crate::db::with_db(conn, |conn| {
     workflow_states::table
         .filter(workflow_states::content_type.eq(content_type))
         .filter(workflow_states::object_id.eq(object_id))
@@ -292,6 +307,7 @@ pub fn active_state(
         .first(conn)
         .optional()
         .context("reading workflow state")
+    })
 }
 
 fn workflow(conn: &mut DbConnection, id: i64) -> Result<Workflow> {
@@ -380,12 +396,13 @@ fn key_of<M: Model>(object: &M) -> String {
 /// Submits `object` to `workflow_id`: starts its first task on the latest revision and logs
 /// `wagtail.workflow.start` (data `{"workflow": {"id", "title", "status", "next",
 /// "task_state_id"}}`, revision = latest).
-pub fn start<M: DraftStateful>(
-    conn: &mut DbConnection,
+pub fn start<M: DraftStateful<DbConnection>>(
+    conn: &mut impl LogConnection,
     object: &M,
     workflow_id: i64,
     options: &LogOptions,
 ) -> Result<WorkflowState> {
+    crate::db::with_db(conn, |conn| {
     crate::db::transaction(conn, |conn| {
         let object_id = key_of(object);
         if active_state(conn, M::CONTENT_TYPE, &object_id)?.is_some() {
@@ -401,7 +418,7 @@ pub fn start<M: DraftStateful>(
                 workflow.name
             )));
         }
-        let current = model::find::<M>(conn, &object.key())?;
+        let current = model::find::<M, _>(conn, &object.key())?;
         let revision_id = current.draft_state().and_then(|s| s.latest_revision_id);
         let now = crate::entry::next_timestamp().naive_utc();
         let state: WorkflowState = diesel::insert_into(workflow_states::table)
@@ -439,6 +456,7 @@ pub fn start<M: DraftStateful>(
         }
         current_state(conn, state.id)
     })
+    })
 }
 
 fn current_state(conn: &mut DbConnection, id: i64) -> Result<WorkflowState> {
@@ -449,7 +467,7 @@ fn current_state(conn: &mut DbConnection, id: i64) -> Result<WorkflowState> {
 }
 
 /// The run in progress for `object` and its current task, checking `user` may act on it.
-fn acting_on<M: DraftStateful>(
+fn acting_on<M: DraftStateful<DbConnection>>(
     conn: &mut DbConnection,
     object: &M,
     options: &LogOptions,
@@ -566,7 +584,7 @@ impl Decision {
 
 /// Records `decision` on the current task (as an allowed user) and logs it; returns the run,
 /// the task state decided, the next task and the object as stored.
-fn decide<M: DraftStateful>(
+fn decide<M: DraftStateful<DbConnection>>(
     conn: &mut DbConnection,
     object: &M,
     comment: &str,
@@ -581,7 +599,7 @@ fn decide<M: DraftStateful>(
     }
     let workflow = workflow(conn, state.workflow_id)?;
     let next = next_task(conn, &state)?;
-    let current = model::find::<M>(conn, &object.key())?;
+    let current = model::find::<M, _>(conn, &object.key())?;
     let data = decision_data(
         &workflow,
         &task_state,
@@ -600,12 +618,13 @@ fn decide<M: DraftStateful>(
 /// `wagtail.workflow.approve`; then starts the next task, or on the last one completes the
 /// workflow and publishes the latest revision as the approver ((`wagtail.rename`) →
 /// `wagtail.publish`). Anyone else gets [`Error::PermissionDenied`] and nothing is written.
-pub fn approve<M: DraftStateful>(
-    conn: &mut DbConnection,
+pub fn approve<M: DraftStateful<DbConnection>>(
+    conn: &mut impl LogConnection,
     object: &M,
     comment: &str,
     options: &LogOptions,
 ) -> Result<WorkflowState> {
+    crate::db::with_db(conn, |conn| {
     crate::db::transaction(conn, |conn| {
         let (state, task_state, next, current) =
             decide(conn, object, comment, options, Decision::Approve)?;
@@ -617,11 +636,12 @@ pub fn approve<M: DraftStateful>(
         }
         current_state(conn, state.id)
     })
+    })
 }
 
 /// Completes the run and publishes the object's latest revision as the acting user. `object`
 /// is the row as stored (the callers have just read it; the run does not change it).
-fn finish<M: DraftStateful>(
+fn finish<M: DraftStateful<DbConnection>>(
     conn: &mut DbConnection,
     object: &M,
     state: &WorkflowState,
@@ -633,32 +653,35 @@ fn finish<M: DraftStateful>(
         let mut publish = options.clone();
         publish.action = None;
         publish.data = None;
-        model::publish::<M>(conn, &object.key(), revision_id, &publish)?;
+        model::publish::<M, _>(conn, &object.key(), revision_id, &publish)?;
     }
     Ok(())
 }
 
 /// Rejects the current task (as an allowed user) and logs `wagtail.workflow.reject`; the run
 /// waits for changes (`needs_changes`).
-pub fn reject<M: DraftStateful>(
-    conn: &mut DbConnection,
+pub fn reject<M: DraftStateful<DbConnection>>(
+    conn: &mut impl LogConnection,
     object: &M,
     comment: &str,
     options: &LogOptions,
 ) -> Result<WorkflowState> {
+    crate::db::with_db(conn, |conn| {
     crate::db::transaction(conn, |conn| {
         let (state, ..) = decide(conn, object, comment, options, Decision::Reject)?;
         current_state(conn, state.id)
+    })
     })
 }
 
 /// Resubmits after changes: the run goes back in progress, restarting the rejected task on
 /// the latest revision; logs `wagtail.workflow.resume`.
-pub fn resume<M: DraftStateful>(
-    conn: &mut DbConnection,
+pub fn resume<M: DraftStateful<DbConnection>>(
+    conn: &mut impl LogConnection,
     object: &M,
     options: &LogOptions,
 ) -> Result<WorkflowState> {
+    crate::db::with_db(conn, |conn| {
     crate::db::transaction(conn, |conn| {
         let object_id = key_of(object);
         let state = active_state(conn, M::CONTENT_TYPE, &object_id)?
@@ -673,7 +696,7 @@ pub fn resume<M: DraftStateful>(
         let task = task(conn, rejected.task_id)?;
         let workflow = workflow(conn, state.workflow_id)?;
         set_status(conn, state.id, "in_progress")?;
-        let current = model::find::<M>(conn, &object.key())?;
+        let current = model::find::<M, _>(conn, &object.key())?;
         let data = workflow_data(task_step(&workflow, "in_progress", &rejected, &task));
         let entry = options.entry(&current, "wagtail.workflow.resume", true, data)?;
         options.write(conn, entry.revision_if_any(rejected.revision_id))?;
@@ -681,18 +704,21 @@ pub fn resume<M: DraftStateful>(
         start_task(conn, &state, &task, latest)?;
         current_state(conn, state.id)
     })
+    })
 }
 
 /// Cancels the object's run (in progress or waiting for changes) and logs
 /// `wagtail.workflow.cancel`; returns `None` (and logs nothing) when there is none.
-pub fn cancel<M: DraftStateful>(
-    conn: &mut DbConnection,
+pub fn cancel<M: DraftStateful<DbConnection>>(
+    conn: &mut impl LogConnection,
     object: &M,
     options: &LogOptions,
 ) -> Result<Option<WorkflowState>> {
+    crate::db::with_db(conn, |conn| {
     crate::db::transaction(conn, |conn| {
-        let current = model::find::<M>(conn, &object.key())?;
+        let current = model::find::<M, _>(conn, &object.key())?;
         cancel_active(conn, M::CONTENT_TYPE, &key_of(object), &current, options)
+    })
     })
 }
 

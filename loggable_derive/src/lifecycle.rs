@@ -145,12 +145,43 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
     let key_type = &key.field.ty;
     let key_field = key.ident;
     let key_column = &key.column;
-    // The row whose key is `key`, and its UPDATE (the lifecycle traits' bookkeeping writes).
+    let dsl = quote!(#diesel::dsl);
+    // The row whose key is `key`, and its UPDATE (the lifecycle traits' bookkeeping writes),
+    // with the statement types the where-clauses of the generated impls name.
     let by_key = quote! {
         #table::table.filter(#table::#key_column.eq(::core::clone::Clone::clone(key)))
     };
+    let by_key_type = quote! {
+        #dsl::Filter<#table::table, #dsl::Eq<#table::#key_column, #key_type>>
+    };
+    let by_keys_type = quote! {
+        #dsl::Filter<#table::table, #dsl::EqAny<#table::#key_column, ::std::vec::Vec<#key_type>>>
+    };
     let update_by_key = quote!(#diesel::update(#by_key));
     let bookkeeping = caps.bookkeeping();
+    let loads = |query: TokenStream| quote!(#query: #diesel::query_dsl::LoadQuery<'static, __C, Self>);
+    let executes =
+        |statement: TokenStream| quote!(#statement: #diesel::query_dsl::methods::ExecuteDsl<__C>);
+    let field_type = |name: &str| {
+        model
+            .fields
+            .iter()
+            .find(|f| f.ident == name)
+            .map(|f| {
+                let ty = &f.field.ty;
+                quote!(#ty)
+            })
+            .unwrap_or_else(|| quote!(()))
+    };
+    // The bookkeeping UPDATE of `columns` by key, its where-clause, and the row read back.
+    let store_columns = |columns: &[&str]| {
+        let idents: Vec<Ident> = columns.iter().map(|c| Ident::new(c, proc_macro2::Span::call_site())).collect();
+        let types: Vec<TokenStream> = columns.iter().map(|c| field_type(c)).collect();
+        let bound = executes(quote! {
+            #dsl::Update<#by_key_type, (#(#dsl::Eq<#table::#idents, #types>,)*)>
+        });
+        (idents, bound)
+    };
     let content_fields: Vec<&ModelField<'_>> = model
         .fields
         .iter()
@@ -159,8 +190,13 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
         .collect();
     let changeset = content_fields.iter().map(|f| {
         let (field, column) = (f.ident, &f.column);
-        quote!(#table::#column.eq(&self.#field))
+        quote!(#table::#column.eq(::core::clone::Clone::clone(&self.#field)))
     });
+    let changeset_type = content_fields.iter().map(|f| {
+        let (ty, column) = (&f.field.ty, &f.column);
+        quote!(#dsl::Eq<#table::#column, #ty>)
+    });
+    let save_bound = executes(quote!(#dsl::Update<#by_key_type, (#(#changeset_type,)*)>));
     let changes = content_fields
         .iter()
         .filter(|f| f.attrs.skip.is_none())
@@ -213,18 +249,6 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
             quote!(go_live_at: None, expire_at: None, expired: false,)
         };
         quote! {
-            fn record_latest_revision(
-                conn: &mut ::loggable::DbConnection,
-                key: &Self::Key,
-                revision_id: i64,
-            ) -> #diesel::QueryResult<()> {
-                use #diesel::prelude::*;
-                #update_by_key
-                .set(#table::latest_revision_id.eq(::core::option::Option::Some(revision_id)))
-                .execute(conn)
-                .map(|_| ())
-            }
-
             fn draft_state(&self) -> ::core::option::Option<::loggable::model::DraftState> {
                 ::core::option::Option::Some(::loggable::model::DraftState {
                     live: self.live,
@@ -238,6 +262,31 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
             }
         }
     });
+    let (record_revision, record_revision_bound) = if caps.draft_state {
+        let bound = executes(quote! {
+            #dsl::Update<#by_key_type, #dsl::Eq<#table::latest_revision_id, ::core::option::Option<i64>>>
+        });
+        let method = quote! {
+            fn record_latest_revision(
+                conn: &mut __C,
+                key: &Self::Key,
+                revision_id: i64,
+            ) -> #diesel::QueryResult<()> {
+                use #diesel::prelude::*;
+                #update_by_key
+                .set(#table::latest_revision_id.eq(::core::option::Option::Some(revision_id)))
+                .execute(conn)
+                .map(|_| ())
+            }
+        };
+        (Some(method), Some(bound))
+    } else {
+        (None, None)
+    };
+    let find_bound = loads(quote!(#dsl::Limit<#by_key_type>));
+    let find_many_bound = loads(by_keys_type.clone());
+    let delete_bound = executes(quote!(#dsl::delete<#by_keys_type>));
+    let connection = quote!(__C: ::loggable::db::LogConnection + #diesel::Connection);
 
     let model_impl = quote! {
         impl ::loggable::model::Model for #ident {
@@ -246,44 +295,6 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
 
             fn key(&self) -> Self::Key {
                 ::core::clone::Clone::clone(&self.#key_field)
-            }
-
-            fn find(
-                conn: &mut ::loggable::DbConnection,
-                key: &Self::Key,
-            ) -> #diesel::QueryResult<::core::option::Option<Self>> {
-                use #diesel::prelude::*;
-                #by_key
-                    .first::<Self>(conn)
-                    .optional()
-            }
-
-            fn find_many(
-                conn: &mut ::loggable::DbConnection,
-                keys: &[Self::Key],
-            ) -> #diesel::QueryResult<::std::vec::Vec<Self>> {
-                use #diesel::prelude::*;
-                #table::table
-                    .filter(#table::#key_column.eq_any(keys.to_vec()))
-                    .load::<Self>(conn)
-            }
-
-            fn save_row(&self, conn: &mut ::loggable::DbConnection) -> #diesel::QueryResult<usize> {
-                use #diesel::prelude::*;
-                #diesel::update(#table::table.filter(
-                    #table::#key_column.eq(::core::clone::Clone::clone(&self.#key_field)),
-                ))
-                .set((#(#changeset,)*))
-                .execute(conn)
-            }
-
-            fn delete_rows(
-                conn: &mut ::loggable::DbConnection,
-                keys: &[Self::Key],
-            ) -> #diesel::QueryResult<usize> {
-                use #diesel::prelude::*;
-                #diesel::delete(#table::table.filter(#table::#key_column.eq_any(keys.to_vec())))
-                    .execute(conn)
             }
 
             fn field_changes(
@@ -302,11 +313,67 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
             #live_title
             #draft_state_read
         }
+
+        impl<__C> ::loggable::model::ModelStore<__C> for #ident
+        where
+            #connection,
+            #find_bound,
+            #find_many_bound,
+            #save_bound,
+            #delete_bound,
+            #record_revision_bound
+        {
+            fn find(
+                conn: &mut __C,
+                key: &Self::Key,
+            ) -> #diesel::QueryResult<::core::option::Option<Self>> {
+                use #diesel::prelude::*;
+                #by_key
+                    .first::<Self>(conn)
+                    .optional()
+            }
+
+            fn find_many(
+                conn: &mut __C,
+                keys: &[Self::Key],
+            ) -> #diesel::QueryResult<::std::vec::Vec<Self>> {
+                use #diesel::prelude::*;
+                #table::table
+                    .filter(#table::#key_column.eq_any(keys.to_vec()))
+                    .load::<Self>(conn)
+            }
+
+            fn save_row(&self, conn: &mut __C) -> #diesel::QueryResult<usize> {
+                use #diesel::prelude::*;
+                let key = &self.#key_field;
+                #update_by_key
+                .set((#(#changeset,)*))
+                .execute(conn)
+            }
+
+            fn delete_rows(
+                conn: &mut __C,
+                keys: &[Self::Key],
+            ) -> #diesel::QueryResult<usize> {
+                use #diesel::prelude::*;
+                #diesel::delete(#table::table.filter(#table::#key_column.eq_any(keys.to_vec())))
+                    .execute(conn)
+            }
+
+            #record_revision
+        }
     };
 
     let lock_impl = caps.lockable.then(|| {
+        let (idents, bound) = store_columns(&["locked", "locked_at", "locked_by"]);
+        let _ = idents;
         quote! {
-            impl ::loggable::model::Lockable for #ident {
+            impl<__C> ::loggable::model::Lockable<__C> for #ident
+            where
+                #connection,
+                Self: ::loggable::model::ModelStore<__C>,
+                #bound,
+            {
                 fn lock_state(&self) -> ::loggable::model::LockState {
                     ::loggable::model::LockState {
                         locked: self.locked,
@@ -316,7 +383,7 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
                 }
 
                 fn store_lock_state(
-                    conn: &mut ::loggable::DbConnection,
+                    conn: &mut __C,
                     key: &Self::Key,
                     state: &::loggable::model::LockState,
                 ) -> #diesel::QueryResult<Self> {
@@ -327,51 +394,66 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
                         #table::locked_at.eq(state.locked_at),
                         #table::locked_by.eq(state.locked_by),
                     ))
-                    .returning(#table::all_columns)
-                    .get_result::<Self>(conn)
+                    .execute(conn)?;
+                    <Self as ::loggable::model::ModelStore<__C>>::find(conn, key)?
+                        .ok_or(#diesel::result::Error::NotFound)
                 }
             }
         }
     });
 
     let draft_impl = caps.draft_state.then(|| {
-        let schedule_columns = caps.scheduling.then(|| {
-            quote! {
-                #table::go_live_at.eq(state.go_live_at),
-                #table::expire_at.eq(state.expire_at),
-                #table::expired.eq(state.expired),
-            }
-        });
+        let mut columns = vec![
+            "live",
+            "has_unpublished_changes",
+            "first_published_at",
+            "last_published_at",
+            "live_revision_id",
+            "latest_revision_id",
+        ];
+        if caps.scheduling {
+            columns.extend(["go_live_at", "expire_at", "expired"]);
+        }
+        let (idents, bound) = store_columns(&columns);
         quote! {
-            impl ::loggable::model::DraftStateful for #ident {
+            impl<__C> ::loggable::model::DraftStateful<__C> for #ident
+            where
+                #connection,
+                Self: ::loggable::model::ModelStore<__C>,
+                #bound,
+            {
                 fn store_draft_state(
-                    conn: &mut ::loggable::DbConnection,
+                    conn: &mut __C,
                     key: &Self::Key,
                     state: &::loggable::model::DraftState,
                 ) -> #diesel::QueryResult<Self> {
                     use #diesel::prelude::*;
                     #update_by_key
-                    .set((
-                        #table::live.eq(state.live),
-                        #table::has_unpublished_changes.eq(state.has_unpublished_changes),
-                        #table::first_published_at.eq(state.first_published_at),
-                        #table::last_published_at.eq(state.last_published_at),
-                        #table::live_revision_id.eq(state.live_revision_id),
-                        #table::latest_revision_id.eq(state.latest_revision_id),
-                        #schedule_columns
-                    ))
-                    .returning(#table::all_columns)
-                    .get_result::<Self>(conn)
+                    .set((#(#table::#idents.eq(state.#idents),)*))
+                    .execute(conn)?;
+                    <Self as ::loggable::model::ModelStore<__C>>::find(conn, key)?
+                        .ok_or(#diesel::result::Error::NotFound)
                 }
             }
         }
     });
 
     let schedule_impl = caps.scheduling.then(|| {
+        let expired_bound = loads(quote! {
+            #dsl::Filter<
+                #dsl::Filter<#table::table, #dsl::Eq<#table::live, bool>>,
+                #dsl::LtEq<#table::expire_at, ::loggable::__private::chrono::NaiveDateTime>,
+            >
+        });
         quote! {
-            impl ::loggable::model::Scheduled for #ident {
+            impl<__C> ::loggable::model::Scheduled<__C> for #ident
+            where
+                #connection,
+                Self: ::loggable::model::DraftStateful<__C>,
+                #expired_bound,
+            {
                 fn expired_rows(
-                    conn: &mut ::loggable::DbConnection,
+                    conn: &mut __C,
                     now: ::loggable::__private::chrono::NaiveDateTime,
                 ) -> #diesel::QueryResult<::std::vec::Vec<Self>> {
                     use #diesel::prelude::*;
@@ -384,12 +466,34 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
         }
     });
 
+    // The insert `create` runs, on the `new = Type` insertable. Implemented on `&Type` in an
+    // impl header (where a lifetime the type hides may stay elided) and named through `Self`.
+    let new_row_impl = model.attrs.new.as_ref().map(|new_type| {
+        quote! {
+            impl<'__new, __C> ::loggable::model::NewRow<__C, #ident> for &'__new #new_type
+            where
+                __C: #diesel::Connection,
+                #diesel::query_builder::InsertStatement<
+                    #table::table,
+                    <Self as #diesel::Insertable<#table::table>>::Values,
+                >: #diesel::query_dsl::LoadQuery<'__new, __C, #ident>,
+            {
+                fn insert_row(self, conn: &mut __C) -> #diesel::QueryResult<#ident> {
+                    use #diesel::prelude::*;
+                    #diesel::insert_into(#table::table)
+                        .values(self)
+                        .get_result::<#ident>(conn)
+                }
+            }
+        }
+    });
     let methods = inherent_methods(model, &caps, table, key);
     quote! {
         #model_impl
         #lock_impl
         #draft_impl
         #schedule_impl
+        #new_row_impl
         #methods
     }
 }
@@ -401,90 +505,109 @@ fn inherent_methods(
     key: &ModelField<'_>,
 ) -> TokenStream {
     let diesel = quote!(::loggable::__private::diesel);
+    let dsl = quote!(#diesel::dsl);
     let ident = &model.input.ident;
-    let conn = quote!(conn: &mut ::loggable::DbConnection);
+    let conn = quote!(conn: &mut __C);
     let options = quote!(options: &::loggable::model::LogOptions);
     let result = |ty: TokenStream| quote!(::loggable::Result<#ty>);
     let (key_column, key_type) = (&key.column, &key.field.ty);
+    // What each operation needs of the connection: the model's statements compile for it.
+    let stores = |capability: TokenStream| {
+        quote! {
+            __C: ::loggable::db::LogConnection + #diesel::Connection,
+            Self: #capability,
+        }
+    };
+    let store = stores(quote!(::loggable::model::ModelStore<__C>));
+    let lockable = stores(quote!(::loggable::model::Lockable<__C>));
+    let drafts = stores(quote!(::loggable::model::DraftStateful<__C>));
+    let scheduled = stores(quote!(::loggable::model::Scheduled<__C>));
+    // The rows a set-based operation touches: `filter` on the table.
     let filter_bound = quote! {
-        F: #diesel::expression::BoxableExpression<
-                #table::table,
-                ::loggable::db::MultiBackend,
-                SqlType = #diesel::sql_types::Bool,
-            > + ::core::marker::Send + 'static
+        #store
+        #table::table: #diesel::query_dsl::methods::FilterDsl<F>,
+        #dsl::Filter<#table::table, F>: #diesel::query_dsl::LoadQuery<'static, __C, Self>,
     };
     // A set-based update: `filter` as above, `changes` applied to the matching keys.
     let update_bound = quote! {
-        #filter_bound,
+        #filter_bound
         U: #diesel::AsChangeset<Target = #table::table>,
-        #diesel::dsl::Update<
-            #diesel::dsl::Filter<#table::table, #diesel::dsl::EqAny<#table::#key_column, ::std::vec::Vec<#key_type>>>,
+        #dsl::Update<
+            #dsl::Filter<#table::table, #dsl::EqAny<#table::#key_column, ::std::vec::Vec<#key_type>>>,
             U,
-        >: #diesel::query_dsl::methods::ExecuteDsl<::loggable::DbConnection>
+        >: #diesel::query_dsl::methods::ExecuteDsl<__C>,
     };
-    // The rows a set-based operation touches: `filter` boxed, so any predicate on the table
-    // fits one code path.
-    let load_matching = quote! {{
-        let filter: ::std::boxed::Box<
-            dyn #diesel::expression::BoxableExpression<
-                #table::table,
-                ::loggable::db::MultiBackend,
-                SqlType = #diesel::sql_types::Bool,
-            >,
-        > = ::std::boxed::Box::new(filter);
+    let load_matching = quote! {
         #table::table
-            .into_boxed::<::loggable::db::MultiBackend>()
             .filter(filter)
             .load::<Self>(conn)
             .map_err(|source| ::loggable::Error::Database {
                 context: "finding the rows to change",
                 source,
             })?
-    }};
+    };
     let result_unit = result(quote!(()));
     let result_self = result(quote!(Self));
     let result_vec = result(quote!(::std::vec::Vec<Self>));
     let result_count = result(quote!(usize));
+    let model_key = quote!(&<Self as ::loggable::model::Model>::key(self));
 
     let mut methods = vec![quote! {
         /// Reads the row with `key`.
-        pub fn find(#conn, key: &<Self as ::loggable::model::Model>::Key) -> #result_self {
-            ::loggable::model::find::<Self>(conn, key)
+        pub fn find<__C>(#conn, key: &<Self as ::loggable::model::Model>::Key) -> #result_self
+        where
+            #store
+        {
+            ::loggable::model::find::<Self, __C>(conn, key)
         }
 
         /// Saves this value over its row and logs `wagtail.edit` with the changed fields.
-        pub fn update(&self, #conn) -> #result_unit {
+        pub fn update<__C>(&self, #conn) -> #result_unit
+        where
+            #store
+        {
             ::loggable::model::update(conn, self, &::loggable::model::LogOptions::new())
         }
 
         /// [`update`](Self::update) with per-call logging options.
-        pub fn update_with(&self, #conn, #options) -> #result_unit {
+        pub fn update_with<__C>(&self, #conn, #options) -> #result_unit
+        where
+            #store
+        {
             ::loggable::model::update(conn, self, options)
         }
 
         /// [`update`](Self::update) when the caller holds the stored row `old` already
         /// (no extra read).
-        pub fn update_over(&self, #conn, old: &Self, #options) -> #result_unit {
+        pub fn update_over<__C>(&self, #conn, old: &Self, #options) -> #result_unit
+        where
+            #store
+        {
             ::loggable::model::update_from(conn, old, self, options)
         }
-
     }];
 
     if model.attrs.custom_delete.is_none() {
         methods.push(quote! {
         /// Logs `wagtail.delete` (deleted = true) and deletes the row, in one transaction.
-        pub fn delete(&self, #conn) -> #result_unit {
+        pub fn delete<__C>(&self, #conn) -> #result_unit
+        where
+            #store
+        {
             ::loggable::model::delete(conn, self, &::loggable::model::LogOptions::new())
         }
 
         /// [`delete`](Self::delete) with per-call logging options.
-        pub fn delete_with(&self, #conn, #options) -> #result_unit {
+        pub fn delete_with<__C>(&self, #conn, #options) -> #result_unit
+        where
+            #store
+        {
             ::loggable::model::delete(conn, self, options)
         }
 
         /// Deletes every row matching `filter`, logging one `wagtail.delete` per row with
         /// multi-row INSERTs, in one transaction. Returns how many rows went.
-        pub fn delete_where<F>(#conn, filter: F) -> #result_count
+        pub fn delete_where<__C, F>(#conn, filter: F) -> #result_count
         where
             #filter_bound
         {
@@ -492,7 +615,7 @@ fn inherent_methods(
         }
 
         /// [`delete_where`](Self::delete_where) with per-call logging options.
-        pub fn delete_where_with<F>(#conn, filter: F, #options) -> #result_count
+        pub fn delete_where_with<__C, F>(#conn, filter: F, #options) -> #result_count
         where
             #filter_bound
         {
@@ -505,24 +628,25 @@ fn inherent_methods(
         });
     }
 
-    if let Some(new_type) = &model.attrs.new {
+    if model.attrs.new.is_some() {
         methods.push(quote! {
         /// Inserts `new` and logs `wagtail.create` in one transaction.
-        pub fn create(#conn, new: &#new_type) -> #result_self {
+        pub fn create<__C, __N>(#conn, new: __N) -> #result_self
+        where
+            #store
+            __N: ::loggable::model::NewRow<__C, Self>,
+        {
             Self::create_with(conn, new, &::loggable::model::LogOptions::new())
         }
 
         /// [`create`](Self::create) with per-call logging options.
-        pub fn create_with(#conn, new: &#new_type, #options) -> #result_self {
-            use #diesel::prelude::*;
-            ::loggable::model::create(conn, options, |conn| {
-                #diesel::insert_into(#table::table)
-                    .values(new)
-                    .returning(#table::all_columns)
-                    .get_result::<Self>(conn)
-            })
+        pub fn create_with<__C, __N>(#conn, new: __N, #options) -> #result_self
+        where
+            #store
+            __N: ::loggable::model::NewRow<__C, Self>,
+        {
+            ::loggable::model::create(conn, options, |conn| new.insert_row(conn))
         }
-
         });
     }
 
@@ -530,25 +654,43 @@ fn inherent_methods(
         /// Applies `changes` to every row matching `filter` with one UPDATE, and logs one
         /// `wagtail.edit` per row (with its changed fields) with multi-row INSERTs, in one
         /// transaction. Returns the rows as stored afterwards.
-        pub fn update_where<F, U>(#conn, filter: F, changes: U) -> #result_vec
+        pub fn update_where<__C, F, U>(#conn, filter: F, changes: U) -> #result_vec
         where
-            #update_bound,
+            #update_bound
         {
             Self::update_where_with(conn, filter, changes, &::loggable::model::LogOptions::new())
         }
 
         /// [`update_where`](Self::update_where) with per-call logging options.
-        pub fn update_where_with<F, U>(#conn, filter: F, changes: U, #options) -> #result_vec
+        pub fn update_where_with<__C, F, U>(#conn, filter: F, changes: U, #options) -> #result_vec
         where
-            #update_bound,
+            #update_bound
         {
+            // Outside this method's where-clause, whose `FilterDsl<F>` would otherwise be
+            // the only `filter` the compiler considers for the table.
+            fn apply<__C, U>(
+                conn: &mut __C,
+                keys: &[#key_type],
+                changes: U,
+            ) -> #diesel::QueryResult<usize>
+            where
+                __C: #diesel::Connection,
+                U: #diesel::AsChangeset<Target = #table::table>,
+                #dsl::Update<
+                    #dsl::Filter<#table::table, #dsl::EqAny<#table::#key_column, ::std::vec::Vec<#key_type>>>,
+                    U,
+                >: #diesel::query_dsl::methods::ExecuteDsl<__C>,
+            {
+                use #diesel::prelude::*;
+                #diesel::update(#table::table.filter(#table::#key_column.eq_any(keys.to_vec())))
+                    .set(changes)
+                    .execute(conn)
+            }
             use #diesel::prelude::*;
             ::loggable::db::transaction(conn, |conn| {
                 let rows = #load_matching;
                 ::loggable::model::update_many(conn, rows, options, move |conn, keys| {
-                    #diesel::update(#table::table.filter(#table::#key_column.eq_any(keys.to_vec())))
-                        .set(changes)
-                        .execute(conn)
+                    apply(conn, keys, changes)
                 })
             })
         }
@@ -558,24 +700,36 @@ fn inherent_methods(
         methods.push(quote! {
             /// Locks the row for the acting user and logs `wagtail.lock`; a locked row is left
             /// alone and nothing is logged. Returns the row as stored.
-            pub fn lock(&self, #conn) -> #result_self {
+            pub fn lock<__C>(&self, #conn) -> #result_self
+            where
+                #lockable
+            {
                 self.lock_with(conn, &::loggable::model::LogOptions::new())
             }
 
             /// [`lock`](Self::lock) with per-call logging options.
-            pub fn lock_with(&self, #conn, #options) -> #result_self {
-                ::loggable::model::lock::<Self>(conn, &::loggable::model::Model::key(self), options)
+            pub fn lock_with<__C>(&self, #conn, #options) -> #result_self
+            where
+                #lockable
+            {
+                ::loggable::model::lock::<Self, __C>(conn, #model_key, options)
             }
 
             /// Unlocks the row and logs `wagtail.unlock`; an unlocked row is left alone and
             /// nothing is logged. Returns the row as stored.
-            pub fn unlock(&self, #conn) -> #result_self {
+            pub fn unlock<__C>(&self, #conn) -> #result_self
+            where
+                #lockable
+            {
                 self.unlock_with(conn, &::loggable::model::LogOptions::new())
             }
 
             /// [`unlock`](Self::unlock) with per-call logging options.
-            pub fn unlock_with(&self, #conn, #options) -> #result_self {
-                ::loggable::model::unlock::<Self>(conn, &::loggable::model::Model::key(self), options)
+            pub fn unlock_with<__C>(&self, #conn, #options) -> #result_self
+            where
+                #lockable
+            {
+                ::loggable::model::unlock::<Self, __C>(conn, #model_key, options)
             }
         });
     }
@@ -584,47 +738,71 @@ fn inherent_methods(
         let revision = quote!(::loggable::revision::Revision);
         methods.push(quote! {
             /// Saves this value as a draft revision and logs `wagtail.edit`.
-            pub fn save_draft(&self, #conn) -> ::loggable::Result<#revision> {
+            pub fn save_draft<__C>(&self, #conn) -> ::loggable::Result<#revision>
+            where
+                #drafts
+            {
                 ::loggable::model::save_draft(conn, self, &::loggable::model::LogOptions::new())
             }
 
             /// [`save_draft`](Self::save_draft) with per-call logging options.
-            pub fn save_draft_with(&self, #conn, #options) -> ::loggable::Result<#revision> {
+            pub fn save_draft_with<__C>(&self, #conn, #options) -> ::loggable::Result<#revision>
+            where
+                #drafts
+            {
                 ::loggable::model::save_draft(conn, self, options)
             }
 
             /// Publishes revision `revision_id`: [`wagtail.rename`] → `wagtail.publish`, or
             /// `wagtail.publish.schedule` when its `go_live_at` is in the future.
-            pub fn publish(&self, #conn, revision_id: i64) -> #result_self {
+            pub fn publish<__C>(&self, #conn, revision_id: i64) -> #result_self
+            where
+                #drafts
+            {
                 self.publish_with(conn, revision_id, &::loggable::model::LogOptions::new())
             }
 
             /// [`publish`](Self::publish) with per-call logging options.
-            pub fn publish_with(&self, #conn, revision_id: i64, #options) -> #result_self {
-                ::loggable::model::publish::<Self>(conn, &::loggable::model::Model::key(self), revision_id, options)
+            pub fn publish_with<__C>(&self, #conn, revision_id: i64, #options) -> #result_self
+            where
+                #drafts
+            {
+                ::loggable::model::publish::<Self, __C>(conn, #model_key, revision_id, options)
             }
 
             /// Saves this value as a draft and publishes it, in one transaction.
-            pub fn save_and_publish(&self, #conn) -> #result_self {
+            pub fn save_and_publish<__C>(&self, #conn) -> #result_self
+            where
+                #drafts
+            {
                 self.save_and_publish_with(conn, &::loggable::model::LogOptions::new())
             }
 
             /// [`save_and_publish`](Self::save_and_publish) with per-call logging options.
-            pub fn save_and_publish_with(&self, #conn, #options) -> #result_self {
+            pub fn save_and_publish_with<__C>(&self, #conn, #options) -> #result_self
+            where
+                #drafts
+            {
                 ::loggable::db::transaction(conn, |conn| {
                     let revision = ::loggable::model::save_draft(conn, self, options)?;
-                    ::loggable::model::publish::<Self>(conn, &::loggable::model::Model::key(self), revision.id, options)
+                    ::loggable::model::publish::<Self, __C>(conn, #model_key, revision.id, options)
                 })
             }
 
             /// Withdraws the live version and logs `wagtail.unpublish`; nothing when not live.
-            pub fn unpublish(&self, #conn) -> #result_self {
+            pub fn unpublish<__C>(&self, #conn) -> #result_self
+            where
+                #drafts
+            {
                 self.unpublish_with(conn, &::loggable::model::LogOptions::new())
             }
 
             /// [`unpublish`](Self::unpublish) with per-call logging options.
-            pub fn unpublish_with(&self, #conn, #options) -> #result_self {
-                ::loggable::model::unpublish::<Self>(conn, &::loggable::model::Model::key(self), options)
+            pub fn unpublish_with<__C>(&self, #conn, #options) -> #result_self
+            where
+                #drafts
+            {
+                ::loggable::model::unpublish::<Self, __C>(conn, #model_key, options)
             }
         });
     }
@@ -633,22 +811,31 @@ fn inherent_methods(
         methods.push(quote! {
             /// Cancels the scheduled publication and logs `wagtail.schedule.cancel`; returns the
             /// revision that was scheduled, or `None` when none was.
-            pub fn cancel_schedule(&self, #conn) -> ::loggable::Result<::core::option::Option<::loggable::revision::Revision>> {
-                ::loggable::model::cancel_schedule::<Self>(conn, &::loggable::model::Model::key(self), &::loggable::model::LogOptions::new())
+            pub fn cancel_schedule<__C>(&self, #conn) -> ::loggable::Result<::core::option::Option<::loggable::revision::Revision>>
+            where
+                #drafts
+            {
+                ::loggable::model::cancel_schedule::<Self, __C>(conn, #model_key, &::loggable::model::LogOptions::new())
             }
 
             /// [`cancel_schedule`](Self::cancel_schedule) with per-call logging options.
-            pub fn cancel_schedule_with(&self, #conn, #options) -> ::loggable::Result<::core::option::Option<::loggable::revision::Revision>> {
-                ::loggable::model::cancel_schedule::<Self>(conn, &::loggable::model::Model::key(self), options)
+            pub fn cancel_schedule_with<__C>(&self, #conn, #options) -> ::loggable::Result<::core::option::Option<::loggable::revision::Revision>>
+            where
+                #drafts
+            {
+                ::loggable::model::cancel_schedule::<Self, __C>(conn, #model_key, options)
             }
 
             /// Publishes every revision due at `now` and withdraws every expired row
             /// (no user, no uuid).
-            pub fn run_scheduled(
+            pub fn run_scheduled<__C>(
                 #conn,
                 now: ::loggable::__private::chrono::DateTime<::loggable::__private::chrono::Utc>,
-            ) -> ::loggable::Result<::loggable::model::ScheduledRun> {
-                ::loggable::model::run_scheduled::<Self>(conn, now, &::loggable::model::LogOptions::new())
+            ) -> ::loggable::Result<::loggable::model::ScheduledRun>
+            where
+                #scheduled
+            {
+                ::loggable::model::run_scheduled::<Self, __C>(conn, now, &::loggable::model::LogOptions::new())
             }
         });
     }
@@ -656,22 +843,34 @@ fn inherent_methods(
     if caps.privacy {
         methods.push(quote! {
             /// Sets who may read this object and logs the view-restriction entry.
-            pub fn set_restriction(&self, #conn, restriction: &::loggable::privacy::Restriction) -> #result_unit {
+            pub fn set_restriction<__C>(&self, #conn, restriction: &::loggable::privacy::Restriction) -> #result_unit
+            where
+                __C: ::loggable::db::LogConnection,
+            {
                 ::loggable::privacy::set_restriction(conn, self, restriction, &::loggable::model::LogOptions::new())
             }
 
             /// [`set_restriction`](Self::set_restriction) with per-call logging options.
-            pub fn set_restriction_with(&self, #conn, restriction: &::loggable::privacy::Restriction, #options) -> #result_unit {
+            pub fn set_restriction_with<__C>(&self, #conn, restriction: &::loggable::privacy::Restriction, #options) -> #result_unit
+            where
+                __C: ::loggable::db::LogConnection,
+            {
                 ::loggable::privacy::set_restriction(conn, self, restriction, options)
             }
 
             /// Removes the restriction and logs `wagtail.view_restriction.delete`.
-            pub fn remove_restriction(&self, #conn) -> #result_unit {
+            pub fn remove_restriction<__C>(&self, #conn) -> #result_unit
+            where
+                __C: ::loggable::db::LogConnection,
+            {
                 ::loggable::privacy::remove_restriction(conn, self, &::loggable::model::LogOptions::new())
             }
 
             /// The stored restriction, if any.
-            pub fn restriction(&self, #conn) -> ::loggable::Result<::core::option::Option<::loggable::privacy::ViewRestriction>> {
+            pub fn restriction<__C>(&self, #conn) -> ::loggable::Result<::core::option::Option<::loggable::privacy::ViewRestriction>>
+            where
+                __C: ::loggable::db::LogConnection,
+            {
                 ::loggable::privacy::restriction_of(conn, self)
             }
         });

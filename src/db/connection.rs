@@ -1,14 +1,21 @@
 //! The connection enum. Kept alone in its module because Diesel's `MultiConnection` derive
 //! generates a sibling module that glob-imports everything beside it.
 
-/// A connection to any supported database; every function of loggable takes this type.
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+compile_error!("loggable needs a backend: enable the `sqlite` or `postgres` feature (or both)");
+
+/// A connection to any backend loggable was built with, opened from a URL by
+/// [`connect`](super::connect).
 ///
-/// Adding a backend (MySQL/MariaDB) means a variant here, a URL scheme in
-/// [`DatabaseUrl`](super::DatabaseUrl), and a migrations directory.
+/// A convenience: every operation takes any [`LogConnection`](super::LogConnection) (the
+/// application's own `PgConnection`, `SqliteConnection`, pooled connection or
+/// `MultiConnection` enum), and this type is one of them.
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
     /// A PostgreSQL connection.
+    #[cfg(feature = "postgres")]
     Postgresql(diesel::PgConnection),
     /// An SQLite connection (a file or `:memory:`).
+    #[cfg(feature = "sqlite")]
     Sqlite(diesel::SqliteConnection),
 }

@@ -1,22 +1,40 @@
-//! Connecting to SQLite or PostgreSQL from a URL, and the embedded schema migrations.
+//! Plumbing: the connection loggable works on ([`LogConnection`], the application's own),
+//! connecting from a URL, transactions, and the embedded schema migrations.
 //!
-//! Everything above this module is written once against [`DbConnection`]; the few places that
-//! differ per backend (session settings, migrations) are the named functions here.
+//! Everything above this module is written once against [`DbConnection`]; the application's
+//! connection is lent to one for each call ([`LogConnection`]). The few places that differ per
+//! backend (session settings, migrations) are the named functions here.
 
 mod condition;
 mod connection;
+#[cfg(all(feature = "test-util", feature = "postgres"))]
 mod isolated;
+mod log_connection;
+mod migrations;
 mod url;
 
+#[cfg(feature = "sqlite")]
+use diesel::SqliteConnection;
+#[cfg(feature = "sqlite")]
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection, SqliteConnection};
-use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 pub(crate) use self::condition::InSubquery;
 pub(crate) use self::condition::fixed_sql_expression;
 pub use self::condition::{ListProbe, SqlCondition};
 pub use self::connection::{DbConnection, MultiBackend};
+#[cfg(all(feature = "test-util", feature = "postgres"))]
 pub use self::isolated::IsolatedSchema;
+pub(crate) use self::log_connection::with_db;
+pub use self::log_connection::{read_snapshot, transaction};
+pub use self::log_connection::{BackendConnection, LogConnection};
+pub use self::migrations::{
+    Layer, MigrationFile, migration_files, run_core_migrations, run_migrations,
+    write_migrations,
+};
+#[cfg(feature = "postgres")]
+pub use self::migrations::{POSTGRES_CMS, POSTGRES_CORE};
+#[cfg(feature = "sqlite")]
+pub use self::migrations::{SQLITE_CMS, SQLITE_CORE};
 pub use self::url::{BackendKind, DatabaseUrl};
 use crate::error::{Error, Result};
 
@@ -24,17 +42,54 @@ use crate::error::{Error, Result};
 ///
 /// For statements Diesel builds differently per backend and cannot build for the
 /// `MultiConnection` backend: multi-row INSERTs (SQLite needs its own batch form).
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __on_backend_connection {
+macro_rules! on_backend_connection {
     ($connection:expr, |$conn:ident| $body:expr) => {
         match $connection {
+            #[cfg(feature = "postgres")]
             $crate::db::DbConnection::Postgresql($conn) => $body,
+            #[cfg(feature = "sqlite")]
             $crate::db::DbConnection::Sqlite($conn) => $body,
         }
     };
 }
+pub(crate) use on_backend_connection;
 
+/// `log_table!`'s per-backend statements: `$pg` on a PostgreSQL connection, `$sqlite` on an
+/// SQLite one. Defined per feature set here, because a macro expanded in the application's
+/// crate would test the application's features, not loggable's.
+#[cfg(all(feature = "postgres", feature = "sqlite"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __per_backend {
+    ($conn:expr, |$pg:ident| $pg_body:expr, |$sqlite:ident| $sqlite_body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Postgresql($pg) => $pg_body,
+            $crate::db::DbConnection::Sqlite($sqlite) => $sqlite_body,
+        }
+    };
+}
+#[cfg(all(feature = "postgres", not(feature = "sqlite")))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __per_backend {
+    ($conn:expr, |$pg:ident| $pg_body:expr, |$sqlite:ident| $sqlite_body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Postgresql($pg) => $pg_body,
+        }
+    };
+}
+#[cfg(all(feature = "sqlite", not(feature = "postgres")))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __per_backend {
+    ($conn:expr, |$pg:ident| $pg_body:expr, |$sqlite:ident| $sqlite_body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite($sqlite) => $sqlite_body,
+        }
+    };
+}
+
+#[cfg(feature = "sqlite")]
 mod sqlite_functions {
     diesel::define_sql_function! {
         /// SQLite's rowid of the connection's latest INSERT (a trigger's own inserts excepted).
@@ -43,17 +98,15 @@ mod sqlite_functions {
 }
 
 /// The rowid the latest INSERT on `conn` gave its row; read right after that INSERT.
+#[cfg(feature = "sqlite")]
 #[doc(hidden)]
-pub fn last_insert_rowid(conn: &mut SqliteConnection) -> diesel::QueryResult<i64> {
+pub fn __last_insert_rowid(conn: &mut SqliteConnection) -> diesel::QueryResult<i64> {
     use diesel::RunQueryDsl;
     diesel::select(sqlite_functions::last_insert_rowid()).get_result(conn)
 }
 
 /// The URL used when none is given: an SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "loggable.sqlite3";
-
-const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 /// Opens a connection from a URL (see [`DatabaseUrl`] for the accepted forms).
 ///
@@ -80,22 +133,39 @@ impl DatabaseUrl {
             source,
         };
         match self.backend() {
+            #[cfg(feature = "postgres")]
             BackendKind::Postgresql => {
-                let conn = PgConnection::establish(self.driver_target()).map_err(failed)?;
+                use diesel::Connection;
+                let conn = diesel::PgConnection::establish(self.driver_target()).map_err(failed)?;
                 Ok(DbConnection::Postgresql(conn))
             }
+            #[cfg(feature = "sqlite")]
             BackendKind::Sqlite => {
+                use diesel::Connection;
                 let mut conn = SqliteConnection::establish(self.driver_target()).map_err(failed)?;
                 configure_sqlite(&mut conn, !self.is_memory()).map_err(|source| {
                     failed(diesel::ConnectionError::CouldntSetupConfiguration(source))
                 })?;
                 Ok(DbConnection::Sqlite(conn))
             }
+            #[allow(unreachable_patterns)]
+            backend => Err(Error::BackendNotEnabled { backend }),
         }
     }
 }
 
-fn configure_sqlite(conn: &mut SqliteConnection, is_file: bool) -> diesel::QueryResult<()> {
+/// Applies loggable's recommended SQLite settings to a connection of the application's own:
+/// foreign keys on, a 5 s busy timeout, statement journals in memory, a 16 MiB page cache, and
+/// for files (`is_file`) WAL journaling with `synchronous = NORMAL`. [`connect`] applies them.
+///
+/// ```
+/// use diesel::Connection;
+///
+/// let mut conn = diesel::SqliteConnection::establish(":memory:").unwrap();
+/// loggable::db::configure_sqlite(&mut conn, false).unwrap();
+/// ```
+#[cfg(feature = "sqlite")]
+pub fn configure_sqlite(conn: &mut SqliteConnection, is_file: bool) -> diesel::QueryResult<()> {
     // temp_store = MEMORY keeps statement journals (a statement inside a transaction that may
     // write several rows, or has a RETURNING clause, keeps one) off the disk. A page cache of
     // up to 16 MiB (SQLite's default is 2 MiB; it grows only as pages are read): a transaction
@@ -120,7 +190,9 @@ impl DbConnection {
     /// Which backend this connection talks to.
     pub fn backend(&self) -> BackendKind {
         match self {
+            #[cfg(feature = "postgres")]
             Self::Postgresql(_) => BackendKind::Postgresql,
+            #[cfg(feature = "sqlite")]
             Self::Sqlite(_) => BackendKind::Sqlite,
         }
     }
@@ -182,101 +254,3 @@ pub fn pool(url: &str, max_size: u32) -> Result<Pool> {
         .map_err(|e| Error::Pool(e.to_string()))
 }
 
-/// Runs `body` in a transaction (a savepoint inside an open one): committed when it returns
-/// `Ok`, rolled back when it returns an error.
-///
-/// On SQLite the outermost transaction is `BEGIN IMMEDIATE`: it takes the write lock up
-/// front, waiting up to the busy timeout for other writers. A deferred transaction that reads
-/// first would instead fail at once with `SQLITE_BUSY` when it later writes under concurrency.
-pub fn transaction<T>(
-    conn: &mut DbConnection,
-    body: impl FnOnce(&mut DbConnection) -> Result<T>,
-) -> Result<T> {
-    match conn {
-        DbConnection::Sqlite(_) => outermost(conn, "BEGIN IMMEDIATE", body),
-        DbConnection::Postgresql(_) => conn.transaction(body),
-    }
-}
-
-/// Runs `body` in one read-only snapshot of the database, so a long read (a chain walk, say)
-/// sees no write that commits while it runs. Inside an open transaction it simply runs.
-pub fn read_snapshot<T>(
-    conn: &mut DbConnection,
-    body: impl FnOnce(&mut DbConnection) -> Result<T>,
-) -> Result<T> {
-    let begin = match conn {
-        // A deferred transaction in WAL mode reads one snapshot from its first read on.
-        DbConnection::Sqlite(_) => "BEGIN",
-        DbConnection::Postgresql(_) => "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-    };
-    outermost(conn, begin, body)
-}
-
-/// Runs `body` in a transaction opened with `begin` when none is open (else in a savepoint),
-/// keeping Diesel's transaction bookkeeping in step.
-fn outermost<T>(
-    conn: &mut DbConnection,
-    begin: &str,
-    body: impl FnOnce(&mut DbConnection) -> Result<T>,
-) -> Result<T> {
-    use diesel::connection::{AnsiTransactionManager, TransactionManager};
-    let failed = |context: &'static str| move |source| Error::Database { context, source };
-    let depth = crate::__on_backend_connection!(conn, |inner| {
-        AnsiTransactionManager::transaction_manager_status_mut(inner).transaction_depth()
-    })
-    .map_err(failed("starting a transaction"))?;
-    if depth.is_some() {
-        return conn.transaction(body);
-    }
-    crate::__on_backend_connection!(conn, |inner| AnsiTransactionManager::begin_transaction_sql(
-        inner, begin
-    ))
-    .map_err(failed("starting a transaction"))?;
-    match body(conn) {
-        Ok(value) => match crate::__on_backend_connection!(conn, |inner| {
-            AnsiTransactionManager::commit_transaction(inner)
-        }) {
-            Ok(()) => Ok(value),
-            Err(source) => {
-                // A failed COMMIT may leave the transaction open; end it so nothing half-done
-                // lingers on this connection.
-                let _ = crate::__on_backend_connection!(conn, |inner| {
-                    AnsiTransactionManager::rollback_transaction(inner)
-                });
-                Err(failed("committing a transaction")(source))
-            }
-        },
-        Err(error) => {
-            // The body's error is the one worth reporting; a failed ROLLBACK (the connection
-            // is gone, say) ends the transaction on the server anyway.
-            let _ = crate::__on_backend_connection!(conn, |inner| {
-                AnsiTransactionManager::rollback_transaction(inner)
-            });
-            Err(error)
-        }
-    }
-}
-
-/// Applies every pending migration of loggable's own schema; returns the versions applied.
-pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>> {
-    run_application_migrations(conn, SQLITE_MIGRATIONS, POSTGRES_MIGRATIONS)
-}
-
-/// Applies every pending migration of `sqlite` or `postgres`, whichever fits `conn`, from a
-/// set of migrations the application embeds itself (for its own log tables, say). Versions
-/// share one bookkeeping table with loggable's, so they must not collide with ours.
-pub fn run_application_migrations(
-    conn: &mut DbConnection,
-    sqlite: EmbeddedMigrations,
-    postgres: EmbeddedMigrations,
-) -> Result<Vec<String>> {
-    let applied = match conn {
-        DbConnection::Postgresql(pg) => pg
-            .run_pending_migrations(postgres)
-            .map(|versions| versions.iter().map(ToString::to_string).collect()),
-        DbConnection::Sqlite(sqlite_conn) => sqlite_conn
-            .run_pending_migrations(sqlite)
-            .map(|versions| versions.iter().map(ToString::to_string).collect()),
-    };
-    applied.map_err(|e| Error::Migration(e.to_string()))
-}

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use diesel::QueryResult;
 
-use super::lifecycle::{LogOptions, Model, in_transaction};
-use crate::db::DbConnection;
+use super::lifecycle::{LogOptions, Model, ModelStore, in_transaction};
+use crate::db::LogConnection;
 use crate::entry::{LogBuilder, LogTable, NewLogEntry};
 use crate::error::{DatabaseContext, Result};
 use crate::model::Loggable;
@@ -75,8 +75,8 @@ pub fn prepare_bulk<'a, O: Loggable + ?Sized + 'a>(
 
 /// Writes prepared entries with multi-row INSERTs (one per table and chunk); returns how
 /// many were written.
-pub fn log_bulk(conn: &mut DbConnection, entries: &BulkEntries) -> Result<usize> {
-    in_transaction(conn, |conn| {
+pub fn log_bulk<C: LogConnection>(conn: &mut C, entries: &BulkEntries) -> Result<usize> {
+    crate::db::with_db(conn, |conn| in_transaction(conn, |conn| {
         let mut written = 0;
         for TableEntries {
             table,
@@ -99,13 +99,13 @@ pub fn log_bulk(conn: &mut DbConnection, entries: &BulkEntries) -> Result<usize>
             };
         }
         Ok(written)
-    })
+    }))
 }
 
 /// One `wagtail.delete` entry (deleted = true) per row with one multi-row INSERT, unless
 /// `options` suppress logging. Call it before the rows go.
-pub(crate) fn log_deletes<O: Loggable>(
-    conn: &mut DbConnection,
+pub(crate) fn log_deletes<O: Loggable, C: LogConnection>(
+    conn: &mut C,
     rows: &[O],
     options: &LogOptions,
 ) -> Result<()> {
@@ -122,8 +122,8 @@ pub(crate) fn log_deletes<O: Loggable>(
 
 /// Deletes `rows`: one `wagtail.delete` entry per row (deleted = true), all written before
 /// the rows go, then one DELETE; one transaction.
-pub fn delete_many<M: Model>(
-    conn: &mut DbConnection,
+pub fn delete_many<M: ModelStore<C>, C: LogConnection>(
+    conn: &mut C,
     rows: &[M],
     options: &LogOptions,
 ) -> Result<usize> {
@@ -137,11 +137,11 @@ pub fn delete_many<M: Model>(
 /// Runs `update` (a set-based UPDATE of the rows with the given keys) over `old_rows`, reads
 /// the rows back, and writes one `wagtail.edit` entry per row with its `data.changes`; one
 /// transaction. Returns the rows as stored after the update.
-pub fn update_many<M: Model>(
-    conn: &mut DbConnection,
+pub fn update_many<M: ModelStore<C>, C: LogConnection>(
+    conn: &mut C,
     old_rows: Vec<M>,
     options: &LogOptions,
-    update: impl FnOnce(&mut DbConnection, &[M::Key]) -> QueryResult<usize>,
+    update: impl FnOnce(&mut C, &[M::Key]) -> QueryResult<usize>,
 ) -> Result<Vec<M>> {
     in_transaction(conn, |conn| {
         let keys: Vec<M::Key> = old_rows.iter().map(Model::key).collect();

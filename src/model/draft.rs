@@ -6,10 +6,10 @@ use diesel::QueryResult;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
-use super::lifecycle::{LogOptions, Model, find, in_transaction, save_revision};
+use super::lifecycle::{LogOptions, Model, ModelStore, find, in_transaction, save_revision};
 use crate::action::data_datetime;
 use crate::context::LogContext;
-use crate::db::DbConnection;
+use crate::db::LogConnection;
 use crate::error::{DatabaseContext, Error, Result};
 use crate::revision::{self, Revision};
 
@@ -38,19 +38,19 @@ pub struct DraftState {
 
 /// A model with draft state (`#[loggable(draft_state)]`): the row holds the live version,
 /// drafts live in revisions.
-pub trait DraftStateful: Model + DeserializeOwned {
+pub trait DraftStateful<C: ?Sized>: ModelStore<C> + DeserializeOwned {
     /// Writes only the draft-state columns of the row with `key`; returns the row as stored.
     fn store_draft_state(
-        conn: &mut DbConnection,
+        conn: &mut C,
         key: &Self::Key,
         state: &DraftState,
     ) -> QueryResult<Self>;
 }
 
 /// A model with publication scheduling (`#[loggable(scheduling)]`).
-pub trait Scheduled: DraftStateful {
+pub trait Scheduled<C: ?Sized>: DraftStateful<C> {
     /// Live rows whose `expire_at` is at or before `now`.
-    fn expired_rows(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Vec<Self>>;
+    fn expired_rows(conn: &mut C, now: NaiveDateTime) -> QueryResult<Vec<Self>>;
 }
 
 fn state_of<M: Model>(row: &M) -> DraftState {
@@ -67,8 +67,8 @@ fn model_from_revision<M: DeserializeOwned>(revision: &Revision) -> Result<M> {
 /// Saves `draft` as a new revision and logs `wagtail.edit` (the revision; content_changed and
 /// `data.changes` against the stored row). A live row keeps its published content; a row that
 /// is not live takes the draft's.
-pub fn save_draft<M: DraftStateful>(
-    conn: &mut DbConnection,
+pub fn save_draft<M: DraftStateful<C>, C: LogConnection>(
+    conn: &mut C,
     draft: &M,
     options: &LogOptions,
 ) -> Result<Revision> {
@@ -84,15 +84,15 @@ pub(crate) enum RowOnDraft {
     KeepsContent,
 }
 
-pub(crate) fn save_draft_keeping<M: DraftStateful>(
-    conn: &mut DbConnection,
+pub(crate) fn save_draft_keeping<M: DraftStateful<C>, C: LogConnection>(
+    conn: &mut C,
     draft: &M,
     options: &LogOptions,
     row: RowOnDraft,
 ) -> Result<Revision> {
     in_transaction(conn, |conn| {
         let key = draft.key();
-        let current = find::<M>(conn, &key)?;
+        let current = find::<M, _>(conn, &key)?;
         let revision = save_revision(conn, draft, options.acting_user())?
             .ok_or_else(|| Error::InvalidOperation("draft state needs revisions".to_owned()))?;
         let mut state = state_of(&current);
@@ -115,8 +115,8 @@ pub(crate) fn save_draft_keeping<M: DraftStateful>(
 /// had an earlier revision and the title changes] → `wagtail.publish`. If the revision's
 /// `go_live_at` is in the future, schedules it instead (`wagtail.publish.schedule`), leaving
 /// what is live as it is. Returns the row as stored.
-pub fn publish<M: DraftStateful>(
-    conn: &mut DbConnection,
+pub fn publish<M: DraftStateful<C>, C: LogConnection>(
+    conn: &mut C,
     key: &M::Key,
     revision_id: i64,
     options: &LogOptions,
@@ -131,8 +131,8 @@ pub fn publish<M: DraftStateful>(
     )
 }
 
-fn publish_at<M: DraftStateful>(
-    conn: &mut DbConnection,
+fn publish_at<M: DraftStateful<C>, C: LogConnection>(
+    conn: &mut C,
     key: &M::Key,
     revision_id: i64,
     options: &LogOptions,
@@ -140,10 +140,12 @@ fn publish_at<M: DraftStateful>(
     action: &str,
 ) -> Result<M> {
     in_transaction(conn, |conn| {
-        let current = find::<M>(conn, key)?;
-        let revision = revision_of::<M>(conn, key, revision_id)?;
+        let current = find::<M, _>(conn, key)?;
+        let revision = revision_of::<M, _>(conn, key, revision_id)?;
         // Publishing ends moderation: the cancel entry comes before the publish entries.
-        crate::workflow::cancel_active(conn, M::CONTENT_TYPE, &key.to_string(), &current, options)?;
+        crate::db::with_db(conn, |conn| {
+            crate::workflow::cancel_active(conn, M::CONTENT_TYPE, &key.to_string(), &current, options)
+        })?;
         let row: M = model_from_revision(&revision)?;
         let mut state = state_of(&current);
         let wanted = state_of(&row);
@@ -202,8 +204,8 @@ fn publish_at<M: DraftStateful>(
 }
 
 /// Revision `revision_id`, checked to be one of the row with `key`.
-pub(crate) fn revision_of<M: Model>(
-    conn: &mut DbConnection,
+pub(crate) fn revision_of<M: ModelStore<C>, C: LogConnection>(
+    conn: &mut C,
     key: &M::Key,
     revision_id: i64,
 ) -> Result<Revision> {
@@ -247,23 +249,23 @@ fn schedule_data(
 
 /// Withdraws the live version of the row with `key` and logs `wagtail.unpublish`; a row that
 /// is not live is left as it is and nothing is logged.
-pub fn unpublish<M: DraftStateful>(
-    conn: &mut DbConnection,
+pub fn unpublish<M: DraftStateful<C>, C: LogConnection>(
+    conn: &mut C,
     key: &M::Key,
     options: &LogOptions,
 ) -> Result<M> {
     unpublish_as(conn, key, options, "wagtail.unpublish", false)
 }
 
-fn unpublish_as<M: DraftStateful>(
-    conn: &mut DbConnection,
+fn unpublish_as<M: DraftStateful<C>, C: LogConnection>(
+    conn: &mut C,
     key: &M::Key,
     options: &LogOptions,
     action: &str,
     expired: bool,
 ) -> Result<M> {
     in_transaction(conn, |conn| {
-        let current = find::<M>(conn, key)?;
+        let current = find::<M, _>(conn, key)?;
         let mut state = state_of(&current);
         if !state.live {
             return Ok(current);
@@ -281,8 +283,8 @@ fn unpublish_as<M: DraftStateful>(
 /// Cancels the scheduled publication of the row with `key` and logs
 /// `wagtail.schedule.cancel` (the revision and its schedule data). Returns the revision that
 /// was scheduled, or `None` (and logs nothing) when none was.
-pub fn cancel_schedule<M: DraftStateful>(
-    conn: &mut DbConnection,
+pub fn cancel_schedule<M: DraftStateful<C>, C: LogConnection>(
+    conn: &mut C,
     key: &M::Key,
     options: &LogOptions,
 ) -> Result<Option<Revision>> {
@@ -291,7 +293,7 @@ pub fn cancel_schedule<M: DraftStateful>(
         let Some(revision) = revision::scheduled_for(conn, M::CONTENT_TYPE, &object_id)? else {
             return Ok(None);
         };
-        let current = find::<M>(conn, key)?;
+        let current = find::<M, _>(conn, key)?;
         let mut state = state_of(&current);
         let data = schedule_data(&revision, revision.approved_go_live_at, state.live);
         revision::set_approved_go_live_at(conn, revision.id, None)?;
@@ -322,8 +324,8 @@ pub struct ScheduledRun {
 /// (`wagtail.publish.scheduled`, after the rename rule) and withdraws every expired live row
 /// (`wagtail.unpublish.scheduled`). Entries have no user and no uuid; each object is its own
 /// transaction, so one failure leaves the others done.
-pub fn run_scheduled<M: Scheduled>(
-    conn: &mut DbConnection,
+pub fn run_scheduled<M: Scheduled<C>, C: LogConnection>(
+    conn: &mut C,
     now: DateTime<Utc>,
     options: &LogOptions,
 ) -> Result<ScheduledRun> {
@@ -331,7 +333,7 @@ pub fn run_scheduled<M: Scheduled>(
         let mut run = ScheduledRun::default();
         for revision in revision::due(conn, M::CONTENT_TYPE, now)? {
             let key = parse_key::<M>(&revision.object_id)?;
-            publish_at::<M>(
+            publish_at::<M, _>(
                 conn,
                 &key,
                 revision.id,
@@ -343,7 +345,7 @@ pub fn run_scheduled<M: Scheduled>(
         }
         let expired = M::expired_rows(conn, now.naive_utc()).context("finding expired rows")?;
         for row in expired {
-            unpublish_as::<M>(
+            unpublish_as::<M, _>(
                 conn,
                 &row.key(),
                 options,
@@ -366,8 +368,8 @@ fn parse_key<M: Model>(object_id: &str) -> Result<M::Key> {
 
 /// Saves a revision of `row` as it stands (no entry) and makes it the latest revision: what a
 /// copy or a converted alias starts from.
-pub fn lifecycle_revision<M: DraftStateful>(
-    conn: &mut DbConnection,
+pub fn lifecycle_revision<M: DraftStateful<C>, C: LogConnection>(
+    conn: &mut C,
     row: &M,
     options: &LogOptions,
 ) -> Result<Revision> {

@@ -6,15 +6,16 @@ use diesel::QueryResult;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::db::DbConnection;
+use crate::db::LogConnection;
 use crate::entry::{LogBuilder, LogEntry, log};
 use crate::error::{DatabaseContext, Error, Result};
 use crate::model::{DraftState, Loggable};
 use crate::registry::{self, Registry};
 use crate::revision::{self, Revision};
 
-/// The statements a derived model runs; `#[derive(Loggable)]` implements this for models with
-/// a Diesel table. Library code builds every lifecycle operation on these.
+/// A derived model: its type name, key, and how its versions compare; `#[derive(Loggable)]`
+/// implements this for models with a Diesel table. Library code builds every lifecycle
+/// operation on it and [`ModelStore`].
 pub trait Model: Loggable + Sized {
     /// The type name entries record (see [`Loggable::content_type`]).
     const CONTENT_TYPE: &'static str;
@@ -24,18 +25,6 @@ pub trait Model: Loggable + Sized {
 
     /// The primary key.
     fn key(&self) -> Self::Key;
-
-    /// The stored row with `key`.
-    fn find(conn: &mut DbConnection, key: &Self::Key) -> QueryResult<Option<Self>>;
-
-    /// The stored rows with these keys.
-    fn find_many(conn: &mut DbConnection, keys: &[Self::Key]) -> QueryResult<Vec<Self>>;
-
-    /// Writes every column of `self` to its row; returns the rows changed.
-    fn save_row(&self, conn: &mut DbConnection) -> QueryResult<usize>;
-
-    /// Deletes the rows with these keys; returns how many went.
-    fn delete_rows(conn: &mut DbConnection, keys: &[Self::Key]) -> QueryResult<usize>;
 
     /// `{"field": [old, new]}` for each field that differs (skipped fields left out, redacted
     /// ones shown as `"[redacted]"`).
@@ -51,20 +40,44 @@ pub trait Model: Loggable + Sized {
         None
     }
 
+    /// The draft-state columns, when the model has them.
+    fn draft_state(&self) -> Option<DraftState> {
+        None
+    }
+}
+
+/// The statements a derived model runs on a connection of type `C`; `#[derive(Loggable)]`
+/// implements it for every connection the model's statements compile for (a model with
+/// PostgreSQL-only column types, for `PgConnection` and what wraps one).
+pub trait ModelStore<C: ?Sized>: Model {
+    /// The stored row with `key`.
+    fn find(conn: &mut C, key: &Self::Key) -> QueryResult<Option<Self>>;
+
+    /// The stored rows with these keys.
+    fn find_many(conn: &mut C, keys: &[Self::Key]) -> QueryResult<Vec<Self>>;
+
+    /// Writes every column of `self` to its row; returns the rows changed.
+    fn save_row(&self, conn: &mut C) -> QueryResult<usize>;
+
+    /// Deletes the rows with these keys; returns how many went.
+    fn delete_rows(conn: &mut C, keys: &[Self::Key]) -> QueryResult<usize>;
+
     /// Records `revision_id` as the row's latest revision (draft-state models; others keep no
     /// such column).
     fn record_latest_revision(
-        _conn: &mut DbConnection,
+        _conn: &mut C,
         _key: &Self::Key,
         _revision_id: i64,
     ) -> QueryResult<()> {
         Ok(())
     }
+}
 
-    /// The draft-state columns, when the model has them.
-    fn draft_state(&self) -> Option<DraftState> {
-        None
-    }
+/// An insertable that creates a row of `M` on a connection of type `C`; `#[derive(Loggable)]`
+/// implements it for `&T` of the model's `new = T` type.
+pub trait NewRow<C: ?Sized, M> {
+    /// Inserts the row and returns it as stored.
+    fn insert_row(self, conn: &mut C) -> QueryResult<M>;
 }
 
 /// Per-call choices for a lifecycle operation: suppress its logging, name another action,
@@ -205,9 +218,9 @@ impl LogOptions {
     }
 
     /// Writes one entry of the operation unless logging is suppressed.
-    pub(crate) fn write<O: Loggable + ?Sized>(
+    pub(crate) fn write<O: Loggable + ?Sized, C: LogConnection>(
         &self,
-        conn: &mut DbConnection,
+        conn: &mut C,
         builder: LogBuilder<'_, O>,
     ) -> Result<Option<LogEntry>> {
         if self.suppress {
@@ -222,8 +235,8 @@ impl LogOptions {
 pub(crate) use crate::db::transaction as in_transaction;
 
 /// Saves a revision of `row` when the model keeps revisions.
-pub(crate) fn save_revision<M: Model>(
-    conn: &mut DbConnection,
+pub(crate) fn save_revision<M: ModelStore<C>, C: LogConnection>(
+    conn: &mut C,
     row: &M,
     user: Option<i64>,
 ) -> Result<Option<Revision>> {
@@ -240,10 +253,10 @@ pub(crate) fn save_revision<M: Model>(
 
 /// Inserts a row with `insert` and logs `wagtail.create` (content_changed; the new revision
 /// if the model keeps revisions), then `wagtail.publish` if the row was created live.
-pub fn create<M: Model>(
-    conn: &mut DbConnection,
+pub fn create<M: ModelStore<C>, C: LogConnection>(
+    conn: &mut C,
     options: &LogOptions,
-    insert: impl FnOnce(&mut DbConnection) -> QueryResult<M>,
+    insert: impl FnOnce(&mut C) -> QueryResult<M>,
 ) -> Result<M> {
     in_transaction(conn, |conn| {
         let row = insert(conn).context("creating the object")?;
@@ -252,7 +265,7 @@ pub fn create<M: Model>(
             Some(revision) if row.draft_state().is_some() => {
                 M::record_latest_revision(conn, &row.key(), revision.id)
                     .context("recording the first revision")?;
-                find::<M>(conn, &row.key())?
+                find::<M, _>(conn, &row.key())?
             }
             _ => row,
         };
@@ -276,9 +289,9 @@ pub fn create<M: Model>(
 
 /// Saves `new` over its stored row and logs `wagtail.edit` with `data.changes`; reads the
 /// stored row first to compare (use [`update_from`] when you hold it already).
-pub fn update<M: Model>(conn: &mut DbConnection, new: &M, options: &LogOptions) -> Result<()> {
+pub fn update<M: ModelStore<C>, C: LogConnection>(conn: &mut C, new: &M, options: &LogOptions) -> Result<()> {
     in_transaction(conn, |conn| {
-        let old = find::<M>(conn, &new.key())?;
+        let old = find::<M, _>(conn, &new.key())?;
         update_from(conn, &old, new, options)
     })
 }
@@ -286,8 +299,8 @@ pub fn update<M: Model>(conn: &mut DbConnection, new: &M, options: &LogOptions) 
 /// Saves `new` over `old` (the row as stored) and logs `wagtail.edit`: content_changed when a
 /// field changed, `data.changes = {"field": [old, new]}`, the new revision if the model keeps
 /// revisions.
-pub fn update_from<M: Model>(
-    conn: &mut DbConnection,
+pub fn update_from<M: ModelStore<C>, C: LogConnection>(
+    conn: &mut C,
     old: &M,
     new: &M,
     options: &LogOptions,
@@ -305,7 +318,7 @@ pub fn update_from<M: Model>(
 }
 
 /// Logs `wagtail.delete` (deleted = true) and then deletes the row, in one transaction.
-pub fn delete<M: Model>(conn: &mut DbConnection, row: &M, options: &LogOptions) -> Result<()> {
+pub fn delete<M: ModelStore<C>, C: LogConnection>(conn: &mut C, row: &M, options: &LogOptions) -> Result<()> {
     in_transaction(conn, |conn| {
         options.write(conn, options.delete_entry(row)?)?;
         let deleted = M::delete_rows(conn, &[row.key()]).context("deleting the object")?;
@@ -317,7 +330,7 @@ pub fn delete<M: Model>(conn: &mut DbConnection, row: &M, options: &LogOptions) 
 }
 
 /// The stored row with `key`, or [`Error::NotFound`].
-pub fn find<M: Model>(conn: &mut DbConnection, key: &M::Key) -> Result<M> {
+pub fn find<M: ModelStore<C>, C: LogConnection>(conn: &mut C, key: &M::Key) -> Result<M> {
     M::find(conn, key)
         .context("reading the object")?
         .ok_or_else(|| Error::NotFound {

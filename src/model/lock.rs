@@ -4,8 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::QueryResult;
 use serde_json::Map;
 
-use super::lifecycle::{LogOptions, Model, find, in_transaction};
-use crate::db::DbConnection;
+use super::lifecycle::{LogOptions, ModelStore, find, in_transaction};
+use crate::db::LogConnection;
 use crate::error::{DatabaseContext, Result};
 
 /// The lock columns of a lockable model.
@@ -20,13 +20,13 @@ pub struct LockState {
 }
 
 /// A model with `locked`, `locked_at` and `locked_by` columns (`#[loggable(lockable)]`).
-pub trait Lockable: Model {
+pub trait Lockable<C: ?Sized>: ModelStore<C> {
     /// The lock columns of this row.
     fn lock_state(&self) -> LockState;
 
     /// Writes the lock columns of the row with `key`; returns the row as stored.
     fn store_lock_state(
-        conn: &mut DbConnection,
+        conn: &mut C,
         key: &Self::Key,
         state: &LockState,
     ) -> QueryResult<Self>;
@@ -34,28 +34,28 @@ pub trait Lockable: Model {
 
 /// Locks the row with `key` for the acting user and logs `wagtail.lock`; a locked row is left
 /// as it is and nothing is logged. Returns the row as stored.
-pub fn lock<M: Lockable>(conn: &mut DbConnection, key: &M::Key, options: &LogOptions) -> Result<M> {
+pub fn lock<M: Lockable<C>, C: LogConnection>(conn: &mut C, key: &M::Key, options: &LogOptions) -> Result<M> {
     set_locked(conn, key, true, options)
 }
 
 /// Unlocks the row with `key` and logs `wagtail.unlock`; an unlocked row is left as it is and
 /// nothing is logged. Returns the row as stored.
-pub fn unlock<M: Lockable>(
-    conn: &mut DbConnection,
+pub fn unlock<M: Lockable<C>, C: LogConnection>(
+    conn: &mut C,
     key: &M::Key,
     options: &LogOptions,
 ) -> Result<M> {
     set_locked(conn, key, false, options)
 }
 
-fn set_locked<M: Lockable>(
-    conn: &mut DbConnection,
+fn set_locked<M: Lockable<C>, C: LogConnection>(
+    conn: &mut C,
     key: &M::Key,
     locked: bool,
     options: &LogOptions,
 ) -> Result<M> {
     in_transaction(conn, |conn| {
-        let current = find::<M>(conn, key)?;
+        let current = find::<M, _>(conn, key)?;
         if current.lock_state().locked == locked {
             return Ok(current);
         }

@@ -15,7 +15,7 @@ pub use self::draft::{
 };
 pub(crate) use self::draft::{RowOnDraft, revision_of, save_draft_keeping};
 pub(crate) use self::lifecycle::in_transaction;
-pub use self::lifecycle::{LogOptions, Model, create, delete, find, update, update_from};
+pub use self::lifecycle::{LogOptions, Model, ModelStore, NewRow, create, delete, find, update, update_from};
 pub use self::lock::{LockState, Lockable, lock, unlock};
 
 use std::borrow::Cow;
@@ -86,7 +86,7 @@ use std::borrow::Cow;
 ///
 /// #[derive(Debug, Clone, Queryable, serde::Serialize, Loggable)]
 /// #[diesel(table_name = sprockets)]
-/// #[loggable(content_type = "shop.sprocket", title = name, new = NewSprocket, lockable)]
+/// #[loggable(content_type = "shop.sprocket", title = name, new = NewSprocket<'_>, lockable)]
 /// struct Sprocket {
 ///     id: i64,
 ///     name: String,

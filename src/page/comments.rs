@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde_json::{Map, Value, json};
 
 use super::Page;
-use crate::db::DbConnection;
+use crate::db::{DbConnection, LogConnection};
 use crate::error::{DatabaseContext, Error, Result};
 use crate::model::LogOptions;
 use crate::revision::Revision;
@@ -88,11 +88,12 @@ struct CommentRow {
 /// `wagtail.comments.*` entry each with that revision; data `{"comment": {"id",
 /// "contentpath", "text"}}`, plus `"reply": {"id", "text"}` for replies. One transaction.
 pub fn save_draft_with_comments(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     draft: &Page,
     changes: &[CommentChange],
     options: &LogOptions,
 ) -> Result<CommentsSaved> {
+    crate::db::with_db(conn, |conn| {
     crate::db::transaction(conn, |conn| {
         let revision = super::save_draft(conn, draft, options)?;
         let user = options.acting_user();
@@ -185,6 +186,7 @@ pub fn save_draft_with_comments(
             options.write(conn, entry)?;
         }
         Ok(CommentsSaved { revision, created })
+    })
     })
 }
 

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use serde_json::{Map, Value};
 
 use super::{NewPage, Page, children, find, parent};
-use crate::db::DbConnection;
+use crate::db::{DbConnection, LogConnection};
 use crate::error::{DatabaseContext, Error, Result};
 use crate::model::{self, LogOptions};
 use crate::schema::pages;
@@ -23,15 +23,17 @@ pub struct CopyOptions {
 /// `{"page", "source" (the original's parent, as Wagtail has it), "destination",
 /// "keep_live", "original" (the page copied)}`. Returns the new top page.
 pub fn copy(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     page_id: i64,
     destination_id: i64,
     how: CopyOptions,
     options: &LogOptions,
 ) -> Result<Page> {
+    crate::db::with_db(conn, |conn| {
     crate::db::transaction(conn, |conn| {
         let (original, destination) = endpoints(conn, page_id, destination_id, how.recursive)?;
         copy_one(conn, &original, &destination, how, options)
+    })
     })
 }
 
@@ -89,7 +91,7 @@ fn copy_one(
         .revision(revision.id);
     options.write(conn, entry)?;
     let copy = if how.keep_live && original.live {
-        model::publish::<Page>(conn, &copy.id, revision.id, &without_action(options))?
+        model::publish::<Page, _>(conn, &copy.id, revision.id, &without_action(options))?
     } else {
         copy
     };
@@ -126,15 +128,17 @@ fn set_copied_content(conn: &mut DbConnection, copy: &Page, original: &Page) -> 
 /// for each alias: `wagtail.create` → `wagtail.create_alias` (data `{"page", "source",
 /// "destination"}`); aliases are never published by this. Returns the new top alias.
 pub fn create_alias(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     page_id: i64,
     destination_id: i64,
     recursive: bool,
     options: &LogOptions,
 ) -> Result<Page> {
+    crate::db::with_db(conn, |conn| {
     crate::db::transaction(conn, |conn| {
         let (original, destination) = endpoints(conn, page_id, destination_id, recursive)?;
         alias_one(conn, &original, &destination, recursive, options)
+    })
     })
 }
 
@@ -169,7 +173,8 @@ fn alias_one(
 
 /// Turns the alias `page_id` into an ordinary page: a first revision of its own, and
 /// `wagtail.convert_alias` (that revision; data `{"page": {"id", "title"}}`).
-pub fn convert_alias(conn: &mut DbConnection, page_id: i64, options: &LogOptions) -> Result<Page> {
+pub fn convert_alias(conn: &mut impl LogConnection, page_id: i64, options: &LogOptions) -> Result<Page> {
+    crate::db::with_db(conn, |conn| {
     crate::db::transaction(conn, |conn| {
         let page = find(conn, page_id)?;
         if page.alias_of.is_none() {
@@ -190,5 +195,6 @@ pub fn convert_alias(conn: &mut DbConnection, page_id: i64, options: &LogOptions
             .revision(revision.id);
         options.write(conn, entry)?;
         find(conn, page_id)
+    })
     })
 }

@@ -6,23 +6,24 @@ use serde_json::{Map, Value, json};
 
 use super::{Page, descendants, find};
 use crate::action::data_datetime;
-use crate::db::DbConnection;
+use crate::db::LogConnection;
 use crate::error::{DatabaseContext, Error, Result};
 use crate::model::{self, LogOptions};
-use crate::schema::{page_log_entries, pages, revisions};
+use crate::schema::{loggable_page_log_entries, pages, revisions};
 
 /// Overwrites revision `revision_id` with `draft` (an autosave) and logs `wagtail.edit`,
 /// reusing the uuid of the latest edit entry of this page by the same user for the same
 /// revision, so repeated autosaves group together in history.
 pub fn overwrite_revision(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     draft: &Page,
     revision_id: i64,
     options: &LogOptions,
 ) -> Result<()> {
+    crate::db::with_db(conn, |conn| {
     crate::db::transaction(conn, |conn| {
         let current = find(conn, draft.id)?;
-        let stored = model::revision_of::<Page>(conn, &draft.id, revision_id)?;
+        let stored = model::revision_of::<Page, _>(conn, &draft.id, revision_id)?;
         let content = serde_json::to_value(draft).map_err(|e| Error::Revision {
             revision_id: Some(stored.id),
             reason: format!("the page cannot be serialised: {e}"),
@@ -39,21 +40,21 @@ pub fn overwrite_revision(
             .execute(conn)
             .context("saving the draft title")?;
         let user = options.acting_user();
-        let mut same_autosave = page_log_entries::table
-            .filter(page_log_entries::page_id.eq(draft.id))
-            .filter(page_log_entries::action.eq("wagtail.edit"))
-            .filter(page_log_entries::revision_id.eq(stored.id))
+        let mut same_autosave = loggable_page_log_entries::table
+            .filter(loggable_page_log_entries::page_id.eq(draft.id))
+            .filter(loggable_page_log_entries::action.eq("wagtail.edit"))
+            .filter(loggable_page_log_entries::revision_id.eq(stored.id))
             .into_boxed::<crate::db::MultiBackend>();
         same_autosave = match user {
-            Some(user) => same_autosave.filter(page_log_entries::user_id.eq(user)),
-            None => same_autosave.filter(page_log_entries::user_id.is_null()),
+            Some(user) => same_autosave.filter(loggable_page_log_entries::user_id.eq(user)),
+            None => same_autosave.filter(loggable_page_log_entries::user_id.is_null()),
         };
         let previous_uuid: Option<String> = same_autosave
             .order((
-                page_log_entries::timestamp.desc(),
-                page_log_entries::id.desc(),
+                loggable_page_log_entries::timestamp.desc(),
+                loggable_page_log_entries::id.desc(),
             ))
-            .select(page_log_entries::uuid)
+            .select(loggable_page_log_entries::uuid)
             .first::<Option<String>>(conn)
             .optional()
             .context("finding the autosave group")?
@@ -66,6 +67,7 @@ pub fn overwrite_revision(
         options.write(conn, entry)?;
         Ok(())
     })
+    })
 }
 
 /// Saves the content of the older revision `revision_id` as the new draft and logs
@@ -73,15 +75,16 @@ pub fn overwrite_revision(
 /// reverted to). With `publish`, publishes it too: `wagtail.revert` → (`wagtail.rename`) →
 /// `wagtail.publish`, the last two carrying the same revision data.
 pub fn revert(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     page_id: i64,
     revision_id: i64,
     publish: bool,
     options: &LogOptions,
 ) -> Result<Page> {
+    crate::db::with_db(conn, |conn| {
     crate::db::transaction(conn, |conn| {
         let current = find(conn, page_id)?;
-        let old = model::revision_of::<Page>(conn, &page_id, revision_id)?;
+        let old = model::revision_of::<Page, _>(conn, &page_id, revision_id)?;
         let mut draft: Page = serde_json::from_str(&old.content).map_err(|e| Error::Revision {
             revision_id: Some(old.id),
             reason: format!("content does not fit a page: {e}"),
@@ -100,7 +103,8 @@ pub fn revert(
         }
         let mut publish_options = options.clone();
         publish_options.data = Some(data);
-        model::publish::<Page>(conn, &page_id, new_revision.id, &publish_options)
+        model::publish::<Page, _>(conn, &page_id, new_revision.id, &publish_options)
+    })
     })
 }
 
@@ -121,18 +125,20 @@ fn merge_revision_data(options: &LogOptions, revision: &Value) -> Result<Value> 
 /// Unpublishes the page (`wagtail.unpublish`, only if live) and, with `descendants`, every live
 /// descendant (one entry each), in one transaction.
 pub fn unpublish(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     page_id: i64,
     include_descendants: bool,
     options: &LogOptions,
 ) -> Result<Page> {
+    crate::db::with_db(conn, |conn| {
     crate::db::transaction(conn, |conn| {
-        let page = model::unpublish::<Page>(conn, &page_id, options)?;
+        let page = model::unpublish::<Page, _>(conn, &page_id, options)?;
         if include_descendants {
             for descendant in descendants(conn, &page)?.into_iter().filter(|p| p.live) {
-                model::unpublish::<Page>(conn, &descendant.id, options)?;
+                model::unpublish::<Page, _>(conn, &descendant.id, options)?;
             }
         }
         Ok(page)
+    })
     })
 }

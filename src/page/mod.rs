@@ -1,5 +1,5 @@
 //! Pages: a tree of pages with revisions, drafts, schedules, locks and view restrictions,
-//! every operation logged to `page_log_entries` (spec/operations.md, "Pages").
+//! every operation logged to `loggable_page_log_entries` (spec/operations.md, "Pages").
 //!
 //! [`Page`] is itself a `#[derive(Loggable)]` model: the lifecycle operations (drafts,
 //! publishing with the rename rule, scheduling, locking, privacy) are the derive's; this module
@@ -19,7 +19,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, json};
 
-use crate::db::DbConnection;
+use crate::db::{DbConnection, LogConnection};
 use crate::entry::PageLogTable;
 use crate::error::{DatabaseContext, Error, Result};
 use crate::model::{self, LogOptions};
@@ -199,21 +199,26 @@ pub enum Position {
 }
 
 /// The page with `id`.
-pub fn find(conn: &mut DbConnection, id: i64) -> Result<Page> {
-    model::find::<Page>(conn, &id)
+pub fn find(conn: &mut impl LogConnection, id: i64) -> Result<Page> {
+    crate::db::with_db(conn, |conn| {
+    model::find::<Page, _>(conn, &id)
+    })
 }
 
 /// The page at `path`, if any.
-pub fn find_by_path(conn: &mut DbConnection, path: &str) -> Result<Option<Page>> {
+pub fn find_by_path(conn: &mut impl LogConnection, path: &str) -> Result<Option<Page>> {
+    crate::db::with_db(conn, |conn| {
     pages::table
         .filter(pages::path.eq(path))
         .first(conn)
         .optional()
         .context("reading a page")
+    })
 }
 
 /// The children of `page`, in tree order.
-pub fn children(conn: &mut DbConnection, page: &Page) -> Result<Vec<Page>> {
+pub fn children(conn: &mut impl LogConnection, page: &Page) -> Result<Vec<Page>> {
+    crate::db::with_db(conn, |conn| {
     pages::table
         .filter(pages::path.gt(&page.path))
         .filter(pages::path.lt(tree::subtree_end(&page.path)))
@@ -221,53 +226,64 @@ pub fn children(conn: &mut DbConnection, page: &Page) -> Result<Vec<Page>> {
         .order(pages::path)
         .load(conn)
         .context("reading children")
+    })
 }
 
 /// Every descendant of `page` (not the page), in tree order: parents before children.
-pub fn descendants(conn: &mut DbConnection, page: &Page) -> Result<Vec<Page>> {
+pub fn descendants(conn: &mut impl LogConnection, page: &Page) -> Result<Vec<Page>> {
+    crate::db::with_db(conn, |conn| {
     pages::table
         .filter(pages::path.gt(&page.path))
         .filter(pages::path.lt(tree::subtree_end(&page.path)))
         .order(pages::path)
         .load(conn)
         .context("reading descendants")
+    })
 }
 
 /// The ancestors of `page`, root first.
-pub fn ancestors(conn: &mut DbConnection, page: &Page) -> Result<Vec<Page>> {
+pub fn ancestors(conn: &mut impl LogConnection, page: &Page) -> Result<Vec<Page>> {
+    crate::db::with_db(conn, |conn| {
     pages::table
         .filter(pages::path.eq_any(tree::ancestor_paths(&page.path)))
         .order(pages::path)
         .load(conn)
         .context("reading ancestors")
+    })
 }
 
 /// The parent of `page`, or `None` for a root.
-pub fn parent(conn: &mut DbConnection, page: &Page) -> Result<Option<Page>> {
+pub fn parent(conn: &mut impl LogConnection, page: &Page) -> Result<Option<Page>> {
+    crate::db::with_db(conn, |conn| {
     match tree::parent_path(&page.path) {
         Some(path) => find_by_path(conn, path),
         None => Ok(None),
     }
+    })
 }
 
 /// Creates a root page (depth 1) and logs `wagtail.create`.
-pub fn add_root(conn: &mut DbConnection, new: &NewPage, options: &LogOptions) -> Result<Page> {
+pub fn add_root(conn: &mut impl LogConnection, new: &NewPage, options: &LogOptions) -> Result<Page> {
+    crate::db::with_db(conn, |conn| {
     insert_page(conn, "", 1, new, options)
+    })
 }
 
 /// Creates a page as the last child of `parent_id` and logs `wagtail.create` (content_changed;
 /// the user given in `options`, else the page's owner, else the context's user).
 pub fn add_child(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     parent_id: i64,
     new: &NewPage,
     options: &LogOptions,
 ) -> Result<Page> {
+    crate::db::with_db(conn, |conn| {
     crate::db::transaction(conn, |conn| {
         let parent = find(conn, parent_id)?;
         let page = insert_page(conn, &parent.path, parent.depth + 1, new, options)?;
         tree::add_to_numchild(conn, parent.id, 1)?;
         Ok(page)
+    })
     })
 }
 
@@ -308,10 +324,11 @@ fn insert_page(
 /// Saves `draft` as a new revision and logs `wagtail.edit`; of the row only the draft title
 /// follows the draft: a page's content changes when a revision is published.
 pub fn save_draft(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     draft: &Page,
     options: &LogOptions,
 ) -> Result<crate::revision::Revision> {
+    crate::db::with_db(conn, |conn| {
     crate::db::transaction(conn, |conn| {
         let revision =
             model::save_draft_keeping(conn, draft, options, model::RowOnDraft::KeepsContent)?;
@@ -321,12 +338,14 @@ pub fn save_draft(
             .context("saving the draft title")?;
         Ok(revision)
     })
+    })
 }
 
 /// Deletes `page` and its subtree: `wagtail.delete` (deleted = true) for every descendant in
 /// tree order, then for the page itself, all written before the rows go, in one transaction.
 /// Returns how many pages went.
-pub fn delete(conn: &mut DbConnection, page_id: i64, options: &LogOptions) -> Result<usize> {
+pub fn delete(conn: &mut impl LogConnection, page_id: i64, options: &LogOptions) -> Result<usize> {
+    crate::db::with_db(conn, |conn| {
     crate::db::transaction(conn, |conn| {
         let page = find(conn, page_id)?;
         let mut doomed = descendants(conn, &page)?;
@@ -339,17 +358,19 @@ pub fn delete(conn: &mut DbConnection, page_id: i64, options: &LogOptions) -> Re
         }
         Ok(deleted)
     })
+    })
 }
 
 /// Moves `page_id` (with its subtree) to `position`: `wagtail.move` when the parent changes,
 /// `wagtail.reorder` among the same parent's children; data
 /// `{"source": old parent, "destination": new parent}`. Returns the page as stored.
 pub fn move_page(
-    conn: &mut DbConnection,
+    conn: &mut impl LogConnection,
     page_id: i64,
     position: Position,
     options: &LogOptions,
 ) -> Result<Page> {
+    crate::db::with_db(conn, |conn| {
     crate::db::transaction(conn, |conn| {
         let page = find(conn, page_id)?;
         let (target_id, as_child) = match position {
@@ -417,5 +438,6 @@ pub fn move_page(
         data.insert("destination".to_owned(), new_parent.reference());
         options.write(conn, options.entry(&moved, action, true, data)?)?;
         Ok(moved)
+    })
     })
 }

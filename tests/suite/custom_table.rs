@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use loggable::entry::{LogTable, entries_for_object, history_for_object};
 use loggable::registry::{ModelType, Registry};
-use loggable::schema::{model_log_entries, page_log_entries};
+use loggable::schema::{loggable_model_log_entries, loggable_page_log_entries};
 use loggable::{Error, LogContext, ObjectRef, log};
 
 use crate::common::TestDb;
@@ -36,13 +36,23 @@ const POSTGRES: EmbeddedMigrations = embed_migrations!("tests/migrations/postgre
 
 /// Adds the test application's tables to a migrated database.
 pub fn migrate_app(conn: &mut loggable::DbConnection) {
-    loggable::db::run_application_migrations(conn, SQLITE, POSTGRES).unwrap();
+    run_app_migrations(conn);
+}
+
+/// The application's own migrations, through Diesel's harness on the backend's connection.
+fn run_app_migrations(conn: &mut loggable::DbConnection) -> Vec<String> {
+    use diesel_migrations::MigrationHarness;
+    let applied = match conn {
+        loggable::DbConnection::Postgresql(pg) => pg.run_pending_migrations(POSTGRES),
+        loggable::DbConnection::Sqlite(sqlite) => sqlite.run_pending_migrations(SQLITE),
+    };
+    applied.unwrap().iter().map(ToString::to_string).collect()
 }
 
 /// A migrated test database with the test application's tables too.
 pub fn app_db() -> TestDb {
     let mut db = TestDb::new();
-    let applied = loggable::db::run_application_migrations(&mut db.conn, SQLITE, POSTGRES).unwrap();
+    let applied = run_app_migrations(&mut db.conn);
     assert_eq!(applied, ["20990101000001", "20990101000002"]);
     db
 }
@@ -73,11 +83,11 @@ fn sprocket_entries_land_in_their_own_table_only() {
         .count()
         .get_result(&mut db.conn)
         .unwrap();
-    let in_generic: Vec<String> = model_log_entries::table
-        .select(model_log_entries::content_type.assume_not_null())
+    let in_generic: Vec<String> = loggable_model_log_entries::table
+        .select(loggable_model_log_entries::content_type.assume_not_null())
         .load(&mut db.conn)
         .unwrap();
-    let in_pages: i64 = page_log_entries::table
+    let in_pages: i64 = loggable_page_log_entries::table
         .count()
         .get_result(&mut db.conn)
         .unwrap();
@@ -102,8 +112,8 @@ fn sprocket_entries_land_in_their_own_table_only() {
     assert_eq!(
         tables,
         [
-            "page_log_entries",
-            "model_log_entries",
+            "loggable_page_log_entries",
+            "loggable_model_log_entries",
             "sprocket_log_entries"
         ]
     );

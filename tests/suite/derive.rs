@@ -75,7 +75,7 @@ fn model_type_registers_verbose_names_fields_and_table() {
     );
     assert_eq!(
         registry.log_table_for(BlogPost::CONTENT_TYPE).name(),
-        "model_log_entries"
+        "loggable_model_log_entries"
     );
     assert_eq!(
         registry
@@ -96,7 +96,7 @@ fn model_type_registers_verbose_names_fields_and_table() {
         .prepare(&registry)
         .unwrap()
         .1
-        .into_entry(1, "model_log_entries");
+        .into_entry(1, "loggable_model_log_entries");
         entry.content_type = Some(content_type.to_owned());
         registry.message(&entry)
     };
@@ -124,7 +124,7 @@ fn derived_models_are_logged_to_their_table() {
         .unwrap();
     assert_eq!(
         (entry.log_table, entry.label.as_str()),
-        ("model_log_entries", "Hello")
+        ("loggable_model_log_entries", "Hello")
     );
     let untitled = BlogPost {
         id: 6,

@@ -359,7 +359,7 @@ fn a_derived_models_history_marks_the_live_version_and_the_current_draft() {
     assert_eq!(StatusMark::CurrentDraft.label(), "Current draft");
     // Once the draft is published it is the live version and no draft is current.
     let republished = LogContext::new(None).scope(|| {
-        loggable::model::publish::<Sprocket>(
+        loggable::model::publish::<Sprocket, _>(
             &mut db.conn,
             &sprocket.id,
             draft.id,

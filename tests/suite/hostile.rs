@@ -69,7 +69,7 @@ fn entries_matching(
 /// Text that must come back exactly: SQL metacharacters, quotes, control characters (no NUL,
 /// which neither backend stores in text), right-to-left marks, emoji, LIKE wildcards.
 const HOSTILE: &[&str] = &[
-    "'; DROP TABLE page_log_entries; --",
+    "'; DROP TABLE loggable_page_log_entries; --",
     "Robert'); DELETE FROM auth_users WHERE ('1'='1",
     "\" OR \"\"=\"",
     "50% off_sale \\ back\\slash",
@@ -179,7 +179,7 @@ proptest! {
         for action in registry.actions() {
             let entry = LogEntry {
                 id: 1,
-                log_table: "model_log_entries",
+                log_table: "loggable_model_log_entries",
                 object_id: "1".to_owned(),
                 content_type: Some("shop.widget".to_owned()),
                 label: "W".to_owned(),

@@ -13,7 +13,7 @@ use crate::common::{TestDb, shared_conn};
 
 fn chained() -> Registry {
     let mut registry = Registry::new();
-    registry.hash_chain("model_log_entries");
+    registry.hash_chain("loggable_model_log_entries");
     registry
 }
 
@@ -92,36 +92,36 @@ fn enabling_chains_the_entries_already_there() {
 fn each_kind_of_tampering_is_reported() {
     let cases: [(&str, Problem); 7] = [
         (
-            "UPDATE model_log_entries SET label = 'W2, quietly' WHERE id = 2",
+            "UPDATE loggable_model_log_entries SET label = 'W2, quietly' WHERE id = 2",
             Problem::Changed { entry_id: 2 },
         ),
         (
-            "UPDATE model_log_entries SET data = '{\"a\":{\"b\":2,\"z\":1},\"changes\":{\"size\":[1,9]}}' WHERE id = 1",
+            "UPDATE loggable_model_log_entries SET data = '{\"a\":{\"b\":2,\"z\":1},\"changes\":{\"size\":[1,9]}}' WHERE id = 1",
             Problem::Changed { entry_id: 1 },
         ),
         (
-            "DELETE FROM model_log_entries WHERE id = 3",
+            "DELETE FROM loggable_model_log_entries WHERE id = 3",
             Problem::Removed { entry_id: 3 },
         ),
         (
-            "INSERT INTO model_log_entries (id, content_type, label, action, data, timestamp, \
+            "INSERT INTO loggable_model_log_entries (id, content_type, label, action, data, timestamp, \
              content_changed, deleted, object_id) VALUES (100, 'shop.widget', 'Forged', \
              'wagtail.edit', '{}', '2024-01-01 00:00:00', FALSE, FALSE, '1')",
             Problem::Inserted { entry_id: 100 },
         ),
         (
-            "UPDATE model_log_entries SET id = -1 WHERE id = 4; \
-             UPDATE model_log_entries SET id = 4 WHERE id = 5; \
-             UPDATE model_log_entries SET id = 5 WHERE id = -1",
+            "UPDATE loggable_model_log_entries SET id = -1 WHERE id = 4; \
+             UPDATE loggable_model_log_entries SET id = 4 WHERE id = 5; \
+             UPDATE loggable_model_log_entries SET id = 5 WHERE id = -1",
             Problem::Reordered { entry_id: 4 },
         ),
         (
-            "DELETE FROM model_log_entries WHERE id = 6; \
-             DELETE FROM log_chain WHERE log_table = 'model_log_entries' AND seq = 6",
+            "DELETE FROM loggable_model_log_entries WHERE id = 6; \
+             DELETE FROM loggable_log_chain WHERE log_table = 'loggable_model_log_entries' AND seq = 6",
             Problem::Removed { entry_id: 5 },
         ),
         (
-            "UPDATE log_chain SET content_hash = 'ab' WHERE log_table = 'model_log_entries' AND seq = 2",
+            "UPDATE loggable_log_chain SET content_hash = 'ab' WHERE log_table = 'loggable_model_log_entries' AND seq = 2",
             Problem::BrokenLink { seq: 2 },
         ),
     ];
@@ -178,7 +178,7 @@ fn chained_writes_need_the_chain_started_and_ids_are_stored_canonically() {
     let mut db = TestDb::new();
     let mut registry = Registry::new();
     registry.register_model(loggable::registry::ModelType::page("cms.simplepage"));
-    registry.hash_chain("page_log_entries");
+    registry.hash_chain("loggable_page_log_entries");
     let page = ObjectRef::new("cms.simplepage", "007").title("Seven");
     let err = log(&page, "wagtail.edit")
         .write_with(&registry, &mut db.conn)

@@ -48,7 +48,7 @@ diesel::table! {
 #[loggable(
     content_type = "factory.sprocket",
     title = name,
-    new = NewSprocket,
+    new = NewSprocket<'_>,
     log_table = SprocketLogEntry,
     lockable,
     scheduling,
@@ -178,7 +178,7 @@ fn plain_models_log_to_the_generic_table() {
     assert!(
         entries
             .iter()
-            .all(|e| e.log_table == "model_log_entries" && e.revision_id.is_none())
+            .all(|e| e.log_table == "loggable_model_log_entries" && e.revision_id.is_none())
     );
     assert_eq!(entries[1].data["changes"], json!({"size": [4, 5]}));
 }

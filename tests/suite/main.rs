@@ -3,11 +3,9 @@
 
 mod common;
 
-mod cli;
 mod concurrency;
 mod connection;
 mod context;
-mod crash;
 mod custom_table;
 mod derive;
 mod history;
@@ -20,7 +18,6 @@ mod pages;
 mod reading;
 mod registry;
 mod report;
-mod retention;
 mod schema;
 mod visibility;
 mod workflows;

@@ -142,7 +142,7 @@ fn postgres_going_away_gives_typed_errors_applies_nothing_and_recovers() {
         .expect("a fresh connection once the server is back");
     write(&mut conn, "after").unwrap();
     assert_eq!(entries(&mut db.conn), ["after", "before"]);
-    let direct: i64 = loggable::schema::model_log_entries::table
+    let direct: i64 = loggable::schema::loggable_model_log_entries::table
         .count()
         .get_result(&mut db.conn)
         .unwrap();

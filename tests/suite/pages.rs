@@ -89,7 +89,7 @@ fn create_is_attributed_to_the_given_user_else_the_owner() {
         assert_eq!(actions(&entries), ["wagtail.create"]);
         assert_eq!(entries[0].user_id, Some(expected), "{}", page.title);
         assert!(entries[0].content_changed);
-        assert_eq!(entries[0].log_table, "page_log_entries");
+        assert_eq!(entries[0].log_table, "loggable_page_log_entries");
         assert_eq!(entries[0].content_type.as_deref(), Some("cms.simplepage"));
     }
 }

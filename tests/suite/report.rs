@@ -324,7 +324,7 @@ fn csv_export_has_the_spec_columns_and_is_spreadsheet_safe() {
         "JSON keeps text as it is"
     );
     assert_eq!(rows[1]["message"], "Published");
-    assert_eq!(rows[1]["entry"]["log_table"], "page_log_entries");
+    assert_eq!(rows[1]["entry"]["log_table"], "loggable_page_log_entries");
 }
 
 #[test]

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text};
 use loggable::DbConnection;
 use loggable::db::BackendKind;
-use loggable::schema::page_log_entries;
+use loggable::schema::loggable_page_log_entries;
 
 use crate::common::TestDb;
 
@@ -97,8 +97,8 @@ fn expected_columns(object_column: &str) -> Vec<Column> {
 fn log_tables_have_the_spec_columns_null_rules_and_no_foreign_keys() {
     let mut db = TestDb::new();
     for (table, object_column) in [
-        ("page_log_entries", "page_id"),
-        ("model_log_entries", "object_id"),
+        ("loggable_page_log_entries", "page_id"),
+        ("loggable_model_log_entries", "object_id"),
     ] {
         let mut found = columns(&mut db.conn, table);
         if db.backend() == BackendKind::Sqlite {
@@ -114,8 +114,8 @@ fn log_tables_have_the_spec_columns_null_rules_and_no_foreign_keys() {
 fn log_tables_have_the_spec_indexes_on_both_backends() {
     let mut db = TestDb::new();
     for (table, object_column) in [
-        ("page_log_entries", "page_id"),
-        ("model_log_entries", "object_id"),
+        ("loggable_page_log_entries", "page_id"),
+        ("loggable_model_log_entries", "object_id"),
     ] {
         let expected: BTreeSet<String> = [
             "action",
@@ -139,10 +139,10 @@ fn composite_history_index_is_uuid_action_timestamp_desc() {
     let mut db = TestDb::new();
     let sql = match db.backend() {
         BackendKind::Sqlite => {
-            "SELECT sql AS name FROM sqlite_master WHERE name = 'page_log_entries_uuid_action_timestamp'"
+            "SELECT sql AS name FROM sqlite_master WHERE name = 'loggable_page_log_entries_uuid_action_timestamp'"
         }
         BackendKind::Postgresql => {
-            "SELECT indexdef AS name FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'page_log_entries_uuid_action_timestamp'"
+            "SELECT indexdef AS name FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'loggable_page_log_entries_uuid_action_timestamp'"
         }
     };
     let definition = diesel::sql_query(sql)
@@ -160,19 +160,19 @@ fn composite_history_index_is_uuid_action_timestamp_desc() {
 fn the_other_tables_exist() {
     let mut db = TestDb::new();
     for table in [
-        "auth_users",
-        "auth_groups",
-        "auth_user_groups",
-        "model_permissions",
-        "pages",
-        "revisions",
-        "group_page_permissions",
-        "view_restrictions",
-        "view_restriction_groups",
+        "loggable_users",
+        "loggable_groups",
+        "loggable_user_groups",
+        "loggable_model_permissions",
+        "loggable_pages",
+        "loggable_revisions",
+        "loggable_group_page_permissions",
+        "loggable_view_restrictions",
+        "loggable_view_restriction_groups",
     ] {
         assert!(!columns(&mut db.conn, table).is_empty(), "{table}");
     }
-    let page_columns: Vec<String> = columns(&mut db.conn, "pages")
+    let page_columns: Vec<String> = columns(&mut db.conn, "loggable_pages")
         .into_iter()
         .map(|c| c.name)
         .collect();
@@ -206,12 +206,12 @@ fn the_other_tables_exist() {
 #[test]
 fn the_database_itself_refuses_an_empty_label() {
     let mut db = TestDb::new();
-    let result = diesel::insert_into(page_log_entries::table)
+    let result = diesel::insert_into(loggable_page_log_entries::table)
         .values((
-            page_log_entries::label.eq(""),
-            page_log_entries::action.eq("wagtail.edit"),
-            page_log_entries::timestamp.eq(chrono::Utc::now().naive_utc()),
-            page_log_entries::page_id.eq(1_i64),
+            loggable_page_log_entries::label.eq(""),
+            loggable_page_log_entries::action.eq("wagtail.edit"),
+            loggable_page_log_entries::timestamp.eq(chrono::Utc::now().naive_utc()),
+            loggable_page_log_entries::page_id.eq(1_i64),
         ))
         .execute(&mut db.conn);
     assert!(result.is_err());

@@ -4,7 +4,7 @@ use chrono::{Duration, TimeZone, Utc};
 use diesel::prelude::*;
 use loggable::db::BackendKind;
 use loggable::entry::{MODEL_LOG_TABLE, PAGE_LOG_TABLE, entries_for_object};
-use loggable::schema::{model_log_entries, page_log_entries};
+use loggable::schema::{loggable_model_log_entries, loggable_page_log_entries};
 use loggable::{DbConnection, Error, JsonKind, LogContext, ObjectRef, log};
 use serde_json::json;
 use uuid::Uuid;
@@ -14,8 +14,8 @@ use crate::common::{Statements, TestDb};
 use crate::common::page_registry as registry;
 
 fn entry_count(conn: &mut DbConnection) -> i64 {
-    let pages: i64 = page_log_entries::table.count().get_result(conn).unwrap();
-    let models: i64 = model_log_entries::table.count().get_result(conn).unwrap();
+    let pages: i64 = loggable_page_log_entries::table.count().get_result(conn).unwrap();
+    let models: i64 = loggable_model_log_entries::table.count().get_result(conn).unwrap();
     pages + models
 }
 

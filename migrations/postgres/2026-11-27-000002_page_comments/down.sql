@@ -1,2 +1,0 @@
-DROP TABLE page_comment_replies;
-DROP TABLE page_comments;

@@ -1,2 +1,0 @@
-DROP TABLE log_chain;
-DROP TABLE log_chain_heads;

@@ -1,0 +1,283 @@
+//! [`LogConnection`]: how loggable reaches the application's own connection, and the
+//! transactions it runs on it.
+
+use std::mem::ManuallyDrop;
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::r2d2::{ManageConnection, PooledConnection};
+
+use super::{BackendKind, DbConnection};
+use crate::error::{Error, Result};
+
+/// A connection loggable can write to and read from: the application's own.
+///
+/// Implemented for Diesel's `PgConnection` and `SqliteConnection` (per the `postgres` and
+/// `sqlite` features), for an r2d2 [`PooledConnection`] of any of them, and for
+/// [`DbConnection`]. An application's own `#[derive(diesel::MultiConnection)]` enum implements
+/// it by naming the variant it holds:
+///
+/// ```
+/// # #[cfg(feature = "sqlite")]
+/// mod app {
+///     use loggable::db::{BackendConnection, LogConnection};
+///
+///     #[derive(diesel::MultiConnection)]
+///     pub enum AppConnection {
+///         Sqlite(diesel::SqliteConnection),
+///     }
+///
+///     impl LogConnection for AppConnection {
+///         fn backend_connection(&mut self) -> BackendConnection<'_> {
+///             match self {
+///                 AppConnection::Sqlite(conn) => conn.backend_connection(),
+///             }
+///         }
+///     }
+/// }
+/// # fn main() {}
+/// ```
+///
+/// Every operation runs on the connection it is given, in the transaction the caller holds
+/// (a savepoint inside it), so a caller that rolls back takes loggable's entries with it.
+pub trait LogConnection {
+    /// The backend's own connection behind this one.
+    fn backend_connection(&mut self) -> BackendConnection<'_>;
+}
+
+/// The backend connection behind a [`LogConnection`].
+#[non_exhaustive]
+pub enum BackendConnection<'a> {
+    /// A PostgreSQL connection.
+    #[cfg(feature = "postgres")]
+    Postgresql(&'a mut diesel::PgConnection),
+    /// An SQLite connection.
+    #[cfg(feature = "sqlite")]
+    Sqlite(&'a mut diesel::SqliteConnection),
+}
+
+impl BackendConnection<'_> {
+    /// Which backend this is.
+    pub fn backend(&self) -> BackendKind {
+        match self {
+            #[cfg(feature = "postgres")]
+            Self::Postgresql(_) => BackendKind::Postgresql,
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(_) => BackendKind::Sqlite,
+        }
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl LogConnection for diesel::PgConnection {
+    fn backend_connection(&mut self) -> BackendConnection<'_> {
+        BackendConnection::Postgresql(self)
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl LogConnection for diesel::SqliteConnection {
+    fn backend_connection(&mut self) -> BackendConnection<'_> {
+        BackendConnection::Sqlite(self)
+    }
+}
+
+impl LogConnection for DbConnection {
+    fn backend_connection(&mut self) -> BackendConnection<'_> {
+        match self {
+            #[cfg(feature = "postgres")]
+            Self::Postgresql(conn) => BackendConnection::Postgresql(conn),
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(conn) => BackendConnection::Sqlite(conn),
+        }
+    }
+}
+
+impl<M> LogConnection for PooledConnection<M>
+where
+    M: ManageConnection,
+    M::Connection: LogConnection,
+{
+    fn backend_connection(&mut self) -> BackendConnection<'_> {
+        (**self).backend_connection()
+    }
+}
+
+impl<T: LogConnection + ?Sized> LogConnection for &mut T {
+    fn backend_connection(&mut self) -> BackendConnection<'_> {
+        (**self).backend_connection()
+    }
+}
+
+/// Runs `body` on the connection behind `conn`, seen as a [`DbConnection`]: the code written
+/// once for every backend runs on the application's own connection.
+///
+/// The backend connection is moved into a `DbConnection` for the call and moved back after it,
+/// also when `body` panics. Its state (open transaction, statement cache) moves with it, so
+/// the caller's transaction is the one `body` works in.
+pub(crate) fn with_db<C, R>(conn: &mut C, body: impl FnOnce(&mut DbConnection) -> R) -> R
+where
+    C: LogConnection + ?Sized,
+{
+    match conn.backend_connection() {
+        #[cfg(feature = "postgres")]
+        BackendConnection::Postgresql(pg) => {
+            let lent = Lent::new(pg, DbConnection::Postgresql, |db| match db {
+                DbConnection::Postgresql(inner) => Some(inner),
+                #[allow(unreachable_patterns)]
+                _ => None,
+            });
+            lent.run(body)
+        }
+        #[cfg(feature = "sqlite")]
+        BackendConnection::Sqlite(sqlite) => {
+            let lent = Lent::new(sqlite, DbConnection::Sqlite, |db| match db {
+                DbConnection::Sqlite(inner) => Some(inner),
+                #[allow(unreachable_patterns)]
+                _ => None,
+            });
+            lent.run(body)
+        }
+    }
+}
+
+/// A backend connection lent to a [`DbConnection`]; dropping it puts the connection back.
+struct Lent<'a, T> {
+    home: *mut T,
+    db: ManuallyDrop<DbConnection>,
+    give_back: fn(DbConnection) -> Option<T>,
+    _borrow: std::marker::PhantomData<&'a mut T>,
+}
+
+impl<'a, T> Lent<'a, T> {
+    fn new(
+        home: &'a mut T,
+        wrap: fn(T) -> DbConnection,
+        give_back: fn(DbConnection) -> Option<T>,
+    ) -> Self {
+        let home: *mut T = home;
+        // SAFETY: `home` comes from a `&'a mut T`, held (as `_borrow`) for as long as this
+        // value lives, so nothing else reads or writes it meanwhile. The value read out here
+        // is written back exactly once, in `drop`, which runs on return and on unwinding.
+        let taken = unsafe { std::ptr::read(home) };
+        Self {
+            home,
+            db: ManuallyDrop::new(wrap(taken)),
+            give_back,
+            _borrow: std::marker::PhantomData,
+        }
+    }
+
+    fn run<R>(mut self, body: impl FnOnce(&mut DbConnection) -> R) -> R {
+        body(&mut self.db)
+    }
+}
+
+impl<T> Drop for Lent<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: `db` is taken once, here; `self` is not used after.
+        let db = unsafe { ManuallyDrop::take(&mut self.db) };
+        match (self.give_back)(db) {
+            // SAFETY: `home` was read out in `new` and is written back exactly once.
+            Some(conn) => unsafe { std::ptr::write(self.home, conn) },
+            // The crate never swaps a lent connection for one of another backend; if it ever
+            // did, `home` would hold a moved-out value, so nothing may run after this.
+            None => std::process::abort(),
+        }
+    }
+}
+
+/// Runs `body` in a transaction on `conn`: committed when it returns `Ok`, rolled back when
+/// it returns an error. Inside a transaction the caller holds it is a savepoint, so the
+/// caller's rollback undoes it too.
+///
+/// On SQLite the outermost transaction is `BEGIN IMMEDIATE`: it takes the write lock up
+/// front, waiting up to the busy timeout for other writers. A deferred transaction that reads
+/// first would instead fail at once with `SQLITE_BUSY` when it later writes under concurrency.
+pub fn transaction<C, T>(conn: &mut C, body: impl FnOnce(&mut C) -> Result<T>) -> Result<T>
+where
+    C: LogConnection + ?Sized,
+{
+    let begin = match conn.backend_connection().backend() {
+        BackendKind::Sqlite => "BEGIN IMMEDIATE",
+        BackendKind::Postgresql => "BEGIN",
+    };
+    in_transaction(conn, begin, body)
+}
+
+/// Runs `body` in one read-only snapshot of the database, so a long read (a chain walk, say)
+/// sees no write that commits while it runs. Inside an open transaction it simply runs.
+pub fn read_snapshot<C, T>(
+    conn: &mut C,
+    body: impl FnOnce(&mut C) -> Result<T>,
+) -> Result<T>
+where
+    C: LogConnection + ?Sized,
+{
+    let begin = match conn.backend_connection().backend() {
+        // A deferred transaction in WAL mode reads one snapshot from its first read on.
+        BackendKind::Sqlite => "BEGIN",
+        BackendKind::Postgresql => "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+    };
+    in_transaction(conn, begin, body)
+}
+
+/// The backend connection's transaction manager, which every Diesel connection type that
+/// wraps it (a pooled connection, a `MultiConnection` enum) shares its bookkeeping with.
+macro_rules! on_backend {
+    ($conn:expr, |$inner:ident| $body:expr) => {
+        match $conn.backend_connection() {
+            #[cfg(feature = "postgres")]
+            BackendConnection::Postgresql($inner) => $body,
+            #[cfg(feature = "sqlite")]
+            BackendConnection::Sqlite($inner) => $body,
+        }
+    };
+}
+
+/// Runs `body` in a transaction opened with `begin` when none is open (else in a savepoint),
+/// keeping Diesel's transaction bookkeeping in step.
+fn in_transaction<C, T>(
+    conn: &mut C,
+    begin: &str,
+    body: impl FnOnce(&mut C) -> Result<T>,
+) -> Result<T>
+where
+    C: LogConnection + ?Sized,
+{
+    let failed = |context: &'static str| move |source| Error::Database { context, source };
+    let depth = on_backend!(conn, |inner| {
+        AnsiTransactionManager::transaction_manager_status_mut(inner).transaction_depth()
+    })
+    .map_err(failed("starting a transaction"))?;
+    let started = if depth.is_some() {
+        on_backend!(conn, |inner| AnsiTransactionManager::begin_transaction(inner))
+    } else {
+        on_backend!(conn, |inner| AnsiTransactionManager::begin_transaction_sql(
+            inner, begin
+        ))
+    };
+    started.map_err(failed("starting a transaction"))?;
+    match body(conn) {
+        Ok(value) => match on_backend!(conn, |inner| AnsiTransactionManager::commit_transaction(
+            inner
+        )) {
+            Ok(()) => Ok(value),
+            Err(source) => {
+                // A failed COMMIT may leave the transaction open; end it so nothing half-done
+                // lingers on this connection.
+                let _ = on_backend!(conn, |inner| {
+                    AnsiTransactionManager::rollback_transaction(inner)
+                });
+                Err(failed("committing a transaction")(source))
+            }
+        },
+        Err(error) => {
+            // The body's error is the one worth reporting; a failed ROLLBACK (the connection
+            // is gone, say) ends the transaction on the server anyway.
+            let _ = on_backend!(conn, |inner| AnsiTransactionManager::rollback_transaction(
+                inner
+            ));
+            Err(error)
+        }
+    }
+}
