@@ -40,6 +40,7 @@ fn main() {
         }
     }
     listing.push(']');
-    let out = Path::new(&env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("migration_files.rs");
+    let out =
+        Path::new(&env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("migration_files.rs");
     fs::write(out, listing).expect("writing the migration listing");
 }

@@ -1063,26 +1063,28 @@ impl<O: Loggable + ?Sized> LogBuilder<'_, O> {
 
     /// Writes the entry with the global registry; one INSERT, and no table is read.
     pub fn write(self, conn: &mut impl LogConnection) -> Result<LogEntry> {
-        crate::db::with_db(conn, |conn| {
-        self.write_with(&registry::global(), conn)
-        })
+        crate::db::with_db(conn, |conn| self.write_with(&registry::global(), conn))
     }
 
     /// Writes the entry with `registry`; one INSERT, and no table is read.
-    pub fn write_with(self, registry: &Registry, conn: &mut impl LogConnection) -> Result<LogEntry> {
+    pub fn write_with(
+        self,
+        registry: &Registry,
+        conn: &mut impl LogConnection,
+    ) -> Result<LogEntry> {
         crate::db::with_db(conn, |conn| {
-        let (table, entry) = self.prepare(registry)?;
-        if !registry.is_chained(table.name()) {
-            let id = table.insert(conn, &entry)?;
-            return Ok(entry.into_entry(id, table.name()));
-        }
-        crate::db::transaction(conn, |conn| {
-            let mut head = crate::integrity::require_head(conn, table.name())?;
-            let id = table.insert(conn, &entry)?;
-            let stored = entry.into_entry(id, table.name());
-            crate::integrity::append(conn, &mut head, std::slice::from_ref(&stored))?;
-            Ok(stored)
-        })
+            let (table, entry) = self.prepare(registry)?;
+            if !registry.is_chained(table.name()) {
+                let id = table.insert(conn, &entry)?;
+                return Ok(entry.into_entry(id, table.name()));
+            }
+            crate::db::transaction(conn, |conn| {
+                let mut head = crate::integrity::require_head(conn, table.name())?;
+                let id = table.insert(conn, &entry)?;
+                let stored = entry.into_entry(id, table.name());
+                crate::integrity::append(conn, &mut head, std::slice::from_ref(&stored))?;
+                Ok(stored)
+            })
         })
     }
 }
@@ -1093,9 +1095,7 @@ pub fn entries_for_object(
     registry: &Registry,
     object: &(impl Loggable + ?Sized),
 ) -> Result<Vec<LogEntry>> {
-    crate::db::with_db(conn, |conn| {
-    query_object(conn, registry, object, false)
-    })
+    crate::db::with_db(conn, |conn| query_object(conn, registry, object, false))
 }
 
 /// The history of `object`: newest first, keeping only the newest entry of each uuid and
@@ -1105,9 +1105,7 @@ pub fn history_for_object(
     registry: &Registry,
     object: &(impl Loggable + ?Sized),
 ) -> Result<Vec<LogEntry>> {
-    crate::db::with_db(conn, |conn| {
-    query_object(conn, registry, object, true)
-    })
+    crate::db::with_db(conn, |conn| query_object(conn, registry, object, true))
 }
 
 fn query_object(
@@ -1144,10 +1142,10 @@ pub fn entries_for_content_type(
     content_type: &str,
 ) -> Result<Vec<LogEntry>> {
     crate::db::with_db(conn, |conn| {
-    registry.log_table_for(content_type).query(
-        conn,
-        &EntryQuery::new(EntryScope::ContentType(content_type.to_owned())),
-    )
+        registry.log_table_for(content_type).query(
+            conn,
+            &EntryQuery::new(EntryScope::ContentType(content_type.to_owned())),
+        )
     })
 }
 
@@ -1158,6 +1156,6 @@ pub fn entries_by_user(
     user: Option<i64>,
 ) -> Result<Vec<LogEntry>> {
     crate::db::with_db(conn, |conn| {
-    crate::report::merge_tables(conn, registry, &EntryQuery::new(EntryScope::User(user)))
+        crate::report::merge_tables(conn, registry, &EntryQuery::new(EntryScope::User(user)))
     })
 }

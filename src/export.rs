@@ -43,43 +43,43 @@ pub fn site_history(
     progress: impl FnMut(u64),
 ) -> Result<u64> {
     crate::db::with_db(conn, |conn| {
-    let failed = |e: &dyn std::fmt::Display| Error::Export(e.to_string());
-    match format {
-        ExportFormat::Csv => {
-            let mut writer = csv::Writer::from_writer(out);
-            writer
-                .write_record(["ID", "Name", "Type", "Action type", "User", "Date/Time"])
-                .map_err(|e| failed(&e))?;
-            let written =
-                for_each_chunk(conn, registry, viewer, filters, progress, |entry, user| {
-                    let type_label = registry.type_label(entry.content_type.as_deref());
-                    let timestamp = entry.timestamp.to_rfc3339();
-                    writer
-                        .write_record([
-                            spreadsheet_safe(&entry.object_id).as_ref(),
-                            &spreadsheet_safe(&entry.label),
-                            &spreadsheet_safe(&type_label),
-                            &spreadsheet_safe(registry.label(&entry.action)),
-                            &spreadsheet_safe(user),
-                            &timestamp,
-                        ])
-                        .map_err(|e| failed(&e))
-                })?;
-            writer.flush().map_err(|e| failed(&e))?;
-            Ok(written)
+        let failed = |e: &dyn std::fmt::Display| Error::Export(e.to_string());
+        match format {
+            ExportFormat::Csv => {
+                let mut writer = csv::Writer::from_writer(out);
+                writer
+                    .write_record(["ID", "Name", "Type", "Action type", "User", "Date/Time"])
+                    .map_err(|e| failed(&e))?;
+                let written =
+                    for_each_chunk(conn, registry, viewer, filters, progress, |entry, user| {
+                        let type_label = registry.type_label(entry.content_type.as_deref());
+                        let timestamp = entry.timestamp.to_rfc3339();
+                        writer
+                            .write_record([
+                                spreadsheet_safe(&entry.object_id).as_ref(),
+                                &spreadsheet_safe(&entry.label),
+                                &spreadsheet_safe(&type_label),
+                                &spreadsheet_safe(registry.label(&entry.action)),
+                                &spreadsheet_safe(user),
+                                &timestamp,
+                            ])
+                            .map_err(|e| failed(&e))
+                    })?;
+                writer.flush().map_err(|e| failed(&e))?;
+                Ok(written)
+            }
+            ExportFormat::JsonLines => {
+                let mut writer = std::io::BufWriter::new(out);
+                let written =
+                    for_each_chunk(conn, registry, viewer, filters, progress, |entry, user| {
+                        serde_json::to_writer(&mut writer, &json_row(registry, entry, user))
+                            .map_err(|e| failed(&e))?;
+                        writer.write_all(b"\n").map_err(|e| failed(&e))
+                    })?;
+                writer.flush().map_err(|e| failed(&e))?;
+                Ok(written)
+            }
         }
-        ExportFormat::JsonLines => {
-            let mut writer = std::io::BufWriter::new(out);
-            let written =
-                for_each_chunk(conn, registry, viewer, filters, progress, |entry, user| {
-                    serde_json::to_writer(&mut writer, &json_row(registry, entry, user))
-                        .map_err(|e| failed(&e))?;
-                    writer.write_all(b"\n").map_err(|e| failed(&e))
-                })?;
-            writer.flush().map_err(|e| failed(&e))?;
-            Ok(written)
-        }
-    }
     })
 }
 

@@ -59,37 +59,37 @@ pub struct Head {
 /// the table, in id order, in one transaction.
 pub fn enable(conn: &mut impl LogConnection, table: &dyn LogTable) -> Result<()> {
     crate::db::with_db(conn, |conn| {
-    crate::db::transaction(conn, |conn| {
-        if is_enabled(conn, table.name())? {
-            return Ok(());
-        }
-        diesel::insert_into(log_chain_heads::table)
-            .values((
-                log_chain_heads::log_table.eq(table.name()),
-                log_chain_heads::seq.eq(0_i64),
-                log_chain_heads::chain_hash.eq(GENESIS),
-            ))
-            .execute(conn)
-            .context("starting the chain")?;
-        // The transaction holds the write lock (SQLite) or the new, uncommitted head row
-        // (PostgreSQL): no appender can get ahead of the entries chained here.
-        let mut head = Head {
-            table: table.name(),
-            seq: 0,
-            chain_hash: GENESIS.to_owned(),
-            base_seq: 0,
-        };
-        let mut after = None;
-        loop {
-            let chunk = table.scan(conn, after, None, VERIFY_CHUNK)?;
-            let Some(last) = chunk.last() else {
-                break;
+        crate::db::transaction(conn, |conn| {
+            if is_enabled(conn, table.name())? {
+                return Ok(());
+            }
+            diesel::insert_into(log_chain_heads::table)
+                .values((
+                    log_chain_heads::log_table.eq(table.name()),
+                    log_chain_heads::seq.eq(0_i64),
+                    log_chain_heads::chain_hash.eq(GENESIS),
+                ))
+                .execute(conn)
+                .context("starting the chain")?;
+            // The transaction holds the write lock (SQLite) or the new, uncommitted head row
+            // (PostgreSQL): no appender can get ahead of the entries chained here.
+            let mut head = Head {
+                table: table.name(),
+                seq: 0,
+                chain_hash: GENESIS.to_owned(),
+                base_seq: 0,
             };
-            after = Some(last.id);
-            append(conn, &mut head, &chunk)?;
-        }
-        Ok(())
-    })
+            let mut after = None;
+            loop {
+                let chunk = table.scan(conn, after, None, VERIFY_CHUNK)?;
+                let Some(last) = chunk.last() else {
+                    break;
+                };
+                after = Some(last.id);
+                append(conn, &mut head, &chunk)?;
+            }
+            Ok(())
+        })
     })
 }
 
@@ -97,39 +97,39 @@ pub fn enable(conn: &mut impl LogConnection, table: &dyn LogTable) -> Result<()>
 /// no chain. Call it before inserting, so ids grow along the chain.
 pub fn lock_head(conn: &mut impl LogConnection, table: &'static str) -> Result<Option<Head>> {
     crate::db::with_db(conn, |conn| {
-    let columns = (
-        log_chain_heads::seq,
-        log_chain_heads::chain_hash,
-        log_chain_heads::base_seq,
-    );
-    let head: Option<(i64, String, i64)> = match conn {
-        // Locks the head row until the transaction ends: every appender queues here.
-        #[cfg(feature = "postgres")]
-        DbConnection::Postgresql(pg) => log_chain_heads::table
-            .filter(log_chain_heads::log_table.eq(table))
-            .select(columns)
-            .for_update()
-            .first(pg)
-            .optional(),
-        // SQLite has no row locks: a no-op UPDATE takes the database's write lock first, so
-        // the transaction never has to upgrade a read lock (which fails under concurrency
-        // instead of waiting); RETURNING reads the head in the same statement.
-        #[cfg(feature = "sqlite")]
-        DbConnection::Sqlite(sqlite) => {
-            diesel::update(log_chain_heads::table.filter(log_chain_heads::log_table.eq(table)))
-                .set(log_chain_heads::seq.eq(log_chain_heads::seq))
-                .returning(columns)
-                .get_result(sqlite)
-                .optional()
+        let columns = (
+            log_chain_heads::seq,
+            log_chain_heads::chain_hash,
+            log_chain_heads::base_seq,
+        );
+        let head: Option<(i64, String, i64)> = match conn {
+            // Locks the head row until the transaction ends: every appender queues here.
+            #[cfg(feature = "postgres")]
+            DbConnection::Postgresql(pg) => log_chain_heads::table
+                .filter(log_chain_heads::log_table.eq(table))
+                .select(columns)
+                .for_update()
+                .first(pg)
+                .optional(),
+            // SQLite has no row locks: a no-op UPDATE takes the database's write lock first, so
+            // the transaction never has to upgrade a read lock (which fails under concurrency
+            // instead of waiting); RETURNING reads the head in the same statement.
+            #[cfg(feature = "sqlite")]
+            DbConnection::Sqlite(sqlite) => {
+                diesel::update(log_chain_heads::table.filter(log_chain_heads::log_table.eq(table)))
+                    .set(log_chain_heads::seq.eq(log_chain_heads::seq))
+                    .returning(columns)
+                    .get_result(sqlite)
+                    .optional()
+            }
         }
-    }
-    .context("locking the chain head")?;
-    Ok(head.map(|(seq, chain_hash, base_seq)| Head {
-        table,
-        seq,
-        chain_hash,
-        base_seq,
-    }))
+        .context("locking the chain head")?;
+        Ok(head.map(|(seq, chain_hash, base_seq)| Head {
+            table,
+            seq,
+            chain_hash,
+            base_seq,
+        }))
     })
 }
 
@@ -139,7 +139,7 @@ pub fn lock_head(conn: &mut impl LogConnection, table: &'static str) -> Result<O
 /// yet), and an entry written now could never be chained afterwards.
 pub fn require_head(conn: &mut impl LogConnection, table: &'static str) -> Result<Head> {
     crate::db::with_db(conn, |conn| {
-    lock_head(conn, table)?.ok_or_else(|| {
+        lock_head(conn, table)?.ok_or_else(|| {
         crate::Error::InvalidOperation(format!(
             "{table} is set to be hash-chained but has no chain yet; run integrity::enable first"
         ))
@@ -151,45 +151,45 @@ pub fn require_head(conn: &mut impl LogConnection, table: &'static str) -> Resul
 /// head. Runs inside the transaction that holds the head's lock.
 pub fn append(conn: &mut impl LogConnection, head: &mut Head, entries: &[LogEntry]) -> Result<()> {
     crate::db::with_db(conn, |conn| {
-    let mut links = Vec::with_capacity(entries.len());
-    for entry in entries {
-        let content_hash = content_hash(entry);
-        let chain_hash = chain_hash(&head.chain_hash, &content_hash);
-        head.seq += 1;
-        links.push((
-            log_chain::log_table.eq(head.table),
-            log_chain::seq.eq(head.seq),
-            log_chain::entry_id.eq(entry.id),
-            log_chain::content_hash.eq(content_hash),
-            log_chain::chain_hash.eq(chain_hash.clone()),
-        ));
-        head.chain_hash = chain_hash;
-    }
-    for chunk in links.chunks(crate::entry::INSERT_CHUNK_ROWS) {
-        let insert = diesel::insert_into(log_chain::table).values(chunk);
-        crate::db::on_backend_connection!(conn, |c| insert.execute(c))
-            .context("appending to the chain")?;
-    }
-    diesel::update(log_chain_heads::table.filter(log_chain_heads::log_table.eq(head.table)))
-        .set((
-            log_chain_heads::seq.eq(head.seq),
-            log_chain_heads::chain_hash.eq(&head.chain_hash),
-        ))
-        .execute(conn)
-        .context("moving the chain head")?;
-    Ok(())
+        let mut links = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let content_hash = content_hash(entry);
+            let chain_hash = chain_hash(&head.chain_hash, &content_hash);
+            head.seq += 1;
+            links.push((
+                log_chain::log_table.eq(head.table),
+                log_chain::seq.eq(head.seq),
+                log_chain::entry_id.eq(entry.id),
+                log_chain::content_hash.eq(content_hash),
+                log_chain::chain_hash.eq(chain_hash.clone()),
+            ));
+            head.chain_hash = chain_hash;
+        }
+        for chunk in links.chunks(crate::entry::INSERT_CHUNK_ROWS) {
+            let insert = diesel::insert_into(log_chain::table).values(chunk);
+            crate::db::on_backend_connection!(conn, |c| insert.execute(c))
+                .context("appending to the chain")?;
+        }
+        diesel::update(log_chain_heads::table.filter(log_chain_heads::log_table.eq(head.table)))
+            .set((
+                log_chain_heads::seq.eq(head.seq),
+                log_chain_heads::chain_hash.eq(&head.chain_hash),
+            ))
+            .execute(conn)
+            .context("moving the chain head")?;
+        Ok(())
     })
 }
 
 /// Whether `table` has a hash chain.
 pub fn is_enabled(conn: &mut impl LogConnection, table: &str) -> Result<bool> {
     crate::db::with_db(conn, |conn| {
-    let heads: i64 = log_chain_heads::table
-        .filter(log_chain_heads::log_table.eq(table))
-        .count()
-        .get_result(conn)
-        .context("reading the chain head")?;
-    Ok(heads > 0)
+        let heads: i64 = log_chain_heads::table
+            .filter(log_chain_heads::log_table.eq(table))
+            .count()
+            .get_result(conn)
+            .context("reading the chain head")?;
+        Ok(heads > 0)
     })
 }
 
@@ -388,7 +388,7 @@ fn links_after(conn: &mut DbConnection, table: &str, seq: i64, limit: i64) -> Re
 /// tampering.
 pub fn verify(conn: &mut impl LogConnection, table: &dyn LogTable) -> Result<Report> {
     crate::db::with_db(conn, |conn| {
-    crate::db::read_snapshot(conn, |conn| walk(conn, table))
+        crate::db::read_snapshot(conn, |conn| walk(conn, table))
     })
 }
 

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use crate::db::{LogConnection, BackendKind, DbConnection, InSubquery, ListProbe, SqlCondition};
+use crate::db::{BackendKind, DbConnection, InSubquery, ListProbe, LogConnection, SqlCondition};
 use crate::error::{DatabaseContext, Result};
 use crate::schema::{auth_groups, auth_user_groups};
 
@@ -26,44 +26,44 @@ pub struct Group {
 /// ```
 pub fn create_group(conn: &mut impl LogConnection, name: &str) -> Result<Group> {
     crate::db::with_db(conn, |conn| {
-    diesel::insert_into(auth_groups::table)
-        .values(auth_groups::name.eq(name))
-        .returning(auth_groups::all_columns)
-        .get_result(conn)
-        .context("creating a group")
+        diesel::insert_into(auth_groups::table)
+            .values(auth_groups::name.eq(name))
+            .returning(auth_groups::all_columns)
+            .get_result(conn)
+            .context("creating a group")
     })
 }
 
 /// Adds `user` to `group` (nothing happens if already a member).
 pub fn add_to_group(conn: &mut impl LogConnection, user: i64, group: i64) -> Result<()> {
     crate::db::with_db(conn, |conn| {
-    let already: i64 = auth_user_groups::table
-        .filter(auth_user_groups::user_id.eq(user))
-        .filter(auth_user_groups::group_id.eq(group))
-        .count()
-        .get_result(conn)
-        .context("reading group membership")?;
-    if already == 0 {
-        diesel::insert_into(auth_user_groups::table)
-            .values((
-                auth_user_groups::user_id.eq(user),
-                auth_user_groups::group_id.eq(group),
-            ))
-            .execute(conn)
-            .context("adding a group member")?;
-    }
-    Ok(())
+        let already: i64 = auth_user_groups::table
+            .filter(auth_user_groups::user_id.eq(user))
+            .filter(auth_user_groups::group_id.eq(group))
+            .count()
+            .get_result(conn)
+            .context("reading group membership")?;
+        if already == 0 {
+            diesel::insert_into(auth_user_groups::table)
+                .values((
+                    auth_user_groups::user_id.eq(user),
+                    auth_user_groups::group_id.eq(group),
+                ))
+                .execute(conn)
+                .context("adding a group member")?;
+        }
+        Ok(())
     })
 }
 
 /// The ids of the groups `user` belongs to.
 pub fn groups_of(conn: &mut impl LogConnection, user: i64) -> Result<Vec<i64>> {
     crate::db::with_db(conn, |conn| {
-    auth_user_groups::table
-        .filter(auth_user_groups::user_id.eq(user))
-        .select(auth_user_groups::group_id)
-        .load(conn)
-        .context("reading group membership")
+        auth_user_groups::table
+            .filter(auth_user_groups::user_id.eq(user))
+            .select(auth_user_groups::group_id)
+            .load(conn)
+            .context("reading group membership")
     })
 }
 
@@ -116,17 +116,17 @@ pub fn grant_page_permission(
     kind: PagePermission,
 ) -> Result<()> {
     crate::db::with_db(conn, |conn| {
-    use crate::schema::group_page_permissions as gpp;
-    revoke_page_permission(conn, group, page, kind)?;
-    diesel::insert_into(gpp::table)
-        .values((
-            gpp::group_id.eq(group),
-            gpp::page_id.eq(page),
-            gpp::permission_type.eq(kind.name()),
-        ))
-        .execute(conn)
-        .context("granting a page permission")?;
-    Ok(())
+        use crate::schema::group_page_permissions as gpp;
+        revoke_page_permission(conn, group, page, kind)?;
+        diesel::insert_into(gpp::table)
+            .values((
+                gpp::group_id.eq(group),
+                gpp::page_id.eq(page),
+                gpp::permission_type.eq(kind.name()),
+            ))
+            .execute(conn)
+            .context("granting a page permission")?;
+        Ok(())
     })
 }
 
@@ -138,16 +138,16 @@ pub fn revoke_page_permission(
     kind: PagePermission,
 ) -> Result<()> {
     crate::db::with_db(conn, |conn| {
-    use crate::schema::group_page_permissions as gpp;
-    diesel::delete(
-        gpp::table
-            .filter(gpp::group_id.eq(group))
-            .filter(gpp::page_id.eq(page))
-            .filter(gpp::permission_type.eq(kind.name())),
-    )
-    .execute(conn)
-    .context("revoking a page permission")?;
-    Ok(())
+        use crate::schema::group_page_permissions as gpp;
+        diesel::delete(
+            gpp::table
+                .filter(gpp::group_id.eq(group))
+                .filter(gpp::page_id.eq(page))
+                .filter(gpp::permission_type.eq(kind.name())),
+        )
+        .execute(conn)
+        .context("revoking a page permission")?;
+        Ok(())
     })
 }
 
@@ -168,22 +168,22 @@ pub fn grant_model_permission(
     codename: &str,
 ) -> Result<()> {
     crate::db::with_db(conn, |conn| {
-    use crate::schema::model_permissions as mp;
-    revoke_model_permission(conn, grantee, content_type, codename)?;
-    let (user, group) = match grantee {
-        Grantee::User(id) => (Some(id), None),
-        Grantee::Group(id) => (None, Some(id)),
-    };
-    diesel::insert_into(mp::table)
-        .values((
-            mp::user_id.eq(user),
-            mp::group_id.eq(group),
-            mp::content_type.eq(content_type),
-            mp::codename.eq(codename),
-        ))
-        .execute(conn)
-        .context("granting a model permission")?;
-    Ok(())
+        use crate::schema::model_permissions as mp;
+        revoke_model_permission(conn, grantee, content_type, codename)?;
+        let (user, group) = match grantee {
+            Grantee::User(id) => (Some(id), None),
+            Grantee::Group(id) => (None, Some(id)),
+        };
+        diesel::insert_into(mp::table)
+            .values((
+                mp::user_id.eq(user),
+                mp::group_id.eq(group),
+                mp::content_type.eq(content_type),
+                mp::codename.eq(codename),
+            ))
+            .execute(conn)
+            .context("granting a model permission")?;
+        Ok(())
     })
 }
 
@@ -195,23 +195,23 @@ pub fn revoke_model_permission(
     codename: &str,
 ) -> Result<()> {
     crate::db::with_db(conn, |conn| {
-    use crate::schema::model_permissions as mp;
-    let matching = mp::table
-        .filter(mp::content_type.eq(content_type))
-        .filter(mp::codename.eq(codename))
-        .into_boxed::<crate::db::MultiBackend>();
-    let matching = match grantee {
-        Grantee::User(id) => matching.filter(mp::user_id.eq(id)),
-        Grantee::Group(id) => matching.filter(mp::group_id.eq(id)),
-    };
-    let ids: Vec<i64> = matching
-        .select(mp::id)
-        .load(conn)
-        .context("revoking a model permission")?;
-    diesel::delete(mp::table.filter(mp::id.eq_any(ids)))
-        .execute(conn)
-        .context("revoking a model permission")?;
-    Ok(())
+        use crate::schema::model_permissions as mp;
+        let matching = mp::table
+            .filter(mp::content_type.eq(content_type))
+            .filter(mp::codename.eq(codename))
+            .into_boxed::<crate::db::MultiBackend>();
+        let matching = match grantee {
+            Grantee::User(id) => matching.filter(mp::user_id.eq(id)),
+            Grantee::Group(id) => matching.filter(mp::group_id.eq(id)),
+        };
+        let ids: Vec<i64> = matching
+            .select(mp::id)
+            .load(conn)
+            .context("revoking a model permission")?;
+        diesel::delete(mp::table.filter(mp::id.eq_any(ids)))
+            .execute(conn)
+            .context("revoking a model permission")?;
+        Ok(())
     })
 }
 
@@ -232,31 +232,31 @@ impl Viewer {
     /// Reads what visibility needs to know of the user; `None` if there is no such user.
     pub fn load(conn: &mut impl LogConnection, user_id: i64) -> Result<Option<Viewer>> {
         crate::db::with_db(conn, |conn| {
-        use crate::schema::{auth_users, group_page_permissions as gpp, pages};
-        let Some((is_active, is_superuser)) = auth_users::table
-            .find(user_id)
-            .select((auth_users::is_active, auth_users::is_superuser))
-            .first::<(bool, bool)>(conn)
-            .optional()
-            .context("reading a user")?
-        else {
-            return Ok(None);
-        };
-        let groups = groups_of(conn, user_id)?;
-        let root_adds: i64 = gpp::table
-            .inner_join(pages::table)
-            .filter(pages::depth.eq(1))
-            .filter(gpp::permission_type.eq(PagePermission::Add.name()))
-            .filter(gpp::group_id.eq_any(groups))
-            .count()
-            .get_result(conn)
-            .context("reading page permissions")?;
-        Ok(Some(Viewer {
-            user_id,
-            is_active,
-            is_superuser,
-            sees_deleted_pages: root_adds > 0,
-        }))
+            use crate::schema::{auth_users, group_page_permissions as gpp, pages};
+            let Some((is_active, is_superuser)) = auth_users::table
+                .find(user_id)
+                .select((auth_users::is_active, auth_users::is_superuser))
+                .first::<(bool, bool)>(conn)
+                .optional()
+                .context("reading a user")?
+            else {
+                return Ok(None);
+            };
+            let groups = groups_of(conn, user_id)?;
+            let root_adds: i64 = gpp::table
+                .inner_join(pages::table)
+                .filter(pages::depth.eq(1))
+                .filter(gpp::permission_type.eq(PagePermission::Add.name()))
+                .filter(gpp::group_id.eq_any(groups))
+                .count()
+                .get_result(conn)
+                .context("reading page permissions")?;
+            Ok(Some(Viewer {
+                user_id,
+                is_active,
+                is_superuser,
+                sees_deleted_pages: root_adds > 0,
+            }))
         })
     }
 }
@@ -285,10 +285,10 @@ impl ExplorableRegion {
     /// Reads the permission pages of `user`'s groups and works out the region from their paths.
     pub fn of_user(conn: &mut impl LogConnection, user: i64) -> Result<Self> {
         crate::db::with_db(conn, |conn| {
-        let pages = PermissionPages::of_user(conn, user)?;
-        Ok(Self::from_permission_paths(
-            pages.sizes.into_iter().map(|(path, _)| path).collect(),
-        ))
+            let pages = PermissionPages::of_user(conn, user)?;
+            Ok(Self::from_permission_paths(
+                pages.sizes.into_iter().map(|(path, _)| path).collect(),
+            ))
         })
     }
 
@@ -674,9 +674,7 @@ pub fn viewable_entries(
     viewer: &Viewer,
     query: crate::entry::EntryQuery,
 ) -> Result<Vec<crate::entry::LogEntry>> {
-    crate::db::with_db(conn, |conn| {
-    table.query(conn, &query.visible_to(*viewer))
-    })
+    crate::db::with_db(conn, |conn| table.query(conn, &query.visible_to(*viewer)))
 }
 
 /// How many entries of `table` `viewer` may see within `query`'s scope.
@@ -686,7 +684,5 @@ pub fn count_viewable(
     viewer: &Viewer,
     query: crate::entry::EntryQuery,
 ) -> Result<i64> {
-    crate::db::with_db(conn, |conn| {
-    table.count(conn, &query.visible_to(*viewer))
-    })
+    crate::db::with_db(conn, |conn| table.count(conn, &query.visible_to(*viewer)))
 }

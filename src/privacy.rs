@@ -70,13 +70,13 @@ pub fn restriction_of(
     object: &(impl Loggable + ?Sized),
 ) -> Result<Option<ViewRestriction>> {
     crate::db::with_db(conn, |conn| {
-    let object_id = object_id_of(object)?;
-    view_restrictions::table
-        .filter(view_restrictions::content_type.eq(object.content_type()))
-        .filter(view_restrictions::object_id.eq(object_id))
-        .first(conn)
-        .optional()
-        .context("reading a view restriction")
+        let object_id = object_id_of(object)?;
+        view_restrictions::table
+            .filter(view_restrictions::content_type.eq(object.content_type()))
+            .filter(view_restrictions::object_id.eq(object_id))
+            .first(conn)
+            .optional()
+            .context("reading a view restriction")
     })
 }
 
@@ -90,70 +90,70 @@ pub fn set_restriction(
     options: &LogOptions,
 ) -> Result<()> {
     crate::db::with_db(conn, |conn| {
-    if *restriction == Restriction::None {
-        return remove_restriction(conn, object, options);
-    }
-    in_transaction(conn, |conn| {
-        let object_id = object_id_of(object)?;
-        let password = match restriction {
-            Restriction::Password(password) => password.clone(),
-            _ => String::new(),
-        };
-        let existing = restriction_of(conn, object)?;
-        let (id, action) = match existing {
-            Some(existing) => {
-                diesel::update(view_restrictions::table.find(existing.id))
-                    .set((
-                        view_restrictions::restriction_type.eq(restriction.type_name()),
-                        view_restrictions::password.eq(&password),
-                    ))
+        if *restriction == Restriction::None {
+            return remove_restriction(conn, object, options);
+        }
+        in_transaction(conn, |conn| {
+            let object_id = object_id_of(object)?;
+            let password = match restriction {
+                Restriction::Password(password) => password.clone(),
+                _ => String::new(),
+            };
+            let existing = restriction_of(conn, object)?;
+            let (id, action) = match existing {
+                Some(existing) => {
+                    diesel::update(view_restrictions::table.find(existing.id))
+                        .set((
+                            view_restrictions::restriction_type.eq(restriction.type_name()),
+                            view_restrictions::password.eq(&password),
+                        ))
+                        .execute(conn)
+                        .context("changing a view restriction")?;
+                    diesel::delete(
+                        view_restriction_groups::table
+                            .filter(view_restriction_groups::view_restriction_id.eq(existing.id)),
+                    )
                     .execute(conn)
                     .context("changing a view restriction")?;
-                diesel::delete(
-                    view_restriction_groups::table
-                        .filter(view_restriction_groups::view_restriction_id.eq(existing.id)),
-                )
-                .execute(conn)
-                .context("changing a view restriction")?;
-                (existing.id, "wagtail.view_restriction.edit")
+                    (existing.id, "wagtail.view_restriction.edit")
+                }
+                None => {
+                    let id = diesel::insert_into(view_restrictions::table)
+                        .values((
+                            view_restrictions::content_type.eq(object.content_type()),
+                            view_restrictions::object_id.eq(&object_id),
+                            view_restrictions::restriction_type.eq(restriction.type_name()),
+                            view_restrictions::password.eq(&password),
+                        ))
+                        .returning(view_restrictions::id)
+                        .get_result::<i64>(conn)
+                        .context("adding a view restriction")?;
+                    (id, "wagtail.view_restriction.create")
+                }
+            };
+            if let Restriction::Groups(groups) = restriction {
+                let rows: Vec<_> = groups
+                    .iter()
+                    .map(|group| {
+                        (
+                            view_restriction_groups::view_restriction_id.eq(id),
+                            view_restriction_groups::group_id.eq(*group),
+                        )
+                    })
+                    .collect();
+                let insert = diesel::insert_into(view_restriction_groups::table).values(rows);
+                crate::db::on_backend_connection!(conn, |conn| insert.execute(conn))
+                    .context("adding view restriction groups")?;
             }
-            None => {
-                let id = diesel::insert_into(view_restrictions::table)
-                    .values((
-                        view_restrictions::content_type.eq(object.content_type()),
-                        view_restrictions::object_id.eq(&object_id),
-                        view_restrictions::restriction_type.eq(restriction.type_name()),
-                        view_restrictions::password.eq(&password),
-                    ))
-                    .returning(view_restrictions::id)
-                    .get_result::<i64>(conn)
-                    .context("adding a view restriction")?;
-                (id, "wagtail.view_restriction.create")
-            }
-        };
-        if let Restriction::Groups(groups) = restriction {
-            let rows: Vec<_> = groups
-                .iter()
-                .map(|group| {
-                    (
-                        view_restriction_groups::view_restriction_id.eq(id),
-                        view_restriction_groups::group_id.eq(*group),
-                    )
-                })
-                .collect();
-            let insert = diesel::insert_into(view_restriction_groups::table).values(rows);
-            crate::db::on_backend_connection!(conn, |conn| insert.execute(conn))
-                .context("adding view restriction groups")?;
-        }
-        let entry = options.entry(
-            object,
-            action,
-            true,
-            restriction_data(restriction.type_name()),
-        )?;
-        options.write(conn, entry)?;
-        Ok(())
-    })
+            let entry = options.entry(
+                object,
+                action,
+                true,
+                restriction_data(restriction.type_name()),
+            )?;
+            options.write(conn, entry)?;
+            Ok(())
+        })
     })
 }
 
@@ -165,22 +165,22 @@ pub fn remove_restriction(
     options: &LogOptions,
 ) -> Result<()> {
     crate::db::with_db(conn, |conn| {
-    in_transaction(conn, |conn| {
-        let Some(existing) = restriction_of(conn, object)? else {
-            return Ok(());
-        };
-        let entry = options.entry(
-            object,
-            "wagtail.view_restriction.delete",
-            true,
-            restriction_data(&existing.restriction_type),
-        )?;
-        options.write(conn, entry)?;
-        diesel::delete(view_restrictions::table.find(existing.id))
-            .execute(conn)
-            .context("removing a view restriction")?;
-        Ok(())
-    })
+        in_transaction(conn, |conn| {
+            let Some(existing) = restriction_of(conn, object)? else {
+                return Ok(());
+            };
+            let entry = options.entry(
+                object,
+                "wagtail.view_restriction.delete",
+                true,
+                restriction_data(&existing.restriction_type),
+            )?;
+            options.write(conn, entry)?;
+            diesel::delete(view_restrictions::table.find(existing.id))
+                .execute(conn)
+                .context("removing a view restriction")?;
+            Ok(())
+        })
     })
 }
 

@@ -170,21 +170,21 @@ pub fn site_history_page(
     limit: i64,
 ) -> Result<Page> {
     crate::db::with_db(conn, |conn| {
-    let limit = limit.max(1);
-    let mut query = site_query(viewer, filters).limit(limit + 1);
-    query.after = after;
-    let mut merged = merge_tables(conn, registry, &query)?;
-    let more = merged.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-    merged.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let next = if more {
-        merged.last().map(Cursor::after)
-    } else {
-        None
-    };
-    Ok(Page {
-        entries: merged,
-        next,
-    })
+        let limit = limit.max(1);
+        let mut query = site_query(viewer, filters).limit(limit + 1);
+        query.after = after;
+        let mut merged = merge_tables(conn, registry, &query)?;
+        let more = merged.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+        merged.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let next = if more {
+            merged.last().map(Cursor::after)
+        } else {
+            None
+        };
+        Ok(Page {
+            entries: merged,
+            next,
+        })
     })
 }
 
@@ -206,14 +206,14 @@ pub fn site_history(
     offset: i64,
 ) -> Result<Vec<LogEntry>> {
     crate::db::with_db(conn, |conn| {
-    let window = offset.saturating_add(limit).max(0);
-    let query = site_query(viewer, &Filters::default()).limit(window);
-    let merged = merge_tables(conn, registry, &query)?;
-    Ok(merged
-        .into_iter()
-        .skip(usize::try_from(offset.max(0)).unwrap_or(usize::MAX))
-        .take(usize::try_from(limit.max(0)).unwrap_or(usize::MAX))
-        .collect())
+        let window = offset.saturating_add(limit).max(0);
+        let query = site_query(viewer, &Filters::default()).limit(window);
+        let merged = merge_tables(conn, registry, &query)?;
+        Ok(merged
+            .into_iter()
+            .skip(usize::try_from(offset.max(0)).unwrap_or(usize::MAX))
+            .take(usize::try_from(limit.max(0)).unwrap_or(usize::MAX))
+            .collect())
     })
 }
 
@@ -310,8 +310,8 @@ pub fn site_history_choices(
     viewer: Option<&Viewer>,
 ) -> Result<FilterChoices> {
     crate::db::with_db(conn, |conn| {
-    let query = site_query(viewer, &Filters::default());
-    choices_of(conn, registry, registry.log_tables().iter(), &query)
+        let query = site_query(viewer, &Filters::default());
+        choices_of(conn, registry, registry.log_tables().iter(), &query)
     })
 }
 
@@ -429,27 +429,27 @@ pub fn object_history(
     page: i64,
 ) -> Result<ObjectHistory> {
     crate::db::with_db(conn, |conn| {
-    let (table, query) = crate::entry::object_query(registry, object)?;
-    let mut query = query.grouped();
-    query.filters = filters.clone();
-    let total = table.count(conn, &query)?;
-    let pages = ((total + OBJECT_HISTORY_PAGE_SIZE - 1) / OBJECT_HISTORY_PAGE_SIZE).max(1);
-    let page = page.clamp(1, pages);
-    let rows = table
-        .query(conn, &query.clone().page(page, OBJECT_HISTORY_PAGE_SIZE))?
-        .into_iter()
-        .map(|entry| HistoryRow {
-            mark: marks.mark(&entry),
-            entry,
+        let (table, query) = crate::entry::object_query(registry, object)?;
+        let mut query = query.grouped();
+        query.filters = filters.clone();
+        let total = table.count(conn, &query)?;
+        let pages = ((total + OBJECT_HISTORY_PAGE_SIZE - 1) / OBJECT_HISTORY_PAGE_SIZE).max(1);
+        let page = page.clamp(1, pages);
+        let rows = table
+            .query(conn, &query.clone().page(page, OBJECT_HISTORY_PAGE_SIZE))?
+            .into_iter()
+            .map(|entry| HistoryRow {
+                mark: marks.mark(&entry),
+                entry,
+            })
+            .collect();
+        let choices = choices_of(conn, registry, [&table], &query)?;
+        Ok(ObjectHistory {
+            rows,
+            page,
+            pages,
+            total,
+            choices,
         })
-        .collect();
-    let choices = choices_of(conn, registry, [&table], &query)?;
-    Ok(ObjectHistory {
-        rows,
-        page,
-        pages,
-        total,
-        choices,
-    })
     })
 }

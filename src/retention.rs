@@ -139,18 +139,18 @@ pub fn purge(
     mut progress: impl FnMut(u64),
 ) -> Result<Vec<Purged>> {
     crate::db::with_db(conn, |conn| {
-    let mut archive = archive.map(Archive::open).transpose()?;
-    let batch = i64::try_from(batch.max(1)).unwrap_or(i64::MAX);
-    let mut done = Vec::new();
-    let mut total = 0;
-    for table in registry.log_tables() {
-        let purged = purge_table(conn, &*table, before, archive.as_mut(), batch, |n| {
-            progress(total + n);
-        })?;
-        total += purged.deleted;
-        done.push(purged);
-    }
-    Ok(done)
+        let mut archive = archive.map(Archive::open).transpose()?;
+        let batch = i64::try_from(batch.max(1)).unwrap_or(i64::MAX);
+        let mut done = Vec::new();
+        let mut total = 0;
+        for table in registry.log_tables() {
+            let purged = purge_table(conn, &*table, before, archive.as_mut(), batch, |n| {
+                progress(total + n);
+            })?;
+            total += purged.deleted;
+            done.push(purged);
+        }
+        Ok(done)
     })
 }
 

@@ -51,29 +51,29 @@ pub fn save(
     user_id: Option<i64>,
 ) -> Result<Revision> {
     crate::db::with_db(conn, |conn| {
-    let now = crate::entry::next_timestamp().naive_utc();
-    diesel::insert_into(revisions::table)
-        .values((
-            revisions::content_type.eq(content_type),
-            revisions::object_id.eq(object_id),
-            revisions::content.eq(content.to_string()),
-            revisions::created_at.eq(now),
-            revisions::user_id.eq(user_id),
-        ))
-        .returning(revisions::all_columns)
-        .get_result(conn)
-        .context("saving a revision")
+        let now = crate::entry::next_timestamp().naive_utc();
+        diesel::insert_into(revisions::table)
+            .values((
+                revisions::content_type.eq(content_type),
+                revisions::object_id.eq(object_id),
+                revisions::content.eq(content.to_string()),
+                revisions::created_at.eq(now),
+                revisions::user_id.eq(user_id),
+            ))
+            .returning(revisions::all_columns)
+            .get_result(conn)
+            .context("saving a revision")
     })
 }
 
 /// The revision with `id`, if any.
 pub fn find(conn: &mut impl LogConnection, id: i64) -> Result<Option<Revision>> {
     crate::db::with_db(conn, |conn| {
-    revisions::table
-        .find(id)
-        .first(conn)
-        .optional()
-        .context("reading a revision")
+        revisions::table
+            .find(id)
+            .first(conn)
+            .optional()
+            .context("reading a revision")
     })
 }
 
@@ -85,14 +85,14 @@ pub fn has_earlier(
     revision_id: i64,
 ) -> Result<bool> {
     crate::db::with_db(conn, |conn| {
-    diesel::select(diesel::dsl::exists(
-        revisions::table
-            .filter(revisions::content_type.eq(content_type))
-            .filter(revisions::object_id.eq(object_id))
-            .filter(revisions::id.lt(revision_id)),
-    ))
-    .get_result(conn)
-    .context("looking for earlier revisions")
+        diesel::select(diesel::dsl::exists(
+            revisions::table
+                .filter(revisions::content_type.eq(content_type))
+                .filter(revisions::object_id.eq(object_id))
+                .filter(revisions::id.lt(revision_id)),
+        ))
+        .get_result(conn)
+        .context("looking for earlier revisions")
     })
 }
 
@@ -103,11 +103,11 @@ pub fn set_approved_go_live_at(
     at: Option<NaiveDateTime>,
 ) -> Result<()> {
     crate::db::with_db(conn, |conn| {
-    diesel::update(revisions::table.find(revision_id))
-        .set(revisions::approved_go_live_at.eq(at))
-        .execute(conn)
-        .context("scheduling a revision")?;
-    Ok(())
+        diesel::update(revisions::table.find(revision_id))
+            .set(revisions::approved_go_live_at.eq(at))
+            .execute(conn)
+            .context("scheduling a revision")?;
+        Ok(())
     })
 }
 
@@ -118,12 +118,12 @@ pub fn due(
     now: DateTime<Utc>,
 ) -> Result<Vec<Revision>> {
     crate::db::with_db(conn, |conn| {
-    revisions::table
-        .filter(revisions::content_type.eq(content_type))
-        .filter(revisions::approved_go_live_at.le(now.naive_utc()))
-        .order((revisions::approved_go_live_at.asc(), revisions::id.asc()))
-        .load(conn)
-        .context("finding scheduled revisions")
+        revisions::table
+            .filter(revisions::content_type.eq(content_type))
+            .filter(revisions::approved_go_live_at.le(now.naive_utc()))
+            .order((revisions::approved_go_live_at.asc(), revisions::id.asc()))
+            .load(conn)
+            .context("finding scheduled revisions")
     })
 }
 
@@ -134,29 +134,33 @@ pub fn scheduled_for(
     object_id: &str,
 ) -> Result<Option<Revision>> {
     crate::db::with_db(conn, |conn| {
-    revisions::table
-        .filter(revisions::content_type.eq(content_type))
-        .filter(revisions::object_id.eq(object_id))
-        .filter(revisions::approved_go_live_at.is_not_null())
-        .order(revisions::id.desc())
-        .first(conn)
-        .optional()
-        .context("finding a scheduled revision")
+        revisions::table
+            .filter(revisions::content_type.eq(content_type))
+            .filter(revisions::object_id.eq(object_id))
+            .filter(revisions::approved_go_live_at.is_not_null())
+            .order(revisions::id.desc())
+            .first(conn)
+            .optional()
+            .context("finding a scheduled revision")
     })
 }
 
 /// Clears every scheduled publication of the object (publishing now supersedes them).
-pub fn clear_schedules(conn: &mut impl LogConnection, content_type: &str, object_id: &str) -> Result<()> {
+pub fn clear_schedules(
+    conn: &mut impl LogConnection,
+    content_type: &str,
+    object_id: &str,
+) -> Result<()> {
     crate::db::with_db(conn, |conn| {
-    diesel::update(
-        revisions::table
-            .filter(revisions::content_type.eq(content_type))
-            .filter(revisions::object_id.eq(object_id))
-            .filter(revisions::approved_go_live_at.is_not_null()),
-    )
-    .set(revisions::approved_go_live_at.eq(None::<NaiveDateTime>))
-    .execute(conn)
-    .context("clearing schedules")?;
-    Ok(())
+        diesel::update(
+            revisions::table
+                .filter(revisions::content_type.eq(content_type))
+                .filter(revisions::object_id.eq(object_id))
+                .filter(revisions::approved_go_live_at.is_not_null()),
+        )
+        .set(revisions::approved_go_live_at.eq(None::<NaiveDateTime>))
+        .execute(conn)
+        .context("clearing schedules")?;
+        Ok(())
     })
 }

@@ -98,33 +98,33 @@ impl<'a> NewUser<'a> {
 /// ```
 pub fn create_user(conn: &mut impl LogConnection, user: &NewUser<'_>) -> Result<User> {
     crate::db::with_db(conn, |conn| {
-    diesel::insert_into(auth_users::table)
-        .values(user)
-        .returning(auth_users::all_columns)
-        .get_result(conn)
-        .context("creating a user")
+        diesel::insert_into(auth_users::table)
+            .values(user)
+            .returning(auth_users::all_columns)
+            .get_result(conn)
+            .context("creating a user")
     })
 }
 
 /// Deletes a user; their log entries stay and show `user {id} (deleted)`.
 pub fn delete_user(conn: &mut impl LogConnection, id: i64) -> Result<bool> {
     crate::db::with_db(conn, |conn| {
-    let deleted = diesel::delete(auth_users::table.find(id))
-        .execute(conn)
-        .context("deleting a user")?;
-    Ok(deleted > 0)
+        let deleted = diesel::delete(auth_users::table.find(id))
+            .execute(conn)
+            .context("deleting a user")?;
+        Ok(deleted > 0)
     })
 }
 
 /// Finds a user by id.
 pub fn find_user(conn: &mut impl LogConnection, id: i64) -> Result<Option<User>> {
     crate::db::with_db(conn, |conn| {
-    auth_users::table
-        .find(id)
-        .select(User::as_select())
-        .first(conn)
-        .optional()
-        .context("reading a user")
+        auth_users::table
+            .find(id)
+            .select(User::as_select())
+            .first(conn)
+            .optional()
+            .context("reading a user")
     })
 }
 
@@ -132,10 +132,10 @@ pub fn find_user(conn: &mut impl LogConnection, id: i64) -> Result<Option<User>>
 /// is gone, else the full name, else the username.
 pub fn display_name(conn: &mut impl LogConnection, id: Option<i64>) -> Result<String> {
     crate::db::with_db(conn, |conn| {
-    let Some(id) = id else {
-        return Ok(SYSTEM.to_owned());
-    };
-    Ok(display_for(id, find_user(conn, id)?.as_ref()))
+        let Some(id) = id else {
+            return Ok(SYSTEM.to_owned());
+        };
+        Ok(display_for(id, find_user(conn, id)?.as_ref()))
     })
 }
 
@@ -145,20 +145,20 @@ pub fn display_names(
     ids: impl IntoIterator<Item = Option<i64>>,
 ) -> Result<DisplayNames> {
     crate::db::with_db(conn, |conn| {
-    let mut wanted: Vec<i64> = ids.into_iter().flatten().collect();
-    wanted.sort_unstable();
-    wanted.dedup();
-    let users: Vec<User> = auth_users::table
-        .filter(auth_users::id.eq_any(&wanted))
-        .select(User::as_select())
-        .load(conn)
-        .context("reading users")?;
-    let found: HashMap<i64, User> = users.into_iter().map(|u| (u.id, u)).collect();
-    let names = wanted
-        .into_iter()
-        .map(|id| (id, display_for(id, found.get(&id))))
-        .collect();
-    Ok(DisplayNames { names })
+        let mut wanted: Vec<i64> = ids.into_iter().flatten().collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let users: Vec<User> = auth_users::table
+            .filter(auth_users::id.eq_any(&wanted))
+            .select(User::as_select())
+            .load(conn)
+            .context("reading users")?;
+        let found: HashMap<i64, User> = users.into_iter().map(|u| (u.id, u)).collect();
+        let names = wanted
+            .into_iter()
+            .map(|id| (id, display_for(id, found.get(&id))))
+            .collect();
+        Ok(DisplayNames { names })
     })
 }
 

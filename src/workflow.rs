@@ -164,131 +164,143 @@ pub fn create_group_approval_task(
     groups: &[i64],
 ) -> Result<Task> {
     crate::db::with_db(conn, |conn| {
-    crate::db::transaction(conn, |conn| {
-        let task = create_task(conn, name, GROUP_APPROVAL)?;
-        let rows: Vec<_> = groups
-            .iter()
-            .map(|group| {
-                (
-                    workflow_task_groups::task_id.eq(task.id),
-                    workflow_task_groups::group_id.eq(*group),
-                )
-            })
-            .collect();
-        let insert = diesel::insert_into(workflow_task_groups::table).values(rows);
-        crate::db::on_backend_connection!(conn, |conn| insert.execute(conn))
-            .context("setting task groups")?;
-        Ok(task)
-    })
+        crate::db::transaction(conn, |conn| {
+            let task = create_task(conn, name, GROUP_APPROVAL)?;
+            let rows: Vec<_> = groups
+                .iter()
+                .map(|group| {
+                    (
+                        workflow_task_groups::task_id.eq(task.id),
+                        workflow_task_groups::group_id.eq(*group),
+                    )
+                })
+                .collect();
+            let insert = diesel::insert_into(workflow_task_groups::table).values(rows);
+            crate::db::on_backend_connection!(conn, |conn| insert.execute(conn))
+                .context("setting task groups")?;
+            Ok(task)
+        })
     })
 }
 
 /// Creates a task of an application-defined `kind` (see [`register_task_kind`]).
 pub fn create_task(conn: &mut impl LogConnection, name: &str, kind: &str) -> Result<Task> {
     crate::db::with_db(conn, |conn| {
-    task_kind(kind)?;
-    diesel::insert_into(workflow_tasks::table)
-        .values((workflow_tasks::name.eq(name), workflow_tasks::kind.eq(kind)))
-        .returning(workflow_tasks::all_columns)
-        .get_result(conn)
-        .context("creating a task")
+        task_kind(kind)?;
+        diesel::insert_into(workflow_tasks::table)
+            .values((workflow_tasks::name.eq(name), workflow_tasks::kind.eq(kind)))
+            .returning(workflow_tasks::all_columns)
+            .get_result(conn)
+            .context("creating a task")
     })
 }
 
 /// Creates a workflow whose tasks run in the order given.
-pub fn create_workflow(conn: &mut impl LogConnection, name: &str, tasks: &[i64]) -> Result<Workflow> {
+pub fn create_workflow(
+    conn: &mut impl LogConnection,
+    name: &str,
+    tasks: &[i64],
+) -> Result<Workflow> {
     crate::db::with_db(conn, |conn| {
-    crate::db::transaction(conn, |conn| {
-        let workflow: Workflow = diesel::insert_into(workflows::table)
-            .values(workflows::name.eq(name))
-            .returning(workflows::all_columns)
-            .get_result(conn)
-            .context("creating a workflow")?;
-        let rows: Vec<_> = tasks
-            .iter()
-            .enumerate()
-            .map(|(order, task)| {
-                (
-                    workflow_task_order::workflow_id.eq(workflow.id),
-                    workflow_task_order::task_id.eq(*task),
-                    workflow_task_order::sort_order.eq(i32::try_from(order).unwrap_or(i32::MAX)),
-                )
-            })
-            .collect();
-        let insert = diesel::insert_into(workflow_task_order::table).values(rows);
-        crate::db::on_backend_connection!(conn, |conn| insert.execute(conn))
-            .context("ordering workflow tasks")?;
-        Ok(workflow)
-    })
+        crate::db::transaction(conn, |conn| {
+            let workflow: Workflow = diesel::insert_into(workflows::table)
+                .values(workflows::name.eq(name))
+                .returning(workflows::all_columns)
+                .get_result(conn)
+                .context("creating a workflow")?;
+            let rows: Vec<_> = tasks
+                .iter()
+                .enumerate()
+                .map(|(order, task)| {
+                    (
+                        workflow_task_order::workflow_id.eq(workflow.id),
+                        workflow_task_order::task_id.eq(*task),
+                        workflow_task_order::sort_order
+                            .eq(i32::try_from(order).unwrap_or(i32::MAX)),
+                    )
+                })
+                .collect();
+            let insert = diesel::insert_into(workflow_task_order::table).values(rows);
+            crate::db::on_backend_connection!(conn, |conn| insert.execute(conn))
+                .context("ordering workflow tasks")?;
+            Ok(workflow)
+        })
     })
 }
 
 /// Assigns `workflow_id` to the subtree of `page_id` (replacing an assignment there).
 pub fn assign_to_page(conn: &mut impl LogConnection, workflow_id: i64, page_id: i64) -> Result<()> {
     crate::db::with_db(conn, |conn| {
-    crate::db::transaction(conn, |conn| {
-        diesel::delete(workflow_pages::table.find(page_id))
-            .execute(conn)
-            .context("assigning a workflow")?;
-        diesel::insert_into(workflow_pages::table)
-            .values((
-                workflow_pages::page_id.eq(page_id),
-                workflow_pages::workflow_id.eq(workflow_id),
-            ))
-            .execute(conn)
-            .context("assigning a workflow")?;
-        Ok(())
-    })
+        crate::db::transaction(conn, |conn| {
+            diesel::delete(workflow_pages::table.find(page_id))
+                .execute(conn)
+                .context("assigning a workflow")?;
+            diesel::insert_into(workflow_pages::table)
+                .values((
+                    workflow_pages::page_id.eq(page_id),
+                    workflow_pages::workflow_id.eq(workflow_id),
+                ))
+                .execute(conn)
+                .context("assigning a workflow")?;
+            Ok(())
+        })
     })
 }
 
 /// Assigns `workflow_id` to every object of `content_type` (replacing an assignment).
-pub fn assign_to_type(conn: &mut impl LogConnection, workflow_id: i64, content_type: &str) -> Result<()> {
+pub fn assign_to_type(
+    conn: &mut impl LogConnection,
+    workflow_id: i64,
+    content_type: &str,
+) -> Result<()> {
     crate::db::with_db(conn, |conn| {
-    crate::db::transaction(conn, |conn| {
-        diesel::delete(workflow_content_types::table.find(content_type))
-            .execute(conn)
-            .context("assigning a workflow")?;
-        diesel::insert_into(workflow_content_types::table)
-            .values((
-                workflow_content_types::content_type.eq(content_type),
-                workflow_content_types::workflow_id.eq(workflow_id),
-            ))
-            .execute(conn)
-            .context("assigning a workflow")?;
-        Ok(())
-    })
+        crate::db::transaction(conn, |conn| {
+            diesel::delete(workflow_content_types::table.find(content_type))
+                .execute(conn)
+                .context("assigning a workflow")?;
+            diesel::insert_into(workflow_content_types::table)
+                .values((
+                    workflow_content_types::content_type.eq(content_type),
+                    workflow_content_types::workflow_id.eq(workflow_id),
+                ))
+                .execute(conn)
+                .context("assigning a workflow")?;
+            Ok(())
+        })
     })
 }
 
 /// The workflow that applies to `page`: the one assigned to it or its nearest ancestor.
 pub fn workflow_for_page(conn: &mut impl LogConnection, page: &Page) -> Result<Option<Workflow>> {
     crate::db::with_db(conn, |conn| {
-    let mut chain = page::tree::ancestor_paths(&page.path);
-    chain.push(page.path.clone());
-    // The deepest page of the chain with an assignment wins.
-    workflow_pages::table
-        .inner_join(pages::table.on(pages::id.eq(workflow_pages::page_id)))
-        .inner_join(workflows::table.on(workflows::id.eq(workflow_pages::workflow_id)))
-        .filter(pages::path.eq_any(chain))
-        .order(pages::depth.desc())
-        .select(workflows::all_columns)
-        .first(conn)
-        .optional()
-        .context("finding a page's workflow")
+        let mut chain = page::tree::ancestor_paths(&page.path);
+        chain.push(page.path.clone());
+        // The deepest page of the chain with an assignment wins.
+        workflow_pages::table
+            .inner_join(pages::table.on(pages::id.eq(workflow_pages::page_id)))
+            .inner_join(workflows::table.on(workflows::id.eq(workflow_pages::workflow_id)))
+            .filter(pages::path.eq_any(chain))
+            .order(pages::depth.desc())
+            .select(workflows::all_columns)
+            .first(conn)
+            .optional()
+            .context("finding a page's workflow")
     })
 }
 
 /// The workflow assigned to `content_type`, if any.
-pub fn workflow_for_type(conn: &mut impl LogConnection, content_type: &str) -> Result<Option<Workflow>> {
+pub fn workflow_for_type(
+    conn: &mut impl LogConnection,
+    content_type: &str,
+) -> Result<Option<Workflow>> {
     crate::db::with_db(conn, |conn| {
-    workflow_content_types::table
-        .find(content_type)
-        .inner_join(workflows::table.on(workflows::id.eq(workflow_content_types::workflow_id)))
-        .select(workflows::all_columns)
-        .first(conn)
-        .optional()
-        .context("finding a type's workflow")
+        workflow_content_types::table
+            .find(content_type)
+            .inner_join(workflows::table.on(workflows::id.eq(workflow_content_types::workflow_id)))
+            .select(workflows::all_columns)
+            .first(conn)
+            .optional()
+            .context("finding a type's workflow")
     })
 }
 
@@ -299,14 +311,14 @@ pub fn active_state(
     object_id: &str,
 ) -> Result<Option<WorkflowState>> {
     crate::db::with_db(conn, |conn| {
-    workflow_states::table
-        .filter(workflow_states::content_type.eq(content_type))
-        .filter(workflow_states::object_id.eq(object_id))
-        .filter(workflow_states::status.eq_any(["in_progress", "needs_changes"]))
-        .order(workflow_states::id.desc())
-        .first(conn)
-        .optional()
-        .context("reading workflow state")
+        workflow_states::table
+            .filter(workflow_states::content_type.eq(content_type))
+            .filter(workflow_states::object_id.eq(object_id))
+            .filter(workflow_states::status.eq_any(["in_progress", "needs_changes"]))
+            .order(workflow_states::id.desc())
+            .first(conn)
+            .optional()
+            .context("reading workflow state")
     })
 }
 
@@ -403,59 +415,59 @@ pub fn start<M: DraftStateful<DbConnection>>(
     options: &LogOptions,
 ) -> Result<WorkflowState> {
     crate::db::with_db(conn, |conn| {
-    crate::db::transaction(conn, |conn| {
-        let object_id = key_of(object);
-        if active_state(conn, M::CONTENT_TYPE, &object_id)?.is_some() {
-            return Err(Error::InvalidOperation(format!(
-                "{} {object_id} is already in moderation",
-                M::CONTENT_TYPE
-            )));
-        }
-        let workflow = workflow(conn, workflow_id)?;
-        if !workflow.active {
-            return Err(Error::InvalidOperation(format!(
-                "workflow '{}' is not active",
-                workflow.name
-            )));
-        }
-        let current = model::find::<M, _>(conn, &object.key())?;
-        let revision_id = current.draft_state().and_then(|s| s.latest_revision_id);
-        let now = crate::entry::next_timestamp().naive_utc();
-        let state: WorkflowState = diesel::insert_into(workflow_states::table)
-            .values((
-                workflow_states::content_type.eq(M::CONTENT_TYPE),
-                workflow_states::object_id.eq(&object_id),
-                workflow_states::workflow_id.eq(workflow.id),
-                workflow_states::status.eq("in_progress"),
-                workflow_states::requested_by.eq(options.acting_user()),
-                workflow_states::created_at.eq(now),
-            ))
-            .returning(workflow_states::all_columns)
-            .get_result(conn)
-            .context("starting a workflow")?;
-        let first = next_task(conn, &state)?;
-        let task_state = match &first {
-            Some(task) => Some(start_task(conn, &state, task, revision_id)?),
-            None => None,
-        };
-        let mut data = Map::new();
-        data.insert(
-            "workflow".to_owned(),
-            json!({
-                "id": workflow.id,
-                "title": workflow.name,
-                "status": "in_progress",
-                "next": first.as_ref().map(reference),
-                "task_state_id": task_state.as_ref().map(|t| t.id),
-            }),
-        );
-        let entry = options.entry(&current, "wagtail.workflow.start", true, data)?;
-        options.write(conn, entry.revision_if_any(revision_id))?;
-        if first.is_none() {
-            finish(conn, &current, &state, options)?;
-        }
-        current_state(conn, state.id)
-    })
+        crate::db::transaction(conn, |conn| {
+            let object_id = key_of(object);
+            if active_state(conn, M::CONTENT_TYPE, &object_id)?.is_some() {
+                return Err(Error::InvalidOperation(format!(
+                    "{} {object_id} is already in moderation",
+                    M::CONTENT_TYPE
+                )));
+            }
+            let workflow = workflow(conn, workflow_id)?;
+            if !workflow.active {
+                return Err(Error::InvalidOperation(format!(
+                    "workflow '{}' is not active",
+                    workflow.name
+                )));
+            }
+            let current = model::find::<M, _>(conn, &object.key())?;
+            let revision_id = current.draft_state().and_then(|s| s.latest_revision_id);
+            let now = crate::entry::next_timestamp().naive_utc();
+            let state: WorkflowState = diesel::insert_into(workflow_states::table)
+                .values((
+                    workflow_states::content_type.eq(M::CONTENT_TYPE),
+                    workflow_states::object_id.eq(&object_id),
+                    workflow_states::workflow_id.eq(workflow.id),
+                    workflow_states::status.eq("in_progress"),
+                    workflow_states::requested_by.eq(options.acting_user()),
+                    workflow_states::created_at.eq(now),
+                ))
+                .returning(workflow_states::all_columns)
+                .get_result(conn)
+                .context("starting a workflow")?;
+            let first = next_task(conn, &state)?;
+            let task_state = match &first {
+                Some(task) => Some(start_task(conn, &state, task, revision_id)?),
+                None => None,
+            };
+            let mut data = Map::new();
+            data.insert(
+                "workflow".to_owned(),
+                json!({
+                    "id": workflow.id,
+                    "title": workflow.name,
+                    "status": "in_progress",
+                    "next": first.as_ref().map(reference),
+                    "task_state_id": task_state.as_ref().map(|t| t.id),
+                }),
+            );
+            let entry = options.entry(&current, "wagtail.workflow.start", true, data)?;
+            options.write(conn, entry.revision_if_any(revision_id))?;
+            if first.is_none() {
+                finish(conn, &current, &state, options)?;
+            }
+            current_state(conn, state.id)
+        })
     })
 }
 
@@ -625,17 +637,17 @@ pub fn approve<M: DraftStateful<DbConnection>>(
     options: &LogOptions,
 ) -> Result<WorkflowState> {
     crate::db::with_db(conn, |conn| {
-    crate::db::transaction(conn, |conn| {
-        let (state, task_state, next, current) =
-            decide(conn, object, comment, options, Decision::Approve)?;
-        match next {
-            Some(next) => {
-                start_task(conn, &state, &next, task_state.revision_id)?;
+        crate::db::transaction(conn, |conn| {
+            let (state, task_state, next, current) =
+                decide(conn, object, comment, options, Decision::Approve)?;
+            match next {
+                Some(next) => {
+                    start_task(conn, &state, &next, task_state.revision_id)?;
+                }
+                None => finish(conn, &current, &state, options)?,
             }
-            None => finish(conn, &current, &state, options)?,
-        }
-        current_state(conn, state.id)
-    })
+            current_state(conn, state.id)
+        })
     })
 }
 
@@ -667,10 +679,10 @@ pub fn reject<M: DraftStateful<DbConnection>>(
     options: &LogOptions,
 ) -> Result<WorkflowState> {
     crate::db::with_db(conn, |conn| {
-    crate::db::transaction(conn, |conn| {
-        let (state, ..) = decide(conn, object, comment, options, Decision::Reject)?;
-        current_state(conn, state.id)
-    })
+        crate::db::transaction(conn, |conn| {
+            let (state, ..) = decide(conn, object, comment, options, Decision::Reject)?;
+            current_state(conn, state.id)
+        })
     })
 }
 
@@ -682,28 +694,28 @@ pub fn resume<M: DraftStateful<DbConnection>>(
     options: &LogOptions,
 ) -> Result<WorkflowState> {
     crate::db::with_db(conn, |conn| {
-    crate::db::transaction(conn, |conn| {
-        let object_id = key_of(object);
-        let state = active_state(conn, M::CONTENT_TYPE, &object_id)?
-            .filter(|s| s.status == "needs_changes")
-            .ok_or_else(|| {
-                Error::InvalidOperation(format!(
-                    "{} {object_id} is not waiting for changes",
-                    M::CONTENT_TYPE
-                ))
-            })?;
-        let rejected = task_state(conn, state.current_task_state_id.unwrap_or_default())?;
-        let task = task(conn, rejected.task_id)?;
-        let workflow = workflow(conn, state.workflow_id)?;
-        set_status(conn, state.id, "in_progress")?;
-        let current = model::find::<M, _>(conn, &object.key())?;
-        let data = workflow_data(task_step(&workflow, "in_progress", &rejected, &task));
-        let entry = options.entry(&current, "wagtail.workflow.resume", true, data)?;
-        options.write(conn, entry.revision_if_any(rejected.revision_id))?;
-        let latest = current.draft_state().and_then(|s| s.latest_revision_id);
-        start_task(conn, &state, &task, latest)?;
-        current_state(conn, state.id)
-    })
+        crate::db::transaction(conn, |conn| {
+            let object_id = key_of(object);
+            let state = active_state(conn, M::CONTENT_TYPE, &object_id)?
+                .filter(|s| s.status == "needs_changes")
+                .ok_or_else(|| {
+                    Error::InvalidOperation(format!(
+                        "{} {object_id} is not waiting for changes",
+                        M::CONTENT_TYPE
+                    ))
+                })?;
+            let rejected = task_state(conn, state.current_task_state_id.unwrap_or_default())?;
+            let task = task(conn, rejected.task_id)?;
+            let workflow = workflow(conn, state.workflow_id)?;
+            set_status(conn, state.id, "in_progress")?;
+            let current = model::find::<M, _>(conn, &object.key())?;
+            let data = workflow_data(task_step(&workflow, "in_progress", &rejected, &task));
+            let entry = options.entry(&current, "wagtail.workflow.resume", true, data)?;
+            options.write(conn, entry.revision_if_any(rejected.revision_id))?;
+            let latest = current.draft_state().and_then(|s| s.latest_revision_id);
+            start_task(conn, &state, &task, latest)?;
+            current_state(conn, state.id)
+        })
     })
 }
 
@@ -715,10 +727,10 @@ pub fn cancel<M: DraftStateful<DbConnection>>(
     options: &LogOptions,
 ) -> Result<Option<WorkflowState>> {
     crate::db::with_db(conn, |conn| {
-    crate::db::transaction(conn, |conn| {
-        let current = model::find::<M, _>(conn, &object.key())?;
-        cancel_active(conn, M::CONTENT_TYPE, &key_of(object), &current, options)
-    })
+        crate::db::transaction(conn, |conn| {
+            let current = model::find::<M, _>(conn, &object.key())?;
+            cancel_active(conn, M::CONTENT_TYPE, &key_of(object), &current, options)
+        })
     })
 }
 

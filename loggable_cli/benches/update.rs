@@ -53,7 +53,11 @@ fn prepare(conn: &mut DbConnection) {
         .collect();
     for chunk in rows.chunks(500) {
         let insert = diesel::insert_into(bench_widgets::table).values(chunk.to_vec());
-        loggable::__on_backend_connection!(conn, |c| insert.execute(c)).expect("rows");
+        match conn {
+            loggable::DbConnection::Postgresql(c) => insert.execute(c),
+            loggable::DbConnection::Sqlite(c) => insert.execute(c),
+        }
+        .expect("rows");
     }
     loggable::register_model(Widget::model_type());
 }

@@ -16,11 +16,11 @@ use std::sync::{Arc, Mutex};
 use criterion::{Criterion, criterion_group, criterion_main};
 use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;
-use loggable_cli::bench::Seeded;
 use loggable::db::{BackendKind, DbConnection};
 use loggable::entry::{EntryQuery, EntryScope, LogTable, PageLogTable};
 use loggable::permission::{count_viewable, viewable_entries};
 use loggable::report::{Filters, site_history_page};
+use loggable_cli::bench::Seeded;
 
 const ENTRIES: usize = 200_000;
 

@@ -30,7 +30,6 @@ use serde::Serialize;
 use loggable::LogContext;
 use loggable::db::{self, DbConnection};
 use loggable::entry::{EntryQuery, EntryScope, LogTable, PageLogTable, log};
-use loggable::{Error, Result};
 use loggable::model::{ObjectRef, prepare_bulk};
 use loggable::page::tree::encode_step;
 use loggable::permission::{
@@ -41,6 +40,7 @@ use loggable::registry::{ModelType, Registry};
 use loggable::report::{Filters, site_history_page};
 use loggable::schema::pages;
 use loggable::user::{NewUser, create_user};
+use loggable::{Error, Result};
 
 /// The page type of the data set.
 pub const PAGE_TYPE: &str = "bench.page";

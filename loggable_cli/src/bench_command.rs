@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use anyhow::Result;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use loggable::DbConnection;
-use loggable_cli::bench::{self, Measurement};
 use loggable::db::IsolatedSchema;
+use loggable_cli::bench::{self, Measurement};
 
 /// What to run.
 #[derive(clap::Args)]

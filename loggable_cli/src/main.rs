@@ -25,6 +25,13 @@ struct Cli {
     command: Command,
 }
 
+/// A backend whose migrations to write.
+#[derive(Clone, Copy, ValueEnum)]
+enum BackendArg {
+    Sqlite,
+    Postgres,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Builds a small demo site, performs a day of edits, and prints the site history.
@@ -114,6 +121,19 @@ enum Command {
     },
     /// Seeds the benchmark data set (SQLite and PostgreSQL) and measures it against Wagtail.
     Bench(bench_command::BenchArgs),
+    /// Writes loggable's migrations into an application's own migrations folder, so that
+    /// `diesel migration run`, `revert` and `redo` cover them.
+    WriteMigrations {
+        /// The backend whose SQL to write.
+        #[arg(long, value_enum)]
+        backend: BackendArg,
+        /// The folder (the application's `migrations/`).
+        #[arg(long)]
+        to: std::path::PathBuf,
+        /// Only the core (the generic log table and the hash chain), without the CMS layer.
+        #[arg(long)]
+        core_only: bool,
+    },
     /// Lists the registered actions in registry order.
     Actions {
         /// Output format.
@@ -246,6 +266,25 @@ fn run(cli: Cli) -> Result<()> {
         Command::Stress { ops } => demo::stress(&mut open(&cli.database)?, ops),
         Command::Verify { table, format } => verify(&cli.database, table.as_deref(), format),
         Command::Actions { format } => print_actions(format),
+        Command::WriteMigrations {
+            backend,
+            to,
+            core_only,
+        } => {
+            let backend = match backend {
+                BackendArg::Sqlite => loggable::db::BackendKind::Sqlite,
+                BackendArg::Postgres => loggable::db::BackendKind::Postgresql,
+            };
+            let layers: &[loggable::db::Layer] = if core_only {
+                &[loggable::db::Layer::Core]
+            } else {
+                &[loggable::db::Layer::Core, loggable::db::Layer::Cms]
+            };
+            for folder in loggable::db::write_migrations(&to, backend, layers)? {
+                println!("{}", folder.display());
+            }
+            Ok(())
+        }
         Command::Demo => {
             let mut conn = open(&cli.database)?;
             let written = demo::run(&mut conn)?;

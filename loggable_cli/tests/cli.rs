@@ -530,3 +530,39 @@ fn demo_chains_its_log_and_verify_finds_tampering() {
     let unknown = loggable(&["verify", "--table", "nope"], dir.path());
     assert!(stderr(&unknown).contains("no log table named 'nope'"));
 }
+
+#[test]
+fn write_migrations_copies_loggables_migrations_into_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("migrations");
+    let output = loggable(
+        &[
+            "write-migrations",
+            "--backend",
+            "postgres",
+            "--to",
+            target.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let listed = stdout(&output);
+    assert_eq!(listed.lines().count(), 4, "{listed}");
+    let core =
+        std::fs::read_to_string(target.join("2026-12-01-000001_loggable_core/up.sql")).unwrap();
+    assert!(core.contains("BIGSERIAL"), "the PostgreSQL dialect: {core}");
+    let core_only = dir.path().join("core_only");
+    let output = loggable(
+        &[
+            "write-migrations",
+            "--backend",
+            "sqlite",
+            "--core-only",
+            "--to",
+            core_only.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(std::fs::read_dir(&core_only).unwrap().count(), 1);
+}

@@ -159,7 +159,8 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
     };
     let update_by_key = quote!(#diesel::update(#by_key));
     let bookkeeping = caps.bookkeeping();
-    let loads = |query: TokenStream| quote!(#query: #diesel::query_dsl::LoadQuery<'static, __C, Self>);
+    let loads =
+        |query: TokenStream| quote!(#query: #diesel::query_dsl::LoadQuery<'static, __C, Self>);
     let executes =
         |statement: TokenStream| quote!(#statement: #diesel::query_dsl::methods::ExecuteDsl<__C>);
     let field_type = |name: &str| {
@@ -175,7 +176,10 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
     };
     // The bookkeeping UPDATE of `columns` by key, its where-clause, and the row read back.
     let store_columns = |columns: &[&str]| {
-        let idents: Vec<Ident> = columns.iter().map(|c| Ident::new(c, proc_macro2::Span::call_site())).collect();
+        let idents: Vec<Ident> = columns
+            .iter()
+            .map(|c| Ident::new(c, proc_macro2::Span::call_site()))
+            .collect();
         let types: Vec<TokenStream> = columns.iter().map(|c| field_type(c)).collect();
         let bound = executes(quote! {
             #dsl::Update<#by_key_type, (#(#dsl::Eq<#table::#idents, #types>,)*)>

@@ -206,10 +206,7 @@ where
 
 /// Runs `body` in one read-only snapshot of the database, so a long read (a chain walk, say)
 /// sees no write that commits while it runs. Inside an open transaction it simply runs.
-pub fn read_snapshot<C, T>(
-    conn: &mut C,
-    body: impl FnOnce(&mut C) -> Result<T>,
-) -> Result<T>
+pub fn read_snapshot<C, T>(conn: &mut C, body: impl FnOnce(&mut C) -> Result<T>) -> Result<T>
 where
     C: LogConnection + ?Sized,
 {
@@ -250,7 +247,9 @@ where
     })
     .map_err(failed("starting a transaction"))?;
     let started = if depth.is_some() {
-        on_backend!(conn, |inner| AnsiTransactionManager::begin_transaction(inner))
+        on_backend!(conn, |inner| AnsiTransactionManager::begin_transaction(
+            inner
+        ))
     } else {
         on_backend!(conn, |inner| AnsiTransactionManager::begin_transaction_sql(
             inner, begin

@@ -102,7 +102,11 @@ pub fn migration_files(
 /// # std::fs::remove_dir_all(&dir).ok();
 /// # Ok::<(), loggable::Error>(())
 /// ```
-pub fn write_migrations(dir: &Path, backend: BackendKind, layers: &[Layer]) -> Result<Vec<PathBuf>> {
+pub fn write_migrations(
+    dir: &Path,
+    backend: BackendKind,
+    layers: &[Layer],
+) -> Result<Vec<PathBuf>> {
     let files: Vec<_> = migration_files(backend, layers).collect();
     // Check every file first, so a conflict leaves the folder as it was.
     for file in &files {
@@ -138,7 +142,10 @@ pub fn write_migrations(dir: &Path, backend: BackendKind, layers: &[Layer]) -> R
 
 fn sql_files(dir: &Path, file: &MigrationFile) -> [(PathBuf, &'static str); 2] {
     let folder = dir.join(file.name);
-    [(folder.join("up.sql"), file.up), (folder.join("down.sql"), file.down)]
+    [
+        (folder.join("up.sql"), file.up),
+        (folder.join("down.sql"), file.down),
+    ]
 }
 
 /// Applies every pending migration of loggable's schema, core and CMS layer; returns the

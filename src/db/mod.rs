@@ -25,11 +25,10 @@ pub use self::connection::{DbConnection, MultiBackend};
 #[cfg(all(feature = "test-util", feature = "postgres"))]
 pub use self::isolated::IsolatedSchema;
 pub(crate) use self::log_connection::with_db;
-pub use self::log_connection::{read_snapshot, transaction};
 pub use self::log_connection::{BackendConnection, LogConnection};
+pub use self::log_connection::{read_snapshot, transaction};
 pub use self::migrations::{
-    Layer, MigrationFile, migration_files, run_core_migrations, run_migrations,
-    write_migrations,
+    Layer, MigrationFile, migration_files, run_core_migrations, run_migrations, write_migrations,
 };
 #[cfg(feature = "postgres")]
 pub use self::migrations::{POSTGRES_CMS, POSTGRES_CORE};
@@ -253,4 +252,3 @@ pub fn pool(url: &str, max_size: u32) -> Result<Pool> {
         .build(ConnectionManager::new(url)?)
         .map_err(|e| Error::Pool(e.to_string()))
 }
-

@@ -76,30 +76,32 @@ pub fn prepare_bulk<'a, O: Loggable + ?Sized + 'a>(
 /// Writes prepared entries with multi-row INSERTs (one per table and chunk); returns how
 /// many were written.
 pub fn log_bulk<C: LogConnection>(conn: &mut C, entries: &BulkEntries) -> Result<usize> {
-    crate::db::with_db(conn, |conn| in_transaction(conn, |conn| {
-        let mut written = 0;
-        for TableEntries {
-            table,
-            chained,
-            entries: rows,
-        } in &entries.tables
-        {
-            written += if *chained {
-                // A chain needs each entry's id: row by row, under the head's lock.
-                let mut head = crate::integrity::require_head(conn, table.name())?;
-                let mut stored = Vec::with_capacity(rows.len());
-                for row in rows {
-                    let id = table.insert(conn, row)?;
-                    stored.push(row.clone().into_entry(id, table.name()));
-                }
-                crate::integrity::append(conn, &mut head, &stored)?;
-                stored.len()
-            } else {
-                table.insert_many(conn, rows)?
-            };
-        }
-        Ok(written)
-    }))
+    crate::db::with_db(conn, |conn| {
+        in_transaction(conn, |conn| {
+            let mut written = 0;
+            for TableEntries {
+                table,
+                chained,
+                entries: rows,
+            } in &entries.tables
+            {
+                written += if *chained {
+                    // A chain needs each entry's id: row by row, under the head's lock.
+                    let mut head = crate::integrity::require_head(conn, table.name())?;
+                    let mut stored = Vec::with_capacity(rows.len());
+                    for row in rows {
+                        let id = table.insert(conn, row)?;
+                        stored.push(row.clone().into_entry(id, table.name()));
+                    }
+                    crate::integrity::append(conn, &mut head, &stored)?;
+                    stored.len()
+                } else {
+                    table.insert_many(conn, rows)?
+                };
+            }
+            Ok(written)
+        })
+    })
 }
 
 /// One `wagtail.delete` entry (deleted = true) per row with one multi-row INSERT, unless

@@ -40,11 +40,7 @@ pub struct DraftState {
 /// drafts live in revisions.
 pub trait DraftStateful<C: ?Sized>: ModelStore<C> + DeserializeOwned {
     /// Writes only the draft-state columns of the row with `key`; returns the row as stored.
-    fn store_draft_state(
-        conn: &mut C,
-        key: &Self::Key,
-        state: &DraftState,
-    ) -> QueryResult<Self>;
+    fn store_draft_state(conn: &mut C, key: &Self::Key, state: &DraftState) -> QueryResult<Self>;
 }
 
 /// A model with publication scheduling (`#[loggable(scheduling)]`).
@@ -144,7 +140,13 @@ fn publish_at<M: DraftStateful<C>, C: LogConnection>(
         let revision = revision_of::<M, _>(conn, key, revision_id)?;
         // Publishing ends moderation: the cancel entry comes before the publish entries.
         crate::db::with_db(conn, |conn| {
-            crate::workflow::cancel_active(conn, M::CONTENT_TYPE, &key.to_string(), &current, options)
+            crate::workflow::cancel_active(
+                conn,
+                M::CONTENT_TYPE,
+                &key.to_string(),
+                &current,
+                options,
+            )
         })?;
         let row: M = model_from_revision(&revision)?;
         let mut state = state_of(&current);

@@ -289,7 +289,11 @@ pub fn create<M: ModelStore<C>, C: LogConnection>(
 
 /// Saves `new` over its stored row and logs `wagtail.edit` with `data.changes`; reads the
 /// stored row first to compare (use [`update_from`] when you hold it already).
-pub fn update<M: ModelStore<C>, C: LogConnection>(conn: &mut C, new: &M, options: &LogOptions) -> Result<()> {
+pub fn update<M: ModelStore<C>, C: LogConnection>(
+    conn: &mut C,
+    new: &M,
+    options: &LogOptions,
+) -> Result<()> {
     in_transaction(conn, |conn| {
         let old = find::<M, _>(conn, &new.key())?;
         update_from(conn, &old, new, options)
@@ -318,7 +322,11 @@ pub fn update_from<M: ModelStore<C>, C: LogConnection>(
 }
 
 /// Logs `wagtail.delete` (deleted = true) and then deletes the row, in one transaction.
-pub fn delete<M: ModelStore<C>, C: LogConnection>(conn: &mut C, row: &M, options: &LogOptions) -> Result<()> {
+pub fn delete<M: ModelStore<C>, C: LogConnection>(
+    conn: &mut C,
+    row: &M,
+    options: &LogOptions,
+) -> Result<()> {
     in_transaction(conn, |conn| {
         options.write(conn, options.delete_entry(row)?)?;
         let deleted = M::delete_rows(conn, &[row.key()]).context("deleting the object")?;

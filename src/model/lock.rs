@@ -25,16 +25,16 @@ pub trait Lockable<C: ?Sized>: ModelStore<C> {
     fn lock_state(&self) -> LockState;
 
     /// Writes the lock columns of the row with `key`; returns the row as stored.
-    fn store_lock_state(
-        conn: &mut C,
-        key: &Self::Key,
-        state: &LockState,
-    ) -> QueryResult<Self>;
+    fn store_lock_state(conn: &mut C, key: &Self::Key, state: &LockState) -> QueryResult<Self>;
 }
 
 /// Locks the row with `key` for the acting user and logs `wagtail.lock`; a locked row is left
 /// as it is and nothing is logged. Returns the row as stored.
-pub fn lock<M: Lockable<C>, C: LogConnection>(conn: &mut C, key: &M::Key, options: &LogOptions) -> Result<M> {
+pub fn lock<M: Lockable<C>, C: LogConnection>(
+    conn: &mut C,
+    key: &M::Key,
+    options: &LogOptions,
+) -> Result<M> {
     set_locked(conn, key, true, options)
 }
 

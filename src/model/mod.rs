@@ -15,7 +15,9 @@ pub use self::draft::{
 };
 pub(crate) use self::draft::{RowOnDraft, revision_of, save_draft_keeping};
 pub(crate) use self::lifecycle::in_transaction;
-pub use self::lifecycle::{LogOptions, Model, ModelStore, NewRow, create, delete, find, update, update_from};
+pub use self::lifecycle::{
+    LogOptions, Model, ModelStore, NewRow, create, delete, find, update, update_from,
+};
 pub use self::lock::{LockState, Lockable, lock, unlock};
 
 use std::borrow::Cow;

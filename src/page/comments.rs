@@ -94,99 +94,99 @@ pub fn save_draft_with_comments(
     options: &LogOptions,
 ) -> Result<CommentsSaved> {
     crate::db::with_db(conn, |conn| {
-    crate::db::transaction(conn, |conn| {
-        let revision = super::save_draft(conn, draft, options)?;
-        let user = options.acting_user();
-        let now = crate::entry::next_timestamp().naive_utc();
-        let mut created = Vec::new();
-        for change in changes {
-            let (action, data) = match change {
-                CommentChange::Create { contentpath, text } => {
-                    let written = diesel::insert_into(page_comments::table)
-                        .values((
-                            page_comments::page_id.eq(draft.id),
-                            page_comments::contentpath.eq(contentpath),
-                            page_comments::text.eq(text),
-                            page_comments::user_id.eq(user),
-                            page_comments::created_at.eq(now),
-                        ))
-                        .returning(CommentColumns::default())
-                        .get_result::<CommentRow>(conn)
-                        .context("adding a comment")?;
-                    created.push(written.id);
-                    ("wagtail.comments.create", comment_data(&written))
-                }
-                CommentChange::Edit { id, text } => {
-                    let mut edited = comment(conn, draft, *id)?;
-                    diesel::update(page_comments::table.find(id))
-                        .set(page_comments::text.eq(text))
-                        .execute(conn)
-                        .context("editing a comment")?;
-                    edited.text.clone_from(text);
-                    ("wagtail.comments.edit", comment_data(&edited))
-                }
-                CommentChange::Resolve { id } => {
-                    let resolved = comment(conn, draft, *id)?;
-                    diesel::update(page_comments::table.find(id))
-                        .set(page_comments::resolved_at.eq(Some(now)))
-                        .execute(conn)
-                        .context("resolving a comment")?;
-                    ("wagtail.comments.resolve", comment_data(&resolved))
-                }
-                CommentChange::Delete { id } => {
-                    let data = comment_data(&comment(conn, draft, *id)?);
-                    diesel::delete(page_comments::table.find(id))
-                        .execute(conn)
-                        .context("deleting a comment")?;
-                    ("wagtail.comments.delete", data)
-                }
-                CommentChange::Reply { comment_id, text } => {
-                    let parent = comment(conn, draft, *comment_id)?;
-                    let id = diesel::insert_into(page_comment_replies::table)
-                        .values((
-                            page_comment_replies::comment_id.eq(parent.id),
-                            page_comment_replies::text.eq(text),
-                            page_comment_replies::user_id.eq(user),
-                            page_comment_replies::created_at.eq(now),
-                        ))
-                        .returning(page_comment_replies::id)
-                        .get_result::<i64>(conn)
-                        .context("adding a reply")?;
-                    created.push(id);
-                    (
-                        "wagtail.comments.create_reply",
-                        reply_data(&parent, id, text),
-                    )
-                }
-                CommentChange::EditReply { id, text } => {
-                    let (parent, _) = reply_parent(conn, draft, *id)?;
-                    diesel::update(page_comment_replies::table.find(id))
-                        .set(page_comment_replies::text.eq(text))
-                        .execute(conn)
-                        .context("editing a reply")?;
-                    (
-                        "wagtail.comments.edit_reply",
-                        reply_data(&parent, *id, text),
-                    )
-                }
-                CommentChange::DeleteReply { id } => {
-                    let (parent, text) = reply_parent(conn, draft, *id)?;
-                    diesel::delete(page_comment_replies::table.find(id))
-                        .execute(conn)
-                        .context("deleting a reply")?;
-                    (
-                        "wagtail.comments.delete_reply",
-                        reply_data(&parent, *id, &text),
-                    )
-                }
-            };
-            let entry = options
-                .entry(draft, action, false, data)?
-                .revision(revision.id);
-            options.write(conn, entry)?;
-        }
-        Ok(CommentsSaved { revision, created })
-    })
+        crate::db::transaction(conn, |conn| {
+            let revision = super::save_draft(conn, draft, options)?;
+            let user = options.acting_user();
+            let now = crate::entry::next_timestamp().naive_utc();
+            let mut created = Vec::new();
+            for change in changes {
+                let (action, data) = match change {
+                    CommentChange::Create { contentpath, text } => {
+                        let written = diesel::insert_into(page_comments::table)
+                            .values((
+                                page_comments::page_id.eq(draft.id),
+                                page_comments::contentpath.eq(contentpath),
+                                page_comments::text.eq(text),
+                                page_comments::user_id.eq(user),
+                                page_comments::created_at.eq(now),
+                            ))
+                            .returning(CommentColumns::default())
+                            .get_result::<CommentRow>(conn)
+                            .context("adding a comment")?;
+                        created.push(written.id);
+                        ("wagtail.comments.create", comment_data(&written))
+                    }
+                    CommentChange::Edit { id, text } => {
+                        let mut edited = comment(conn, draft, *id)?;
+                        diesel::update(page_comments::table.find(id))
+                            .set(page_comments::text.eq(text))
+                            .execute(conn)
+                            .context("editing a comment")?;
+                        edited.text.clone_from(text);
+                        ("wagtail.comments.edit", comment_data(&edited))
+                    }
+                    CommentChange::Resolve { id } => {
+                        let resolved = comment(conn, draft, *id)?;
+                        diesel::update(page_comments::table.find(id))
+                            .set(page_comments::resolved_at.eq(Some(now)))
+                            .execute(conn)
+                            .context("resolving a comment")?;
+                        ("wagtail.comments.resolve", comment_data(&resolved))
+                    }
+                    CommentChange::Delete { id } => {
+                        let data = comment_data(&comment(conn, draft, *id)?);
+                        diesel::delete(page_comments::table.find(id))
+                            .execute(conn)
+                            .context("deleting a comment")?;
+                        ("wagtail.comments.delete", data)
+                    }
+                    CommentChange::Reply { comment_id, text } => {
+                        let parent = comment(conn, draft, *comment_id)?;
+                        let id = diesel::insert_into(page_comment_replies::table)
+                            .values((
+                                page_comment_replies::comment_id.eq(parent.id),
+                                page_comment_replies::text.eq(text),
+                                page_comment_replies::user_id.eq(user),
+                                page_comment_replies::created_at.eq(now),
+                            ))
+                            .returning(page_comment_replies::id)
+                            .get_result::<i64>(conn)
+                            .context("adding a reply")?;
+                        created.push(id);
+                        (
+                            "wagtail.comments.create_reply",
+                            reply_data(&parent, id, text),
+                        )
+                    }
+                    CommentChange::EditReply { id, text } => {
+                        let (parent, _) = reply_parent(conn, draft, *id)?;
+                        diesel::update(page_comment_replies::table.find(id))
+                            .set(page_comment_replies::text.eq(text))
+                            .execute(conn)
+                            .context("editing a reply")?;
+                        (
+                            "wagtail.comments.edit_reply",
+                            reply_data(&parent, *id, text),
+                        )
+                    }
+                    CommentChange::DeleteReply { id } => {
+                        let (parent, text) = reply_parent(conn, draft, *id)?;
+                        diesel::delete(page_comment_replies::table.find(id))
+                            .execute(conn)
+                            .context("deleting a reply")?;
+                        (
+                            "wagtail.comments.delete_reply",
+                            reply_data(&parent, *id, &text),
+                        )
+                    }
+                };
+                let entry = options
+                    .entry(draft, action, false, data)?
+                    .revision(revision.id);
+                options.write(conn, entry)?;
+            }
+            Ok(CommentsSaved { revision, created })
+        })
     })
 }
 

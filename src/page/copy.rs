@@ -30,10 +30,10 @@ pub fn copy(
     options: &LogOptions,
 ) -> Result<Page> {
     crate::db::with_db(conn, |conn| {
-    crate::db::transaction(conn, |conn| {
-        let (original, destination) = endpoints(conn, page_id, destination_id, how.recursive)?;
-        copy_one(conn, &original, &destination, how, options)
-    })
+        crate::db::transaction(conn, |conn| {
+            let (original, destination) = endpoints(conn, page_id, destination_id, how.recursive)?;
+            copy_one(conn, &original, &destination, how, options)
+        })
     })
 }
 
@@ -135,10 +135,10 @@ pub fn create_alias(
     options: &LogOptions,
 ) -> Result<Page> {
     crate::db::with_db(conn, |conn| {
-    crate::db::transaction(conn, |conn| {
-        let (original, destination) = endpoints(conn, page_id, destination_id, recursive)?;
-        alias_one(conn, &original, &destination, recursive, options)
-    })
+        crate::db::transaction(conn, |conn| {
+            let (original, destination) = endpoints(conn, page_id, destination_id, recursive)?;
+            alias_one(conn, &original, &destination, recursive, options)
+        })
     })
 }
 
@@ -173,28 +173,32 @@ fn alias_one(
 
 /// Turns the alias `page_id` into an ordinary page: a first revision of its own, and
 /// `wagtail.convert_alias` (that revision; data `{"page": {"id", "title"}}`).
-pub fn convert_alias(conn: &mut impl LogConnection, page_id: i64, options: &LogOptions) -> Result<Page> {
+pub fn convert_alias(
+    conn: &mut impl LogConnection,
+    page_id: i64,
+    options: &LogOptions,
+) -> Result<Page> {
     crate::db::with_db(conn, |conn| {
-    crate::db::transaction(conn, |conn| {
-        let page = find(conn, page_id)?;
-        if page.alias_of.is_none() {
-            return Err(Error::InvalidOperation(format!(
-                "page {page_id} is not an alias"
-            )));
-        }
-        let page: Page = diesel::update(pages::table.find(page_id))
-            .set(pages::alias_of.eq(None::<i64>))
-            .returning(pages::all_columns)
-            .get_result(conn)
-            .context("converting an alias")?;
-        let revision = model::lifecycle_revision(conn, &page, options)?;
-        let mut data = Map::new();
-        data.insert("page".to_owned(), page.reference());
-        let entry = options
-            .entry(&page, "wagtail.convert_alias", true, data)?
-            .revision(revision.id);
-        options.write(conn, entry)?;
-        find(conn, page_id)
-    })
+        crate::db::transaction(conn, |conn| {
+            let page = find(conn, page_id)?;
+            if page.alias_of.is_none() {
+                return Err(Error::InvalidOperation(format!(
+                    "page {page_id} is not an alias"
+                )));
+            }
+            let page: Page = diesel::update(pages::table.find(page_id))
+                .set(pages::alias_of.eq(None::<i64>))
+                .returning(pages::all_columns)
+                .get_result(conn)
+                .context("converting an alias")?;
+            let revision = model::lifecycle_revision(conn, &page, options)?;
+            let mut data = Map::new();
+            data.insert("page".to_owned(), page.reference());
+            let entry = options
+                .entry(&page, "wagtail.convert_alias", true, data)?
+                .revision(revision.id);
+            options.write(conn, entry)?;
+            find(conn, page_id)
+        })
     })
 }

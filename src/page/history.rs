@@ -21,52 +21,52 @@ pub fn overwrite_revision(
     options: &LogOptions,
 ) -> Result<()> {
     crate::db::with_db(conn, |conn| {
-    crate::db::transaction(conn, |conn| {
-        let current = find(conn, draft.id)?;
-        let stored = model::revision_of::<Page, _>(conn, &draft.id, revision_id)?;
-        let content = serde_json::to_value(draft).map_err(|e| Error::Revision {
-            revision_id: Some(stored.id),
-            reason: format!("the page cannot be serialised: {e}"),
-        })?;
-        diesel::update(revisions::table.find(stored.id))
-            .set(revisions::content.eq(content.to_string()))
-            .execute(conn)
-            .context("overwriting a revision")?;
-        diesel::update(pages::table.find(draft.id))
-            .set((
-                pages::draft_title.eq(&draft.draft_title),
-                pages::has_unpublished_changes.eq(true),
-            ))
-            .execute(conn)
-            .context("saving the draft title")?;
-        let user = options.acting_user();
-        let mut same_autosave = loggable_page_log_entries::table
-            .filter(loggable_page_log_entries::page_id.eq(draft.id))
-            .filter(loggable_page_log_entries::action.eq("wagtail.edit"))
-            .filter(loggable_page_log_entries::revision_id.eq(stored.id))
-            .into_boxed::<crate::db::MultiBackend>();
-        same_autosave = match user {
-            Some(user) => same_autosave.filter(loggable_page_log_entries::user_id.eq(user)),
-            None => same_autosave.filter(loggable_page_log_entries::user_id.is_null()),
-        };
-        let previous_uuid: Option<String> = same_autosave
-            .order((
-                loggable_page_log_entries::timestamp.desc(),
-                loggable_page_log_entries::id.desc(),
-            ))
-            .select(loggable_page_log_entries::uuid)
-            .first::<Option<String>>(conn)
-            .optional()
-            .context("finding the autosave group")?
-            .flatten();
-        let mut options = options.clone();
-        if let Some(uuid) = previous_uuid.and_then(|text| uuid::Uuid::parse_str(&text).ok()) {
-            options = options.uuid(uuid);
-        }
-        let entry = options.edit_entry(&current, draft)?.revision(stored.id);
-        options.write(conn, entry)?;
-        Ok(())
-    })
+        crate::db::transaction(conn, |conn| {
+            let current = find(conn, draft.id)?;
+            let stored = model::revision_of::<Page, _>(conn, &draft.id, revision_id)?;
+            let content = serde_json::to_value(draft).map_err(|e| Error::Revision {
+                revision_id: Some(stored.id),
+                reason: format!("the page cannot be serialised: {e}"),
+            })?;
+            diesel::update(revisions::table.find(stored.id))
+                .set(revisions::content.eq(content.to_string()))
+                .execute(conn)
+                .context("overwriting a revision")?;
+            diesel::update(pages::table.find(draft.id))
+                .set((
+                    pages::draft_title.eq(&draft.draft_title),
+                    pages::has_unpublished_changes.eq(true),
+                ))
+                .execute(conn)
+                .context("saving the draft title")?;
+            let user = options.acting_user();
+            let mut same_autosave = loggable_page_log_entries::table
+                .filter(loggable_page_log_entries::page_id.eq(draft.id))
+                .filter(loggable_page_log_entries::action.eq("wagtail.edit"))
+                .filter(loggable_page_log_entries::revision_id.eq(stored.id))
+                .into_boxed::<crate::db::MultiBackend>();
+            same_autosave = match user {
+                Some(user) => same_autosave.filter(loggable_page_log_entries::user_id.eq(user)),
+                None => same_autosave.filter(loggable_page_log_entries::user_id.is_null()),
+            };
+            let previous_uuid: Option<String> = same_autosave
+                .order((
+                    loggable_page_log_entries::timestamp.desc(),
+                    loggable_page_log_entries::id.desc(),
+                ))
+                .select(loggable_page_log_entries::uuid)
+                .first::<Option<String>>(conn)
+                .optional()
+                .context("finding the autosave group")?
+                .flatten();
+            let mut options = options.clone();
+            if let Some(uuid) = previous_uuid.and_then(|text| uuid::Uuid::parse_str(&text).ok()) {
+                options = options.uuid(uuid);
+            }
+            let entry = options.edit_entry(&current, draft)?.revision(stored.id);
+            options.write(conn, entry)?;
+            Ok(())
+        })
     })
 }
 
@@ -82,29 +82,30 @@ pub fn revert(
     options: &LogOptions,
 ) -> Result<Page> {
     crate::db::with_db(conn, |conn| {
-    crate::db::transaction(conn, |conn| {
-        let current = find(conn, page_id)?;
-        let old = model::revision_of::<Page, _>(conn, &page_id, revision_id)?;
-        let mut draft: Page = serde_json::from_str(&old.content).map_err(|e| Error::Revision {
-            revision_id: Some(old.id),
-            reason: format!("content does not fit a page: {e}"),
-        })?;
-        // The tree position and state are the page's now, not the old revision's.
-        draft.path = current.path.clone();
-        draft.depth = current.depth;
-        draft.numchild = current.numchild;
-        let reverted_to = json!({"id": old.id, "created": data_datetime(old.created())});
-        let data = merge_revision_data(options, &reverted_to)?;
-        let mut revert_options = options.clone().action("wagtail.revert");
-        revert_options.data = Some(data.clone());
-        let new_revision = super::save_draft(conn, &draft, &revert_options)?;
-        if !publish {
-            return find(conn, page_id);
-        }
-        let mut publish_options = options.clone();
-        publish_options.data = Some(data);
-        model::publish::<Page, _>(conn, &page_id, new_revision.id, &publish_options)
-    })
+        crate::db::transaction(conn, |conn| {
+            let current = find(conn, page_id)?;
+            let old = model::revision_of::<Page, _>(conn, &page_id, revision_id)?;
+            let mut draft: Page =
+                serde_json::from_str(&old.content).map_err(|e| Error::Revision {
+                    revision_id: Some(old.id),
+                    reason: format!("content does not fit a page: {e}"),
+                })?;
+            // The tree position and state are the page's now, not the old revision's.
+            draft.path = current.path.clone();
+            draft.depth = current.depth;
+            draft.numchild = current.numchild;
+            let reverted_to = json!({"id": old.id, "created": data_datetime(old.created())});
+            let data = merge_revision_data(options, &reverted_to)?;
+            let mut revert_options = options.clone().action("wagtail.revert");
+            revert_options.data = Some(data.clone());
+            let new_revision = super::save_draft(conn, &draft, &revert_options)?;
+            if !publish {
+                return find(conn, page_id);
+            }
+            let mut publish_options = options.clone();
+            publish_options.data = Some(data);
+            model::publish::<Page, _>(conn, &page_id, new_revision.id, &publish_options)
+        })
     })
 }
 
@@ -131,14 +132,14 @@ pub fn unpublish(
     options: &LogOptions,
 ) -> Result<Page> {
     crate::db::with_db(conn, |conn| {
-    crate::db::transaction(conn, |conn| {
-        let page = model::unpublish::<Page, _>(conn, &page_id, options)?;
-        if include_descendants {
-            for descendant in descendants(conn, &page)?.into_iter().filter(|p| p.live) {
-                model::unpublish::<Page, _>(conn, &descendant.id, options)?;
+        crate::db::transaction(conn, |conn| {
+            let page = model::unpublish::<Page, _>(conn, &page_id, options)?;
+            if include_descendants {
+                for descendant in descendants(conn, &page)?.into_iter().filter(|p| p.live) {
+                    model::unpublish::<Page, _>(conn, &descendant.id, options)?;
+                }
             }
-        }
-        Ok(page)
-    })
+            Ok(page)
+        })
     })
 }

@@ -200,73 +200,71 @@ pub enum Position {
 
 /// The page with `id`.
 pub fn find(conn: &mut impl LogConnection, id: i64) -> Result<Page> {
-    crate::db::with_db(conn, |conn| {
-    model::find::<Page, _>(conn, &id)
-    })
+    crate::db::with_db(conn, |conn| model::find::<Page, _>(conn, &id))
 }
 
 /// The page at `path`, if any.
 pub fn find_by_path(conn: &mut impl LogConnection, path: &str) -> Result<Option<Page>> {
     crate::db::with_db(conn, |conn| {
-    pages::table
-        .filter(pages::path.eq(path))
-        .first(conn)
-        .optional()
-        .context("reading a page")
+        pages::table
+            .filter(pages::path.eq(path))
+            .first(conn)
+            .optional()
+            .context("reading a page")
     })
 }
 
 /// The children of `page`, in tree order.
 pub fn children(conn: &mut impl LogConnection, page: &Page) -> Result<Vec<Page>> {
     crate::db::with_db(conn, |conn| {
-    pages::table
-        .filter(pages::path.gt(&page.path))
-        .filter(pages::path.lt(tree::subtree_end(&page.path)))
-        .filter(pages::depth.eq(page.depth + 1))
-        .order(pages::path)
-        .load(conn)
-        .context("reading children")
+        pages::table
+            .filter(pages::path.gt(&page.path))
+            .filter(pages::path.lt(tree::subtree_end(&page.path)))
+            .filter(pages::depth.eq(page.depth + 1))
+            .order(pages::path)
+            .load(conn)
+            .context("reading children")
     })
 }
 
 /// Every descendant of `page` (not the page), in tree order: parents before children.
 pub fn descendants(conn: &mut impl LogConnection, page: &Page) -> Result<Vec<Page>> {
     crate::db::with_db(conn, |conn| {
-    pages::table
-        .filter(pages::path.gt(&page.path))
-        .filter(pages::path.lt(tree::subtree_end(&page.path)))
-        .order(pages::path)
-        .load(conn)
-        .context("reading descendants")
+        pages::table
+            .filter(pages::path.gt(&page.path))
+            .filter(pages::path.lt(tree::subtree_end(&page.path)))
+            .order(pages::path)
+            .load(conn)
+            .context("reading descendants")
     })
 }
 
 /// The ancestors of `page`, root first.
 pub fn ancestors(conn: &mut impl LogConnection, page: &Page) -> Result<Vec<Page>> {
     crate::db::with_db(conn, |conn| {
-    pages::table
-        .filter(pages::path.eq_any(tree::ancestor_paths(&page.path)))
-        .order(pages::path)
-        .load(conn)
-        .context("reading ancestors")
+        pages::table
+            .filter(pages::path.eq_any(tree::ancestor_paths(&page.path)))
+            .order(pages::path)
+            .load(conn)
+            .context("reading ancestors")
     })
 }
 
 /// The parent of `page`, or `None` for a root.
 pub fn parent(conn: &mut impl LogConnection, page: &Page) -> Result<Option<Page>> {
-    crate::db::with_db(conn, |conn| {
-    match tree::parent_path(&page.path) {
+    crate::db::with_db(conn, |conn| match tree::parent_path(&page.path) {
         Some(path) => find_by_path(conn, path),
         None => Ok(None),
-    }
     })
 }
 
 /// Creates a root page (depth 1) and logs `wagtail.create`.
-pub fn add_root(conn: &mut impl LogConnection, new: &NewPage, options: &LogOptions) -> Result<Page> {
-    crate::db::with_db(conn, |conn| {
-    insert_page(conn, "", 1, new, options)
-    })
+pub fn add_root(
+    conn: &mut impl LogConnection,
+    new: &NewPage,
+    options: &LogOptions,
+) -> Result<Page> {
+    crate::db::with_db(conn, |conn| insert_page(conn, "", 1, new, options))
 }
 
 /// Creates a page as the last child of `parent_id` and logs `wagtail.create` (content_changed;
@@ -278,12 +276,12 @@ pub fn add_child(
     options: &LogOptions,
 ) -> Result<Page> {
     crate::db::with_db(conn, |conn| {
-    crate::db::transaction(conn, |conn| {
-        let parent = find(conn, parent_id)?;
-        let page = insert_page(conn, &parent.path, parent.depth + 1, new, options)?;
-        tree::add_to_numchild(conn, parent.id, 1)?;
-        Ok(page)
-    })
+        crate::db::transaction(conn, |conn| {
+            let parent = find(conn, parent_id)?;
+            let page = insert_page(conn, &parent.path, parent.depth + 1, new, options)?;
+            tree::add_to_numchild(conn, parent.id, 1)?;
+            Ok(page)
+        })
     })
 }
 
@@ -329,15 +327,15 @@ pub fn save_draft(
     options: &LogOptions,
 ) -> Result<crate::revision::Revision> {
     crate::db::with_db(conn, |conn| {
-    crate::db::transaction(conn, |conn| {
-        let revision =
-            model::save_draft_keeping(conn, draft, options, model::RowOnDraft::KeepsContent)?;
-        diesel::update(pages::table.find(draft.id))
-            .set(pages::draft_title.eq(&draft.draft_title))
-            .execute(conn)
-            .context("saving the draft title")?;
-        Ok(revision)
-    })
+        crate::db::transaction(conn, |conn| {
+            let revision =
+                model::save_draft_keeping(conn, draft, options, model::RowOnDraft::KeepsContent)?;
+            diesel::update(pages::table.find(draft.id))
+                .set(pages::draft_title.eq(&draft.draft_title))
+                .execute(conn)
+                .context("saving the draft title")?;
+            Ok(revision)
+        })
     })
 }
 
@@ -346,18 +344,18 @@ pub fn save_draft(
 /// Returns how many pages went.
 pub fn delete(conn: &mut impl LogConnection, page_id: i64, options: &LogOptions) -> Result<usize> {
     crate::db::with_db(conn, |conn| {
-    crate::db::transaction(conn, |conn| {
-        let page = find(conn, page_id)?;
-        let mut doomed = descendants(conn, &page)?;
-        doomed.push(page.clone());
-        model::log_deletes(conn, &doomed, options)?;
-        let parent = parent(conn, &page)?;
-        let deleted = tree::delete_subtree(conn, &page.path)?;
-        if let Some(parent) = parent {
-            tree::add_to_numchild(conn, parent.id, -1)?;
-        }
-        Ok(deleted)
-    })
+        crate::db::transaction(conn, |conn| {
+            let page = find(conn, page_id)?;
+            let mut doomed = descendants(conn, &page)?;
+            doomed.push(page.clone());
+            model::log_deletes(conn, &doomed, options)?;
+            let parent = parent(conn, &page)?;
+            let deleted = tree::delete_subtree(conn, &page.path)?;
+            if let Some(parent) = parent {
+                tree::add_to_numchild(conn, parent.id, -1)?;
+            }
+            Ok(deleted)
+        })
     })
 }
 
@@ -371,73 +369,73 @@ pub fn move_page(
     options: &LogOptions,
 ) -> Result<Page> {
     crate::db::with_db(conn, |conn| {
-    crate::db::transaction(conn, |conn| {
-        let page = find(conn, page_id)?;
-        let (target_id, as_child) = match position {
-            Position::LastChildOf(id) | Position::FirstChildOf(id) => (id, true),
-            Position::LeftOf(id) | Position::RightOf(id) => (id, false),
-        };
-        let target = find(conn, target_id)?;
-        if target.path.starts_with(&page.path) {
-            return Err(Error::InvalidOperation(
-                "a page cannot move into its own subtree, or next to itself".to_owned(),
-            ));
-        }
-        let new_parent = if as_child {
-            target.clone()
-        } else {
-            parent(conn, &target)?.ok_or_else(|| {
-                Error::InvalidOperation(
-                    "only pages below the root level can have siblings".to_owned(),
-                )
-            })?
-        };
-        let old_parent = parent(conn, &page)?
-            .ok_or_else(|| Error::InvalidOperation("a root page cannot be moved".to_owned()))?;
-
-        // Park the subtree outside the tree, make room, then put it in its place.
-        let parked = format!("~{}", page.id);
-        tree::rewrite_subtree(conn, &page.path, &parked, 0)?;
-        let siblings: Vec<Page> = children(conn, &new_parent)?;
-        let insert_at = match position {
-            Position::LastChildOf(_) => siblings.len(),
-            Position::FirstChildOf(_) => 0,
-            Position::LeftOf(id) => siblings.iter().position(|s| s.id == id).unwrap_or(0),
-            Position::RightOf(id) => siblings
-                .iter()
-                .position(|s| s.id == id)
-                .map_or(siblings.len(), |i| i + 1),
-        };
-        let new_path = if insert_at == siblings.len() {
-            tree::next_child_path(conn, &new_parent.path, new_parent.depth + 1)?
-        } else {
-            for sibling in siblings[insert_at..].iter().rev() {
-                let step = tree::last_step(&sibling.path).ok_or_else(|| {
-                    Error::InvalidOperation(format!("malformed page path '{}'", sibling.path))
-                })?;
-                let shifted = format!("{}{}", new_parent.path, tree::encode_step(step + 1)?);
-                tree::rewrite_subtree(conn, &sibling.path, &shifted, 0)?;
+        crate::db::transaction(conn, |conn| {
+            let page = find(conn, page_id)?;
+            let (target_id, as_child) = match position {
+                Position::LastChildOf(id) | Position::FirstChildOf(id) => (id, true),
+                Position::LeftOf(id) | Position::RightOf(id) => (id, false),
+            };
+            let target = find(conn, target_id)?;
+            if target.path.starts_with(&page.path) {
+                return Err(Error::InvalidOperation(
+                    "a page cannot move into its own subtree, or next to itself".to_owned(),
+                ));
             }
-            siblings[insert_at].path.clone()
-        };
-        tree::rewrite_subtree(conn, &parked, &new_path, new_parent.depth + 1 - page.depth)?;
-        if old_parent.id != new_parent.id {
-            tree::add_to_numchild(conn, old_parent.id, -1)?;
-            tree::add_to_numchild(conn, new_parent.id, 1)?;
-        }
+            let new_parent = if as_child {
+                target.clone()
+            } else {
+                parent(conn, &target)?.ok_or_else(|| {
+                    Error::InvalidOperation(
+                        "only pages below the root level can have siblings".to_owned(),
+                    )
+                })?
+            };
+            let old_parent = parent(conn, &page)?
+                .ok_or_else(|| Error::InvalidOperation("a root page cannot be moved".to_owned()))?;
 
-        let moved = find(conn, page.id)?;
-        let action = if old_parent.id == new_parent.id {
-            "wagtail.reorder"
-        } else {
-            "wagtail.move"
-        };
-        // Parents keep their ids and titles through a move: their references stand.
-        let mut data = Map::new();
-        data.insert("source".to_owned(), old_parent.reference());
-        data.insert("destination".to_owned(), new_parent.reference());
-        options.write(conn, options.entry(&moved, action, true, data)?)?;
-        Ok(moved)
-    })
+            // Park the subtree outside the tree, make room, then put it in its place.
+            let parked = format!("~{}", page.id);
+            tree::rewrite_subtree(conn, &page.path, &parked, 0)?;
+            let siblings: Vec<Page> = children(conn, &new_parent)?;
+            let insert_at = match position {
+                Position::LastChildOf(_) => siblings.len(),
+                Position::FirstChildOf(_) => 0,
+                Position::LeftOf(id) => siblings.iter().position(|s| s.id == id).unwrap_or(0),
+                Position::RightOf(id) => siblings
+                    .iter()
+                    .position(|s| s.id == id)
+                    .map_or(siblings.len(), |i| i + 1),
+            };
+            let new_path = if insert_at == siblings.len() {
+                tree::next_child_path(conn, &new_parent.path, new_parent.depth + 1)?
+            } else {
+                for sibling in siblings[insert_at..].iter().rev() {
+                    let step = tree::last_step(&sibling.path).ok_or_else(|| {
+                        Error::InvalidOperation(format!("malformed page path '{}'", sibling.path))
+                    })?;
+                    let shifted = format!("{}{}", new_parent.path, tree::encode_step(step + 1)?);
+                    tree::rewrite_subtree(conn, &sibling.path, &shifted, 0)?;
+                }
+                siblings[insert_at].path.clone()
+            };
+            tree::rewrite_subtree(conn, &parked, &new_path, new_parent.depth + 1 - page.depth)?;
+            if old_parent.id != new_parent.id {
+                tree::add_to_numchild(conn, old_parent.id, -1)?;
+                tree::add_to_numchild(conn, new_parent.id, 1)?;
+            }
+
+            let moved = find(conn, page.id)?;
+            let action = if old_parent.id == new_parent.id {
+                "wagtail.reorder"
+            } else {
+                "wagtail.move"
+            };
+            // Parents keep their ids and titles through a move: their references stand.
+            let mut data = Map::new();
+            data.insert("source".to_owned(), old_parent.reference());
+            data.insert("destination".to_owned(), new_parent.reference());
+            options.write(conn, options.entry(&moved, action, true, data)?)?;
+            Ok(moved)
+        })
     })
 }

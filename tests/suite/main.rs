@@ -3,6 +3,7 @@
 
 mod common;
 
+mod app_connection;
 mod concurrency;
 mod connection;
 mod context;
@@ -13,6 +14,7 @@ mod hostile;
 mod integrity;
 mod lifecycle;
 mod messages;
+mod migrations;
 mod outage;
 mod pages;
 mod reading;

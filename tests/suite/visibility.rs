@@ -469,7 +469,6 @@ proptest! {
     }
 }
 
-
 /// Every statement a read runs, and the statements the connection put in its cache.
 #[derive(Clone, Default)]
 struct CachedStatements(std::sync::Arc<std::sync::Mutex<(Vec<String>, BTreeSet<String>)>>);

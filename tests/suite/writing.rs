@@ -14,8 +14,14 @@ use crate::common::{Statements, TestDb};
 use crate::common::page_registry as registry;
 
 fn entry_count(conn: &mut DbConnection) -> i64 {
-    let pages: i64 = loggable_page_log_entries::table.count().get_result(conn).unwrap();
-    let models: i64 = loggable_model_log_entries::table.count().get_result(conn).unwrap();
+    let pages: i64 = loggable_page_log_entries::table
+        .count()
+        .get_result(conn)
+        .unwrap();
+    let models: i64 = loggable_model_log_entries::table
+        .count()
+        .get_result(conn)
+        .unwrap();
     pages + models
 }
 
