@@ -127,7 +127,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let registry = loggable::registry::global();
     let history = loggable::entry::history_for_object(&mut conn, &registry, &sprocket)?;
-    let names = display_names(&mut conn, history.iter().map(|e| e.user_id))?;
+    let names = display_names(
+        &mut conn,
+        &loggable::registry::global(),
+        history.iter().map(|e| e.user_id.clone()),
+    )?;
     println!(
         "History of {} ({}):",
         sprocket.name,
@@ -137,7 +141,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!(
             "  {}  {:<14} {}",
             entry.timestamp.format("%H:%M:%S%.3f"),
-            names.get(entry.user_id),
+            names.get(entry.user_id.as_ref()),
             registry.message(entry)
         );
     }

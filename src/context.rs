@@ -6,6 +6,8 @@ use std::marker::PhantomData;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::user_id::UserId;
+
 thread_local! {
     static ACTIVE: RefCell<Option<LogContext>> = const { RefCell::new(None) };
 }
@@ -22,14 +24,14 @@ thread_local! {
 /// let ctx = LogContext::new(Some(3));
 /// let uuid = ctx.uuid();
 /// ctx.scope(|| {
-///     assert_eq!(LogContext::current().and_then(|c| c.user()), Some(3));
+///     assert_eq!(LogContext::current().and_then(|c| c.user()), Some(3.into()));
 ///     assert_eq!(LogContext::current().and_then(|c| c.uuid()), uuid);
 /// });
 /// assert!(LogContext::current().is_none());
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogContext {
-    user: Option<i64>,
+    user: Option<UserId>,
     uuid: Option<Uuid>,
     at: Option<DateTime<Utc>>,
 }
@@ -40,27 +42,32 @@ impl LogContext {
     /// earlier ones), so each new action's entries land at the end of the uuid index instead of
     /// at a random place in it: fewer index pages to write per commit (Wagtail's v4 UUIDs
     /// scatter them).
-    pub fn new(user: Option<i64>) -> Self {
+    pub fn new(user: Option<impl Into<UserId>>) -> Self {
         Self {
-            user,
+            user: user.map(Into::into),
             uuid: Some(Uuid::now_v7()),
             at: None,
         }
     }
 
+    /// A context for the system (no user) with a fresh UUID: scheduled jobs, imports.
+    pub fn system() -> Self {
+        Self::new(None::<UserId>)
+    }
+
     /// A context for `user` whose entries carry no UUID.
-    pub fn without_uuid(user: Option<i64>) -> Self {
+    pub fn without_uuid(user: Option<impl Into<UserId>>) -> Self {
         Self {
-            user,
+            user: user.map(Into::into),
             uuid: None,
             at: None,
         }
     }
 
     /// A context with a UUID chosen by the caller (e.g. one carried over from a request).
-    pub fn with_uuid(user: Option<i64>, uuid: Uuid) -> Self {
+    pub fn with_uuid(user: Option<impl Into<UserId>>, uuid: Uuid) -> Self {
         Self {
-            user,
+            user: user.map(Into::into),
             uuid: Some(uuid),
             at: None,
         }
@@ -93,8 +100,8 @@ impl LogContext {
     }
 
     /// The acting user; `None` is the system.
-    pub fn user(&self) -> Option<i64> {
-        self.user
+    pub fn user(&self) -> Option<UserId> {
+        self.user.clone()
     }
 
     /// The UUID entries written in this context share.
@@ -104,13 +111,13 @@ impl LogContext {
 
     /// The context active on this thread, if any.
     pub fn current() -> Option<LogContext> {
-        ACTIVE.with(|active| *active.borrow())
+        ACTIVE.with(|active| active.borrow().clone())
     }
 
     /// Makes this context active until the returned guard is dropped.
     #[must_use = "the context is left as soon as the guard is dropped"]
-    pub fn enter(self) -> LogContextGuard {
-        let previous = ACTIVE.with(|active| active.borrow_mut().replace(self));
+    pub fn enter(&self) -> LogContextGuard {
+        let previous = ACTIVE.with(|active| active.borrow_mut().replace(self.clone()));
         LogContextGuard {
             previous,
             _not_send: PhantomData,
@@ -118,7 +125,7 @@ impl LogContext {
     }
 
     /// Runs `body` with this context active, and restores the previous one afterwards.
-    pub fn scope<R>(self, body: impl FnOnce() -> R) -> R {
+    pub fn scope<R>(&self, body: impl FnOnce() -> R) -> R {
         let _guard = self.enter();
         body()
     }

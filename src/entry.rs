@@ -12,6 +12,7 @@ use crate::db::{DbConnection, LogConnection};
 use crate::error::{Error, JsonKind, Result};
 use crate::model::{Loggable, default_label};
 use crate::registry::{self, Registry};
+use crate::user_id::UserId;
 
 /// Name of the page log table.
 pub const PAGE_LOG_TABLE: &str = "loggable_page_log_entries";
@@ -39,8 +40,8 @@ pub struct LogEntry {
     pub timestamp: DateTime<Utc>,
     /// Groups the entries of one user action.
     pub uuid: Option<Uuid>,
-    /// Who acted; `None` is the system.
-    pub user_id: Option<i64>,
+    /// Who acted (the application's user key); `None` is the system.
+    pub user_id: Option<UserId>,
     /// The revision the action was about.
     pub revision_id: Option<i64>,
     /// Whether the action changed content.
@@ -74,7 +75,7 @@ pub struct NewLogEntry {
     /// The user action it belongs to.
     pub uuid: Option<Uuid>,
     /// Who acted.
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     /// The revision it is about.
     pub revision_id: Option<i64>,
     /// Whether content changed.
@@ -138,7 +139,7 @@ pub enum EntryScope {
     /// The entries of objects of one type.
     ContentType(String),
     /// The entries written by one user (`None`: by the system).
-    User(Option<i64>),
+    User(Option<UserId>),
 }
 
 /// A query on one log table: scope, grouping and window. Results are newest first
@@ -255,7 +256,7 @@ pub struct TableChoices {
     /// Action codes.
     pub actions: Vec<String>,
     /// Users (`None`: the system).
-    pub users: Vec<Option<i64>>,
+    pub users: Vec<Option<UserId>>,
     /// Type names.
     pub content_types: Vec<Option<String>>,
 }
@@ -309,10 +310,11 @@ pub fn list_filters(
         }
     }
     if !filters.users.is_empty() {
-        conditions.push(SqlCondition::ids_in(
+        let users: Vec<String> = filters.users.iter().map(ToString::to_string).collect();
+        conditions.push(SqlCondition::texts_in(
             &column("user_id"),
-            &filters.users,
-            probe(filters.users.len()),
+            &users,
+            probe(users.len()),
             backend,
         ));
     }
@@ -335,7 +337,7 @@ pub struct LogRow {
     pub data: String,
     pub timestamp: NaiveDateTime,
     pub uuid: Option<String>,
-    pub user_id: Option<i64>,
+    pub user_id: Option<String>,
     pub revision_id: Option<i64>,
     pub content_changed: bool,
     pub deleted: bool,
@@ -370,7 +372,7 @@ impl LogRow {
             data,
             timestamp: self.timestamp.and_utc(),
             uuid,
-            user_id: self.user_id,
+            user_id: self.user_id.map(UserId::stored),
             revision_id: self.revision_id,
             content_changed: self.content_changed,
             deleted: self.deleted,
@@ -408,7 +410,7 @@ macro_rules! __log_row {
             $t::data.eq(&$stored.data),
             $t::timestamp.eq($stored.timestamp),
             $t::uuid.eq($stored.uuid.as_deref()),
-            $t::user_id.eq($entry.user_id),
+            $t::user_id.eq($entry.user_id.as_ref().map($crate::UserId::as_str)),
             $t::revision_id.eq($entry.revision_id),
             $t::content_changed.eq($entry.content_changed),
             $t::deleted.eq($entry.deleted),
@@ -455,7 +457,7 @@ macro_rules! __log_columns {
 ///         data -> Text,
 ///         timestamp -> Timestamp,
 ///         uuid -> Nullable<Text>,
-///         user_id -> Nullable<BigInt>,
+///         user_id -> Nullable<Text>,
 ///         revision_id -> Nullable<BigInt>,
 ///         content_changed -> Bool,
 ///         deleted -> Bool,
@@ -534,7 +536,9 @@ macro_rules! log_table {
                     EntryScope::ContentType(content_type) => {
                         select = select.filter(t::content_type.eq(content_type.clone()));
                     }
-                    EntryScope::User(Some(user)) => select = select.filter(t::user_id.eq(*user)),
+                    EntryScope::User(Some(user)) => {
+                        select = select.filter(t::user_id.eq(user.as_str().to_owned()))
+                    }
                     EntryScope::User(None) => select = select.filter(t::user_id.is_null()),
                 }
                 if query.grouped {
@@ -719,7 +723,14 @@ macro_rules! log_table {
                 };
                 Ok($crate::entry::TableChoices {
                     actions: actions.select(t::action).distinct().load(conn).map_err(failed)?,
-                    users: users.select(t::user_id).distinct().load(conn).map_err(failed)?,
+                    users: users
+                        .select(t::user_id)
+                        .distinct()
+                        .load::<::core::option::Option<::std::string::String>>(conn)
+                        .map_err(failed)?
+                        .into_iter()
+                        .map(|user| user.map($crate::UserId::from))
+                        .collect(),
                     content_types: content_types
                         .select(t::content_type)
                         .distinct()
@@ -893,7 +904,7 @@ fn truncate_to_micros(at: DateTime<Utc>) -> DateTime<Utc> {
 ///         .content_changed(true)
 ///         .write(&mut conn)
 /// })?;
-/// assert_eq!(entry.user_id, Some(1));
+/// assert_eq!(entry.user_id, Some(1.into()));
 /// assert_eq!(entry.label, "Left sprocket");
 /// assert!(entry.uuid.is_some());
 ///
@@ -924,7 +935,7 @@ pub fn log<'a, O: Loggable + ?Sized>(
 pub struct LogBuilder<'a, O: ?Sized> {
     object: &'a O,
     action: String,
-    user: Option<i64>,
+    user: Option<UserId>,
     uuid: Option<Uuid>,
     title: Option<String>,
     data: Option<Value>,
@@ -936,8 +947,8 @@ pub struct LogBuilder<'a, O: ?Sized> {
 
 impl<O: Loggable + ?Sized> LogBuilder<'_, O> {
     /// The acting user (default: the context's).
-    pub fn user(mut self, user: i64) -> Self {
-        self.user = Some(user);
+    pub fn user(mut self, user: impl Into<UserId>) -> Self {
+        self.user = Some(user.into());
         self
     }
 
@@ -1050,10 +1061,14 @@ impl<O: Loggable + ?Sized> LogBuilder<'_, O> {
             data,
             timestamp: self
                 .timestamp
-                .or_else(|| context.and_then(|c| c.timestamp()))
+                .or_else(|| context.as_ref().and_then(LogContext::timestamp))
                 .map_or_else(next_timestamp, truncate_to_micros),
-            uuid: self.uuid.or_else(|| context.and_then(|c| c.uuid())),
-            user_id: self.user.or_else(|| context.and_then(|c| c.user())),
+            uuid: self
+                .uuid
+                .or_else(|| context.as_ref().and_then(LogContext::uuid)),
+            user_id: self
+                .user
+                .or_else(|| context.as_ref().and_then(LogContext::user)),
             revision_id: self.revision,
             content_changed: self.content_changed,
             deleted: self.deleted,
@@ -1153,7 +1168,7 @@ pub fn entries_for_content_type(
 pub fn entries_by_user(
     conn: &mut impl LogConnection,
     registry: &Registry,
-    user: Option<i64>,
+    user: Option<UserId>,
 ) -> Result<Vec<LogEntry>> {
     crate::db::with_db(conn, |conn| {
         crate::report::merge_tables(conn, registry, &EntryQuery::new(EntryScope::User(user)))

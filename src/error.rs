@@ -106,6 +106,16 @@ pub enum Error {
         action: String,
     },
 
+    /// The acting user's key does not fit a column that holds another kind of key (a UUID
+    /// for one of the CMS layer's integer user columns, say).
+    #[error("user key '{key}' does not fit {column}")]
+    UserKeyMismatch {
+        /// The key as given.
+        key: String,
+        /// The column it was meant for.
+        column: &'static str,
+    },
+
     /// The operation does not apply to the object in its current state.
     #[error("{0}")]
     InvalidOperation(String),

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::permission::Viewer;
 use crate::registry::Registry;
 use crate::report::{Cursor, Filters, merge_key};
+use crate::user_id::UserId;
 
 /// Export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,13 +138,13 @@ fn for_each_chunk(
                 let chunk = table.query(conn, &chunk_query)?;
                 *more = chunk.len() as i64 == EXPORT_CHUNK;
                 *after = chunk.last().map(Cursor::after);
-                let missing: Vec<Option<i64>> = chunk
+                let missing: Vec<Option<UserId>> = chunk
                     .iter()
-                    .map(|e| e.user_id)
-                    .filter(|id| !names.contains(*id))
+                    .map(|e| e.user_id.clone())
+                    .filter(|id| !names.contains(id.as_ref()))
                     .collect();
                 if !missing.is_empty() {
-                    names.extend(crate::user::display_names(conn, missing)?);
+                    names.extend(crate::user::display_names(conn, registry, missing)?);
                 }
                 buffer.extend(chunk);
             }
@@ -159,7 +160,7 @@ fn for_each_chunk(
             return Ok(written);
         };
         if let Some(entry) = buffers[index].0.pop_front() {
-            row(&entry, &names.get(entry.user_id))?;
+            row(&entry, &names.get(entry.user_id.as_ref()))?;
             written += 1;
             if written % EXPORT_CHUNK as u64 == 0 {
                 progress(written);

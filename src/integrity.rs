@@ -38,6 +38,7 @@ use crate::db::{DbConnection, LogConnection};
 use crate::entry::{LogEntry, LogTable};
 use crate::error::{DatabaseContext, Result};
 use crate::schema::{log_chain, log_chain_heads};
+use crate::user_id::UserId;
 
 /// The chain hash before the first link.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -245,7 +246,7 @@ pub fn content_hash(entry: &LogEntry) -> String {
     let after_data = [
         Value::from(entry.timestamp.timestamp_micros()),
         Value::from(entry.uuid.map(|u| u.hyphenated().to_string())),
-        Value::from(entry.user_id),
+        Value::from(entry.user_id.as_ref().map(UserId::as_str)),
         Value::from(entry.revision_id),
         Value::from(entry.content_changed),
         Value::from(entry.deleted),

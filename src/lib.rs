@@ -48,6 +48,7 @@ pub mod retention;
 pub mod revision;
 pub mod schema;
 pub mod user;
+mod user_id;
 pub mod workflow;
 
 pub use crate::context::{LogContext, LogContextGuard};
@@ -56,6 +57,7 @@ pub use crate::entry::{LogEntry, log};
 pub use crate::error::{Error, JsonKind, Result};
 pub use crate::model::{Loggable, ObjectRef};
 pub use crate::registry::{register_action, register_model};
+pub use crate::user_id::{UserDirectory, UserId, UserKey};
 pub use loggable_derive::Loggable;
 
 /// Paths the macros expand to; not part of the public API.

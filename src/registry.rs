@@ -11,6 +11,7 @@ use chrono::{FixedOffset, Offset, Utc};
 
 use crate::action::{Action, builtin_actions};
 use crate::entry::{LogEntry, LogTable, ModelLogTable, PageLogTable};
+use crate::user_id::UserDirectory;
 
 /// What the registry knows of one model type (identified by its `content_type` name).
 ///
@@ -98,6 +99,7 @@ pub struct Registry {
     languages: HashMap<String, String>,
     max_data_bytes: usize,
     chained: std::collections::BTreeSet<String>,
+    users: Option<Arc<dyn UserDirectory>>,
 }
 
 /// The default cap on an entry's `data`, as serialized JSON: 1 MiB.
@@ -132,6 +134,7 @@ impl Registry {
             languages: HashMap::from([("en".to_owned(), "English".to_owned())]),
             max_data_bytes: DEFAULT_MAX_DATA_BYTES,
             chained: Default::default(),
+            users: None,
         };
         for action in builtin_actions() {
             registry.register_action(action);
@@ -197,6 +200,19 @@ impl Registry {
     pub fn register_model(&mut self, model: ModelType) -> &mut Self {
         self.models.insert(model.content_type.clone(), model);
         self
+    }
+
+    /// Sets where users' display names come from: the application's users table (see
+    /// [`UserDirectory`]), or the CMS layer's ([`CmsUsers`](crate::user::CmsUsers)). Without
+    /// one, entries show `user {key}`.
+    pub fn set_user_directory(&mut self, users: Arc<dyn UserDirectory>) -> &mut Self {
+        self.users = Some(users);
+        self
+    }
+
+    /// Where users' display names come from, if set.
+    pub fn user_directory(&self) -> Option<&dyn UserDirectory> {
+        self.users.as_deref()
     }
 
     /// Sets the timezone in which messages show datetimes (default UTC).

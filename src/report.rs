@@ -10,6 +10,7 @@ use crate::entry::{EntryQuery, EntryScope, LogEntry};
 use crate::error::Result;
 use crate::permission::Viewer;
 use crate::registry::Registry;
+use crate::user_id::UserId;
 
 /// `LIKE` pattern of the comment actions.
 pub const COMMENT_ACTIONS: &str = "wagtail.comments.%";
@@ -42,8 +43,8 @@ pub struct Filters {
     pub content_types: Vec<String>,
     /// The action is one of these codes.
     pub actions: Vec<String>,
-    /// The user is one of these ids.
-    pub users: Vec<i64>,
+    /// The user is one of these (the application's user keys).
+    pub users: Vec<UserId>,
     /// On or after this day (in `timezone`).
     pub from: Option<NaiveDate>,
     /// On or before this day (in `timezone`).
@@ -233,7 +234,7 @@ pub struct FilterChoices {
     /// Registered actions present, labelled with the action's label.
     pub actions: Vec<Choice<String>>,
     /// Users present (the system is not a user to filter by), by display name.
-    pub users: Vec<Choice<i64>>,
+    pub users: Vec<Choice<UserId>>,
     /// Types present, by their human name.
     pub content_types: Vec<Choice<String>>,
 }
@@ -254,7 +255,7 @@ fn choices_of<'t>(
         users.extend(found.users.into_iter().flatten());
         content_types.extend(found.content_types.into_iter().flatten());
     }
-    let names = crate::user::display_names(conn, users.iter().copied().map(Some))?;
+    let names = crate::user::display_names(conn, registry, users.iter().cloned().map(Some))?;
     let mut choices = FilterChoices {
         actions: actions
             .into_iter()
@@ -266,8 +267,8 @@ fn choices_of<'t>(
         users: users
             .into_iter()
             .map(|id| Choice {
+                label: names.get(Some(&id)),
                 value: id,
-                label: names.get(Some(id)),
             })
             .collect(),
         content_types: content_types
@@ -407,7 +408,7 @@ pub struct ObjectHistory {
 /// loggable::db::run_migrations(&mut conn)?;
 /// let registry = loggable::registry::Registry::new();
 /// let sprocket = ObjectRef::new("shop.sprocket", 1).title("S");
-/// LogContext::new(None).scope(|| -> loggable::Result<()> {
+/// LogContext::system().scope(|| -> loggable::Result<()> {
 ///     // One user action that edited twice: the history shows the newest edit only.
 ///     log(&sprocket, "wagtail.edit").revision(1).write_with(&registry, &mut conn)?;
 ///     log(&sprocket, "wagtail.edit").revision(2).content_changed(true).write_with(&registry, &mut conn)?;

@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::db::LogConnection;
 use crate::error::{DatabaseContext, Error, Result};
 use crate::schema::revisions;
+use crate::user_id::UserId;
 
 /// A saved version of an object.
 #[derive(Debug, Clone, PartialEq, Queryable)]
@@ -21,8 +22,8 @@ pub struct Revision {
     pub content: String,
     /// When it was saved (naive UTC).
     pub created_at: NaiveDateTime,
-    /// Who saved it.
-    pub user_id: Option<i64>,
+    /// Who saved it (the application's user key).
+    pub user_id: Option<UserId>,
     /// Set while the revision is scheduled to go live.
     pub approved_go_live_at: Option<NaiveDateTime>,
 }
@@ -48,7 +49,7 @@ pub fn save(
     content_type: &str,
     object_id: &str,
     content: &Value,
-    user_id: Option<i64>,
+    user_id: Option<UserId>,
 ) -> Result<Revision> {
     crate::db::with_db(conn, |conn| {
         let now = crate::entry::next_timestamp().naive_utc();

@@ -86,7 +86,7 @@ diesel::table! {
         object_id -> Text,
         content -> Text,
         created_at -> Timestamp,
-        user_id -> Nullable<BigInt>,
+        user_id -> Nullable<Text>,
         approved_go_live_at -> Nullable<Timestamp>,
     }
 }
@@ -133,7 +133,7 @@ diesel::table! {
         data -> Text,
         timestamp -> Timestamp,
         uuid -> Nullable<Text>,
-        user_id -> Nullable<BigInt>,
+        user_id -> Nullable<Text>,
         revision_id -> Nullable<BigInt>,
         content_changed -> Bool,
         deleted -> Bool,
@@ -151,7 +151,7 @@ diesel::table! {
         data -> Text,
         timestamp -> Timestamp,
         uuid -> Nullable<Text>,
-        user_id -> Nullable<BigInt>,
+        user_id -> Nullable<Text>,
         revision_id -> Nullable<BigInt>,
         content_changed -> Bool,
         deleted -> Bool,

@@ -4,9 +4,11 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use crate::db::LogConnection;
+use crate::db::{DbConnection, LogConnection};
 use crate::error::{DatabaseContext, Result};
+use crate::registry::Registry;
 use crate::schema::auth_users;
+use crate::user_id::{UserDirectory, UserId};
 
 /// An account.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
@@ -139,24 +141,32 @@ pub fn display_name(conn: &mut impl LogConnection, id: Option<i64>) -> Result<St
     })
 }
 
-/// Display names of many users with one query (for lists of entries).
+/// Display names of many users (for lists of entries), from the registry's
+/// [`UserDirectory`]: one lookup for all of them.
 pub fn display_names(
     conn: &mut impl LogConnection,
-    ids: impl IntoIterator<Item = Option<i64>>,
+    registry: &Registry,
+    ids: impl IntoIterator<Item = Option<UserId>>,
 ) -> Result<DisplayNames> {
     crate::db::with_db(conn, |conn| {
-        let mut wanted: Vec<i64> = ids.into_iter().flatten().collect();
+        let mut wanted: Vec<UserId> = ids.into_iter().flatten().collect();
         wanted.sort_unstable();
         wanted.dedup();
-        let users: Vec<User> = auth_users::table
-            .filter(auth_users::id.eq_any(&wanted))
-            .select(User::as_select())
-            .load(conn)
-            .context("reading users")?;
-        let found: HashMap<i64, User> = users.into_iter().map(|u| (u.id, u)).collect();
+        let Some(directory) = registry.user_directory() else {
+            return Ok(DisplayNames {
+                names: wanted
+                    .into_iter()
+                    .map(|id| (id.clone(), format!("user {id}")))
+                    .collect(),
+            });
+        };
+        let found = directory.display_names(conn, &wanted)?;
         let names = wanted
             .into_iter()
-            .map(|id| (id, display_for(id, found.get(&id))))
+            .map(|id| {
+                let name = found.get(&id).cloned().unwrap_or_else(|| deleted_user(&id));
+                (id, name)
+            })
             .collect();
         Ok(DisplayNames { names })
     })
@@ -165,13 +175,13 @@ pub fn display_names(
 /// Display names looked up by [`display_names`].
 #[derive(Debug, Clone, Default)]
 pub struct DisplayNames {
-    names: HashMap<i64, String>,
+    names: HashMap<UserId, String>,
 }
 
 impl DisplayNames {
     /// Whether `id` has been looked up (`None`, the system, always has).
-    pub fn contains(&self, id: Option<i64>) -> bool {
-        id.is_none_or(|id| self.names.contains_key(&id))
+    pub fn contains(&self, id: Option<&UserId>) -> bool {
+        id.is_none_or(|id| self.names.contains_key(id))
     }
 
     /// Adds the names of another lookup.
@@ -179,25 +189,64 @@ impl DisplayNames {
         self.names.extend(other.names);
     }
 
-    /// The display name of `id` by the rules of [`display_name`].
-    pub fn get(&self, id: Option<i64>) -> String {
+    /// The display name of `id`: `system` for none, else the directory's name, else
+    /// `user {id} (deleted)`.
+    pub fn get(&self, id: Option<&UserId>) -> String {
         match id {
             None => SYSTEM.to_owned(),
             Some(id) => self
                 .names
-                .get(&id)
+                .get(id)
                 .cloned()
                 .unwrap_or_else(|| deleted_user(id)),
         }
     }
 }
 
+/// The CMS layer's users table (`loggable_users`) as a [`UserDirectory`]: the full name,
+/// else the username. Keys that are not integers name no user of it.
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// loggable::registry::update_global(|registry| {
+///     registry.set_user_directory(Arc::new(loggable::user::CmsUsers));
+/// });
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CmsUsers;
+
+impl UserDirectory for CmsUsers {
+    fn display_names(
+        &self,
+        conn: &mut DbConnection,
+        ids: &[UserId],
+    ) -> Result<HashMap<UserId, String>> {
+        let wanted: Vec<i64> = ids.iter().filter_map(UserId::as_i64).collect();
+        if wanted.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let users: Vec<User> = auth_users::table
+            .filter(auth_users::id.eq_any(&wanted))
+            .select(User::as_select())
+            .load(conn)
+            .context("reading users")?;
+        Ok(users
+            .iter()
+            .map(|user| (UserId::from(user.id), user.display_name().to_owned()))
+            .collect())
+    }
+}
+
 const SYSTEM: &str = "system";
 
 fn display_for(id: i64, user: Option<&User>) -> String {
-    user.map_or_else(|| deleted_user(id), |u| u.display_name().to_owned())
+    user.map_or_else(
+        || deleted_user(&UserId::from(id)),
+        |u| u.display_name().to_owned(),
+    )
 }
 
-fn deleted_user(id: i64) -> String {
+fn deleted_user(id: &UserId) -> String {
     format!("user {id} (deleted)")
 }

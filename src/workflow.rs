@@ -439,7 +439,10 @@ pub fn start<M: DraftStateful<DbConnection>>(
                     workflow_states::object_id.eq(&object_id),
                     workflow_states::workflow_id.eq(workflow.id),
                     workflow_states::status.eq("in_progress"),
-                    workflow_states::requested_by.eq(options.acting_user()),
+                    workflow_states::requested_by.eq(crate::user_id::cms_user(
+                        options.acting_user(),
+                        "loggable_workflow_states.requested_by",
+                    )?),
                     workflow_states::created_at.eq(now),
                 ))
                 .returning(workflow_states::all_columns)
@@ -502,7 +505,10 @@ fn acting_on<M: DraftStateful<DbConnection>>(
     })?;
     let task_state = task_state(conn, task_state_id)?;
     let task = task(conn, task_state.task_id)?;
-    let user = options.acting_user();
+    let user = crate::user_id::cms_user(
+        options.acting_user(),
+        "loggable_workflow_task_states.finished_by",
+    )?;
     if !task_kind(&task.kind)?.user_may_act(conn, &task, user)? {
         return Err(Error::PermissionDenied {
             user,
@@ -605,7 +611,11 @@ fn decide<M: DraftStateful<DbConnection>>(
 ) -> Result<(WorkflowState, TaskState, Option<Task>, M)> {
     let (state, task_state, task) = acting_on(conn, object, options, decision.verb())?;
     let status = decision.task_status();
-    end_task(conn, &task_state, status, comment, options.acting_user())?;
+    let user = crate::user_id::cms_user(
+        options.acting_user(),
+        "loggable_workflow_task_states.finished_by",
+    )?;
+    end_task(conn, &task_state, status, comment, user)?;
     if matches!(decision, Decision::Reject) {
         set_status(conn, state.id, "needs_changes")?;
     }

@@ -74,6 +74,8 @@ const POSTGRES_MIGRATIONS: diesel_migrations::EmbeddedMigrations =
 pub fn register_types() {
     // The demo's log tables are hash-chained, so `loggable verify` has a chain to walk.
     loggable::registry::update_global(|registry| {
+        // The demo's users are the CMS layer's own.
+        registry.set_user_directory(std::sync::Arc::new(loggable::user::CmsUsers));
         registry.hash_chain(loggable::entry::PAGE_LOG_TABLE);
         registry.hash_chain(loggable::entry::MODEL_LOG_TABLE);
     });

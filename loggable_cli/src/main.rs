@@ -161,9 +161,9 @@ struct HistoryFilterArgs {
     /// Only this action code (repeatable), e.g. wagtail.publish.
     #[arg(long = "action")]
     actions: Vec<String>,
-    /// Only this user id (repeatable).
+    /// Only this user key, an integer or a UUID (repeatable).
     #[arg(long = "user")]
-    users: Vec<i64>,
+    users: Vec<String>,
     /// From this day (YYYY-MM-DD, inclusive, local time).
     #[arg(long)]
     from: Option<chrono::NaiveDate>,
@@ -196,7 +196,7 @@ impl HistoryFilterArgs {
         }
         Ok(loggable::report::Filters {
             actions: self.actions.clone(),
-            users: self.users.clone(),
+            users: self.users.iter().map(|id| id.as_str().into()).collect(),
             from: self.from,
             to: self.to,
             comment_actions: self.comments,
@@ -485,7 +485,8 @@ fn print_entries(
     format: Format,
 ) -> Result<()> {
     let registry = loggable::registry::global();
-    let names = loggable::user::display_names(conn, entries.iter().map(|e| e.user_id))?;
+    let names =
+        loggable::user::display_names(conn, &registry, entries.iter().map(|e| e.user_id.clone()))?;
     let mark_of = |index: usize| {
         marks
             .and_then(|marks| marks.get(index).copied().flatten())
@@ -498,7 +499,8 @@ fn print_entries(
                 .iter()
                 .enumerate()
                 .map(|(index, e)| {
-                    let mut row = loggable::export::json_row(&registry, e, &names.get(e.user_id));
+                    let mut row =
+                        loggable::export::json_row(&registry, e, &names.get(e.user_id.as_ref()));
                     if marks.is_some() {
                         row["status"] = serde_json::json!(mark_of(index));
                     }
@@ -523,7 +525,7 @@ fn print_entries(
                 }
                 let mut row = vec![
                     when(e.timestamp, now),
-                    names.get(e.user_id),
+                    names.get(e.user_id.as_ref()),
                     registry.type_label(e.content_type.as_deref()),
                     e.label.clone(),
                     message,

@@ -293,7 +293,7 @@ fn history_takes_filters_pages_and_shows_marks_and_choices() {
             .as_array()
             .unwrap()
             .iter()
-            .all(|r| r["entry"]["user_id"] == 2)
+            .all(|r| r["entry"]["user_id"] == "2")
     );
     assert!(by_grace.as_array().unwrap().len() < rows.len());
     assert_eq!(
@@ -309,7 +309,7 @@ fn history_takes_filters_pages_and_shows_marks_and_choices() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| c["value"].as_i64().unwrap())
+        .map(|c| c["value"].as_str().unwrap().parse().unwrap())
         .collect();
     assert_eq!(users, [2, 3], "{choices}");
     assert!(
@@ -404,13 +404,13 @@ fn report_choices_come_from_what_the_viewer_may_see() {
         .as_array()
         .unwrap()
         .iter()
-        .filter_map(|r| r["entry"]["user_id"].as_i64())
+        .filter_map(|r| r["entry"]["user_id"].as_str()?.parse().ok())
         .collect();
     let offered: std::collections::BTreeSet<i64> = grace["users"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| c["value"].as_i64().unwrap())
+        .map(|c| c["value"].as_str().unwrap().parse().unwrap())
         .collect();
     assert_eq!(offered, visible_users);
     let table = loggable(&["report", "--choices"], dir.path());

@@ -369,8 +369,8 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
     };
 
     let lock_impl = caps.lockable.then(|| {
-        let (idents, bound) = store_columns(&["locked", "locked_at", "locked_by"]);
-        let _ = idents;
+        let (_, bound) = store_columns(&["locked", "locked_at", "locked_by"]);
+        let locked_by_type = field_type("locked_by");
         quote! {
             impl<__C> ::loggable::model::Lockable<__C> for #ident
             where
@@ -382,7 +382,7 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
                     ::loggable::model::LockState {
                         locked: self.locked,
                         locked_at: self.locked_at,
-                        locked_by: self.locked_by,
+                        locked_by: self.locked_by.as_ref().map(::loggable::UserKey::to_user_id),
                     }
                 }
 
@@ -392,11 +392,22 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
                     state: &::loggable::model::LockState,
                 ) -> #diesel::QueryResult<Self> {
                     use #diesel::prelude::*;
+                    // The acting user's key in this table's own key type.
+                    let locked_by: #locked_by_type = match &state.locked_by {
+                        ::core::option::Option::None => ::core::option::Option::None,
+                        ::core::option::Option::Some(user) => ::core::option::Option::Some(
+                            ::loggable::UserKey::from_user_id(user).ok_or_else(|| {
+                                #diesel::result::Error::SerializationError(::std::boxed::Box::from(
+                                    ::std::format!("user key '{user}' does not fit the locked_by column"),
+                                ))
+                            })?,
+                        ),
+                    };
                     #update_by_key
                     .set((
                         #table::locked.eq(state.locked),
                         #table::locked_at.eq(state.locked_at),
-                        #table::locked_by.eq(state.locked_by),
+                        #table::locked_by.eq(locked_by),
                     ))
                     .execute(conn)?;
                     <Self as ::loggable::model::ModelStore<__C>>::find(conn, key)?

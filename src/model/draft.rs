@@ -331,7 +331,7 @@ pub fn run_scheduled<M: Scheduled<C>, C: LogConnection>(
     now: DateTime<Utc>,
     options: &LogOptions,
 ) -> Result<ScheduledRun> {
-    LogContext::without_uuid(None).scope(|| {
+    LogContext::without_uuid(None::<crate::UserId>).scope(|| {
         let mut run = ScheduledRun::default();
         for revision in revision::due(conn, M::CONTENT_TYPE, now)? {
             let key = parse_key::<M>(&revision.object_id)?;

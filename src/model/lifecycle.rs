@@ -12,6 +12,7 @@ use crate::error::{DatabaseContext, Error, Result};
 use crate::model::{DraftState, Loggable};
 use crate::registry::{self, Registry};
 use crate::revision::{self, Revision};
+use crate::user_id::UserId;
 
 /// A derived model: its type name, key, and how its versions compare; `#[derive(Loggable)]`
 /// implements this for models with a Diesel table. Library code builds every lifecycle
@@ -96,7 +97,7 @@ pub trait NewRow<C: ?Sized, M> {
 pub struct LogOptions {
     pub(crate) suppress: bool,
     pub(crate) action: Option<String>,
-    pub(crate) user: Option<i64>,
+    pub(crate) user: Option<UserId>,
     pub(crate) uuid: Option<Uuid>,
     pub(crate) data: Option<Value>,
     pub(crate) registry: Option<Arc<Registry>>,
@@ -121,8 +122,8 @@ impl LogOptions {
     }
 
     /// The acting user (default: the context's).
-    pub fn user(mut self, user: i64) -> Self {
-        self.user = Some(user);
+    pub fn user(mut self, user: impl Into<UserId>) -> Self {
+        self.user = Some(user.into());
         self
     }
 
@@ -149,8 +150,9 @@ impl LogOptions {
     }
 
     /// The acting user: the given one, else the context's.
-    pub(crate) fn acting_user(&self) -> Option<i64> {
+    pub(crate) fn acting_user(&self) -> Option<UserId> {
         self.user
+            .clone()
             .or_else(|| crate::LogContext::current().and_then(|c| c.user()))
     }
 
@@ -208,8 +210,8 @@ impl LogOptions {
             }
         }
         let mut builder = log(object, action).data(Value::Object(data));
-        if let Some(user) = self.user {
-            builder = builder.user(user);
+        if let Some(user) = &self.user {
+            builder = builder.user(user.clone());
         }
         if let Some(uuid) = self.uuid {
             builder = builder.uuid(uuid);
@@ -238,7 +240,7 @@ pub(crate) use crate::db::transaction as in_transaction;
 pub(crate) fn save_revision<M: ModelStore<C>, C: LogConnection>(
     conn: &mut C,
     row: &M,
-    user: Option<i64>,
+    user: Option<UserId>,
 ) -> Result<Option<Revision>> {
     let Some(content) = row.revision_content() else {
         return Ok(None);

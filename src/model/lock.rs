@@ -7,16 +7,17 @@ use serde_json::Map;
 use super::lifecycle::{LogOptions, ModelStore, find, in_transaction};
 use crate::db::LogConnection;
 use crate::error::{DatabaseContext, Result};
+use crate::user_id::UserId;
 
 /// The lock columns of a lockable model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LockState {
     /// Whether the object is locked.
     pub locked: bool,
     /// When it was locked.
     pub locked_at: Option<NaiveDateTime>,
     /// Who locked it.
-    pub locked_by: Option<i64>,
+    pub locked_by: Option<UserId>,
 }
 
 /// A model with `locked`, `locked_at` and `locked_by` columns (`#[loggable(lockable)]`).

@@ -113,7 +113,7 @@ use std::borrow::Cow;
 /// #     locked_by BIGINT)").execute(&mut conn).unwrap();
 /// loggable::register_model(Sprocket::model_type());
 ///
-/// LogContext::new(None).scope(|| -> loggable::Result<()> {
+/// LogContext::system().scope(|| -> loggable::Result<()> {
 ///     let sprocket = Sprocket::create(&mut conn, &NewSprocket { name: "Left", teeth: 12 })?;
 ///     let mut bigger = sprocket.clone();
 ///     bigger.teeth = 14;

@@ -46,7 +46,8 @@ pub fn overwrite_revision(
                 .filter(loggable_page_log_entries::revision_id.eq(stored.id))
                 .into_boxed::<crate::db::MultiBackend>();
             same_autosave = match user {
-                Some(user) => same_autosave.filter(loggable_page_log_entries::user_id.eq(user)),
+                Some(user) => same_autosave
+                    .filter(loggable_page_log_entries::user_id.eq(user.as_str().to_owned())),
                 None => same_autosave.filter(loggable_page_log_entries::user_id.is_null()),
             };
             let previous_uuid: Option<String> = same_autosave

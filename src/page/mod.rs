@@ -294,7 +294,7 @@ fn insert_page(
 ) -> Result<Page> {
     let mut options = options.clone();
     if options.user.is_none() {
-        options.user = new.owner;
+        options.user = new.owner.map(crate::UserId::from);
     }
     crate::db::transaction(conn, |conn| {
         let path = tree::next_child_path(conn, parent_path, depth)?;

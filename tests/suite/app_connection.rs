@@ -124,7 +124,7 @@ where
             .unwrap();
     let actions: Vec<&str> = history.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["wagtail.lock", "wagtail.create"]);
-    assert_eq!(history[1].user_id, Some(7));
+    assert_eq!(history[1].user_id, Some(7.into()));
 }
 
 #[test]

@@ -10,8 +10,14 @@ pub struct TestDb {
 }
 
 impl TestDb {
-    /// A migrated, empty database.
+    /// A migrated, empty database. The global registry shows the CMS layer's users by name.
     pub fn new() -> Self {
+        static CMS_USERS: std::sync::Once = std::sync::Once::new();
+        CMS_USERS.call_once(|| {
+            loggable::registry::update_global(|registry| {
+                registry.set_user_directory(std::sync::Arc::new(loggable::user::CmsUsers));
+            });
+        });
         let mut db = Self::unmigrated();
         db::run_migrations(&mut db.conn).expect("migrations");
         db

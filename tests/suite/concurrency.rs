@@ -171,7 +171,7 @@ fn eight_pooled_threads_of_mixed_operations_keep_the_log_exact() {
             seen.insert(uuid),
             "two entries for one operation: {entry:?}"
         );
-        assert_eq!(entry.user_id, Some(op.user), "{entry:?}");
+        assert_eq!(entry.user_id, Some(op.user.into()), "{entry:?}");
         assert_eq!(entry.object_id, op.object.to_string(), "{entry:?}");
         assert_eq!(entry.action, op.action, "{entry:?}");
     }

@@ -24,29 +24,32 @@ fn each_context_gets_a_fresh_time_ordered_uuid_unless_told_otherwise() {
     assert_eq!(a.get_version_num(), 7);
     // Later contexts sort after earlier ones, also within one millisecond.
     let mut uuids: Vec<_> = (0..1_000)
-        .map(|_| LogContext::new(None).uuid().unwrap())
+        .map(|_| LogContext::system().uuid().unwrap())
         .collect();
     assert!(uuids.windows(2).all(|pair| pair[0] < pair[1]));
     uuids.dedup();
     assert_eq!(uuids.len(), 1_000);
     assert_eq!(LogContext::without_uuid(Some(1)).uuid(), None);
-    assert_eq!(LogContext::with_uuid(None, a).uuid(), Some(a));
-    assert_eq!(LogContext::new(None).user(), None);
+    assert_eq!(
+        LogContext::with_uuid(None::<loggable::UserId>, a).uuid(),
+        Some(a)
+    );
+    assert_eq!(LogContext::system().user(), None);
 }
 
 #[test]
 fn nesting_shadows_completely_and_restores() {
     let outer = LogContext::new(Some(1));
-    let inner = LogContext::without_uuid(None);
+    let inner = LogContext::without_uuid(None::<loggable::UserId>);
     outer.scope(|| {
-        assert_eq!(LogContext::current(), Some(outer));
+        assert_eq!(LogContext::current(), Some(outer.clone()));
         inner.scope(|| {
             // The inner context hides the outer one: no user, no uuid, nothing merged.
             let current = LogContext::current().unwrap();
             assert_eq!(current.user(), None);
             assert_eq!(current.uuid(), None);
         });
-        assert_eq!(LogContext::current(), Some(outer));
+        assert_eq!(LogContext::current(), Some(outer.clone()));
     });
     assert_eq!(LogContext::current(), None);
 }
@@ -59,7 +62,7 @@ fn restores_after_a_panic() {
         LogContext::new(Some(2)).scope(|| panic!("handler failed"));
     }));
     assert!(result.is_err());
-    assert_eq!(LogContext::current(), Some(outer));
+    assert_eq!(LogContext::current(), Some(outer.clone()));
 }
 
 fn returns_early(fail: bool) -> Result<(), &'static str> {

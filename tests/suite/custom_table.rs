@@ -18,7 +18,7 @@ diesel::table! {
         data -> Text,
         timestamp -> Timestamp,
         uuid -> Nullable<Text>,
-        user_id -> Nullable<BigInt>,
+        user_id -> Nullable<Text>,
         revision_id -> Nullable<BigInt>,
         content_changed -> Bool,
         deleted -> Bool,

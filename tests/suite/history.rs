@@ -110,7 +110,7 @@ fn object_history_filters_and_offers_choices_from_its_own_entries() {
         pairs(&[("wagtail.edit", "w2"), ("wagtail.create", "w1")])
     );
     let only_bob = Filters {
-        users: vec![bob],
+        users: vec![bob.into()],
         ..Filters::default()
     };
     assert_eq!(
@@ -192,9 +192,9 @@ fn object_history_filters_and_offers_choices_from_its_own_entries() {
         .choices
         .users
         .iter()
-        .map(|c| (c.value, c.label.as_str()))
+        .map(|c| (c.value.clone(), c.label.as_str()))
         .collect();
-    assert_eq!(users, [(ada, "Ada"), (bob, "Bob")]);
+    assert_eq!(users, [(ada.into(), "Ada"), (bob.into(), "Bob")]);
     assert_eq!(history.choices.content_types.len(), 1);
     assert_eq!(history.choices.content_types[0].label, "Widget");
 }
@@ -320,12 +320,11 @@ fn marked_rows(
 #[test]
 fn a_derived_models_history_marks_the_live_version_and_the_current_draft() {
     let mut db = setup();
-    let sprocket = LogContext::new(None)
+    let sprocket = LogContext::system()
         .scope(|| Sprocket::create(&mut db.conn, &new_sprocket("Marked")).unwrap());
-    let published =
-        LogContext::new(None).scope(|| sprocket.save_and_publish(&mut db.conn).unwrap());
+    let published = LogContext::system().scope(|| sprocket.save_and_publish(&mut db.conn).unwrap());
     let live = published.live_revision_id;
-    let draft = LogContext::new(None).scope(|| {
+    let draft = LogContext::system().scope(|| {
         let mut draft = published.clone();
         draft.teeth = 30;
         draft.save_draft(&mut db.conn).unwrap()
@@ -358,7 +357,7 @@ fn a_derived_models_history_marks_the_live_version_and_the_current_draft() {
     assert_eq!(StatusMark::LiveVersion.label(), "Live version");
     assert_eq!(StatusMark::CurrentDraft.label(), "Current draft");
     // Once the draft is published it is the live version and no draft is current.
-    let republished = LogContext::new(None).scope(|| {
+    let republished = LogContext::system().scope(|| {
         loggable::model::publish::<Sprocket, _>(
             &mut db.conn,
             &sprocket.id,
@@ -391,7 +390,7 @@ fn a_pages_history_marks_its_live_revision_and_its_current_draft() {
     let opts = LogOptions::new();
     let root =
         page::add_root(&mut db.conn, &NewPage::new("cms.simplepage", "Root"), &opts).unwrap();
-    let home = LogContext::new(None).scope(|| {
+    let home = LogContext::system().scope(|| {
         let home = page::add_child(
             &mut db.conn,
             root.id,
@@ -401,7 +400,7 @@ fn a_pages_history_marks_its_live_revision_and_its_current_draft() {
         .unwrap();
         home.save_and_publish(&mut db.conn).unwrap()
     });
-    let draft = LogContext::new(None).scope(|| {
+    let draft = LogContext::system().scope(|| {
         let mut draft = home.clone();
         draft.draft_title = "Welcome".into();
         page::save_draft(&mut db.conn, &draft, &opts).unwrap()
@@ -476,7 +475,11 @@ fn site_history_choices_come_from_what_the_viewer_may_see() {
                 .iter()
                 .map(|c| c.value.clone())
                 .collect::<Vec<_>>(),
-            choices.users.iter().map(|c| c.value).collect::<Vec<_>>(),
+            choices
+                .users
+                .iter()
+                .map(|c| c.value.clone())
+                .collect::<Vec<_>>(),
             choices
                 .content_types
                 .iter()
@@ -488,7 +491,7 @@ fn site_history_choices_come_from_what_the_viewer_may_see() {
         values(&choices),
         (
             vec!["wagtail.publish".to_owned()],
-            vec![bob],
+            vec![bob.into()],
             vec!["cms.simplepage".to_owned()]
         )
     );
@@ -502,7 +505,7 @@ fn site_history_choices_come_from_what_the_viewer_may_see() {
                 "wagtail.lock".to_owned(),
                 "wagtail.publish".to_owned()
             ],
-            vec![ada, bob],
+            vec![ada.into(), bob.into()],
             vec!["cms.simplepage".to_owned(), "shop.widget".to_owned()]
         )
     );

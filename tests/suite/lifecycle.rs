@@ -134,14 +134,17 @@ fn create_logs_create_with_content_changed_and_its_revision() {
     assert_eq!(actions(&entries), ["wagtail.create"]);
     let create = &entries[0];
     assert!(create.content_changed && !create.deleted);
-    assert_eq!((create.user_id, create.uuid), (Some(editor), ctx.uuid()));
+    assert_eq!(
+        (create.user_id.clone(), create.uuid),
+        (Some(editor.into()), ctx.uuid())
+    );
     assert_eq!(create.label, "Left");
     assert_eq!(create.log_table, "sprocket_log_entries");
     let revision = loggable::revision::find(&mut db.conn, create.revision_id.unwrap())
         .unwrap()
         .unwrap();
     assert_eq!(revision.content_json().unwrap()["name"], "Left");
-    assert_eq!(revision.user_id, Some(editor));
+    assert_eq!(revision.user_id, Some(editor.into()));
 }
 
 #[test]
@@ -292,7 +295,7 @@ fn lock_and_unlock_log_only_state_changes() {
         actions(&entries),
         ["wagtail.create", "wagtail.lock", "wagtail.unlock"]
     );
-    assert_eq!(entries[1].user_id, Some(3));
+    assert_eq!(entries[1].user_id, Some(3.into()));
     // An update with a stale value never overwrites the lock.
     let relocked = sprocket.lock(&mut db.conn).unwrap();
     let mut stale = sprocket.clone();
@@ -445,7 +448,7 @@ fn schedule_cancel_and_run_due() {
     );
     for system in [&entries[6], &entries[9]] {
         assert_eq!(
-            (system.user_id, system.uuid),
+            (system.user_id.clone(), system.uuid),
             (None, None),
             "{}",
             system.action
@@ -487,7 +490,7 @@ fn a_call_can_suppress_rename_or_attribute_its_entry() {
         .unwrap();
     let entries = history(&mut db.conn, &copy);
     assert_eq!(actions(&entries), ["wagtail.copy", "wagtail.lock"]);
-    assert_eq!(entries[0].user_id, Some(copier));
+    assert_eq!(entries[0].user_id, Some(copier.into()));
     assert!(entries[0].content_changed);
     assert_eq!(entries[0].data["source"]["title"], "Original");
     assert_eq!(
@@ -495,8 +498,8 @@ fn a_call_can_suppress_rename_or_attribute_its_entry() {
         "Copied from Original"
     );
     assert_eq!(
-        (entries[1].user_id, entries[1].uuid),
-        (Some(12), Some(uuid))
+        (entries[1].user_id.clone(), entries[1].uuid),
+        (Some(12.into()), Some(uuid))
     );
 }
 
@@ -595,7 +598,10 @@ fn bulk_update_logs_each_row_with_one_insert() {
             assert_eq!(actions(&entries), ["wagtail.create", "wagtail.edit"]);
             let edit = &entries[1];
             assert_eq!(edit.data["changes"], json!({"teeth": [sprocket.teeth, 99]}));
-            assert_eq!((edit.user_id, edit.uuid), (Some(5), ctx.uuid()));
+            assert_eq!(
+                (edit.user_id.clone(), edit.uuid),
+                (Some(5.into()), ctx.uuid())
+            );
             assert!(edit.content_changed);
         } else {
             assert_eq!(actions(&entries), ["wagtail.create"]);

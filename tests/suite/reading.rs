@@ -99,7 +99,7 @@ fn entries_by_user_span_every_log_table() {
         .user(5)
         .write_with(&registry, &mut db.conn)
         .unwrap();
-    let by_four = entries_by_user(&mut db.conn, &registry, Some(4)).unwrap();
+    let by_four = entries_by_user(&mut db.conn, &registry, Some(4.into())).unwrap();
     assert_eq!(by_four, vec![second, first]);
     assert_eq!(
         entries_by_user(&mut db.conn, &registry, None).unwrap(),
@@ -124,21 +124,19 @@ fn display_names_follow_the_spec_rules() {
         display_name(&mut db.conn, Some(gone.id)).unwrap(),
         format!("user {} (deleted)", gone.id)
     );
+    let mut registry = loggable::registry::Registry::new();
+    registry.set_user_directory(std::sync::Arc::new(loggable::user::CmsUsers));
+    let key = |id: i64| Some(loggable::UserId::from(id));
     let names = display_names(
         &mut db.conn,
-        [
-            Some(full.id),
-            None,
-            Some(gone.id),
-            Some(bare.id),
-            Some(full.id),
-        ],
+        &registry,
+        [key(full.id), None, key(gone.id), key(bare.id), key(full.id)],
     )
     .unwrap();
-    assert_eq!(names.get(Some(full.id)), "Ada Lovelace");
-    assert_eq!(names.get(Some(bare.id)), "grace");
+    assert_eq!(names.get(key(full.id).as_ref()), "Ada Lovelace");
+    assert_eq!(names.get(key(bare.id).as_ref()), "grace");
     assert_eq!(
-        names.get(Some(gone.id)),
+        names.get(key(gone.id).as_ref()),
         format!("user {} (deleted)", gone.id)
     );
     assert_eq!(names.get(None), "system");

@@ -13,6 +13,7 @@ use crate::common::TestDb;
 
 fn registry() -> Registry {
     let mut registry = Registry::new();
+    registry.set_user_directory(std::sync::Arc::new(loggable::user::CmsUsers));
     registry.register_model(ModelType::page("cms.simplepage").verbose_name("simple page"));
     registry
 }
@@ -115,7 +116,7 @@ fn every_filter_narrows_the_site_history() {
         only(&["Home Page", "Sprocket"])
     );
     let by_user = Filters {
-        users: vec![ada],
+        users: vec![ada.into()],
         ..Filters::default()
     };
     assert_eq!(
@@ -132,7 +133,7 @@ fn every_filter_narrows_the_site_history() {
         day(4, 9),
     );
     let by_users = Filters {
-        users: vec![bob, ada],
+        users: vec![bob.into(), ada.into()],
         content_types: vec!["shop.gear".into(), "cms.simplepage".into()],
         ..Filters::default()
     };
@@ -145,7 +146,7 @@ fn every_filter_narrows_the_site_history() {
     let mut by_long_lists = by_users;
     by_long_lists
         .users
-        .extend((0..long as i64).map(|i| 1_000_000 + i));
+        .extend((0..long as i64).map(|i| (1_000_000 + i).into()));
     by_long_lists
         .content_types
         .extend((0..long).map(|i| format!("shop.other{i}")));

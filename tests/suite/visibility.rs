@@ -534,7 +534,7 @@ fn restricted_reads_are_prepared_once_and_then_served_from_the_statement_cache()
         };
         let by_type_and_action = site_history(&filters);
         // The pages were added by no user.
-        filters.users = vec![editor.user_id, editor.user_id + 1];
+        filters.users = vec![editor.user_id.into(), (editor.user_id + 1).into()];
         let by_user = site_history(&filters);
         (
             pages.len(),

@@ -152,7 +152,7 @@ fn a_two_task_workflow_approved_to_completion_publishes_as_the_approver() {
     assert_eq!(start["next"], json!({"id": site.review, "title": "Review"}));
     assert!(start["task_state_id"].is_i64());
     let first = &entries[1];
-    assert_eq!(first.user_id, Some(site.reviewer));
+    assert_eq!(first.user_id, Some(site.reviewer.into()));
     assert_eq!(
         first.data["workflow"]["task"],
         json!({"id": site.review, "title": "Review"})
@@ -167,7 +167,7 @@ fn a_two_task_workflow_approved_to_completion_publishes_as_the_approver() {
     for publish_step in &entries[3..] {
         assert_eq!(
             publish_step.user_id,
-            Some(site.lawyer),
+            Some(site.lawyer.into()),
             "published by the approver"
         );
         assert_eq!(publish_step.uuid, entries[2].uuid);

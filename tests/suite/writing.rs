@@ -67,7 +67,7 @@ fn every_optional_argument_is_stored_and_read_back_exactly() {
         .write_with(&registry, &mut db.conn)
         .unwrap();
     assert_eq!(entry.log_table, PAGE_LOG_TABLE);
-    assert_eq!(entry.user_id, Some(9));
+    assert_eq!(entry.user_id, Some(9.into()));
     assert_eq!(entry.uuid, Some(uuid));
     assert_eq!(entry.label, "Welcome");
     assert_eq!(entry.revision_id, Some(77));
@@ -100,15 +100,15 @@ fn context_supplies_user_and_uuid_and_explicit_arguments_win() {
         assert_eq!(b.uuid, Some(own));
         (a, b)
     });
-    assert_eq!(from_context.user_id, Some(5));
+    assert_eq!(from_context.user_id, Some(5.into()));
     assert_eq!(from_context.uuid, context.uuid());
-    assert_eq!(explicit.user_id, Some(6));
+    assert_eq!(explicit.user_id, Some(6.into()));
     let no_uuid = LogContext::without_uuid(Some(5)).scope(|| {
         log(&sprocket, "wagtail.edit")
             .write_with(&registry, &mut db.conn)
             .unwrap()
     });
-    assert_eq!((no_uuid.user_id, no_uuid.uuid), (Some(5), None));
+    assert_eq!((no_uuid.user_id, no_uuid.uuid), (Some(5.into()), None));
 }
 
 #[test]

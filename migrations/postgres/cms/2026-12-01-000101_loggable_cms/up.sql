@@ -73,7 +73,8 @@ CREATE TABLE loggable_revisions (
     object_id TEXT NOT NULL,
     content TEXT NOT NULL DEFAULT '{}',
     created_at TIMESTAMP NOT NULL,
-    user_id BIGINT REFERENCES loggable_users (id) ON DELETE SET NULL,
+    -- The application's user key, as in the log tables: no foreign key.
+    user_id TEXT,
     approved_go_live_at TIMESTAMP
 );
 CREATE INDEX loggable_revisions_object ON loggable_revisions (content_type, object_id);
@@ -106,7 +107,8 @@ CREATE TABLE loggable_view_restriction_groups (
 );
 
 -- The page log: no foreign keys on purpose (entries outlive users, pages and revisions).
--- `user_id` is the application's own user key, as in loggable_model_log_entries.
+-- `user_id` is the application's own user key as text (an integer or a UUID), as in
+-- loggable_model_log_entries.
 CREATE TABLE loggable_page_log_entries (
     id BIGSERIAL PRIMARY KEY,
     content_type TEXT,
@@ -115,7 +117,7 @@ CREATE TABLE loggable_page_log_entries (
     data TEXT NOT NULL DEFAULT '{}',
     timestamp TIMESTAMP NOT NULL,
     uuid VARCHAR(36),
-    user_id BIGINT,
+    user_id TEXT,
     revision_id BIGINT,
     content_changed BOOLEAN NOT NULL DEFAULT FALSE,
     deleted BOOLEAN NOT NULL DEFAULT FALSE,

@@ -4,8 +4,8 @@
 -- creates starts with `loggable_`.
 -- BIGSERIAL never hands out an id twice, as AUTOINCREMENT does on SQLite.
 
--- No foreign keys on purpose (entries outlive users, objects and revisions; `user_id` is the
--- application's own user key, in a table loggable does not own).
+-- No foreign keys on purpose (entries outlive users, objects and revisions). `user_id` is the
+-- application's own user key as text (integer or UUID keys), in a table loggable does not own.
 CREATE TABLE loggable_model_log_entries (
     id BIGSERIAL PRIMARY KEY,
     content_type TEXT,
@@ -14,7 +14,7 @@ CREATE TABLE loggable_model_log_entries (
     data TEXT NOT NULL DEFAULT '{}',
     timestamp TIMESTAMP NOT NULL,
     uuid VARCHAR(36),
-    user_id BIGINT,
+    user_id TEXT,
     revision_id BIGINT,
     content_changed BOOLEAN NOT NULL DEFAULT FALSE,
     deleted BOOLEAN NOT NULL DEFAULT FALSE,

@@ -4,8 +4,8 @@
 -- creates starts with `loggable_`.
 -- AUTOINCREMENT on the log table: ids of deleted entries are never handed out again.
 
--- No foreign keys on purpose (entries outlive users, objects and revisions; `user_id` is the
--- application's own user key, in a table loggable does not own).
+-- No foreign keys on purpose (entries outlive users, objects and revisions). `user_id` is the
+-- application's own user key as text (integer or UUID keys), in a table loggable does not own.
 CREATE TABLE loggable_model_log_entries (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     content_type TEXT,
@@ -14,7 +14,7 @@ CREATE TABLE loggable_model_log_entries (
     data TEXT NOT NULL DEFAULT '{}',
     timestamp TIMESTAMP NOT NULL,
     uuid VARCHAR(36),
-    user_id BIGINT,
+    user_id TEXT,
     revision_id BIGINT,
     content_changed BOOLEAN NOT NULL DEFAULT 0,
     deleted BOOLEAN NOT NULL DEFAULT 0,

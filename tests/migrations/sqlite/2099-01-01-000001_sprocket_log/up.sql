@@ -7,7 +7,7 @@ CREATE TABLE sprocket_log_entries (
     data TEXT NOT NULL DEFAULT '{}',
     timestamp TIMESTAMP NOT NULL,
     uuid VARCHAR(36),
-    user_id BIGINT,
+    user_id TEXT,
     revision_id BIGINT,
     content_changed BOOLEAN NOT NULL DEFAULT 0,
     deleted BOOLEAN NOT NULL DEFAULT 0,

@@ -1,0 +1,211 @@
+//! The acting user as entries store it: the application's own user key, as text, and the
+//! directory that gives those keys their display names.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use diesel::backend::Backend;
+use diesel::deserialize::{self, FromSql};
+use diesel::serialize::{self, Output, ToSql};
+use diesel::sql_types::Text;
+use uuid::Uuid;
+
+use crate::db::DbConnection;
+use crate::error::Result;
+
+/// The key of the user who acted, in the application's own users table: an integer or a
+/// UUID (or any text key), stored as its canonical text. No foreign key ties it to a table
+/// loggable owns, so entries outlive the users they name (Wagtail does the same).
+///
+/// ```
+/// use loggable::UserId;
+///
+/// assert_eq!(UserId::from(7).as_str(), "7");
+/// let uuid = uuid::Uuid::nil();
+/// assert_eq!(UserId::from(uuid).as_str(), "00000000-0000-0000-0000-000000000000");
+/// assert_eq!(UserId::from(7).as_i64(), Some(7));
+/// assert_eq!(UserId::from(uuid).as_uuid(), Some(uuid));
+/// ```
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[serde(transparent)]
+#[diesel(sql_type = Text)]
+pub struct UserId(String);
+
+impl<DB: Backend> FromSql<Text, DB> for UserId
+where
+    String: FromSql<Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+        String::from_sql(bytes).map(Self)
+    }
+}
+
+impl<DB: Backend> ToSql<Text, DB> for UserId
+where
+    str: ToSql<Text, DB>,
+{
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+        self.0.as_str().to_sql(out)
+    }
+}
+
+impl UserId {
+    /// The key as stored.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The key as an integer, when it is one.
+    pub fn as_i64(&self) -> Option<i64> {
+        self.0.parse().ok()
+    }
+
+    /// The key as a UUID, when it is one.
+    pub fn as_uuid(&self) -> Option<Uuid> {
+        Uuid::parse_str(&self.0).ok()
+    }
+
+    /// The key, as stored, given back by the database.
+    pub(crate) fn stored(text: String) -> Self {
+        Self(text)
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+macro_rules! user_id_from_integer {
+    ($($integer:ty),*) => {$(
+        impl From<$integer> for UserId {
+            fn from(key: $integer) -> Self {
+                Self(key.to_string())
+            }
+        }
+    )*};
+}
+user_id_from_integer!(i32, i64, u32, u64);
+
+impl From<Uuid> for UserId {
+    /// The hyphenated lower-case form, whatever form the UUID was parsed from.
+    fn from(key: Uuid) -> Self {
+        Self(key.hyphenated().to_string())
+    }
+}
+
+impl From<&str> for UserId {
+    fn from(key: &str) -> Self {
+        Self(key.to_owned())
+    }
+}
+
+impl From<String> for UserId {
+    fn from(key: String) -> Self {
+        Self(key)
+    }
+}
+
+/// The CMS layer's integer user key of `id`, for its own user columns (comments, locks,
+/// workflow decisions); a key of another kind (a UUID) is an error naming the column.
+pub(crate) fn cms_user(id: Option<UserId>, column: &'static str) -> Result<Option<i64>> {
+    id.map(|id| {
+        id.as_i64().ok_or_else(|| crate::Error::UserKeyMismatch {
+            key: id.to_string(),
+            column,
+        })
+    })
+    .transpose()
+}
+
+/// A user-key type of the application's own tables (a lockable model's `locked_by` field):
+/// what a [`UserId`] becomes in that column, and back.
+pub trait UserKey: Sized {
+    /// The key as entries store it.
+    fn to_user_id(&self) -> UserId;
+
+    /// The key `id` names, or `None` when it does not fit this type (a UUID for an integer
+    /// column, say).
+    fn from_user_id(id: &UserId) -> Option<Self>;
+}
+
+macro_rules! user_key_integer {
+    ($($integer:ty),*) => {$(
+        impl UserKey for $integer {
+            fn to_user_id(&self) -> UserId {
+                UserId::from(*self)
+            }
+
+            fn from_user_id(id: &UserId) -> Option<Self> {
+                id.as_str().parse().ok()
+            }
+        }
+    )*};
+}
+user_key_integer!(i32, i64);
+
+impl UserKey for Uuid {
+    fn to_user_id(&self) -> UserId {
+        UserId::from(*self)
+    }
+
+    fn from_user_id(id: &UserId) -> Option<Self> {
+        id.as_uuid()
+    }
+}
+
+impl UserKey for String {
+    fn to_user_id(&self) -> UserId {
+        UserId::from(self.as_str())
+    }
+
+    fn from_user_id(id: &UserId) -> Option<Self> {
+        Some(id.as_str().to_owned())
+    }
+}
+
+/// Where display names of users come from: the application's users table. Set one on the
+/// registry ([`Registry::set_user_directory`](crate::registry::Registry::set_user_directory));
+/// without one, reports show `user {key}`. The CMS layer's own users table is one
+/// implementation ([`CmsUsers`](crate::user::CmsUsers)).
+///
+/// ```
+/// use std::collections::HashMap;
+/// use loggable::db::DbConnection;
+/// use loggable::{UserDirectory, UserId};
+///
+/// /// Names kept in memory (an application would read its users table on `conn`).
+/// struct Staff(HashMap<UserId, String>);
+///
+/// impl UserDirectory for Staff {
+///     fn display_names(
+///         &self,
+///         _conn: &mut DbConnection,
+///         ids: &[UserId],
+///     ) -> loggable::Result<HashMap<UserId, String>> {
+///         Ok(ids.iter().filter_map(|id| Some((id.clone(), self.0.get(id)?.clone()))).collect())
+///     }
+/// }
+/// ```
+pub trait UserDirectory: Send + Sync {
+    /// The display names of the users among `ids` that exist; a key left out shows as
+    /// `user {key} (deleted)`.
+    fn display_names(
+        &self,
+        conn: &mut DbConnection,
+        ids: &[UserId],
+    ) -> Result<HashMap<UserId, String>>;
+}
