@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use crate::db::{DbConnection, LogConnection};
+use crate::db::{BackendConnection, LogConnection};
 use crate::error::{DatabaseContext, Result};
 use crate::registry::Registry;
 use crate::schema::auth_users;
@@ -160,7 +160,7 @@ pub fn display_names(
                     .collect(),
             });
         };
-        let found = directory.display_names(conn, &wanted)?;
+        let found = directory.display_names(conn.backend_connection(), &wanted)?;
         let names = wanted
             .into_iter()
             .map(|id| {
@@ -219,18 +219,22 @@ pub struct CmsUsers;
 impl UserDirectory for CmsUsers {
     fn display_names(
         &self,
-        conn: &mut DbConnection,
+        conn: BackendConnection<'_>,
         ids: &[UserId],
     ) -> Result<HashMap<UserId, String>> {
         let wanted: Vec<i64> = ids.iter().filter_map(UserId::as_i64).collect();
         if wanted.is_empty() {
             return Ok(HashMap::new());
         }
-        let users: Vec<User> = auth_users::table
-            .filter(auth_users::id.eq_any(&wanted))
-            .select(User::as_select())
-            .load(conn)
-            .context("reading users")?;
+        // `as_select` is built per backend, so the query is written once as a closure.
+        let query = || auth_users::table.filter(auth_users::id.eq_any(&wanted));
+        let users: Vec<User> = match conn {
+            #[cfg(feature = "postgres")]
+            BackendConnection::Postgresql(pg) => query().select(User::as_select()).load(pg),
+            #[cfg(feature = "sqlite")]
+            BackendConnection::Sqlite(sqlite) => query().select(User::as_select()).load(sqlite),
+        }
+        .context("reading users")?;
         Ok(users
             .iter()
             .map(|user| (UserId::from(user.id), user.display_name().to_owned()))

@@ -10,7 +10,7 @@ use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 use uuid::Uuid;
 
-use crate::db::DbConnection;
+use crate::db::BackendConnection;
 use crate::error::Result;
 
 /// The key of the user who acted, in the application's own users table: an integer or a
@@ -182,9 +182,12 @@ impl UserKey for String {
 /// without one, reports show `user {key}`. The CMS layer's own users table is one
 /// implementation ([`CmsUsers`](crate::user::CmsUsers)).
 ///
+/// The directory reads on the backend's own connection, so the application's users table
+/// may use any column type its backend has (UUID keys on PostgreSQL, say).
+///
 /// ```
 /// use std::collections::HashMap;
-/// use loggable::db::DbConnection;
+/// use loggable::db::BackendConnection;
 /// use loggable::{UserDirectory, UserId};
 ///
 /// /// Names kept in memory (an application would read its users table on `conn`).
@@ -193,7 +196,7 @@ impl UserKey for String {
 /// impl UserDirectory for Staff {
 ///     fn display_names(
 ///         &self,
-///         _conn: &mut DbConnection,
+///         _conn: BackendConnection<'_>,
 ///         ids: &[UserId],
 ///     ) -> loggable::Result<HashMap<UserId, String>> {
 ///         Ok(ids.iter().filter_map(|id| Some((id.clone(), self.0.get(id)?.clone()))).collect())
@@ -205,7 +208,7 @@ pub trait UserDirectory: Send + Sync {
     /// `user {key} (deleted)`.
     fn display_names(
         &self,
-        conn: &mut DbConnection,
+        conn: BackendConnection<'_>,
         ids: &[UserId],
     ) -> Result<HashMap<UserId, String>>;
 }

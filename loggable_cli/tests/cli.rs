@@ -309,7 +309,7 @@ fn history_takes_filters_pages_and_shows_marks_and_choices() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| c["value"].as_str().unwrap().parse().unwrap())
+        .map(|c| c["value"].as_str().unwrap().parse::<i64>().unwrap())
         .collect();
     assert_eq!(users, [2, 3], "{choices}");
     assert!(
@@ -410,7 +410,7 @@ fn report_choices_come_from_what_the_viewer_may_see() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| c["value"].as_str().unwrap().parse().unwrap())
+        .map(|c| c["value"].as_str().unwrap().parse::<i64>().unwrap())
         .collect();
     assert_eq!(offered, visible_users);
     let table = loggable(&["report", "--choices"], dir.path());

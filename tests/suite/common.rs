@@ -119,7 +119,8 @@ pub fn page_registry() -> loggable::registry::Registry {
 pub fn widget_registry() -> loggable::registry::Registry {
     let mut registry = loggable::registry::Registry::new();
     registry
-        .register_model(loggable::registry::ModelType::new("shop.widget").verbose_name("widget"));
+        .register_model(loggable::registry::ModelType::new("shop.widget").verbose_name("widget"))
+        .set_user_directory(std::sync::Arc::new(loggable::user::CmsUsers));
     registry
 }
 
