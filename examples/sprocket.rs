@@ -112,16 +112,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         draft.save_and_publish(&mut conn)?;
         Ok(())
     })?;
-    LogContext::new(Some(grace.id)).scope(|| sprocket.lock(&mut conn))?;
+    // Grace locks it; while it is locked only she may change it, and she says who she is
+    // (the log context only attributes entries; it grants nothing).
+    LogContext::new(Some(grace.id)).scope(|| sprocket.lock(&mut conn, grace.id))?;
     LogContext::new(Some(grace.id)).scope(|| -> loggable::Result<()> {
+        let as_grace = loggable::model::LogOptions::new().user(grace.id);
         let mut renamed = Sprocket::find(&mut conn, &sprocket.id)?;
         renamed.name = "Port sprocket".into();
         renamed.go_live_at = Some((Utc::now() + Duration::hours(2)).naive_utc());
-        let revision = renamed.save_draft(&mut conn)?;
-        renamed.publish(&mut conn, revision.id)?;
+        let revision = renamed.save_draft_with(&mut conn, &as_grace)?;
+        renamed.publish_with(&mut conn, revision.id, &as_grace)?;
         Ok(())
     })?;
-    LogContext::new(Some(grace.id)).scope(|| sprocket.unlock(&mut conn))?;
+    LogContext::new(Some(grace.id)).scope(|| sprocket.unlock(&mut conn, grace.id))?;
     // The periodic job, three hours later: publishes the scheduled draft.
     Sprocket::run_scheduled(&mut conn, Utc::now() + Duration::hours(3))?;
 

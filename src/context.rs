@@ -1,7 +1,9 @@
 //! The log context: who is acting, and the UUID that groups everything one action logs.
 
 use std::cell::RefCell;
-use std::marker::PhantomData;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -14,9 +16,11 @@ thread_local! {
 
 /// A user (or none: the system) and a UUID shared by every entry written while it is active.
 ///
-/// Contexts are per thread: entering one on a thread never affects another thread. An inner
-/// context hides the outer one completely; leaving it restores the outer one, also when the
-/// code inside returns early or panics.
+/// A context is active inside a [`scope`](Self::scope) (synchronous code) or while a future
+/// wrapped by [`in_scope`](Self::in_scope) runs (async code: it follows the task, never the
+/// thread). An inner context hides the outer one completely; leaving it restores the outer
+/// one, also when the code inside returns early or panics. The context only attributes
+/// entries: no operation takes its authority from it.
 ///
 /// ```
 /// use loggable::LogContext;
@@ -109,41 +113,104 @@ impl LogContext {
         self.uuid
     }
 
-    /// The context active on this thread, if any.
+    /// The context active here: inside a [`scope`](Self::scope) on this thread, or inside a
+    /// future wrapped by [`in_scope`](Self::in_scope) while it runs.
     pub fn current() -> Option<LogContext> {
         ACTIVE.with(|active| active.borrow().clone())
     }
 
-    /// Makes this context active until the returned guard is dropped.
-    #[must_use = "the context is left as soon as the guard is dropped"]
-    pub fn enter(&self) -> LogContextGuard {
-        let previous = ACTIVE.with(|active| active.borrow_mut().replace(self.clone()));
-        LogContextGuard {
-            previous,
-            _not_send: PhantomData,
+    /// Runs `body` with this context active, and restores the previous one afterwards, also
+    /// when `body` panics. Scopes nest and always leave in the order they were entered: there
+    /// is no guard to drop out of order.
+    pub fn scope<R>(&self, body: impl FnOnce() -> R) -> R {
+        let _restore = Restore(ACTIVE.with(|active| active.borrow_mut().replace(self.clone())));
+        body()
+    }
+
+    /// `future` with this context active whenever it runs, and only then: each poll enters it
+    /// and leaves it before returning, so the context follows the task across `.await`s and
+    /// threads, and no other task polled on the same thread ever sees it. What the future
+    /// hands to a blocking thread takes the context along with [`carry`](Self::carry).
+    ///
+    /// ```
+    /// use loggable::LogContext;
+    ///
+    /// let request = LogContext::new(Some(7));
+    /// let seen = futures_lite_block_on(request.in_scope(async {
+    ///     LogContext::current().and_then(|c| c.user())
+    /// }));
+    /// assert_eq!(seen, Some(7.into()));
+    /// assert_eq!(LogContext::current(), None);
+    /// # fn futures_lite_block_on<F: std::future::Future>(future: F) -> F::Output {
+    /// #     let waker = std::task::Waker::noop();
+    /// #     let mut cx = std::task::Context::from_waker(&waker);
+    /// #     let mut future = std::pin::pin!(future);
+    /// #     loop {
+    /// #         if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+    /// #             return out;
+    /// #         }
+    /// #     }
+    /// # }
+    /// ```
+    pub fn in_scope<F: Future>(&self, future: F) -> Scoped<F> {
+        Scoped {
+            context: self.clone(),
+            future: Box::pin(future),
         }
     }
 
-    /// Runs `body` with this context active, and restores the previous one afterwards.
-    pub fn scope<R>(&self, body: impl FnOnce() -> R) -> R {
-        let _guard = self.enter();
-        body()
+    /// `body` with the context active now (if any) active again wherever it runs: for work
+    /// handed to another thread, such as `tokio::task::spawn_blocking` or a blocking pool's
+    /// `interact`.
+    ///
+    /// ```
+    /// use loggable::LogContext;
+    ///
+    /// let work = LogContext::new(Some(3)).scope(|| {
+    ///     LogContext::carry(|| LogContext::current().and_then(|c| c.user()))
+    /// });
+    /// let user = std::thread::spawn(work).join().unwrap();
+    /// assert_eq!(user, Some(3.into()));
+    /// ```
+    pub fn carry<R>(body: impl FnOnce() -> R) -> impl FnOnce() -> R {
+        let context = Self::current();
+        move || match context {
+            Some(context) => context.scope(body),
+            None => body(),
+        }
     }
 }
 
-/// Keeps a [`LogContext`] active; dropping it restores the context that was active before.
-///
-/// The guard cannot be sent to another thread: the context belongs to the thread that
-/// entered it.
-#[derive(Debug)]
-pub struct LogContextGuard {
-    previous: Option<LogContext>,
-    _not_send: PhantomData<*const ()>,
+/// A future running with a [`LogContext`]: see [`LogContext::in_scope`].
+#[must_use = "futures do nothing unless polled"]
+pub struct Scoped<F> {
+    context: LogContext,
+    future: Pin<Box<F>>,
 }
 
-impl Drop for LogContextGuard {
+impl<F: Future> Future for Scoped<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.get_mut();
+        this.context.scope(|| this.future.as_mut().poll(cx))
+    }
+}
+
+impl<F> std::fmt::Debug for Scoped<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scoped")
+            .field("context", &self.context)
+            .finish()
+    }
+}
+
+/// Puts back the context a scope replaced, on return and on unwinding.
+struct Restore(Option<LogContext>);
+
+impl Drop for Restore {
     fn drop(&mut self) {
-        let previous = self.previous.take();
+        let previous = self.0.take();
         ACTIVE.with(|active| *active.borrow_mut() = previous);
     }
 }

@@ -116,6 +116,19 @@ pub enum Error {
         column: &'static str,
     },
 
+    /// The object is locked by another user: only the lock's holder may update, publish,
+    /// delete or unlock it, unless the call overrides the lock
+    /// ([`LogOptions::override_lock`](crate::model::LogOptions::override_lock)).
+    #[error("{content_type} {object_id} is locked by {}", holder.as_ref().map_or_else(|| "the system".to_owned(), |h| format!("user {h}")))]
+    Locked {
+        /// The object's type name.
+        content_type: String,
+        /// The object's key.
+        object_id: String,
+        /// Who holds the lock.
+        holder: Option<crate::UserId>,
+    },
+
     /// The operation does not apply to the object in its current state.
     #[error("{0}")]
     InvalidOperation(String),

@@ -4,10 +4,18 @@
 //! create, edit, delete, publish, lock and workflow step is recorded as an entry that says who
 //! did what, when, to which object, grouped with the other entries of the same user action.
 //!
+//! Every operation takes the application's own Diesel connection (`PgConnection`,
+//! `SqliteConnection`, a pooled one, or its `MultiConnection` enum: see
+//! [`db::LogConnection`]) and runs in the transaction the application holds.
+//! `#[derive(Loggable)]` on the application's models gives them lifecycle operations that write
+//! the change and its entries together (see [`Loggable`](trait@Loggable)).
+//!
 //! ```
+//! # #[cfg(feature = "sqlite")] {
+//! use diesel::Connection;
 //! use loggable::{LogContext, ObjectRef, log};
 //!
-//! let mut conn = loggable::db::connect(":memory:")?;
+//! let mut conn = diesel::SqliteConnection::establish(":memory:").unwrap();
 //! loggable::db::run_migrations(&mut conn)?;
 //!
 //! // One user action: everything logged inside shares the user and one UUID.
@@ -25,6 +33,7 @@
 //!
 //! let registry = loggable::registry::global();
 //! assert_eq!(registry.message(&b), "Edited");
+//! # }
 //! # Ok::<(), loggable::Error>(())
 //! ```
 
@@ -49,9 +58,11 @@ pub mod revision;
 pub mod schema;
 pub mod user;
 mod user_id;
+#[cfg(feature = "tower")]
+pub mod web;
 pub mod workflow;
 
-pub use crate::context::{LogContext, LogContextGuard};
+pub use crate::context::{LogContext, Scoped};
 pub use crate::db::DbConnection;
 pub use crate::entry::{LogEntry, log};
 pub use crate::error::{Error, JsonKind, Result};

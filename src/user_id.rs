@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql};
@@ -14,7 +15,7 @@ use crate::db::BackendConnection;
 use crate::error::Result;
 
 /// The key of the user who acted, in the application's own users table: an integer or a
-/// UUID (or any text key), stored as its canonical text. No foreign key ties it to a table
+/// UUID (or any text key), stored as its canonical text. Cheap to clone (shared). No foreign key ties it to a table
 /// loggable owns, so entries outlive the users they name (Wagtail does the same).
 ///
 /// ```
@@ -27,28 +28,29 @@ use crate::error::Result;
 /// assert_eq!(UserId::from(uuid).as_uuid(), Some(uuid));
 /// ```
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    serde::Serialize,
-    serde::Deserialize,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, diesel::AsExpression, diesel::FromSqlRow,
 )]
-#[serde(transparent)]
 #[diesel(sql_type = Text)]
-pub struct UserId(String);
+pub struct UserId(Arc<str>);
+
+impl serde::Serialize for UserId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for UserId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::from)
+    }
+}
 
 impl<DB: Backend> FromSql<Text, DB> for UserId
 where
     String: FromSql<Text, DB>,
 {
     fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
-        String::from_sql(bytes).map(Self)
+        String::from_sql(bytes).map(Self::from)
     }
 }
 
@@ -57,7 +59,7 @@ where
     str: ToSql<Text, DB>,
 {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
-        self.0.as_str().to_sql(out)
+        (*self.0).to_sql(out)
     }
 }
 
@@ -79,7 +81,7 @@ impl UserId {
 
     /// The key, as stored, given back by the database.
     pub(crate) fn stored(text: String) -> Self {
-        Self(text)
+        Self::from(text)
     }
 }
 
@@ -93,7 +95,7 @@ macro_rules! user_id_from_integer {
     ($($integer:ty),*) => {$(
         impl From<$integer> for UserId {
             fn from(key: $integer) -> Self {
-                Self(key.to_string())
+                Self(Arc::from(key.to_string()))
             }
         }
     )*};
@@ -103,19 +105,19 @@ user_id_from_integer!(i32, i64, u32, u64);
 impl From<Uuid> for UserId {
     /// The hyphenated lower-case form, whatever form the UUID was parsed from.
     fn from(key: Uuid) -> Self {
-        Self(key.hyphenated().to_string())
+        Self(Arc::from(key.hyphenated().to_string()))
     }
 }
 
 impl From<&str> for UserId {
     fn from(key: &str) -> Self {
-        Self(key.to_owned())
+        Self(Arc::from(key))
     }
 }
 
 impl From<String> for UserId {
     fn from(key: String) -> Self {
-        Self(key)
+        Self(Arc::from(key))
     }
 }
 

@@ -485,7 +485,7 @@ fn current_state(conn: &mut DbConnection, id: i64) -> Result<WorkflowState> {
 fn acting_on<M: DraftStateful<DbConnection>>(
     conn: &mut DbConnection,
     object: &M,
-    options: &LogOptions,
+    by: i64,
     action: &str,
 ) -> Result<(WorkflowState, TaskState, Task)> {
     let object_id = key_of(object);
@@ -505,10 +505,7 @@ fn acting_on<M: DraftStateful<DbConnection>>(
     })?;
     let task_state = task_state(conn, task_state_id)?;
     let task = task(conn, task_state.task_id)?;
-    let user = crate::user_id::cms_user(
-        options.acting_user(),
-        "loggable_workflow_task_states.finished_by",
-    )?;
+    let user = Some(by);
     if !task_kind(&task.kind)?.user_may_act(conn, &task, user)? {
         return Err(Error::PermissionDenied {
             user,
@@ -605,17 +602,14 @@ impl Decision {
 fn decide<M: DraftStateful<DbConnection>>(
     conn: &mut DbConnection,
     object: &M,
+    by: i64,
     comment: &str,
     options: &LogOptions,
     decision: Decision,
 ) -> Result<(WorkflowState, TaskState, Option<Task>, M)> {
-    let (state, task_state, task) = acting_on(conn, object, options, decision.verb())?;
+    let (state, task_state, task) = acting_on(conn, object, by, decision.verb())?;
     let status = decision.task_status();
-    let user = crate::user_id::cms_user(
-        options.acting_user(),
-        "loggable_workflow_task_states.finished_by",
-    )?;
-    end_task(conn, &task_state, status, comment, user)?;
+    end_task(conn, &task_state, status, comment, Some(by))?;
     if matches!(decision, Decision::Reject) {
         set_status(conn, state.id, "needs_changes")?;
     }
@@ -636,20 +630,23 @@ fn decide<M: DraftStateful<DbConnection>>(
     Ok((state, task_state, next, current))
 }
 
-/// Approves the current task (as the acting user, who must be allowed by the task) and logs
-/// `wagtail.workflow.approve`; then starts the next task, or on the last one completes the
-/// workflow and publishes the latest revision as the approver ((`wagtail.rename`) →
-/// `wagtail.publish`). Anyone else gets [`Error::PermissionDenied`] and nothing is written.
+/// Approves the current task as user `by` (the CMS layer's user id), who must be allowed by
+/// the task, and logs `wagtail.workflow.approve` as `by`; then starts the next task, or on
+/// the last one completes the workflow and publishes the latest revision as the approver
+/// ((`wagtail.rename`) → `wagtail.publish`). Anyone else gets [`Error::PermissionDenied`] and
+/// nothing is written. The decision is `by`'s alone: the log context never stands in for it.
 pub fn approve<M: DraftStateful<DbConnection>>(
     conn: &mut impl LogConnection,
     object: &M,
+    by: i64,
     comment: &str,
     options: &LogOptions,
 ) -> Result<WorkflowState> {
+    let options = &options.clone().user(by);
     crate::db::with_db(conn, |conn| {
         crate::db::transaction(conn, |conn| {
             let (state, task_state, next, current) =
-                decide(conn, object, comment, options, Decision::Approve)?;
+                decide(conn, object, by, comment, options, Decision::Approve)?;
             match next {
                 Some(next) => {
                     start_task(conn, &state, &next, task_state.revision_id)?;
@@ -680,29 +677,33 @@ fn finish<M: DraftStateful<DbConnection>>(
     Ok(())
 }
 
-/// Rejects the current task (as an allowed user) and logs `wagtail.workflow.reject`; the run
-/// waits for changes (`needs_changes`).
+/// Rejects the current task as user `by` (who must be allowed by the task) and logs
+/// `wagtail.workflow.reject` as `by`; the run waits for changes (`needs_changes`).
 pub fn reject<M: DraftStateful<DbConnection>>(
     conn: &mut impl LogConnection,
     object: &M,
+    by: i64,
     comment: &str,
     options: &LogOptions,
 ) -> Result<WorkflowState> {
+    let options = &options.clone().user(by);
     crate::db::with_db(conn, |conn| {
         crate::db::transaction(conn, |conn| {
-            let (state, ..) = decide(conn, object, comment, options, Decision::Reject)?;
+            let (state, ..) = decide(conn, object, by, comment, options, Decision::Reject)?;
             current_state(conn, state.id)
         })
     })
 }
 
-/// Resubmits after changes: the run goes back in progress, restarting the rejected task on
-/// the latest revision; logs `wagtail.workflow.resume`.
+/// Resubmits after changes as user `by`: the run goes back in progress, restarting the
+/// rejected task on the latest revision; logs `wagtail.workflow.resume` as `by`.
 pub fn resume<M: DraftStateful<DbConnection>>(
     conn: &mut impl LogConnection,
     object: &M,
+    by: i64,
     options: &LogOptions,
 ) -> Result<WorkflowState> {
+    let options = &options.clone().user(by);
     crate::db::with_db(conn, |conn| {
         crate::db::transaction(conn, |conn| {
             let object_id = key_of(object);
@@ -729,13 +730,15 @@ pub fn resume<M: DraftStateful<DbConnection>>(
     })
 }
 
-/// Cancels the object's run (in progress or waiting for changes) and logs
-/// `wagtail.workflow.cancel`; returns `None` (and logs nothing) when there is none.
+/// Cancels the object's run (in progress or waiting for changes) as user `by` and logs
+/// `wagtail.workflow.cancel` as `by`; returns `None` (and logs nothing) when there is none.
 pub fn cancel<M: DraftStateful<DbConnection>>(
     conn: &mut impl LogConnection,
     object: &M,
+    by: i64,
     options: &LogOptions,
 ) -> Result<Option<WorkflowState>> {
+    let options = &options.clone().user(by);
     crate::db::with_db(conn, |conn| {
         crate::db::transaction(conn, |conn| {
             let current = model::find::<M, _>(conn, &object.key())?;

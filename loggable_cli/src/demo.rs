@@ -169,7 +169,7 @@ pub fn run(conn: &mut DbConnection) -> Result<usize> {
         page::save_draft(conn, &post, &opts)?;
         Ok(post)
     })?;
-    act(grace).scope(|| post.lock(conn))?;
+    act(grace).scope(|| post.lock(conn, grace))?;
     act(grace).scope(|| -> loggable::Result<()> {
         let mut draft = page::find(conn, post.id)?;
         draft.title = "Hello, world".into();
@@ -181,14 +181,15 @@ pub fn run(conn: &mut DbConnection) -> Result<usize> {
                 contentpath: "body".into(),
                 text: "Needs a picture".into(),
             }],
-            &opts,
+            // The page is locked: its holder edits it, and says so.
+            &opts.clone().user(grace),
         )?;
         Ok(())
     })?;
-    act(grace).scope(|| post.unlock(conn))?;
+    act(grace).scope(|| post.unlock(conn, grace))?;
     act(grace).scope(|| workflow::start(conn, &post, moderation.id, &opts))?;
     // Linus approves: the post is published under its new title.
-    act(linus).scope(|| workflow::approve(conn, &post, "Lovely", &opts))?;
+    act(linus).scope(|| workflow::approve(conn, &post, linus, "Lovely", &opts))?;
     // Ada makes the blog members-only, schedules a page, copies and moves things around.
     act(ada).scope(|| blog.set_restriction(conn, &Restriction::Login))?;
     let about = act(ada).scope(|| -> loggable::Result<Page> {
@@ -229,14 +230,14 @@ pub fn run(conn: &mut DbConnection) -> Result<usize> {
         )?;
         duck.save_and_publish(conn)
     })?;
-    act(grace).scope(|| duck.lock(conn))?;
+    act(grace).scope(|| duck.lock(conn, grace))?;
     act(grace).scope(|| -> loggable::Result<()> {
         let mut dearer = duck.clone();
         dearer.price_cents = 400;
-        dearer.save_draft(conn)?;
+        dearer.save_draft_with(conn, &LogOptions::new().user(grace))?;
         Ok(())
     })?;
-    act(grace).scope(|| duck.unlock(conn))?;
+    act(grace).scope(|| duck.unlock(conn, grace))?;
     act(ada).scope(|| -> loggable::Result<()> {
         let kazoo = Product::create(
             conn,

@@ -266,6 +266,17 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
             }
         }
     });
+    let lock_state_read = caps.lockable.then(|| {
+        quote! {
+            fn lock_state(&self) -> ::core::option::Option<::loggable::model::LockState> {
+                ::core::option::Option::Some(::loggable::model::LockState {
+                    locked: self.locked,
+                    locked_at: self.locked_at,
+                    locked_by: self.locked_by.as_ref().map(::loggable::UserKey::to_user_id),
+                })
+            }
+        }
+    });
     let (record_revision, record_revision_bound) = if caps.draft_state {
         let bound = executes(quote! {
             #dsl::Update<#by_key_type, #dsl::Eq<#table::latest_revision_id, ::core::option::Option<i64>>>
@@ -316,6 +327,7 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
             #revision_content
             #live_title
             #draft_state_read
+            #lock_state_read
         }
 
         impl<__C> ::loggable::model::ModelStore<__C> for #ident
@@ -378,14 +390,6 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
                 Self: ::loggable::model::ModelStore<__C>,
                 #bound,
             {
-                fn lock_state(&self) -> ::loggable::model::LockState {
-                    ::loggable::model::LockState {
-                        locked: self.locked,
-                        locked_at: self.locked_at,
-                        locked_by: self.locked_by.as_ref().map(::loggable::UserKey::to_user_id),
-                    }
-                }
-
                 fn store_lock_state(
                     conn: &mut __C,
                     key: &Self::Key,
@@ -713,38 +717,41 @@ fn inherent_methods(
 
     if caps.lockable {
         methods.push(quote! {
-            /// Locks the row for the acting user and logs `wagtail.lock`; a locked row is left
-            /// alone and nothing is logged. Returns the row as stored.
-            pub fn lock<__C>(&self, #conn) -> #result_self
+            /// Locks the row for user `by` and logs `wagtail.lock` as `by`; a locked row is
+            /// left alone and nothing is logged. Returns the row as stored. Until unlocked,
+            /// only `by` may update, publish or delete it.
+            pub fn lock<__C>(&self, #conn, by: impl ::core::convert::Into<::loggable::UserId>) -> #result_self
             where
                 #lockable
             {
-                self.lock_with(conn, &::loggable::model::LogOptions::new())
+                self.lock_with(conn, by, &::loggable::model::LogOptions::new())
             }
 
             /// [`lock`](Self::lock) with per-call logging options.
-            pub fn lock_with<__C>(&self, #conn, #options) -> #result_self
+            pub fn lock_with<__C>(&self, #conn, by: impl ::core::convert::Into<::loggable::UserId>, #options) -> #result_self
             where
                 #lockable
             {
-                ::loggable::model::lock::<Self, __C>(conn, #model_key, options)
+                ::loggable::model::lock::<Self, __C>(conn, #model_key, by, options)
             }
 
-            /// Unlocks the row and logs `wagtail.unlock`; an unlocked row is left alone and
-            /// nothing is logged. Returns the row as stored.
-            pub fn unlock<__C>(&self, #conn) -> #result_self
+            /// Unlocks the row as user `by`, its lock's holder, and logs `wagtail.unlock`; an
+            /// unlocked row is left alone and nothing is logged. Returns the row as stored.
+            pub fn unlock<__C>(&self, #conn, by: impl ::core::convert::Into<::loggable::UserId>) -> #result_self
             where
                 #lockable
             {
-                self.unlock_with(conn, &::loggable::model::LogOptions::new())
+                self.unlock_with(conn, by, &::loggable::model::LogOptions::new())
             }
 
-            /// [`unlock`](Self::unlock) with per-call logging options.
-            pub fn unlock_with<__C>(&self, #conn, #options) -> #result_self
+            /// [`unlock`](Self::unlock) with per-call logging options
+            /// ([`override_lock`](::loggable::model::LogOptions::override_lock) for an
+            /// administrator's unlock).
+            pub fn unlock_with<__C>(&self, #conn, by: impl ::core::convert::Into<::loggable::UserId>, #options) -> #result_self
             where
                 #lockable
             {
-                ::loggable::model::unlock::<Self, __C>(conn, #model_key, options)
+                ::loggable::model::unlock::<Self, __C>(conn, #model_key, by, options)
             }
         });
     }

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use diesel::QueryResult;
 
-use super::lifecycle::{LogOptions, Model, ModelStore, in_transaction};
+use super::lifecycle::{
+    LogOptions, Model, ModelStore, check_lock, check_stored_lock, in_transaction,
+};
 use crate::db::LogConnection;
 use crate::entry::{LogBuilder, LogTable, NewLogEntry};
 use crate::error::{DatabaseContext, Result};
@@ -130,6 +132,9 @@ pub fn delete_many<M: ModelStore<C>, C: LogConnection>(
     options: &LogOptions,
 ) -> Result<usize> {
     in_transaction(conn, |conn| {
+        for row in rows {
+            check_stored_lock(conn, row, options)?;
+        }
         log_deletes(conn, rows, options)?;
         let keys: Vec<M::Key> = rows.iter().map(Model::key).collect();
         M::delete_rows(conn, &keys).context("deleting objects")
@@ -149,6 +154,10 @@ pub fn update_many<M: ModelStore<C>, C: LogConnection>(
         let keys: Vec<M::Key> = old_rows.iter().map(Model::key).collect();
         if keys.is_empty() {
             return Ok(Vec::new());
+        }
+        // The rows were read in this transaction: their locks are current.
+        for row in &old_rows {
+            check_lock(row, options)?;
         }
         update(conn, &keys).context("updating objects")?;
         let new_rows = M::find_many(conn, &keys).context("reading updated objects")?;

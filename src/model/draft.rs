@@ -6,7 +6,9 @@ use diesel::QueryResult;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
-use super::lifecycle::{LogOptions, Model, ModelStore, find, in_transaction, save_revision};
+use super::lifecycle::{
+    LogOptions, Model, ModelStore, check_lock, find, in_transaction, save_revision,
+};
 use crate::action::data_datetime;
 use crate::context::LogContext;
 use crate::db::LogConnection;
@@ -89,6 +91,7 @@ pub(crate) fn save_draft_keeping<M: DraftStateful<C>, C: LogConnection>(
     in_transaction(conn, |conn| {
         let key = draft.key();
         let current = find::<M, _>(conn, &key)?;
+        check_lock(&current, options)?;
         let revision = save_revision(conn, draft, options.acting_user())?
             .ok_or_else(|| Error::InvalidOperation("draft state needs revisions".to_owned()))?;
         let mut state = state_of(&current);
@@ -137,6 +140,7 @@ fn publish_at<M: DraftStateful<C>, C: LogConnection>(
 ) -> Result<M> {
     in_transaction(conn, |conn| {
         let current = find::<M, _>(conn, key)?;
+        check_lock(&current, options)?;
         let revision = revision_of::<M, _>(conn, key, revision_id)?;
         // Publishing ends moderation: the cancel entry comes before the publish entries.
         crate::db::with_db(conn, |conn| {
@@ -331,6 +335,8 @@ pub fn run_scheduled<M: Scheduled<C>, C: LogConnection>(
     now: DateTime<Utc>,
     options: &LogOptions,
 ) -> Result<ScheduledRun> {
+    // Schedules run as the system, whoever holds a lock (as Wagtail's scheduled publishing).
+    let options = &options.clone().override_lock();
     LogContext::without_uuid(None::<crate::UserId>).scope(|| {
         let mut run = ScheduledRun::default();
         for revision in revision::due(conn, M::CONTENT_TYPE, now)? {

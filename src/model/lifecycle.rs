@@ -45,6 +45,11 @@ pub trait Model: Loggable + Sized {
     fn draft_state(&self) -> Option<DraftState> {
         None
     }
+
+    /// The lock columns, when the model is lockable.
+    fn lock_state(&self) -> Option<crate::model::LockState> {
+        None
+    }
 }
 
 /// The statements a derived model runs on a connection of type `C`; `#[derive(Loggable)]`
@@ -101,6 +106,7 @@ pub struct LogOptions {
     pub(crate) uuid: Option<Uuid>,
     pub(crate) data: Option<Value>,
     pub(crate) registry: Option<Arc<Registry>>,
+    pub(crate) override_lock: bool,
 }
 
 impl LogOptions {
@@ -121,7 +127,15 @@ impl LogOptions {
         self
     }
 
-    /// The acting user (default: the context's).
+    /// Acts on a locked object whoever holds the lock (an administrator's edit or unlock);
+    /// the entries are written as usual.
+    pub fn override_lock(mut self) -> Self {
+        self.override_lock = true;
+        self
+    }
+
+    /// The acting user: whom the entries name (default: the context's), and who may act on
+    /// an object they locked.
     pub fn user(mut self, user: impl Into<UserId>) -> Self {
         self.user = Some(user.into());
         self
@@ -312,6 +326,7 @@ pub fn update_from<M: ModelStore<C>, C: LogConnection>(
     options: &LogOptions,
 ) -> Result<()> {
     in_transaction(conn, |conn| {
+        check_stored_lock(conn, old, options)?;
         let saved = new.save_row(conn).context("updating the object")?;
         if saved == 0 {
             return Err(not_found(new));
@@ -330,6 +345,7 @@ pub fn delete<M: ModelStore<C>, C: LogConnection>(
     options: &LogOptions,
 ) -> Result<()> {
     in_transaction(conn, |conn| {
+        check_stored_lock(conn, row, options)?;
         options.write(conn, options.delete_entry(row)?)?;
         let deleted = M::delete_rows(conn, &[row.key()]).context("deleting the object")?;
         if deleted == 0 {
@@ -347,6 +363,38 @@ pub fn find<M: ModelStore<C>, C: LogConnection>(conn: &mut C, key: &M::Key) -> R
             content_type: M::CONTENT_TYPE.to_owned(),
             object_id: key.to_string(),
         })
+}
+
+/// Refuses to change `row` while a user other than the acting one holds its lock, unless the
+/// options override the lock. The acting user is the one the options name explicitly: the
+/// log context only attributes entries and never unlocks anything.
+pub(crate) fn check_lock<M: Model>(row: &M, options: &LogOptions) -> Result<()> {
+    let Some(lock) = row.lock_state() else {
+        return Ok(());
+    };
+    if !lock.locked || options.override_lock {
+        return Ok(());
+    }
+    if lock.locked_by.is_some() && lock.locked_by == options.user {
+        return Ok(());
+    }
+    Err(Error::Locked {
+        content_type: row.content_type().into_owned(),
+        object_id: row.key().to_string(),
+        holder: lock.locked_by,
+    })
+}
+
+/// [`check_lock`] on the row as stored (a lockable model's copy in hand may be stale).
+pub(crate) fn check_stored_lock<M: ModelStore<C>, C: LogConnection>(
+    conn: &mut C,
+    row: &M,
+    options: &LogOptions,
+) -> Result<()> {
+    if row.lock_state().is_none() || options.override_lock {
+        return Ok(());
+    }
+    check_lock(&find::<M, _>(conn, &row.key())?, options)
 }
 
 pub(crate) fn not_found<M: Model>(row: &M) -> Error {

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::QueryResult;
 use serde_json::Map;
 
-use super::lifecycle::{LogOptions, ModelStore, find, in_transaction};
+use super::lifecycle::{LogOptions, ModelStore, check_lock, find, in_transaction};
 use crate::db::LogConnection;
 use crate::error::{DatabaseContext, Result};
 use crate::user_id::UserId;
@@ -22,49 +22,56 @@ pub struct LockState {
 
 /// A model with `locked`, `locked_at` and `locked_by` columns (`#[loggable(lockable)]`).
 pub trait Lockable<C: ?Sized>: ModelStore<C> {
-    /// The lock columns of this row.
-    fn lock_state(&self) -> LockState;
-
     /// Writes the lock columns of the row with `key`; returns the row as stored.
     fn store_lock_state(conn: &mut C, key: &Self::Key, state: &LockState) -> QueryResult<Self>;
 }
 
-/// Locks the row with `key` for the acting user and logs `wagtail.lock`; a locked row is left
-/// as it is and nothing is logged. Returns the row as stored.
+/// Locks the row with `key` for user `by` and logs `wagtail.lock` as `by`; a row locked
+/// already is left as it is and nothing is logged. Returns the row as stored. From then on,
+/// only `by` may update, publish, delete or unlock it (unless a call overrides the lock:
+/// [`LogOptions::override_lock`]).
 pub fn lock<M: Lockable<C>, C: LogConnection>(
     conn: &mut C,
     key: &M::Key,
+    by: impl Into<UserId>,
     options: &LogOptions,
 ) -> Result<M> {
-    set_locked(conn, key, true, options)
+    set_locked(conn, key, true, by.into(), options)
 }
 
-/// Unlocks the row with `key` and logs `wagtail.unlock`; an unlocked row is left as it is and
-/// nothing is logged. Returns the row as stored.
+/// Unlocks the row with `key` as user `by` and logs `wagtail.unlock` as `by`; an unlocked row
+/// is left as it is and nothing is logged. Only the lock's holder may unlock, unless the
+/// options override the lock (an administrator's unlock). Returns the row as stored.
 pub fn unlock<M: Lockable<C>, C: LogConnection>(
     conn: &mut C,
     key: &M::Key,
+    by: impl Into<UserId>,
     options: &LogOptions,
 ) -> Result<M> {
-    set_locked(conn, key, false, options)
+    set_locked(conn, key, false, by.into(), options)
 }
 
 fn set_locked<M: Lockable<C>, C: LogConnection>(
     conn: &mut C,
     key: &M::Key,
     locked: bool,
+    by: UserId,
     options: &LogOptions,
 ) -> Result<M> {
+    let options = &options.clone().user(by.clone());
     in_transaction(conn, |conn| {
         let current = find::<M, _>(conn, key)?;
-        if current.lock_state().locked == locked {
+        if current.lock_state().is_some_and(|s| s.locked) == locked {
             return Ok(current);
+        }
+        if !locked {
+            check_lock(&current, options)?;
         }
         let state = if locked {
             LockState {
                 locked: true,
                 locked_at: Some(crate::entry::next_timestamp().naive_utc()),
-                locked_by: options.acting_user(),
+                locked_by: Some(by),
             }
         } else {
             LockState::default()

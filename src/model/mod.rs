@@ -43,7 +43,7 @@ use std::borrow::Cow;
 /// | `log_table = Type` | the model's own log table (see [`log_table!`](crate::log_table)) | the generic table |
 /// | `table = module` | the Diesel table; turns on the lifecycle operations | `#[diesel(table_name = ...)]` |
 /// | `new = Type` | the `Insertable` that `create` takes (`new = Self` when the struct is one) | no `create` |
-/// | `lockable` | `lock` / `unlock`; needs fields `locked`, `locked_at`, `locked_by` | off |
+/// | `lockable` | `lock(conn, by)` / `unlock(conn, by)`; while locked, only the holder (named with [`LogOptions::user`](crate::model::LogOptions::user)) or an override ([`LogOptions::override_lock`](crate::model::LogOptions::override_lock)) updates, publishes or deletes the row, else [`Error::Locked`](crate::Error::Locked); needs fields `locked`, `locked_at`, `locked_by` (any [`UserKey`](crate::UserKey) type) | off |
 /// | `revisions` | every create and update saves a revision (JSON, via `Serialize`) the entry points at | off |
 /// | `draft_state` | `save_draft`, `publish`, `save_and_publish`, `unpublish`; needs `live`, `has_unpublished_changes`, `first_published_at`, `last_published_at`, `live_revision_id`, `latest_revision_id`, and `Deserialize`; implies `revisions` | off |
 /// | `scheduling` | `publish` of a revision whose `go_live_at` is in the future schedules it; `cancel_schedule`, `run_scheduled`; needs `go_live_at`, `expire_at`, `expired`; implies `draft_state` | off |
@@ -118,8 +118,10 @@ use std::borrow::Cow;
 ///     let mut bigger = sprocket.clone();
 ///     bigger.teeth = 14;
 ///     bigger.update_over(&mut conn, &sprocket, &Default::default())?; // wagtail.edit
-///     sprocket.lock(&mut conn)?; // wagtail.lock
-///     sprocket.lock(&mut conn)?; // already locked: nothing logged
+///     sprocket.lock(&mut conn, 5)?; // wagtail.lock: user 5 holds it
+///     sprocket.lock(&mut conn, 5)?; // already locked: nothing logged
+///     // Held by user 5: changes need 5, named explicitly (the context grants nothing).
+///     assert!(bigger.update(&mut conn).is_err());
 ///     Ok(())
 /// })?;
 ///

@@ -58,10 +58,12 @@ where
     let inside = LogContext::new(Some(4)).scope(|| {
         conn.transaction::<_, diesel::result::Error, _>(|conn| {
             let widget = Widget::create(conn, &NewWidget { name: "Flange" }).unwrap();
-            let locked = widget.lock(conn).unwrap();
+            let locked = widget.lock(conn, 4).unwrap();
             let mut renamed = locked.clone();
             renamed.name = "Flange II".to_owned();
-            renamed.update(conn).unwrap();
+            renamed
+                .update_with(conn, &loggable::model::LogOptions::new().user(4))
+                .unwrap();
             log(&ObjectRef::new("app.other", 1), "wagtail.edit")
                 .write(conn)
                 .unwrap();
@@ -118,7 +120,7 @@ where
     let widget = LogContext::new(Some(7))
         .scope(|| Widget::create(&mut conn, &NewWidget { name: "Sprocket" }))
         .unwrap();
-    widget.lock(&mut conn).unwrap();
+    widget.lock(&mut conn, 7).unwrap();
     let history =
         loggable::entry::entries_for_object(&mut conn, &loggable::registry::global(), &widget)
             .unwrap();

@@ -43,6 +43,8 @@ fn run_thread(pool: &loggable::db::Pool, user: i64) -> Run {
         rows: BTreeMap::new(),
     };
     let mut alive: Vec<Sprocket> = Vec::new();
+    // Each thread's sprockets are its own, locked by it: it names itself to change them.
+    let as_user = loggable::model::LogOptions::new().user(user);
     for i in 0..OPERATIONS {
         let context = LogContext::new(Some(user));
         let uuid = context.uuid().unwrap();
@@ -57,22 +59,22 @@ fn run_thread(pool: &loggable::db::Pool, user: i64) -> Run {
                 }
                 (4, Some(current)) => {
                     let (changed, action) = if current.locked {
-                        (current.unlock(&mut conn)?, "wagtail.unlock")
+                        (current.unlock(&mut conn, user)?, "wagtail.unlock")
                     } else {
-                        (current.lock(&mut conn)?, "wagtail.lock")
+                        (current.lock(&mut conn, user)?, "wagtail.lock")
                     };
                     alive[pick] = changed;
                     Ok(Some((current.id, action)))
                 }
                 (8, Some(current)) if alive.len() > 2 => {
-                    current.delete(&mut conn)?;
+                    current.delete_with(&mut conn, &as_user)?;
                     alive.remove(pick);
                     Ok(Some((current.id, "wagtail.delete")))
                 }
                 (_, Some(current)) => {
                     let mut bigger = current.clone();
                     bigger.teeth += 1;
-                    bigger.update(&mut conn)?;
+                    bigger.update_with(&mut conn, &as_user)?;
                     alive[pick] = bigger;
                     Ok(Some((current.id, "wagtail.edit")))
                 }

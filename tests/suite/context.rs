@@ -1,4 +1,5 @@
-//! LogContext: guard and closure forms, nesting, panics, early returns, threads.
+//! LogContext: scopes, nesting, panics, early returns, threads, and futures on tokio
+//! runtimes (current-thread and multi-threaded, with blocking work).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Barrier};
@@ -6,13 +7,10 @@ use std::sync::{Arc, Barrier};
 use loggable::LogContext;
 
 #[test]
-fn guard_activates_until_dropped() {
+fn a_scope_is_active_only_inside() {
     assert_eq!(LogContext::current(), None);
     let ctx = LogContext::new(Some(1));
-    {
-        let _guard = ctx.enter();
-        assert_eq!(LogContext::current(), Some(ctx));
-    }
+    ctx.scope(|| assert_eq!(LogContext::current(), Some(ctx.clone())));
     assert_eq!(LogContext::current(), None);
 }
 
@@ -57,20 +55,23 @@ fn nesting_shadows_completely_and_restores() {
 #[test]
 fn restores_after_a_panic() {
     let outer = LogContext::new(Some(1));
-    let _guard = outer.enter();
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        LogContext::new(Some(2)).scope(|| panic!("handler failed"));
-    }));
-    assert!(result.is_err());
-    assert_eq!(LogContext::current(), Some(outer.clone()));
+    outer.scope(|| {
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            LogContext::new(Some(2)).scope(|| panic!("handler failed"));
+        }));
+        assert!(result.is_err());
+        assert_eq!(LogContext::current(), Some(outer.clone()));
+    });
+    assert_eq!(LogContext::current(), None);
 }
 
 fn returns_early(fail: bool) -> Result<(), &'static str> {
-    let _guard = LogContext::new(Some(3)).enter();
-    if fail {
-        return Err("early");
-    }
-    Ok(())
+    LogContext::new(Some(3)).scope(|| {
+        if fail {
+            return Err("early");
+        }
+        Ok(())
+    })
 }
 
 #[test]
@@ -91,11 +92,13 @@ fn threads_never_see_each_others_context() {
             std::thread::spawn(move || {
                 assert_eq!(LogContext::current(), None);
                 let ctx = LogContext::new(Some(user));
-                let _guard = ctx.enter();
-                // Both threads are inside their contexts at once here.
-                barrier.wait();
-                let seen = LogContext::current();
-                barrier.wait();
+                let seen = ctx.scope(|| {
+                    // Both threads are inside their contexts at once here.
+                    barrier.wait();
+                    let seen = LogContext::current();
+                    barrier.wait();
+                    seen
+                });
                 (ctx, seen)
             })
         })
@@ -104,9 +107,10 @@ fn threads_never_see_each_others_context() {
         let (ctx, seen) = handle.join().unwrap();
         assert_eq!(seen, Some(ctx));
     }
-    let _guard = LogContext::new(Some(1)).enter();
-    let from_other_thread = std::thread::spawn(LogContext::current).join().unwrap();
-    assert_eq!(from_other_thread, None);
+    LogContext::new(Some(1)).scope(|| {
+        let from_other_thread = std::thread::spawn(LogContext::current).join().unwrap();
+        assert_eq!(from_other_thread, None);
+    });
 }
 
 #[test]

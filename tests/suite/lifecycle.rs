@@ -280,32 +280,127 @@ fn delete_is_logged_before_the_row_goes() {
 fn lock_and_unlock_log_only_state_changes() {
     let mut db = setup();
     let sprocket = Sprocket::create(&mut db.conn, &new_sprocket("Lockable")).unwrap();
-    let locked = LogContext::new(Some(3))
-        .scope(|| sprocket.lock(&mut db.conn))
-        .unwrap();
+    let locked = sprocket.lock(&mut db.conn, 3).unwrap();
     assert!(locked.locked && locked.locked_at.is_some());
     assert_eq!(locked.locked_by, Some(3));
-    let again = sprocket.lock(&mut db.conn).unwrap();
+    let again = sprocket.lock(&mut db.conn, 3).unwrap();
     assert_eq!(again, locked, "locking a locked row changes nothing");
-    let unlocked = sprocket.unlock(&mut db.conn).unwrap();
+    let unlocked = sprocket.unlock(&mut db.conn, 3).unwrap();
     assert!(!unlocked.locked && unlocked.locked_by.is_none() && unlocked.locked_at.is_none());
-    sprocket.unlock(&mut db.conn).unwrap();
+    sprocket.unlock(&mut db.conn, 3).unwrap();
     let entries = history(&mut db.conn, &sprocket);
     assert_eq!(
         actions(&entries),
         ["wagtail.create", "wagtail.lock", "wagtail.unlock"]
     );
-    assert_eq!(entries[1].user_id, Some(3.into()));
-    // An update with a stale value never overwrites the lock.
-    let relocked = sprocket.lock(&mut db.conn).unwrap();
+    assert_eq!(
+        entries[1].user_id,
+        Some(3.into()),
+        "logged as the locking user"
+    );
+    // An update by the holder with a stale value never overwrites the lock.
+    let relocked = sprocket.lock(&mut db.conn, 3).unwrap();
     let mut stale = sprocket.clone();
     stale.teeth = 40;
-    stale.update(&mut db.conn).unwrap();
+    stale
+        .update_with(&mut db.conn, &LogOptions::new().user(3))
+        .unwrap();
     let stored = Sprocket::find(&mut db.conn, &sprocket.id).unwrap();
     assert!(stored.locked);
     assert_eq!(stored.locked_at, relocked.locked_at);
     let last = history(&mut db.conn, &sprocket).pop().unwrap();
     assert_eq!(last.data["changes"], json!({"teeth": [12, 40]}));
+}
+
+/// A lock holds: only its holder, named explicitly, changes the row; anyone else (and the
+/// log context's user, which never counts) gets `Error::Locked` naming the holder, and
+/// nothing is written; an override succeeds and is logged.
+#[test]
+fn a_lock_holds_against_everyone_but_its_holder() {
+    let mut db = setup();
+    let sprocket = Sprocket::create(&mut db.conn, &new_sprocket("Held")).unwrap();
+    let locked = sprocket.lock(&mut db.conn, 7).unwrap();
+    let entries_before = history(&mut db.conn, &sprocket).len();
+    let mut edit = locked.clone();
+    edit.teeth = 99;
+    let as_user = |user: i64| LogOptions::new().user(user);
+    let refused = [
+        edit.update_with(&mut db.conn, &as_user(9)).unwrap_err(),
+        // The context names the holder, but authority is never ambient.
+        LogContext::new(Some(7))
+            .scope(|| edit.update(&mut db.conn))
+            .unwrap_err(),
+        locked.delete_with(&mut db.conn, &as_user(9)).unwrap_err(),
+        locked.unlock(&mut db.conn, 9).unwrap_err(),
+        locked
+            .publish_with(
+                &mut db.conn,
+                locked.latest_revision_id.unwrap(),
+                &as_user(9),
+            )
+            .unwrap_err(),
+        edit.save_draft_with(&mut db.conn, &as_user(9)).unwrap_err(),
+        Sprocket::update_where_with(
+            &mut db.conn,
+            sprockets::id.eq(locked.id),
+            sprockets::teeth.eq(1),
+            &as_user(9),
+        )
+        .unwrap_err(),
+    ];
+    for error in &refused {
+        match error {
+            Error::Locked {
+                holder, object_id, ..
+            } => {
+                assert_eq!(holder.as_ref(), Some(&7.into()));
+                assert_eq!(object_id, &locked.id.to_string());
+            }
+            other => panic!("expected Error::Locked, got {other:?}"),
+        }
+    }
+    assert_eq!(
+        refused[0].to_string(),
+        format!("factory.sprocket {} is locked by user 7", locked.id)
+    );
+    let stored = Sprocket::find(&mut db.conn, &locked.id).unwrap();
+    assert_eq!(
+        (stored.teeth, stored.locked),
+        (locked.teeth, true),
+        "nothing was written"
+    );
+    assert_eq!(
+        history(&mut db.conn, &sprocket).len(),
+        entries_before,
+        "nothing was logged"
+    );
+
+    // The holder edits.
+    edit.update_with(&mut db.conn, &as_user(7)).unwrap();
+    assert_eq!(Sprocket::find(&mut db.conn, &locked.id).unwrap().teeth, 99);
+    // An administrator overrides the lock: the edit happens and is logged as theirs.
+    let mut admin_edit = edit.clone();
+    admin_edit.teeth = 100;
+    admin_edit
+        .update_with(&mut db.conn, &as_user(1).override_lock())
+        .unwrap();
+    let unlocked = locked
+        .unlock_with(&mut db.conn, 1, &LogOptions::new().override_lock())
+        .unwrap();
+    assert!(!unlocked.locked);
+    let entries = history(&mut db.conn, &sprocket);
+    let tail: Vec<_> = entries[entries_before..]
+        .iter()
+        .map(|e| (e.action.as_str(), e.user_id.clone()))
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            ("wagtail.edit", Some(7.into())),
+            ("wagtail.edit", Some(1.into())),
+            ("wagtail.unlock", Some(1.into())),
+        ]
+    );
 }
 
 #[test]
@@ -486,7 +581,7 @@ fn a_call_can_suppress_rename_or_attribute_its_entry() {
     );
     let uuid = Uuid::new_v4();
     LogContext::new(Some(2))
-        .scope(|| copy.lock_with(&mut db.conn, &LogOptions::new().uuid(uuid).user(12)))
+        .scope(|| copy.lock_with(&mut db.conn, 12, &LogOptions::new().uuid(uuid)))
         .unwrap();
     let entries = history(&mut db.conn, &copy);
     assert_eq!(actions(&entries), ["wagtail.copy", "wagtail.lock"]);
@@ -546,7 +641,7 @@ fn a_failed_entry_rolls_the_change_back() {
         .load(&mut db.conn)
         .unwrap();
     assert_eq!(names, ["Safe"]);
-    assert!(sprocket.lock(&mut db.conn).is_err());
+    assert!(sprocket.lock(&mut db.conn, 1).is_err());
     assert!(!Sprocket::find(&mut db.conn, &sprocket.id).unwrap().locked);
 }
 

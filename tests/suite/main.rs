@@ -4,11 +4,13 @@
 mod common;
 
 mod app_connection;
+mod async_context;
 mod concurrency;
 mod connection;
 mod context;
 mod custom_table;
 mod derive;
+mod docs;
 mod history;
 mod hostile;
 mod integrity;

@@ -244,9 +244,10 @@ fn lock_unlock_and_view_restrictions_on_pages() {
     let mut db = setup();
     let root = page::add_root(&mut db.conn, &simple("Root"), &opts()).unwrap();
     let home = page::add_child(&mut db.conn, root.id, &simple("Home"), &opts()).unwrap();
-    home.lock(&mut db.conn).unwrap();
-    home.lock(&mut db.conn).unwrap();
-    home.unlock(&mut db.conn).unwrap();
+    let holder = crate::common::user(&mut db.conn, "holder");
+    home.lock(&mut db.conn, holder).unwrap();
+    home.lock(&mut db.conn, holder).unwrap();
+    home.unlock(&mut db.conn, holder).unwrap();
     home.set_restriction(&mut db.conn, &Restriction::Password("pw".into()))
         .unwrap();
     home.remove_restriction(&mut db.conn).unwrap();
@@ -950,14 +951,15 @@ fn a_day_of_page_edits_leaves_the_exact_history() {
         page::save_draft(conn, &post, &opts())?;
         Ok(post)
     });
-    let (_, u4) = step(Some(bob), || post.lock(conn));
+    let (_, u4) = step(Some(bob), || post.lock(conn, bob));
+    // Ann edits over Bob's lock, as an administrator may.
     let (_, u5) = step(Some(ann), || {
         let mut draft = page::find(conn, post.id)?;
         draft.title = "Post, revised".into();
         draft.draft_title = "Post, revised".into();
-        page::save_draft(conn, &draft, &opts())
+        page::save_draft(conn, &draft, &opts().override_lock())
     });
-    let (_, u6) = step(Some(bob), || post.unlock(conn));
+    let (_, u6) = step(Some(bob), || post.unlock(conn, bob));
     let (_, u7) = step(Some(ann), || {
         let current = page::find(conn, post.id)?;
         current.publish(conn, current.latest_revision_id.unwrap_or_default())

@@ -116,11 +116,11 @@ fn a_two_task_workflow_approved_to_completion_publishes_as_the_approver() {
 
     submit(conn, site.editor, site.workflow.id, &home);
     as_user(site.reviewer, || {
-        workflow::approve(conn, &home, "Reads well", &LogOptions::new())
+        workflow::approve(conn, &home, site.reviewer, "Reads well", &LogOptions::new())
     })
     .unwrap();
     let done = as_user(site.lawyer, || {
-        workflow::approve(conn, &home, "", &LogOptions::new())
+        workflow::approve(conn, &home, site.lawyer, "", &LogOptions::new())
     })
     .unwrap();
     assert_eq!(done.status, "approved");
@@ -196,7 +196,13 @@ fn reject_resume_then_approve() {
     let conn = &mut site.db.conn;
     submit(conn, site.editor, site.workflow.id, &home);
     let rejected = as_user(site.reviewer, || {
-        workflow::reject(conn, &home, "Needs a photo", &LogOptions::new())
+        workflow::reject(
+            conn,
+            &home,
+            site.reviewer,
+            "Needs a photo",
+            &LogOptions::new(),
+        )
     })
     .unwrap();
     assert_eq!(rejected.status, "needs_changes");
@@ -204,17 +210,18 @@ fn reject_resume_then_approve() {
         as_user(site.reviewer, || workflow::approve(
             conn,
             &home,
+            site.reviewer,
             "",
             &LogOptions::new()
         ))
         .is_err()
     );
     as_user(site.editor, || {
-        workflow::resume(conn, &home, &LogOptions::new())
+        workflow::resume(conn, &home, site.editor, &LogOptions::new())
     })
     .unwrap();
     as_user(site.reviewer, || {
-        workflow::approve(conn, &home, "Better", &LogOptions::new())
+        workflow::approve(conn, &home, site.reviewer, "Better", &LogOptions::new())
     })
     .unwrap();
     let entries = workflow_entries(conn, &home)[before..].to_vec();
@@ -255,13 +262,13 @@ fn cancel_ends_moderation_without_publishing() {
     let conn = &mut site.db.conn;
     submit(conn, site.editor, site.workflow.id, &home);
     let cancelled = as_user(site.editor, || {
-        workflow::cancel(conn, &home, &LogOptions::new())
+        workflow::cancel(conn, &home, site.editor, &LogOptions::new())
     })
     .unwrap()
     .unwrap();
     assert_eq!(cancelled.status, "cancelled");
     assert!(
-        workflow::cancel(conn, &home, &LogOptions::new())
+        workflow::cancel(conn, &home, site.editor, &LogOptions::new())
             .unwrap()
             .is_none()
     );
@@ -320,8 +327,8 @@ fn an_unauthorised_approver_is_refused_and_nothing_is_written() {
     for user in [site.outsider, site.lawyer] {
         for decision in ["approve", "reject"] {
             let result = as_user(user, || match decision {
-                "approve" => workflow::approve(conn, &home, "", &LogOptions::new()),
-                _ => workflow::reject(conn, &home, "", &LogOptions::new()),
+                "approve" => workflow::approve(conn, &home, user, "", &LogOptions::new()),
+                _ => workflow::reject(conn, &home, user, "", &LogOptions::new()),
             });
             match result {
                 Err(Error::PermissionDenied {
@@ -371,7 +378,7 @@ fn derived_models_go_through_the_workflow_assigned_to_their_type() {
         .unwrap();
     workflow::start(conn, &sprocket, assigned.id, &LogOptions::new()).unwrap();
     as_user(reviewer, || {
-        workflow::approve(conn, &sprocket, "ok", &LogOptions::new())
+        workflow::approve(conn, &sprocket, reviewer, "ok", &LogOptions::new())
     })
     .unwrap();
     assert!(Sprocket::find(conn, &sprocket.id).unwrap().live);
@@ -418,12 +425,41 @@ fn applications_define_their_own_task_kinds() {
     assert!(workflow::create_task(conn, "Nobody", "no_such_kind").is_err());
     workflow::start(conn, &home, flow.id, &LogOptions::new()).unwrap();
     let refused = as_user(site.reviewer, || {
-        workflow::approve(conn, &home, "", &LogOptions::new())
+        workflow::approve(conn, &home, site.reviewer, "", &LogOptions::new())
     });
     assert!(matches!(refused, Err(Error::PermissionDenied { .. })));
     let done = as_user(site.lawyer, || {
-        workflow::approve(conn, &home, "", &LogOptions::new())
+        workflow::approve(conn, &home, site.lawyer, "", &LogOptions::new())
     })
     .unwrap();
     assert_eq!(done.status, "approved");
+}
+
+/// The leftover-context exploit: the log context still names the reviewer (who may approve),
+/// but the call acts for someone else. Authority is the explicit user's alone: the approval
+/// is refused, nothing is written, nothing is published.
+#[test]
+fn a_context_naming_an_approver_grants_nothing() {
+    let mut site = site();
+    let home = renamed_draft(&mut site);
+    let conn = &mut site.db.conn;
+    submit(conn, site.editor, site.workflow.id, &home);
+    let before = entries_for_object(conn, &registry::global(), &home).unwrap();
+    let refused = as_user(site.reviewer, || {
+        workflow::approve(conn, &home, site.outsider, "", &LogOptions::new())
+    });
+    assert!(
+        matches!(refused, Err(Error::PermissionDenied { user: Some(u), .. }) if u == site.outsider),
+        "{refused:?}"
+    );
+    let after = entries_for_object(conn, &registry::global(), &home).unwrap();
+    assert_eq!(after, before, "nothing was logged");
+    let state = workflow::active_state(conn, "loggable.page", &home.id.to_string())
+        .unwrap()
+        .unwrap();
+    assert_eq!(state.status, "in_progress");
+    assert!(
+        page::find(conn, home.id).unwrap().has_unpublished_changes,
+        "nothing was published"
+    );
 }

@@ -30,6 +30,12 @@ impl AccountId {
     }
 }
 
+impl From<AccountId> for loggable::UserId {
+    fn from(id: AccountId) -> Self {
+        Self::from(id.0)
+    }
+}
+
 /// loggable stores the key as text in its entries and gives it back for lock columns.
 impl loggable::UserKey for AccountId {
     fn to_user_id(&self) -> loggable::UserId {

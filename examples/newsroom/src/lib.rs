@@ -19,6 +19,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use loggable::db::BackendConnection;
+use loggable::model::LogOptions;
 use loggable::{LogContext, Loggable, UserDirectory, UserId};
 use serde::Serialize;
 
@@ -227,16 +228,18 @@ pub fn editorial_day(conn: &mut Conn, editor: AccountId) -> Result<Article> {
             });
             reworked.published_at = Some(Utc::now());
             reworked.update_over(conn, &article, &Default::default())?;
-            Ok::<_, Error>(reworked.lock(conn)?)
+            Ok::<_, Error>(reworked.lock(conn, editor)?)
         })
     })?;
 
     LogContext::new(Some(editor.0)).scope(|| {
         conn.transaction(|conn| {
-            Article::update_where(
+            // The article is locked by the editor: the editor may change it, and says so.
+            Article::update_where_with(
                 conn,
                 articles::author_id.eq(editor),
                 articles::title.eq("Harbour reopens to ferries"),
+                &LogOptions::new().user(editor),
             )?;
             Page::create(
                 conn,

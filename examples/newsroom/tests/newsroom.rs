@@ -100,7 +100,7 @@ fn a_rolled_back_newsroom_transaction_leaves_no_article_and_no_entry() {
                     author_id: editor,
                 },
             )?;
-            article.lock(conn)?;
+            article.lock(conn, editor)?;
             Err(newsroom::Error::Database(
                 diesel::result::Error::RollbackTransaction,
             ))
@@ -129,7 +129,7 @@ fn a_lock_by_a_key_of_another_kind_is_refused() {
         })
         .unwrap();
     // An integer key cannot name a newsroom user: nothing is locked, nothing logged.
-    let refused = LogContext::new(Some(7)).scope(|| article.lock(&mut conn));
+    let refused = article.lock(&mut conn, 7);
     assert!(refused.is_err(), "{refused:?}");
     assert!(!Article::find(&mut conn, &article.id).unwrap().locked);
     assert_eq!(entries(&mut conn).len(), 1);
