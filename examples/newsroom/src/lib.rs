@@ -11,6 +11,8 @@ compile_error!("the newsroom is built for one backend: `postgres` or `sqlite`");
 
 mod account;
 pub mod schema;
+#[cfg(feature = "web")]
+pub mod web;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -50,6 +52,32 @@ pub type Conn = diesel::PgConnection;
 #[cfg(feature = "sqlite")]
 pub type Conn = diesel::SqliteConnection;
 
+/// The newsroom's pool of its own connections (r2d2).
+pub type Pool = diesel::r2d2::Pool<diesel::r2d2::ConnectionManager<Conn>>;
+
+/// Gives each pooled SQLite connection loggable's recommended settings (WAL, a busy timeout
+/// for concurrent writers, foreign keys).
+#[cfg(feature = "sqlite")]
+#[derive(Debug)]
+struct SqliteSettings;
+
+#[cfg(feature = "sqlite")]
+impl diesel::r2d2::CustomizeConnection<Conn, diesel::r2d2::Error> for SqliteSettings {
+    fn on_acquire(&self, conn: &mut Conn) -> Result<(), diesel::r2d2::Error> {
+        loggable::db::configure_sqlite(conn, true).map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// A pool of up to `size` connections to `url`.
+pub fn pool(url: &str, size: u32) -> Result<Pool> {
+    let builder = diesel::r2d2::Pool::builder().max_size(size);
+    #[cfg(feature = "sqlite")]
+    let builder = builder.connection_customizer(Box::new(SqliteSettings));
+    builder
+        .build(diesel::r2d2::ConnectionManager::<Conn>::new(url))
+        .map_err(|e| Error::Pool(e.to_string()))
+}
+
 /// loggable's core (copied in with `loggable write-migrations --core-only`), then the
 /// newsroom's own tables: one migrations folder, as `diesel migration run` sees it.
 #[cfg(feature = "postgres")]
@@ -67,6 +95,8 @@ pub enum Error {
     Log(loggable::Error),
     /// The migrations failed.
     Migrations(String),
+    /// No pooled connection could be had.
+    Pool(String),
 }
 
 impl From<diesel::result::Error> for Error {
@@ -87,6 +117,7 @@ impl std::fmt::Display for Error {
             Self::Database(e) => write!(f, "database: {e}"),
             Self::Log(e) => write!(f, "audit log: {e}"),
             Self::Migrations(e) => write!(f, "migrations: {e}"),
+            Self::Pool(e) => write!(f, "connection pool: {e}"),
         }
     }
 }

@@ -1,14 +1,11 @@
 //! Runs the newsroom's editorial day against `DATABASE_URL` through an r2d2 pool of the
 //! newsroom's own connections, and prints the article's history.
 
-use diesel::r2d2::{ConnectionManager, Pool};
-use newsroom::{Conn, add_user, editorial_day, history_of, migrate, register};
+use newsroom::{add_user, editorial_day, history_of, migrate, pool, register};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "newsroom.sqlite3".to_owned());
-    let pool = Pool::builder()
-        .max_size(4)
-        .build(ConnectionManager::<Conn>::new(url))?;
+    let pool = pool(&url, 4)?;
     let mut conn = pool.get()?;
     migrate(&mut conn)?;
     register();
