@@ -155,7 +155,7 @@ pub struct EntryQuery {
     pub limit: Option<i64>,
     /// Rows to skip first.
     pub offset: i64,
-    /// Keep only what this user may see (spec/visibility.md); `None` reads everything.
+    /// Keep only what this user may see (docs/visibility.md); `None` reads everything.
     pub viewer: Option<crate::permission::Viewer>,
     /// Report filters (name, type, actions, users, dates, comment actions).
     pub filters: crate::report::Filters,
@@ -203,7 +203,7 @@ impl EntryQuery {
     }
 }
 
-/// A log table: the columns of spec/entries.md plus an object reference column.
+/// A log table: the columns of docs/entries.md plus an object reference column.
 ///
 /// Implement it for an application's own table with [`log_table!`](crate::log_table) and
 /// register it for a model with [`ModelType::log_table`](crate::registry::ModelType::log_table).
@@ -523,10 +523,8 @@ macro_rules! log_table {
                 match &query.scope {
                     EntryScope::All => {}
                     EntryScope::Object { content_type, object_id } => {
-                        let Some(object_id) = object_id.parse::<$object_type>().ok() else {
-                            // No row can hold an id the column cannot store.
-                            return ::core::option::Option::None;
-                        };
+                        // No row can hold an id the column cannot store.
+                        let object_id = object_id.parse::<$object_type>().ok()?;
                         select = select.filter(t::$object_column.eq(object_id));
                         let match_content_type = true $(&& $match_content_type)?;
                         if let (true, Some(content_type)) = (match_content_type, content_type) {
@@ -860,7 +858,7 @@ impl std::io::Write for ByteCount {
     }
 }
 
-/// The longest object id an entry stores (spec/entries.md).
+/// The longest object id an entry stores (docs/entries.md).
 pub const MAX_OBJECT_ID_CHARS: usize = 255;
 
 /// Labels longer than this many characters are cut to it (the last one becoming `…`): a
@@ -887,7 +885,7 @@ fn truncate_to_micros(at: DateTime<Utc>) -> DateTime<Utc> {
 /// Starts a log entry about `object` for `action`; set optional fields, then
 /// [`write`](LogBuilder::write).
 ///
-/// Defaults (spec/entries.md): user and uuid from the active [`LogContext`], label from the
+/// Defaults (docs/entries.md): user and uuid from the active [`LogContext`], label from the
 /// object's title, `data = {}`, timestamp now, flags false.
 ///
 /// ```
@@ -1078,7 +1076,7 @@ impl<O: Loggable + ?Sized> LogBuilder<'_, O> {
 
     /// Writes the entry with the global registry; one INSERT, and no table is read.
     pub fn write(self, conn: &mut impl LogConnection) -> Result<LogEntry> {
-        crate::db::with_db(conn, |conn| self.write_with(&registry::global(), conn))
+        self.write_with(&registry::global(), conn)
     }
 
     /// Writes the entry with `registry`; one INSERT, and no table is read.

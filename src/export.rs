@@ -1,5 +1,5 @@
 //! Export of the filtered site history: CSV with the spec's columns, spreadsheet-safe, and
-//! JSON Lines with every field; streamed, so memory stays flat (spec/reports.md).
+//! JSON Lines with every field; streamed, so memory stays flat (docs/reports.md).
 
 use std::io::Write;
 

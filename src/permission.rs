@@ -270,7 +270,7 @@ pub type EntryFilter<QS> = Box<
         >,
 >;
 
-/// The part of the page tree a user may explore (spec/visibility.md): the subtrees of the
+/// The part of the page tree a user may explore (docs/visibility.md): the subtrees of the
 /// pages where their groups hold a page permission, and those pages' ancestors up to just
 /// below the deepest common ancestor of the permission pages' parents.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -588,7 +588,7 @@ impl Access {
     }
 }
 
-/// The condition "`viewer` may see this entry" on `table` (spec/visibility.md), as one SQL
+/// The condition "`viewer` may see this entry" on `table` (docs/visibility.md), as one SQL
 /// expression over the row, so it composes with any other filter, ordering and paging.
 /// `access` is what [`Access::resolve`] worked out for the query.
 ///

@@ -1,4 +1,4 @@
-//! Reports over the log (spec/reports.md): the history of one object, with status marks and
+//! Reports over the log (docs/reports.md): the history of one object, with status marks and
 //! numbered pages of 20; the site history across every log table, with keyset pagination; the
 //! filters both take and the choices those filters offer. Export lives in [`crate::export`].
 
@@ -112,7 +112,7 @@ pub struct Page {
     pub next: Option<Cursor>,
 }
 
-/// Rows per site-history page (spec/reports.md).
+/// Rows per site-history page (docs/reports.md).
 pub const SITE_HISTORY_PAGE_SIZE: i64 = 50;
 
 /// The merged order: newest first, ties by id, then by table name.
@@ -316,7 +316,7 @@ pub fn site_history_choices(
     })
 }
 
-/// Rows per page of an object's history (spec/reports.md).
+/// Rows per page of an object's history (docs/reports.md).
 pub const OBJECT_HISTORY_PAGE_SIZE: i64 = 20;
 
 /// A status mark on an entry of a revisionable object's history.

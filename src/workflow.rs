@@ -1,6 +1,6 @@
 //! Moderation workflows: submit an object, approve or reject each task in order, resubmit
 //! after changes, cancel; the last approval publishes the latest revision as the approver.
-//! Every step is logged with the data of spec/operations.md ("Workflows").
+//! Every step is logged with the data of docs/operations.md ("Workflows").
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, PoisonError, RwLock};

@@ -142,7 +142,7 @@ enum Command {
     },
 }
 
-/// The site-history filters of spec/reports.md.
+/// The site-history filters of docs/reports.md.
 #[derive(clap::Args, Default)]
 struct FilterArgs {
     /// The name contains this text (case-insensitive).

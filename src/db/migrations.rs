@@ -171,22 +171,20 @@ pub fn run_core_migrations<C: LogConnection + ?Sized>(conn: &mut C) -> Result<Ve
 }
 
 fn run_layer<C: LogConnection + ?Sized>(conn: &mut C, layer: Layer) -> Result<Vec<String>> {
-    let applied = match (conn.backend_connection(), layer) {
+    let applied = match conn.backend_connection() {
         #[cfg(feature = "postgres")]
-        (BackendConnection::Postgresql(pg), Layer::Core) => pg
-            .run_pending_migrations(POSTGRES_CORE)
-            .map(|versions| versions.iter().map(ToString::to_string).collect()),
-        #[cfg(feature = "postgres")]
-        (BackendConnection::Postgresql(pg), Layer::Cms) => pg
-            .run_pending_migrations(POSTGRES_CMS)
+        BackendConnection::Postgresql(pg) => pg
+            .run_pending_migrations(match layer {
+                Layer::Core => POSTGRES_CORE,
+                Layer::Cms => POSTGRES_CMS,
+            })
             .map(|versions| versions.iter().map(ToString::to_string).collect()),
         #[cfg(feature = "sqlite")]
-        (BackendConnection::Sqlite(sqlite), Layer::Core) => sqlite
-            .run_pending_migrations(SQLITE_CORE)
-            .map(|versions| versions.iter().map(ToString::to_string).collect()),
-        #[cfg(feature = "sqlite")]
-        (BackendConnection::Sqlite(sqlite), Layer::Cms) => sqlite
-            .run_pending_migrations(SQLITE_CMS)
+        BackendConnection::Sqlite(sqlite) => sqlite
+            .run_pending_migrations(match layer {
+                Layer::Core => SQLITE_CORE,
+                Layer::Cms => SQLITE_CMS,
+            })
             .map(|versions| versions.iter().map(ToString::to_string).collect()),
     };
     applied.map_err(|e| Error::Migration(e.to_string()))

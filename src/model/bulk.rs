@@ -7,7 +7,7 @@ use std::sync::Arc;
 use diesel::QueryResult;
 
 use super::lifecycle::{
-    LogOptions, Model, ModelStore, check_lock, check_stored_lock, in_transaction,
+    LogOptions, Model, ModelStore, check_lock, check_stored_locks, in_transaction,
 };
 use crate::db::LogConnection;
 use crate::entry::{LogBuilder, LogTable, NewLogEntry};
@@ -132,9 +132,7 @@ pub fn delete_many<M: ModelStore<C>, C: LogConnection>(
     options: &LogOptions,
 ) -> Result<usize> {
     in_transaction(conn, |conn| {
-        for row in rows {
-            check_stored_lock(conn, row, options)?;
-        }
+        check_stored_locks(conn, rows, options)?;
         log_deletes(conn, rows, options)?;
         let keys: Vec<M::Key> = rows.iter().map(Model::key).collect();
         M::delete_rows(conn, &keys).context("deleting objects")

@@ -311,8 +311,10 @@ pub fn update<M: ModelStore<C>, C: LogConnection>(
     options: &LogOptions,
 ) -> Result<()> {
     in_transaction(conn, |conn| {
+        // Read in this transaction: its lock is current, no second read needed.
         let old = find::<M, _>(conn, &new.key())?;
-        update_from(conn, &old, new, options)
+        check_lock(&old, options)?;
+        save_over(conn, &old, new, options)
     })
 }
 
@@ -326,16 +328,26 @@ pub fn update_from<M: ModelStore<C>, C: LogConnection>(
     options: &LogOptions,
 ) -> Result<()> {
     in_transaction(conn, |conn| {
-        check_stored_lock(conn, old, options)?;
-        let saved = new.save_row(conn).context("updating the object")?;
-        if saved == 0 {
-            return Err(not_found(new));
-        }
-        let revision = save_revision(conn, new, options.acting_user())?;
-        let entry = options.edit_entry(old, new)?;
-        options.write(conn, entry.revision_if_any(revision.as_ref().map(|r| r.id)))?;
-        Ok(())
+        check_stored_locks(conn, std::slice::from_ref(old), options)?;
+        save_over(conn, old, new, options)
     })
+}
+
+/// Saves `new` over `old` and logs the edit; the caller has checked the lock.
+fn save_over<M: ModelStore<C>, C: LogConnection>(
+    conn: &mut C,
+    old: &M,
+    new: &M,
+    options: &LogOptions,
+) -> Result<()> {
+    let saved = new.save_row(conn).context("updating the object")?;
+    if saved == 0 {
+        return Err(not_found(new));
+    }
+    let revision = save_revision(conn, new, options.acting_user())?;
+    let entry = options.edit_entry(old, new)?;
+    options.write(conn, entry.revision_if_any(revision.as_ref().map(|r| r.id)))?;
+    Ok(())
 }
 
 /// Logs `wagtail.delete` (deleted = true) and then deletes the row, in one transaction.
@@ -345,7 +357,7 @@ pub fn delete<M: ModelStore<C>, C: LogConnection>(
     options: &LogOptions,
 ) -> Result<()> {
     in_transaction(conn, |conn| {
-        check_stored_lock(conn, row, options)?;
+        check_stored_locks(conn, std::slice::from_ref(row), options)?;
         options.write(conn, options.delete_entry(row)?)?;
         let deleted = M::delete_rows(conn, &[row.key()]).context("deleting the object")?;
         if deleted == 0 {
@@ -385,16 +397,19 @@ pub(crate) fn check_lock<M: Model>(row: &M, options: &LogOptions) -> Result<()> 
     })
 }
 
-/// [`check_lock`] on the row as stored (a lockable model's copy in hand may be stale).
-pub(crate) fn check_stored_lock<M: ModelStore<C>, C: LogConnection>(
+/// [`check_lock`] on the rows as stored, read with one query (a lockable model's copies in
+/// hand may be stale); nothing is read for models without a lock or when overriding.
+pub(crate) fn check_stored_locks<M: ModelStore<C>, C: LogConnection>(
     conn: &mut C,
-    row: &M,
+    rows: &[M],
     options: &LogOptions,
 ) -> Result<()> {
-    if row.lock_state().is_none() || options.override_lock {
+    if options.override_lock || rows.iter().all(|row| row.lock_state().is_none()) {
         return Ok(());
     }
-    check_lock(&find::<M, _>(conn, &row.key())?, options)
+    let keys: Vec<M::Key> = rows.iter().map(Model::key).collect();
+    let stored = M::find_many(conn, &keys).context("reading the objects' locks")?;
+    stored.iter().try_for_each(|row| check_lock(row, options))
 }
 
 pub(crate) fn not_found<M: Model>(row: &M) -> Error {

@@ -1,5 +1,5 @@
 //! Pages: a tree of pages with revisions, drafts, schedules, locks and view restrictions,
-//! every operation logged to `loggable_page_log_entries` (spec/operations.md, "Pages").
+//! every operation logged to `loggable_page_log_entries` (docs/operations.md, "Pages").
 //!
 //! [`Page`] is itself a `#[derive(Loggable)]` model: the lifecycle operations (drafts,
 //! publishing with the rename rule, scheduling, locking, privacy) are the derive's; this module

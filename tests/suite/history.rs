@@ -1,4 +1,4 @@
-//! Per-object history (spec/reports.md): grouping, filters, filter choices, status marks and
+//! Per-object history (docs/reports.md): grouping, filters, filter choices, status marks and
 //! pages of 20; and the site history's filter choices, drawn from what the viewer may see.
 
 use chrono::{NaiveDate, TimeZone, Utc};

@@ -1,4 +1,4 @@
-//! Lifecycle operations of a derived model (spec/operations.md, "Other models" and
+//! Lifecycle operations of a derived model (docs/operations.md, "Other models" and
 //! "Atomicity"): the exact entries each writes, on both backends.
 
 use chrono::{Duration, NaiveDateTime, Utc};

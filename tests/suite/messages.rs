@@ -1,4 +1,4 @@
-//! Rendered messages and comments of every built-in action (spec/actions.md).
+//! Rendered messages and comments of every built-in action (docs/actions.md).
 
 use chrono::{FixedOffset, TimeZone, Utc};
 use loggable::action::Action;

@@ -1,4 +1,4 @@
-//! Pages: the tree and its operations, with the entries of spec/operations.md ("Pages").
+//! Pages: the tree and its operations, with the entries of docs/operations.md ("Pages").
 
 use std::collections::HashMap;
 

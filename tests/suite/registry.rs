@@ -5,7 +5,7 @@ use loggable::entry::{MODEL_LOG_TABLE, PAGE_LOG_TABLE};
 use loggable::registry::{self, ModelType, Registry};
 use loggable::{Error, ObjectRef, log};
 
-/// spec/actions.md, in order.
+/// docs/actions.md, in order.
 pub const BUILTIN: [(&str, &str); 38] = [
     ("wagtail.create", "Create"),
     ("wagtail.edit", "Edit"),

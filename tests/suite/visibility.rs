@@ -1,4 +1,4 @@
-//! Who may see which entries (spec/visibility.md): hand-written edge cases and a property test
+//! Who may see which entries (docs/visibility.md): hand-written edge cases and a property test
 //! against a plain in-memory reading of the rules.
 
 use std::collections::{BTreeSet, HashMap};
@@ -607,7 +607,7 @@ fn type_names_with_quotes_commas_and_braces_match_exactly() {
     assert_eq!(seen, odd.iter().map(|t| (*t).to_owned()).collect());
 }
 
-/// The region rule as spec/visibility.md states it, tested pair by pair: an ancestor x of a
+/// The region rule as docs/visibility.md states it, tested pair by pair: an ancestor x of a
 /// permission page p is explorable when some permission page's parent is not at or below x's
 /// child towards p.
 fn region_ancestors_by_the_rule(subtrees: &[String]) -> BTreeSet<String> {

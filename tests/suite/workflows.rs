@@ -1,4 +1,4 @@
-//! Moderation workflows (spec/operations.md "Workflows"): the entries each step writes, who
+//! Moderation workflows (docs/operations.md "Workflows"): the entries each step writes, who
 //! may act, and how publishing ends moderation.
 
 use loggable::entry::{LogEntry, entries_for_object};

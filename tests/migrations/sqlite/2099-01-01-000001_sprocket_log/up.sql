@@ -1,4 +1,4 @@
--- A model's own log table, as an application would create it (spec/entries.md).
+-- A model's own log table, as an application would create it (docs/entries.md).
 CREATE TABLE sprocket_log_entries (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     content_type TEXT,
