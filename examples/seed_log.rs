@@ -7,7 +7,9 @@
 //! ```
 
 use chrono::{Duration, Utc};
-use loggable::entry::{LogTable, ModelLogTable, NewLogEntry, PageLogTable};
+use loggable::model::{log_bulk, prepare_bulk};
+use loggable::registry::{ModelType, Registry};
+use loggable::{ObjectRef, log};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -21,6 +23,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(100_000);
     let mut conn = loggable::db::connect(&url)?;
     loggable::db::run_migrations(&mut conn)?;
+    let mut registry = Registry::new();
+    registry.register_model(ModelType::page("cms.simplepage"));
     let start = Utc::now() - Duration::days(365);
     let actions = [
         "wagtail.create",
@@ -32,35 +36,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut written = 0;
     while written < count {
         let chunk = (count - written).min(20_000);
-        let entries: Vec<NewLogEntry> = (written..written + chunk)
-            .map(|i| NewLogEntry {
-                object_id: (i % 5_000 + 1).to_string(),
-                content_type: Some(
-                    if i % 4 == 0 {
-                        "shop.product"
-                    } else {
-                        "cms.simplepage"
-                    }
-                    .to_owned(),
-                ),
-                label: format!("Object {}", i % 5_000),
-                action: actions[i % actions.len()].to_owned(),
-                data: Default::default(),
-                timestamp: start + Duration::milliseconds(i as i64 * 30),
-                uuid: None,
-                user_id: None,
-                revision_id: None,
-                content_changed: i % 2 == 0,
-                deleted: false,
+        let objects: Vec<ObjectRef> = (written..written + chunk)
+            .map(|i| {
+                let content_type = if i % 4 == 0 {
+                    "shop.product"
+                } else {
+                    "cms.simplepage"
+                };
+                ObjectRef::new(content_type, i % 5_000 + 1).title(format!("Object {}", i % 5_000))
             })
             .collect();
-        let (pages, models): (Vec<_>, Vec<_>) = entries
-            .into_iter()
-            .partition(|e| e.content_type.as_deref() == Some("cms.simplepage"));
-        loggable::db::transaction(&mut conn, |conn| {
-            PageLogTable.insert_many(conn, &pages)?;
-            ModelLogTable.insert_many(conn, &models)
-        })?;
+        // Validated in memory, then written with multi-row INSERTs in one transaction.
+        let entries = prepare_bulk(
+            &registry,
+            objects.iter().enumerate().map(|(k, object)| {
+                let i = written + k;
+                log(object, actions[i % actions.len()])
+                    .timestamp(start + Duration::milliseconds(i as i64 * 30))
+                    .content_changed(i % 2 == 0)
+            }),
+        )?;
+        log_bulk(&mut conn, &entries)?;
         written += chunk;
         eprint!("\rseeded {written}/{count}");
     }

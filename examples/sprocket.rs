@@ -8,7 +8,8 @@
 
 use chrono::{Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use loggable::user::{NewUser, create_user, display_names};
+use loggable::prelude::*;
+use loggable::user::{NewUser, create_user};
 use loggable::{LogContext, Loggable};
 use serde::{Deserialize, Serialize};
 
@@ -63,7 +64,7 @@ struct NewSprocket<'a> {
 
 /// The example's own table. Backend-specific DDL only because an example has no migrations
 /// directory of its own; an application would use Diesel migrations.
-fn create_table(conn: &mut loggable::DbConnection) -> QueryResult<usize> {
+fn create_table(conn: &mut loggable::db::DbConnection) -> QueryResult<usize> {
     let id = match conn.backend() {
         loggable::db::BackendKind::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
         loggable::db::BackendKind::Postgresql => "BIGSERIAL PRIMARY KEY",
@@ -104,37 +105,40 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 name: "Left sprocket",
                 teeth: 12,
             },
+            &Default::default(),
         )
     })?;
     LogContext::new(Some(ada.id)).scope(|| -> loggable::Result<()> {
         let mut draft = sprocket.clone();
         draft.teeth = 14;
-        draft.save_and_publish(&mut conn)?;
+        draft.save_and_publish(&mut conn, &Default::default())?;
         Ok(())
     })?;
     // Grace locks it; while it is locked only she may change it, and she says who she is
     // (the log context only attributes entries; it grants nothing).
-    LogContext::new(Some(grace.id)).scope(|| sprocket.lock(&mut conn, grace.id))?;
+    LogContext::new(Some(grace.id))
+        .scope(|| sprocket.lock(&mut conn, grace.id, &Default::default()))?;
     LogContext::new(Some(grace.id)).scope(|| -> loggable::Result<()> {
         let as_grace = loggable::model::LogOptions::new().user(grace.id);
         let mut renamed = Sprocket::find(&mut conn, &sprocket.id)?;
         renamed.name = "Port sprocket".into();
         renamed.go_live_at = Some((Utc::now() + Duration::hours(2)).naive_utc());
-        let revision = renamed.save_draft_with(&mut conn, &as_grace)?;
-        renamed.publish_with(&mut conn, revision.id, &as_grace)?;
+        let revision = renamed.save_draft(&mut conn, &as_grace)?;
+        renamed.publish(&mut conn, revision.id, &as_grace)?;
         Ok(())
     })?;
-    LogContext::new(Some(grace.id)).scope(|| sprocket.unlock(&mut conn, grace.id))?;
+    LogContext::new(Some(grace.id))
+        .scope(|| sprocket.unlock(&mut conn, grace.id, &Default::default()))?;
     // The periodic job, three hours later: publishes the scheduled draft.
-    Sprocket::run_scheduled(&mut conn, Utc::now() + Duration::hours(3))?;
+    Sprocket::run_scheduled(
+        &mut conn,
+        Utc::now() + Duration::hours(3),
+        &Default::default(),
+    )?;
 
     let registry = loggable::registry::global();
-    let history = loggable::entry::history_for_object(&mut conn, &registry, &sprocket)?;
-    let names = display_names(
-        &mut conn,
-        &loggable::registry::global(),
-        history.iter().map(|e| e.user_id.clone()),
-    )?;
+    let history = loggable::history_for_object(&mut conn, &registry, &sprocket)?;
+    let names = registry.display_names(&mut conn, history.iter().map(|e| e.user_id.clone()))?;
     println!(
         "History of {} ({}):",
         sprocket.name,

@@ -11,10 +11,12 @@ pub enum Error {
     UnregisteredAction(String),
 
     /// An action was registered or logged with a code longer than the `action` column holds.
-    #[error("the log action code is {length} characters long; at most {max} are allowed", max = crate::action::MAX_ACTION_LENGTH)]
+    #[error("the log action code is {length} characters long; at most {max} are allowed")]
     ActionTooLong {
         /// Length of the rejected code, in characters.
         length: usize,
+        /// The longest code the `action` column holds.
+        max: usize,
     },
 
     /// An action was registered with an empty code or an empty label.
@@ -128,6 +130,19 @@ pub enum Error {
         /// Who holds the lock.
         holder: Option<crate::UserId>,
     },
+
+    /// A model with draft state was asked for a revision but keeps none (its derive lacks
+    /// `revisions`, which `draft_state` implies: a hand-written `Model` implementation).
+    #[error("{content_type} has draft state but keeps no revisions")]
+    DraftStateWithoutRevisions {
+        /// The model's type name.
+        content_type: &'static str,
+    },
+
+    /// A [`WriteHook`](crate::entry::WriteHook) returned no entry for the one it was asked to
+    /// write.
+    #[error("the write hook of a log table returned none of the entries it was asked to write")]
+    WriteHookDroppedEntries,
 
     /// The operation does not apply to the object in its current state.
     #[error("{0}")]

@@ -4,12 +4,11 @@
 use std::io::Write;
 
 use crate::db::{DbConnection, LogConnection};
-use crate::entry::LogEntry;
+use crate::entry::{Cursor, LogEntry, Visibility, merge_key};
 use crate::error::{Error, Result};
-use crate::permission::Viewer;
 use crate::registry::Registry;
-use crate::report::{Cursor, Filters, merge_key};
-use crate::user_id::UserId;
+use crate::report::Filters;
+use crate::user_id::{DisplayNames, UserId};
 
 /// Export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +36,7 @@ pub fn spreadsheet_safe(text: &str) -> std::borrow::Cow<'_, str> {
 pub fn site_history(
     conn: &mut impl LogConnection,
     registry: &Registry,
-    viewer: Option<&Viewer>,
+    viewer: Option<&dyn Visibility>,
     filters: &Filters,
     format: ExportFormat,
     out: impl Write,
@@ -115,27 +114,27 @@ pub fn json_row(registry: &Registry, entry: &LogEntry, user: &str) -> serde_json
 fn for_each_chunk(
     conn: &mut DbConnection,
     registry: &Registry,
-    viewer: Option<&Viewer>,
+    viewer: Option<&dyn Visibility>,
     filters: &Filters,
     mut progress: impl FnMut(u64),
     mut row: impl FnMut(&LogEntry, &str) -> Result<()>,
 ) -> Result<u64> {
     let tables = registry.log_tables();
-    let query = crate::report::site_query(viewer, filters).limit(EXPORT_CHUNK);
+    let query = crate::report::site_query(filters).limit(EXPORT_CHUNK);
     // Per table: its buffered entries (newest first, taken from the front), whether it has
     // more, and where it stopped.
     let mut buffers: Vec<(std::collections::VecDeque<LogEntry>, bool, Option<Cursor>)> = tables
         .iter()
         .map(|_| (Default::default(), true, None))
         .collect();
-    let mut names = crate::user::DisplayNames::default();
+    let mut names = DisplayNames::default();
     let mut written = 0_u64;
     loop {
         for (table, (buffer, more, after)) in tables.iter().zip(buffers.iter_mut()) {
             if buffer.is_empty() && *more {
                 let mut chunk_query = query.clone();
                 chunk_query.after = after.clone();
-                let chunk = table.query(conn, &chunk_query)?;
+                let chunk = table.read(conn, &chunk_query, viewer)?;
                 *more = chunk.len() as i64 == EXPORT_CHUNK;
                 *after = chunk.last().map(Cursor::after);
                 let missing: Vec<Option<UserId>> = chunk
@@ -144,7 +143,7 @@ fn for_each_chunk(
                     .filter(|id| !names.contains(id.as_ref()))
                     .collect();
                 if !missing.is_empty() {
-                    names.extend(crate::user::display_names(conn, registry, missing)?);
+                    names.extend(registry.display_names(conn, missing)?);
                 }
                 buffer.extend(chunk);
             }

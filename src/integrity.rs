@@ -8,23 +8,24 @@
 //! along the chain.
 //!
 //! Turn it on with [`enable`] (once, in the database: it also chains the entries already
-//! there) and [`Registry::hash_chain`](crate::registry::Registry::hash_chain) (in every process
-//! that writes the table). A write that skips the chain shows up in [`verify`] as an inserted
+//! there) and [`HashChain`] set as the table's write hook (in every process that writes the
+//! table). A write that skips the chain shows up in [`verify`] as an inserted
 //! entry: loud, never silent.
 //!
 //! ```
+//! use std::sync::Arc;
 //! use loggable::{ObjectRef, integrity, log};
-//! use loggable::entry::ModelLogTable;
+//! use loggable::entry::MODEL_LOG;
 //!
 //! let mut conn = loggable::db::connect(":memory:")?;
 //! loggable::db::run_migrations(&mut conn)?;
 //! let mut registry = loggable::registry::Registry::new();
-//! registry.hash_chain("loggable_model_log_entries");
-//! integrity::enable(&mut conn, &ModelLogTable)?;
+//! registry.set_write_hook(MODEL_LOG.name(), Arc::new(integrity::HashChain));
+//! integrity::enable(&mut conn, &MODEL_LOG)?;
 //! for n in 0..3 {
-//!     log(&ObjectRef::new("shop.sprocket", n).title("S"), "wagtail.edit").write_with(&registry, &mut conn)?;
+//!     log(&ObjectRef::new("shop.sprocket", n).title("S"), "wagtail.edit").write_with(&mut conn, &registry)?;
 //! }
-//! let report = integrity::verify(&mut conn, &ModelLogTable)?;
+//! let report = integrity::verify(&mut conn, &MODEL_LOG)?;
 //! assert_eq!((report.links, report.problem), (3, None));
 //! # Ok::<(), loggable::Error>(())
 //! ```
@@ -35,7 +36,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::db::{DbConnection, LogConnection};
-use crate::entry::{LogEntry, LogTable};
+use crate::entry::{LogEntry, LogTable, WriteHook};
 use crate::error::{DatabaseContext, Result};
 use crate::schema::{log_chain, log_chain_heads};
 use crate::user_id::UserId;
@@ -48,7 +49,7 @@ const VERIFY_CHUNK: i64 = 5_000;
 
 /// The head of a chain, locked for the current transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Head {
+struct Head {
     table: &'static str,
     seq: i64,
     chain_hash: String,
@@ -58,7 +59,7 @@ pub struct Head {
 
 /// Starts the chain of `table` (nothing happens if it has one): chains every entry already in
 /// the table, in id order, in one transaction.
-pub fn enable(conn: &mut impl LogConnection, table: &dyn LogTable) -> Result<()> {
+pub fn enable(conn: &mut impl LogConnection, table: &LogTable) -> Result<()> {
     crate::db::with_db(conn, |conn| {
         crate::db::transaction(conn, |conn| {
             if is_enabled(conn, table.name())? {
@@ -96,7 +97,7 @@ pub fn enable(conn: &mut impl LogConnection, table: &dyn LogTable) -> Result<()>
 
 /// Locks the chain head of `table` for the current transaction, or `None` when the table has
 /// no chain. Call it before inserting, so ids grow along the chain.
-pub fn lock_head(conn: &mut impl LogConnection, table: &'static str) -> Result<Option<Head>> {
+fn lock_head(conn: &mut DbConnection, table: &'static str) -> Result<Option<Head>> {
     crate::db::with_db(conn, |conn| {
         let columns = (
             log_chain_heads::seq,
@@ -134,11 +135,10 @@ pub fn lock_head(conn: &mut impl LogConnection, table: &'static str) -> Result<O
     })
 }
 
-/// Locks the head of a table this process chains (see
-/// [`Registry::hash_chain`](crate::registry::Registry::hash_chain)). A table without a chain
+/// Locks the head of a table this process chains (see [`HashChain`]). A table without a chain
 /// is an error rather than an unchained write: [`enable`] has not run (or has not committed
 /// yet), and an entry written now could never be chained afterwards.
-pub fn require_head(conn: &mut impl LogConnection, table: &'static str) -> Result<Head> {
+fn require_head(conn: &mut DbConnection, table: &'static str) -> Result<Head> {
     crate::db::with_db(conn, |conn| {
         lock_head(conn, table)?.ok_or_else(|| {
         crate::Error::InvalidOperation(format!(
@@ -150,7 +150,7 @@ pub fn require_head(conn: &mut impl LogConnection, table: &'static str) -> Resul
 
 /// Appends links for `entries` (as stored, in insertion order) after `head`, and moves the
 /// head. Runs inside the transaction that holds the head's lock.
-pub fn append(conn: &mut impl LogConnection, head: &mut Head, entries: &[LogEntry]) -> Result<()> {
+fn append(conn: &mut DbConnection, head: &mut Head, entries: &[LogEntry]) -> Result<()> {
     crate::db::with_db(conn, |conn| {
         let mut links = Vec::with_capacity(entries.len());
         for entry in entries {
@@ -180,6 +180,28 @@ pub fn append(conn: &mut impl LogConnection, head: &mut Head, entries: &[LogEntr
             .context("moving the chain head")?;
         Ok(())
     })
+}
+
+/// The write hook that extends a table's hash chain: set it on the registry of every process
+/// that writes the table, after [`enable`] ran once.
+///
+/// Each write takes the chain head's lock before its rows go in, so entry ids grow along the
+/// chain, and appends the rows' links after them, in the write's transaction.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HashChain;
+
+impl WriteHook for HashChain {
+    fn around_write(
+        &self,
+        conn: &mut DbConnection,
+        table: &LogTable,
+        write: &mut dyn FnMut(&mut DbConnection) -> Result<Vec<LogEntry>>,
+    ) -> Result<Vec<LogEntry>> {
+        let mut head = require_head(conn, table.name())?;
+        let stored = write(conn)?;
+        append(conn, &mut head, &stored)?;
+        Ok(stored)
+    }
 }
 
 /// Whether `table` has a hash chain.
@@ -387,7 +409,7 @@ fn links_after(conn: &mut DbConnection, table: &str, seq: i64, limit: i64) -> Re
 /// entry that was changed, removed, inserted or moved, or a link that was edited. The walk
 /// reads one snapshot, so writes and purges that commit meanwhile are not mistaken for
 /// tampering.
-pub fn verify(conn: &mut impl LogConnection, table: &dyn LogTable) -> Result<Report> {
+pub fn verify(conn: &mut impl LogConnection, table: &LogTable) -> Result<Report> {
     crate::db::with_db(conn, |conn| {
         crate::db::read_snapshot(conn, |conn| walk(conn, table))
     })
@@ -397,7 +419,7 @@ pub fn verify(conn: &mut impl LogConnection, table: &dyn LogTable) -> Result<Rep
 /// as changed (`Err` carries its id).
 fn scan_or_changed(
     conn: &mut DbConnection,
-    table: &dyn LogTable,
+    table: &LogTable,
     after: Option<i64>,
 ) -> Result<std::result::Result<Vec<LogEntry>, i64>> {
     match table.scan(conn, after, None, VERIFY_CHUNK) {
@@ -407,7 +429,7 @@ fn scan_or_changed(
     }
 }
 
-fn walk(conn: &mut DbConnection, table: &dyn LogTable) -> Result<Report> {
+fn walk(conn: &mut DbConnection, table: &LogTable) -> Result<Report> {
     let name = table.name();
     let head: Option<(i64, String, i64, String)> = log_chain_heads::table
         .filter(log_chain_heads::log_table.eq(name))

@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 
 use crate::db::{BackendKind, DbConnection, InSubquery, ListProbe, LogConnection, SqlCondition};
+use crate::entry::{EntryQuery, LogEntry, LogTable, Restriction, RowFilter, Visibility};
 use crate::error::{DatabaseContext, Result};
 use crate::schema::{auth_groups, auth_user_groups};
 
@@ -261,15 +262,6 @@ impl Viewer {
     }
 }
 
-/// A boxed SQL condition on a log table's rows.
-pub type EntryFilter<QS> = Box<
-    dyn diesel::expression::BoxableExpression<
-            QS,
-            crate::db::MultiBackend,
-            SqlType = diesel::sql_types::Bool,
-        >,
->;
-
 /// The part of the page tree a user may explore (docs/visibility.md): the subtrees of the
 /// pages where their groups hold a page permission, and those pages' ancestors up to just
 /// below the deepest common ancestor of the permission pages' parents.
@@ -497,7 +489,7 @@ const TIME_ORDER_MIN_SHARE: f64 = 0.01;
 /// explorable pages (page log) or the permitted types (other tables), and for pages which
 /// index to read by. Decided per query, so it always reflects the current grants and tree.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Access {
+enum Access {
     /// No restriction to resolve: no viewer, a superuser or an inactive user (whom
     /// [`visibility_filter`] handles on its own).
     Unrestricted,
@@ -522,23 +514,21 @@ pub enum Access {
 }
 
 impl Access {
-    /// Resolves what `query`'s viewer may see in `table` with one small query: the permitted
-    /// types, or the permission pages with their subtrees' sizes and the tree's size (which
-    /// decide the index a limited read walks). The pages themselves are left to the entries
-    /// query, as a subquery.
-    pub fn resolve(
-        conn: &mut crate::db::DbConnection,
-        table: &str,
-        query: &crate::entry::EntryQuery,
+    /// Resolves what `viewer` may see in `table` with one small query: the permitted types,
+    /// or the permission pages with their subtrees' sizes and the tree's size (which decide
+    /// the index a `limited` read walks). The pages themselves are left to the entries query,
+    /// as a subquery.
+    fn resolve(
+        conn: &mut DbConnection,
+        table: &LogTable,
+        viewer: &Viewer,
+        limited: bool,
     ) -> Result<Self> {
         use crate::schema::model_permissions as mp;
-        let Some(viewer) = query.viewer else {
-            return Ok(Self::Unrestricted);
-        };
         if !viewer.is_active || viewer.is_superuser {
             return Ok(Self::Unrestricted);
         }
-        if table != crate::entry::PAGE_LOG_TABLE {
+        if table.name() != crate::entry::PAGE_LOG_TABLE {
             let groups = auth_user_groups::table
                 .filter(auth_user_groups::user_id.eq(viewer.user_id))
                 .select(auth_user_groups::group_id.nullable());
@@ -565,7 +555,7 @@ impl Access {
         // Only a limited read (a report page) can stop early in timestamp order; the share of
         // the tree the viewer sees matters only then.
         let share = region.size(&sizes) as f64 / highest_id.unwrap_or(1).max(1) as f64;
-        let by_time = query.limit.is_some() && share >= TIME_ORDER_MIN_SHARE;
+        let by_time = limited && share >= TIME_ORDER_MIN_SHARE;
         Ok(Self::Pages {
             region,
             by_time,
@@ -575,7 +565,7 @@ impl Access {
     }
 
     /// Whether no entry can be shown (the table need not be read at all).
-    pub fn shows_nothing(&self) -> bool {
+    fn shows_nothing(&self) -> bool {
         match self {
             Self::Unrestricted => false,
             Self::Pages {
@@ -590,7 +580,7 @@ impl Access {
 
 /// The condition "`viewer` may see this entry" on `table` (docs/visibility.md), as one SQL
 /// expression over the row, so it composes with any other filter, ordering and paging.
-/// `access` is what [`Access::resolve`] worked out for the query.
+/// `access` is what [`Access::resolve`] worked out for the read.
 ///
 /// Page entries: the viewer may explore the page (a page permission of one of their groups
 /// at or above it, or the page is on the way down to such a page from just below the
@@ -603,28 +593,26 @@ impl Access {
 /// Raw SQL fragments name only fixed tables and columns, and bind every value: column
 /// expressions the planner must not match to an index (`+ 0`), SQLite's `json_each`, and the
 /// correlated "the page is gone" test, none of which Diesel's query builder expresses.
-pub fn visibility_filter<QS: 'static>(
-    table: &str,
-    object_column: &str,
-    viewer: &Viewer,
-    access: &Access,
-) -> EntryFilter<QS> {
-    if !viewer.is_active {
-        return Box::new(SqlCondition::new("1 = 0"));
+fn visibility_filter(table: &LogTable, viewer: &Viewer, access: Access) -> Restriction {
+    let (name, object_column) = (table.name(), table.object_column());
+    if !viewer.is_active || access.shows_nothing() {
+        return Restriction::Nothing;
     }
     if viewer.is_superuser {
-        return Box::new(SqlCondition::new("1 = 1"));
+        return Restriction::Everything;
     }
     match access {
         // An active non-superuser whose access was not resolved sees nothing.
-        Access::Unrestricted => Box::new(SqlCondition::new("1 = 0")),
+        Access::Unrestricted => Restriction::Nothing,
         // A NULL type matches no list, so untyped entries stay hidden.
-        Access::Types { types, backend } => Box::new(SqlCondition::texts_in(
-            &format!("{table}.content_type"),
-            types,
-            ListProbe::Filter,
-            *backend,
-        )),
+        Access::Types { types, backend } => {
+            Restriction::Only(RowFilter::new(SqlCondition::texts_in(
+                &format!("{name}.content_type"),
+                &types,
+                ListProbe::Filter,
+                backend,
+            )))
+        }
         Access::Pages {
             region,
             by_time,
@@ -632,25 +620,32 @@ pub fn visibility_filter<QS: 'static>(
             backend,
         } => {
             // `+ 0` hides the page index from the planner, so it walks the timestamp index.
-            let (column, probe) = if *by_time {
-                (format!("({table}.{object_column} + 0)"), ListProbe::Filter)
+            let (column, probe) = if by_time {
+                (format!("({name}.{object_column} + 0)"), ListProbe::Filter)
             } else {
-                (format!("{table}.{object_column}"), ListProbe::Index)
+                (format!("{name}.{object_column}"), ListProbe::Index)
             };
-            let explorable: EntryFilter<QS> = Box::new(InSubquery::new(
-                column,
-                region.page_ids(*backend),
-                probe,
-                *backend,
-            ));
-            if *with_deleted {
-                Box::new(explorable.or(SqlCondition::new(format!(
-                    "NOT EXISTS (SELECT 1 FROM loggable_pages x WHERE x.id = {table}.{object_column})"
-                ))))
+            let explorable = InSubquery::new(column, region.page_ids(backend), probe, backend);
+            if with_deleted {
+                Restriction::Only(RowFilter::new(explorable.or(SqlCondition::new(format!(
+                    "NOT EXISTS (SELECT 1 FROM loggable_pages x WHERE x.id = {name}.{object_column})"
+                )))))
             } else {
-                explorable
+                Restriction::Only(RowFilter::new(explorable))
             }
         }
+    }
+}
+
+impl Visibility for Viewer {
+    fn restriction(
+        &self,
+        conn: &mut DbConnection,
+        table: &LogTable,
+        limited: bool,
+    ) -> Result<Restriction> {
+        let access = Access::resolve(conn, table, self, limited)?;
+        Ok(visibility_filter(table, self, access))
     }
 }
 
@@ -658,31 +653,31 @@ pub fn visibility_filter<QS: 'static>(
 /// window.
 ///
 /// ```
-/// use loggable::entry::{EntryQuery, EntryScope, PageLogTable};
+/// use loggable::entry::{EntryQuery, EntryScope, PAGE_LOG};
 /// use loggable::permission::{Viewer, viewable_entries};
 ///
 /// let mut conn = loggable::db::connect(":memory:")?;
 /// loggable::db::run_migrations(&mut conn)?;
 /// let nobody = Viewer { user_id: 1, is_active: true, is_superuser: false, sees_deleted_pages: false };
 /// let first_page = EntryQuery::new(EntryScope::All).limit(50);
-/// assert!(viewable_entries(&mut conn, &PageLogTable, &nobody, first_page)?.is_empty());
+/// assert!(viewable_entries(&mut conn, &PAGE_LOG, &nobody, first_page)?.is_empty());
 /// # Ok::<(), loggable::Error>(())
 /// ```
 pub fn viewable_entries(
     conn: &mut impl LogConnection,
-    table: &dyn crate::entry::LogTable,
+    table: &LogTable,
     viewer: &Viewer,
-    query: crate::entry::EntryQuery,
-) -> Result<Vec<crate::entry::LogEntry>> {
-    crate::db::with_db(conn, |conn| table.query(conn, &query.visible_to(*viewer)))
+    query: EntryQuery,
+) -> Result<Vec<LogEntry>> {
+    crate::db::with_db(conn, |conn| table.read(conn, &query, Some(viewer)))
 }
 
 /// How many entries of `table` `viewer` may see within `query`'s scope.
 pub fn count_viewable(
     conn: &mut impl LogConnection,
-    table: &dyn crate::entry::LogTable,
+    table: &LogTable,
     viewer: &Viewer,
-    query: crate::entry::EntryQuery,
+    query: EntryQuery,
 ) -> Result<i64> {
-    crate::db::with_db(conn, |conn| table.count(conn, &query.visible_to(*viewer)))
+    crate::db::with_db(conn, |conn| table.count_visible(conn, &query, Some(viewer)))
 }

@@ -7,7 +7,8 @@ use serde_json::{Map, json};
 
 use crate::db::LogConnection;
 use crate::error::{DatabaseContext, Result};
-use crate::model::{LogOptions, Loggable, in_transaction, object_id_of};
+use crate::model::{LogOptions, in_transaction};
+use crate::object::{Loggable, object_id_of};
 use crate::schema::{view_restriction_groups, view_restrictions};
 
 /// Who may read the object.
@@ -191,4 +192,34 @@ fn restriction_data(type_name: &str) -> Map<String, serde_json::Value> {
         json!({"type": type_name, "title": title_of(type_name)}),
     );
     data
+}
+
+/// View restrictions for a derived model (`#[loggable(privacy)]`): `#[derive(Loggable)]`
+/// implements it; import it (or `loggable::prelude::*`) to call it. Any other object uses the
+/// functions of this module.
+pub trait Private: Loggable {
+    /// Sets who may read this object and logs the view-restriction entry (see
+    /// [`set_restriction`]).
+    fn set_restriction(
+        &self,
+        conn: &mut impl LogConnection,
+        restriction: &Restriction,
+        options: &LogOptions,
+    ) -> Result<()> {
+        set_restriction(conn, self, restriction, options)
+    }
+
+    /// Removes the restriction and logs `wagtail.view_restriction.delete`.
+    fn remove_restriction(
+        &self,
+        conn: &mut impl LogConnection,
+        options: &LogOptions,
+    ) -> Result<()> {
+        remove_restriction(conn, self, options)
+    }
+
+    /// The stored restriction, if any.
+    fn restriction(&self, conn: &mut impl LogConnection) -> Result<Option<ViewRestriction>> {
+        restriction_of(conn, self)
+    }
 }

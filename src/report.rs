@@ -2,37 +2,20 @@
 //! numbered pages of 20; the site history across every log table, with keyset pagination; the
 //! filters both take and the choices those filters offer. Export lives in [`crate::export`].
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Offset, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::db::{DbConnection, LogConnection};
-use crate::entry::{EntryQuery, EntryScope, LogEntry};
+pub use crate::entry::Cursor;
+use crate::entry::{Condition, EntryQuery, EntryScope, LogEntry, LogTable, Visibility};
 use crate::error::Result;
-use crate::permission::Viewer;
+use crate::model::Model;
+use crate::object::Loggable;
 use crate::registry::Registry;
 use crate::user_id::UserId;
 
-/// `LIKE` pattern of the comment actions.
-pub const COMMENT_ACTIONS: &str = "wagtail.comments.%";
-
-diesel::define_sql_function! {
-    /// SQL `lower(text)` (ASCII-only on SQLite).
-    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
-}
-
-/// The `LIKE` pattern for "contains `text`", case-folded, with `%`, `_` and `\` escaped.
-pub fn contains_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for c in text.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
+/// The code prefix of the comment actions.
+const COMMENT_ACTIONS: &str = "wagtail.comments.";
 
 /// The filters of the history reports. Empty lists and `None` filter nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -60,46 +43,47 @@ impl Filters {
         FixedOffset::east_opt(self.utc_offset_seconds).unwrap_or_else(|| Utc.fix())
     }
 
-    /// The first instant of `from`, as naive UTC.
-    pub fn from_utc(&self) -> Option<NaiveDateTime> {
-        let day = self.from?;
-        self.start_of(day)
+    /// The filters as the plain conditions an entry query takes.
+    pub fn conditions(&self) -> Vec<Condition> {
+        let mut conditions = Vec::new();
+        if let Some(text) = &self.name_contains {
+            conditions.push(Condition::LabelContains(text.clone()));
+        }
+        if !self.content_types.is_empty() {
+            conditions.push(Condition::ContentTypeIn(self.content_types.clone()));
+        }
+        if !self.actions.is_empty() {
+            conditions.push(Condition::ActionIn(self.actions.clone()));
+        }
+        if !self.users.is_empty() {
+            conditions.push(Condition::UserIn(self.users.clone()));
+        }
+        if let Some(from) = self.from.and_then(|day| self.start_of(day)) {
+            conditions.push(Condition::Since(from));
+        }
+        // The first instant after `to`.
+        if let Some(until) = self
+            .to
+            .and_then(|day| day.succ_opt())
+            .and_then(|day| self.start_of(day))
+        {
+            conditions.push(Condition::Before(until));
+        }
+        if let Some(comments) = self.comment_actions {
+            conditions.push(Condition::ActionPrefix(
+                COMMENT_ACTIONS.to_owned(),
+                comments,
+            ));
+        }
+        conditions
     }
 
-    /// The first instant after `to`, as naive UTC.
-    pub fn until_utc(&self) -> Option<NaiveDateTime> {
-        let day = self.to?.succ_opt()?;
-        self.start_of(day)
-    }
-
-    fn start_of(&self, day: NaiveDate) -> Option<NaiveDateTime> {
+    fn start_of(&self, day: NaiveDate) -> Option<DateTime<Utc>> {
         let local = day.and_hms_opt(0, 0, 0)?;
         self.offset()
             .from_local_datetime(&local)
             .single()
-            .map(|at| at.with_timezone(&Utc).naive_utc())
-    }
-}
-
-/// A position in the newest-first order of the merged log: the last entry a page showed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Cursor {
-    /// Its timestamp.
-    pub timestamp: DateTime<Utc>,
-    /// Its id.
-    pub id: i64,
-    /// Its table (ties on timestamp and id are ordered by table name).
-    pub table: String,
-}
-
-impl Cursor {
-    /// The cursor just after `entry`.
-    pub fn after(entry: &LogEntry) -> Self {
-        Self {
-            timestamp: entry.timestamp,
-            id: entry.id,
-            table: entry.log_table.to_owned(),
-        }
+            .map(|at| at.with_timezone(&Utc))
     }
 }
 
@@ -115,31 +99,6 @@ pub struct Page {
 /// Rows per site-history page (docs/reports.md).
 pub const SITE_HISTORY_PAGE_SIZE: i64 = 50;
 
-/// The merged order: newest first, ties by id, then by table name.
-pub(crate) fn merge_key(
-    entry: &LogEntry,
-) -> (std::cmp::Reverse<(DateTime<Utc>, i64)>, &'static str) {
-    (
-        std::cmp::Reverse((entry.timestamp, entry.id)),
-        entry.log_table,
-    )
-}
-
-/// `query` run on every log table, the results merged in the report order. Each table
-/// contributes at most `query.limit` rows, so only that much is ever sorted.
-pub(crate) fn merge_tables(
-    conn: &mut DbConnection,
-    registry: &Registry,
-    query: &EntryQuery,
-) -> Result<Vec<LogEntry>> {
-    let mut merged: Vec<LogEntry> = Vec::new();
-    for table in registry.log_tables() {
-        merged.extend(table.query(conn, query)?);
-    }
-    merged.sort_by(|a, b| merge_key(a).cmp(&merge_key(b)));
-    Ok(merged)
-}
-
 /// One page of the site history: every log table's entries that `viewer` may see (all for
 /// `None`) and that pass `filters`, merged newest first; `limit` rows after `after`.
 ///
@@ -154,7 +113,7 @@ pub(crate) fn merge_tables(
 /// loggable::db::run_migrations(&mut conn)?;
 /// let registry = loggable::registry::Registry::new();
 /// for id in 0..3 {
-///     log(&ObjectRef::new("shop.sprocket", id).title("S"), "wagtail.create").write_with(&registry, &mut conn)?;
+///     log(&ObjectRef::new("shop.sprocket", id).title("S"), "wagtail.create").write_with(&mut conn, &registry)?;
 /// }
 /// let first = site_history_page(&mut conn, &registry, None, &Filters::default(), None, 2)?;
 /// assert_eq!(first.entries.len(), 2);
@@ -165,16 +124,16 @@ pub(crate) fn merge_tables(
 pub fn site_history_page(
     conn: &mut impl LogConnection,
     registry: &Registry,
-    viewer: Option<&Viewer>,
+    viewer: Option<&dyn Visibility>,
     filters: &Filters,
     after: Option<Cursor>,
     limit: i64,
 ) -> Result<Page> {
     crate::db::with_db(conn, |conn| {
         let limit = limit.max(1);
-        let mut query = site_query(viewer, filters).limit(limit + 1);
+        let mut query = site_query(filters).limit(limit + 1);
         query.after = after;
-        let mut merged = merge_tables(conn, registry, &query)?;
+        let mut merged = crate::entry::merge_tables(conn, &registry.log_tables(), &query, viewer)?;
         let more = merged.len() > usize::try_from(limit).unwrap_or(usize::MAX);
         merged.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         let next = if more {
@@ -189,12 +148,10 @@ pub fn site_history_page(
     })
 }
 
-/// The site history's query: every entry of a table that `viewer` (`None`: anyone) may see and
-/// that passes `filters`, newest first.
-pub(crate) fn site_query(viewer: Option<&Viewer>, filters: &Filters) -> EntryQuery {
+/// The site history's query: every entry of a table that passes `filters`, newest first.
+pub(crate) fn site_query(filters: &Filters) -> EntryQuery {
     let mut query = EntryQuery::new(EntryScope::All);
-    query.viewer = viewer.copied();
-    query.filters = filters.clone();
+    query.conditions = filters.conditions();
     query
 }
 
@@ -202,14 +159,14 @@ pub(crate) fn site_query(viewer: Option<&Viewer>, filters: &Filters) -> EntryQue
 pub fn site_history(
     conn: &mut impl LogConnection,
     registry: &Registry,
-    viewer: Option<&Viewer>,
+    viewer: Option<&dyn Visibility>,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<LogEntry>> {
     crate::db::with_db(conn, |conn| {
         let window = offset.saturating_add(limit).max(0);
-        let query = site_query(viewer, &Filters::default()).limit(window);
-        let merged = merge_tables(conn, registry, &query)?;
+        let query = site_query(&Filters::default()).limit(window);
+        let merged = crate::entry::merge_tables(conn, &registry.log_tables(), &query, viewer)?;
         Ok(merged
             .into_iter()
             .skip(usize::try_from(offset.max(0)).unwrap_or(usize::MAX))
@@ -239,23 +196,24 @@ pub struct FilterChoices {
     pub content_types: Vec<Choice<String>>,
 }
 
-/// The filter choices of `query`'s scope and viewer over `tables`.
-fn choices_of<'t>(
+/// The filter choices of `query`'s scope over `tables`, for what `viewer` may see.
+fn choices_of(
     conn: &mut DbConnection,
     registry: &Registry,
-    tables: impl IntoIterator<Item = &'t std::sync::Arc<dyn crate::entry::LogTable>>,
+    tables: &[LogTable],
     query: &EntryQuery,
+    viewer: Option<&dyn Visibility>,
 ) -> Result<FilterChoices> {
     use std::collections::BTreeSet;
     let (mut actions, mut users, mut content_types) =
         (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
     for table in tables {
-        let found = table.choices(conn, query)?;
+        let found = table.choices(conn, query, viewer)?;
         actions.extend(found.actions);
         users.extend(found.users.into_iter().flatten());
         content_types.extend(found.content_types.into_iter().flatten());
     }
-    let names = crate::user::display_names(conn, registry, users.iter().cloned().map(Some))?;
+    let names = registry.display_names(conn, users.iter().cloned().map(Some))?;
     let mut choices = FilterChoices {
         actions: actions
             .into_iter()
@@ -298,7 +256,7 @@ fn choices_of<'t>(
 /// let mut conn = loggable::db::connect(":memory:")?;
 /// loggable::db::run_migrations(&mut conn)?;
 /// let registry = loggable::registry::Registry::new();
-/// log(&ObjectRef::new("shop.sprocket", 1).title("S"), "wagtail.lock").write_with(&registry, &mut conn)?;
+/// log(&ObjectRef::new("shop.sprocket", 1).title("S"), "wagtail.lock").write_with(&mut conn, &registry)?;
 /// let choices = report::site_history_choices(&mut conn, &registry, None)?;
 /// assert_eq!(choices.actions[0].value, "wagtail.lock");
 /// assert_eq!(choices.actions[0].label, "Lock");
@@ -308,11 +266,11 @@ fn choices_of<'t>(
 pub fn site_history_choices(
     conn: &mut impl LogConnection,
     registry: &Registry,
-    viewer: Option<&Viewer>,
+    viewer: Option<&dyn Visibility>,
 ) -> Result<FilterChoices> {
     crate::db::with_db(conn, |conn| {
-        let query = site_query(viewer, &Filters::default());
-        choices_of(conn, registry, registry.log_tables().iter(), &query)
+        let query = site_query(&Filters::default());
+        choices_of(conn, registry, &registry.log_tables(), &query, viewer)
     })
 }
 
@@ -349,7 +307,7 @@ pub struct RevisionMarks {
 
 impl RevisionMarks {
     /// The revisions of a model with draft state (pages included); none for other models.
-    pub fn of(model: &impl crate::model::Model) -> Self {
+    pub fn of(model: &impl Model) -> Self {
         model
             .draft_state()
             .map(|state| Self {
@@ -410,8 +368,8 @@ pub struct ObjectHistory {
 /// let sprocket = ObjectRef::new("shop.sprocket", 1).title("S");
 /// LogContext::system().scope(|| -> loggable::Result<()> {
 ///     // One user action that edited twice: the history shows the newest edit only.
-///     log(&sprocket, "wagtail.edit").revision(1).write_with(&registry, &mut conn)?;
-///     log(&sprocket, "wagtail.edit").revision(2).content_changed(true).write_with(&registry, &mut conn)?;
+///     log(&sprocket, "wagtail.edit").revision(1).write_with(&mut conn, &registry)?;
+///     log(&sprocket, "wagtail.edit").revision(2).content_changed(true).write_with(&mut conn, &registry)?;
 ///     Ok(())
 /// })?;
 /// let marks = RevisionMarks { live_revision: None, latest_revision: Some(2) };
@@ -424,27 +382,31 @@ pub struct ObjectHistory {
 pub fn object_history(
     conn: &mut impl LogConnection,
     registry: &Registry,
-    object: &(impl crate::model::Loggable + ?Sized),
+    object: &(impl Loggable + ?Sized),
     marks: RevisionMarks,
     filters: &Filters,
     page: i64,
 ) -> Result<ObjectHistory> {
     crate::db::with_db(conn, |conn| {
-        let (table, query) = crate::entry::object_query(registry, object)?;
+        let (table, query) = crate::log::object_query(registry, object)?;
         let mut query = query.grouped();
-        query.filters = filters.clone();
-        let total = table.count(conn, &query)?;
+        query.conditions = filters.conditions();
+        let total = table.count_visible(conn, &query, None)?;
         let pages = ((total + OBJECT_HISTORY_PAGE_SIZE - 1) / OBJECT_HISTORY_PAGE_SIZE).max(1);
         let page = page.clamp(1, pages);
         let rows = table
-            .query(conn, &query.clone().page(page, OBJECT_HISTORY_PAGE_SIZE))?
+            .read(
+                conn,
+                &query.clone().page(page, OBJECT_HISTORY_PAGE_SIZE),
+                None,
+            )?
             .into_iter()
             .map(|entry| HistoryRow {
                 mark: marks.mark(&entry),
                 entry,
             })
             .collect();
-        let choices = choices_of(conn, registry, [&table], &query)?;
+        let choices = choices_of(conn, registry, &[table], &query, None)?;
         Ok(ObjectHistory {
             rows,
             page,

@@ -10,8 +10,8 @@
 //! loggable::db::run_migrations(&mut conn)?;
 //! let registry = loggable::registry::Registry::new();
 //! let widget = ObjectRef::new("shop.widget", 1).title("W");
-//! log(&widget, "wagtail.edit").timestamp(Utc::now() - Duration::days(400)).write_with(&registry, &mut conn)?;
-//! log(&widget, "wagtail.edit").write_with(&registry, &mut conn)?;
+//! log(&widget, "wagtail.edit").timestamp(Utc::now() - Duration::days(400)).write_with(&mut conn, &registry)?;
+//! log(&widget, "wagtail.edit").write_with(&mut conn, &registry)?;
 //!
 //! let archive = std::env::temp_dir().join(format!("doc-archive-{}.jsonl", std::process::id()));
 //! let year_ago = Utc::now() - Duration::days(365);
@@ -144,7 +144,7 @@ pub fn purge(
         let mut done = Vec::new();
         let mut total = 0;
         for table in registry.log_tables() {
-            let purged = purge_table(conn, &*table, before, archive.as_mut(), batch, |n| {
+            let purged = purge_table(conn, &table, before, archive.as_mut(), batch, |n| {
                 progress(total + n);
             })?;
             total += purged.deleted;
@@ -156,7 +156,7 @@ pub fn purge(
 
 fn purge_table(
     conn: &mut DbConnection,
-    table: &dyn LogTable,
+    table: &LogTable,
     before: DateTime<Utc>,
     mut archive: Option<&mut Archive>,
     batch: i64,

@@ -6,9 +6,8 @@ use diesel::prelude::*;
 
 use crate::db::{BackendConnection, LogConnection};
 use crate::error::{DatabaseContext, Result};
-use crate::registry::Registry;
 use crate::schema::auth_users;
-use crate::user_id::{UserDirectory, UserId};
+use crate::user_id::{SYSTEM, UserDirectory, UserId, deleted_user};
 
 /// An account.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
@@ -141,68 +140,6 @@ pub fn display_name(conn: &mut impl LogConnection, id: Option<i64>) -> Result<St
     })
 }
 
-/// Display names of many users (for lists of entries), from the registry's
-/// [`UserDirectory`]: one lookup for all of them.
-pub fn display_names(
-    conn: &mut impl LogConnection,
-    registry: &Registry,
-    ids: impl IntoIterator<Item = Option<UserId>>,
-) -> Result<DisplayNames> {
-    crate::db::with_db(conn, |conn| {
-        let mut wanted: Vec<UserId> = ids.into_iter().flatten().collect();
-        wanted.sort_unstable();
-        wanted.dedup();
-        let Some(directory) = registry.user_directory() else {
-            return Ok(DisplayNames {
-                names: wanted
-                    .into_iter()
-                    .map(|id| (id.clone(), format!("user {id}")))
-                    .collect(),
-            });
-        };
-        let found = directory.display_names(conn.backend_connection(), &wanted)?;
-        let names = wanted
-            .into_iter()
-            .map(|id| {
-                let name = found.get(&id).cloned().unwrap_or_else(|| deleted_user(&id));
-                (id, name)
-            })
-            .collect();
-        Ok(DisplayNames { names })
-    })
-}
-
-/// Display names looked up by [`display_names`].
-#[derive(Debug, Clone, Default)]
-pub struct DisplayNames {
-    names: HashMap<UserId, String>,
-}
-
-impl DisplayNames {
-    /// Whether `id` has been looked up (`None`, the system, always has).
-    pub fn contains(&self, id: Option<&UserId>) -> bool {
-        id.is_none_or(|id| self.names.contains_key(id))
-    }
-
-    /// Adds the names of another lookup.
-    pub fn extend(&mut self, other: DisplayNames) {
-        self.names.extend(other.names);
-    }
-
-    /// The display name of `id`: `system` for none, else the directory's name, else
-    /// `user {id} (deleted)`.
-    pub fn get(&self, id: Option<&UserId>) -> String {
-        match id {
-            None => SYSTEM.to_owned(),
-            Some(id) => self
-                .names
-                .get(id)
-                .cloned()
-                .unwrap_or_else(|| deleted_user(id)),
-        }
-    }
-}
-
 /// The CMS layer's users table (`loggable_users`) as a [`UserDirectory`]: the full name,
 /// else the username. Keys that are not integers name no user of it.
 ///
@@ -242,15 +179,9 @@ impl UserDirectory for CmsUsers {
     }
 }
 
-const SYSTEM: &str = "system";
-
 fn display_for(id: i64, user: Option<&User>) -> String {
     user.map_or_else(
         || deleted_user(&UserId::from(id)),
         |u| u.display_name().to_owned(),
     )
-}
-
-fn deleted_user(id: &UserId) -> String {
-    format!("user {id} (deleted)")
 }

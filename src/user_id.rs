@@ -214,3 +214,43 @@ pub trait UserDirectory: Send + Sync {
         ids: &[UserId],
     ) -> Result<HashMap<UserId, String>>;
 }
+
+/// Display names of users, as [`Registry::display_names`](crate::registry::Registry::display_names)
+/// looked them up.
+#[derive(Debug, Clone, Default)]
+pub struct DisplayNames {
+    pub(crate) names: HashMap<UserId, String>,
+}
+
+impl DisplayNames {
+    /// Whether `id` has been looked up (`None`, the system, always has).
+    pub fn contains(&self, id: Option<&UserId>) -> bool {
+        id.is_none_or(|id| self.names.contains_key(id))
+    }
+
+    /// Adds the names of another lookup.
+    pub fn extend(&mut self, other: DisplayNames) {
+        self.names.extend(other.names);
+    }
+
+    /// The display name of `id`: `system` for none, else the directory's name, else
+    /// `user {id} (deleted)`.
+    pub fn get(&self, id: Option<&UserId>) -> String {
+        match id {
+            None => SYSTEM.to_owned(),
+            Some(id) => self
+                .names
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| deleted_user(id)),
+        }
+    }
+}
+
+/// What a list shows for the system (no user).
+pub(crate) const SYSTEM: &str = "system";
+
+/// What a list shows for a key the directory does not know.
+pub(crate) fn deleted_user(id: &UserId) -> String {
+    format!("user {id} (deleted)")
+}

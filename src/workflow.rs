@@ -5,14 +5,19 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::{Map, Value, json};
 
 use crate::db::{DbConnection, LogConnection};
 use crate::error::{DatabaseContext, Error, Result};
-use crate::model::{self, DraftStateful, LogOptions, Loggable, Model};
+use crate::model::{self, LogOptions, Model};
+pub use crate::moderation::{Task, TaskState, Workflow, WorkflowState, active_state};
+use crate::moderation::{
+    cancel_active, current_state, reference, set_status, task, task_state, task_step, workflow,
+    workflow_data,
+};
 use crate::page::{self, Page};
+use crate::publishing::{self, DraftStateful};
 use crate::schema::{
     auth_users, pages, workflow_content_types, workflow_pages, workflow_states,
     workflow_task_groups, workflow_task_order, workflow_task_states, workflow_tasks, workflows,
@@ -87,74 +92,6 @@ fn task_kind(name: &str) -> Result<Arc<dyn TaskKind>> {
         .get(name)
         .cloned()
         .ok_or_else(|| Error::InvalidOperation(format!("unknown task kind '{name}'")))
-}
-
-/// A workflow.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
-pub struct Workflow {
-    /// Primary key.
-    pub id: i64,
-    /// Its name (the `title` in entries).
-    pub name: String,
-    /// Inactive workflows cannot be started.
-    pub active: bool,
-}
-
-/// A task of a workflow.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
-pub struct Task {
-    /// Primary key.
-    pub id: i64,
-    /// Its name (the task `title` in entries).
-    pub name: String,
-    /// Who may act on it (see [`TaskKind`]).
-    pub kind: String,
-    /// Inactive tasks are skipped.
-    pub active: bool,
-}
-
-/// One run of a workflow on one object.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
-pub struct WorkflowState {
-    /// Primary key.
-    pub id: i64,
-    /// Base type of the object.
-    pub content_type: String,
-    /// The object's primary key.
-    pub object_id: String,
-    /// The workflow.
-    pub workflow_id: i64,
-    /// `in_progress`, `approved`, `needs_changes` or `cancelled`.
-    pub status: String,
-    /// Who submitted.
-    pub requested_by: Option<i64>,
-    /// The task being worked on.
-    pub current_task_state_id: Option<i64>,
-    /// When it was submitted.
-    pub created_at: NaiveDateTime,
-}
-
-/// One task's progress in a run.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
-pub struct TaskState {
-    /// Primary key.
-    pub id: i64,
-    /// The run.
-    pub workflow_state_id: i64,
-    /// The task.
-    pub task_id: i64,
-    /// The revision under review.
-    pub revision_id: Option<i64>,
-    /// `in_progress`, `approved`, `rejected`, `skipped` or `cancelled`.
-    pub status: String,
-    /// When it started.
-    pub started_at: NaiveDateTime,
-    /// When it ended.
-    pub finished_at: Option<NaiveDateTime>,
-    /// Who ended it.
-    pub finished_by: Option<i64>,
-    /// The approver's or rejecter's comment.
-    pub comment: String,
 }
 
 /// Creates a group-approval task that users of `groups` may act on.
@@ -304,45 +241,6 @@ pub fn workflow_for_type(
     })
 }
 
-/// The object's run that is in progress or waiting for changes, if any.
-pub fn active_state(
-    conn: &mut impl LogConnection,
-    content_type: &str,
-    object_id: &str,
-) -> Result<Option<WorkflowState>> {
-    crate::db::with_db(conn, |conn| {
-        workflow_states::table
-            .filter(workflow_states::content_type.eq(content_type))
-            .filter(workflow_states::object_id.eq(object_id))
-            .filter(workflow_states::status.eq_any(["in_progress", "needs_changes"]))
-            .order(workflow_states::id.desc())
-            .first(conn)
-            .optional()
-            .context("reading workflow state")
-    })
-}
-
-fn workflow(conn: &mut DbConnection, id: i64) -> Result<Workflow> {
-    workflows::table
-        .find(id)
-        .first(conn)
-        .context("reading a workflow")
-}
-
-fn task(conn: &mut DbConnection, id: i64) -> Result<Task> {
-    workflow_tasks::table
-        .find(id)
-        .first(conn)
-        .context("reading a task")
-}
-
-fn task_state(conn: &mut DbConnection, id: i64) -> Result<TaskState> {
-    workflow_task_states::table
-        .find(id)
-        .first(conn)
-        .context("reading a task state")
-}
-
 /// The first active task of the workflow not yet approved or skipped in this run.
 fn next_task(conn: &mut DbConnection, state: &WorkflowState) -> Result<Option<Task>> {
     let done: Vec<i64> = workflow_task_states::table
@@ -386,18 +284,6 @@ fn start_task(
         .execute(conn)
         .context("starting a task")?;
     Ok(task_state)
-}
-
-fn set_status(conn: &mut DbConnection, state_id: i64, status: &str) -> Result<()> {
-    diesel::update(workflow_states::table.find(state_id))
-        .set(workflow_states::status.eq(status))
-        .execute(conn)
-        .context("updating workflow state")?;
-    Ok(())
-}
-
-fn reference(task: &Task) -> Value {
-    json!({"id": task.id, "title": task.name})
 }
 
 /// What an object needs to go through moderation.
@@ -474,13 +360,6 @@ pub fn start<M: DraftStateful<DbConnection>>(
     })
 }
 
-fn current_state(conn: &mut DbConnection, id: i64) -> Result<WorkflowState> {
-    workflow_states::table
-        .find(id)
-        .first(conn)
-        .context("reading workflow state")
-}
-
 /// The run in progress for `object` and its current task, checking `user` may act on it.
 fn acting_on<M: DraftStateful<DbConnection>>(
     conn: &mut DbConnection,
@@ -548,29 +427,6 @@ fn decision_data(
     step.insert("next".to_owned(), json!(next.map(reference)));
     let mut data = workflow_data(step);
     data.insert("comment".to_owned(), Value::String(comment.to_owned()));
-    data
-}
-
-/// `{"id", "title", "status", "task_state_id", "task"}`: where a run stands on one task.
-fn task_step(
-    workflow: &Workflow,
-    status: &str,
-    task_state: &TaskState,
-    task: &Task,
-) -> Map<String, Value> {
-    let mut step = Map::new();
-    step.insert("id".to_owned(), json!(workflow.id));
-    step.insert("title".to_owned(), json!(workflow.name));
-    step.insert("status".to_owned(), json!(status));
-    step.insert("task_state_id".to_owned(), json!(task_state.id));
-    step.insert("task".to_owned(), reference(task));
-    step
-}
-
-/// `{"workflow": step}`.
-fn workflow_data(step: Map<String, Value>) -> Map<String, Value> {
-    let mut data = Map::new();
-    data.insert("workflow".to_owned(), Value::Object(step));
     data
 }
 
@@ -672,7 +528,7 @@ fn finish<M: DraftStateful<DbConnection>>(
         let mut publish = options.clone();
         publish.action = None;
         publish.data = None;
-        model::publish::<M, _>(conn, &object.key(), revision_id, &publish)?;
+        publishing::publish::<M, _>(conn, &object.key(), revision_id, &publish)?;
     }
     Ok(())
 }
@@ -745,39 +601,4 @@ pub fn cancel<M: DraftStateful<DbConnection>>(
             cancel_active(conn, M::CONTENT_TYPE, &key_of(object), &current, options)
         })
     })
-}
-
-/// Cancels the active run of the object, logging `wagtail.workflow.cancel` about `object`.
-/// Publishing calls this first, so a publication ends moderation.
-pub(crate) fn cancel_active(
-    conn: &mut DbConnection,
-    content_type: &str,
-    object_id: &str,
-    object: &(impl Loggable + ?Sized),
-    options: &LogOptions,
-) -> Result<Option<WorkflowState>> {
-    let Some(state) = active_state(conn, content_type, object_id)? else {
-        return Ok(None);
-    };
-    set_status(conn, state.id, "cancelled")?;
-    let workflow = workflow(conn, state.workflow_id)?;
-    let mut data = Map::new();
-    let mut revision = None;
-    if let Some(task_state_id) = state.current_task_state_id {
-        let task_state = task_state(conn, task_state_id)?;
-        let task = task(conn, task_state.task_id)?;
-        data = workflow_data(task_step(&workflow, "cancelled", &task_state, &task));
-        revision = task_state.revision_id;
-        diesel::update(
-            workflow_task_states::table
-                .filter(workflow_task_states::workflow_state_id.eq(state.id))
-                .filter(workflow_task_states::status.eq("in_progress")),
-        )
-        .set(workflow_task_states::status.eq("cancelled"))
-        .execute(conn)
-        .context("cancelling tasks")?;
-    }
-    let entry = options.entry(object, "wagtail.workflow.cancel", false, data)?;
-    options.write(conn, entry.revision_if_any(revision))?;
-    current_state(conn, state.id).map(Some)
 }

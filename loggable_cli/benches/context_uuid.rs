@@ -39,7 +39,7 @@ fn bench_backend(c: &mut Criterion, name: &str, conn: &mut DbConnection) {
     let write = |conn: &mut DbConnection, context: LogContext| {
         context.scope(|| {
             log(&object, "wagtail.edit")
-                .write_with(&registry, conn)
+                .write_with(conn, &registry)
                 .expect("entry")
         })
     };

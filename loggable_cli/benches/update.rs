@@ -6,6 +6,7 @@
 //! cargo bench --bench update
 //! ```
 
+use loggable::prelude::*;
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -54,8 +55,8 @@ fn prepare(conn: &mut DbConnection) {
     for chunk in rows.chunks(500) {
         let insert = diesel::insert_into(bench_widgets::table).values(chunk.to_vec());
         match conn {
-            loggable::DbConnection::Postgresql(c) => insert.execute(c),
-            loggable::DbConnection::Sqlite(c) => insert.execute(c),
+            loggable::db::DbConnection::Postgresql(c) => insert.execute(c),
+            loggable::db::DbConnection::Sqlite(c) => insert.execute(c),
         }
         .expect("rows");
     }
@@ -101,7 +102,8 @@ fn bench_backend(c: &mut Criterion, name: &str, conn: &mut DbConnection) {
             let index = turn % widgets.len();
             let mut new = widgets[index].clone();
             new.size = turn as i32;
-            new.update(conn).expect("logged update");
+            new.update(conn, &Default::default())
+                .expect("logged update");
             widgets[index] = new;
         })
     });

@@ -11,13 +11,14 @@
 //! cargo bench --bench visibility 2>&1 | tee visibility.txt
 //! ```
 
+use loggable::prelude::*;
 use std::sync::{Arc, Mutex};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;
 use loggable::db::{BackendKind, DbConnection};
-use loggable::entry::{EntryQuery, EntryScope, LogTable, PageLogTable};
+use loggable::entry::{EntryQuery, EntryScope, PAGE_LOG};
 use loggable::permission::{count_viewable, viewable_entries};
 use loggable::report::{Filters, site_history_page};
 use loggable_cli::bench::Seeded;
@@ -101,10 +102,10 @@ fn bench_backend(c: &mut Criterion, name: &str, conn: &mut DbConnection) {
     };
     for (label, viewer) in [("editor", editor), ("superuser", admin)] {
         print_plans(conn, &format!("first 50, {label}"), |conn| {
-            viewable_entries(conn, &PageLogTable, &viewer, first50()).expect("first 50");
+            viewable_entries(conn, &PAGE_LOG, &viewer, first50()).expect("first 50");
         });
         print_plans(conn, &format!("count, {label}"), |conn| {
-            count_viewable(conn, &PageLogTable, &viewer, all()).expect("count");
+            count_viewable(conn, &PAGE_LOG, &viewer, all()).expect("count");
         });
     }
     print_plans(conn, "site history first 50, editor", |conn| {
@@ -119,29 +120,29 @@ fn bench_backend(c: &mut Criterion, name: &str, conn: &mut DbConnection) {
         .expect("site history");
     });
     print_plans(conn, "one page's history, first 50", |conn| {
-        PageLogTable.query(conn, &page_history()).expect("history");
+        PAGE_LOG.query(conn, &page_history()).expect("history");
     });
     println!(
         "\nvisible to the editor: {} of {} entries",
-        count_viewable(conn, &PageLogTable, &editor, all()).expect("count"),
+        count_viewable(conn, &PAGE_LOG, &editor, all()).expect("count"),
         ENTRIES
     );
     let mut group = c.benchmark_group(format!("visibility/{name}"));
     group.sample_size(20);
     group.bench_function("first50_editor", |b| {
-        b.iter(|| viewable_entries(conn, &PageLogTable, &editor, first50()).expect("query"))
+        b.iter(|| viewable_entries(conn, &PAGE_LOG, &editor, first50()).expect("query"))
     });
     group.bench_function("first50_superuser", |b| {
-        b.iter(|| viewable_entries(conn, &PageLogTable, &admin, first50()).expect("query"))
+        b.iter(|| viewable_entries(conn, &PAGE_LOG, &admin, first50()).expect("query"))
     });
     group.bench_function("count_editor", |b| {
-        b.iter(|| count_viewable(conn, &PageLogTable, &editor, all()).expect("count"))
+        b.iter(|| count_viewable(conn, &PAGE_LOG, &editor, all()).expect("count"))
     });
     group.bench_function("count_superuser", |b| {
-        b.iter(|| count_viewable(conn, &PageLogTable, &admin, all()).expect("count"))
+        b.iter(|| count_viewable(conn, &PAGE_LOG, &admin, all()).expect("count"))
     });
     group.bench_function("page_history_first50", |b| {
-        b.iter(|| PageLogTable.query(conn, &page_history()).expect("history"))
+        b.iter(|| PAGE_LOG.query(conn, &page_history()).expect("history"))
     });
     group.finish();
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use loggable::DbConnection;
+use loggable::db::DbConnection;
 use loggable::db::IsolatedSchema;
 use loggable_cli::bench::{self, Measurement};
 

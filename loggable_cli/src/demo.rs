@@ -4,13 +4,15 @@
 use anyhow::{Context, Result};
 use chrono::{Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use loggable::db::DbConnection;
 use loggable::model::LogOptions;
 use loggable::page::{self, CopyOptions, NewPage, Page, Position};
 use loggable::permission::{PagePermission, add_to_group, create_group, grant_page_permission};
+use loggable::prelude::*;
 use loggable::privacy::Restriction;
 use loggable::registry::ModelType;
 use loggable::user::{NewUser, create_user};
-use loggable::{DbConnection, LogContext, Loggable, workflow};
+use loggable::{LogContext, Loggable, workflow};
 use serde::{Deserialize, Serialize};
 
 diesel::table! {
@@ -76,8 +78,9 @@ pub fn register_types() {
     loggable::registry::update_global(|registry| {
         // The demo's users are the CMS layer's own.
         registry.set_user_directory(std::sync::Arc::new(loggable::user::CmsUsers));
-        registry.hash_chain(loggable::entry::PAGE_LOG_TABLE);
-        registry.hash_chain(loggable::entry::MODEL_LOG_TABLE);
+        let chain = std::sync::Arc::new(loggable::integrity::HashChain);
+        registry.set_write_hook(loggable::entry::PAGE_LOG_TABLE, chain.clone());
+        registry.set_write_hook(loggable::entry::MODEL_LOG_TABLE, chain);
     });
     loggable::register_model(Product::model_type());
     loggable::register_model(ModelType::page("demo.homepage").verbose_name("home page"));
@@ -100,7 +103,7 @@ fn prepare(conn: &mut DbConnection) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("creating the demo's product table")?;
     for table in loggable::registry::global().log_tables() {
-        loggable::integrity::enable(conn, &*table).context("starting the hash chains")?;
+        loggable::integrity::enable(conn, &table).context("starting the hash chains")?;
     }
     Ok(())
 }
@@ -145,11 +148,11 @@ pub fn run(conn: &mut DbConnection) -> Result<usize> {
     )?;
     let home = act(ada).scope(|| -> loggable::Result<Page> {
         let home = page::add_child(conn, root.id, &NewPage::new("demo.homepage", "Home"), &opts)?;
-        home.save_and_publish(conn)
+        home.save_and_publish(conn, &Default::default())
     })?;
     let blog = act(ada).scope(|| -> loggable::Result<Page> {
         let blog = page::add_child(conn, home.id, &NewPage::new("demo.blogpage", "Blog"), &opts)?;
-        blog.save_and_publish(conn)
+        blog.save_and_publish(conn, &Default::default())
     })?;
     grant_page_permission(conn, editors.id, blog.id, PagePermission::Change)?;
     grant_page_permission(conn, moderators.id, home.id, PagePermission::Publish)?;
@@ -169,7 +172,7 @@ pub fn run(conn: &mut DbConnection) -> Result<usize> {
         page::save_draft(conn, &post, &opts)?;
         Ok(post)
     })?;
-    act(grace).scope(|| post.lock(conn, grace))?;
+    act(grace).scope(|| post.lock(conn, grace, &Default::default()))?;
     act(grace).scope(|| -> loggable::Result<()> {
         let mut draft = page::find(conn, post.id)?;
         draft.title = "Hello, world".into();
@@ -186,12 +189,12 @@ pub fn run(conn: &mut DbConnection) -> Result<usize> {
         )?;
         Ok(())
     })?;
-    act(grace).scope(|| post.unlock(conn, grace))?;
+    act(grace).scope(|| post.unlock(conn, grace, &Default::default()))?;
     act(grace).scope(|| workflow::start(conn, &post, moderation.id, &opts))?;
     // Linus approves: the post is published under its new title.
     act(linus).scope(|| workflow::approve(conn, &post, linus, "Lovely", &opts))?;
     // Ada makes the blog members-only, schedules a page, copies and moves things around.
-    act(ada).scope(|| blog.set_restriction(conn, &Restriction::Login))?;
+    act(ada).scope(|| blog.set_restriction(conn, &Restriction::Login, &Default::default()))?;
     let about = act(ada).scope(|| -> loggable::Result<Page> {
         let about = page::add_child(
             conn,
@@ -202,7 +205,7 @@ pub fn run(conn: &mut DbConnection) -> Result<usize> {
         let mut draft = about.clone();
         draft.go_live_at = Some((Utc::now() + Duration::hours(4)).naive_utc());
         let revision = page::save_draft(conn, &draft, &opts)?;
-        draft.publish(conn, revision.id)
+        draft.publish(conn, revision.id, &Default::default())
     })?;
     let archive = act(ada).scope(|| {
         page::copy(
@@ -227,17 +230,18 @@ pub fn run(conn: &mut DbConnection) -> Result<usize> {
                 name: "Rubber duck",
                 price_cents: 300,
             },
+            &Default::default(),
         )?;
-        duck.save_and_publish(conn)
+        duck.save_and_publish(conn, &Default::default())
     })?;
-    act(grace).scope(|| duck.lock(conn, grace))?;
+    act(grace).scope(|| duck.lock(conn, grace, &Default::default()))?;
     act(grace).scope(|| -> loggable::Result<()> {
         let mut dearer = duck.clone();
         dearer.price_cents = 400;
-        dearer.save_draft_with(conn, &LogOptions::new().user(grace))?;
+        dearer.save_draft(conn, &LogOptions::new().user(grace))?;
         Ok(())
     })?;
-    act(grace).scope(|| duck.unlock(conn, grace))?;
+    act(grace).scope(|| duck.unlock(conn, grace, &Default::default()))?;
     act(ada).scope(|| -> loggable::Result<()> {
         let kazoo = Product::create(
             conn,
@@ -245,11 +249,12 @@ pub fn run(conn: &mut DbConnection) -> Result<usize> {
                 name: "Kazoo",
                 price_cents: 150,
             },
+            &Default::default(),
         )?;
-        kazoo.delete(conn)
+        kazoo.delete(conn, &Default::default())
     })?;
     // The periodic job runs later that day.
-    Page::run_scheduled(conn, Utc::now() + Duration::hours(5))?;
+    Page::run_scheduled(conn, Utc::now() + Duration::hours(5), &Default::default())?;
     let registry = loggable::registry::global();
     let everything = loggable::entry::EntryQuery::new(loggable::entry::EntryScope::All);
     let mut written = 0;
@@ -270,7 +275,7 @@ pub fn stress(conn: &mut DbConnection, ops: u64) -> Result<()> {
         product = Some(match product.take() {
             Some(mut current) if op % 10 != 0 => {
                 current.price_cents += 1;
-                current.update(conn)?;
+                current.update(conn, &Default::default())?;
                 current
             }
             _ => Product::create(
@@ -279,6 +284,7 @@ pub fn stress(conn: &mut DbConnection, ops: u64) -> Result<()> {
                     name: "Stress test",
                     price_cents: 100,
                 },
+                &Default::default(),
             )?,
         });
         if op % 100 == 0 {

@@ -360,11 +360,20 @@ fn run(cli: Cli) -> Result<()> {
             let viewer = viewer(&mut conn, as_user)?;
             if choices {
                 let registry = loggable::registry::global();
-                let choices =
-                    loggable::report::site_history_choices(&mut conn, &registry, viewer.as_ref())?;
+                let choices = loggable::report::site_history_choices(
+                    &mut conn,
+                    &registry,
+                    viewer.as_ref().map(|v| v as _),
+                )?;
                 return print_choices(&choices, format);
             }
-            report(&mut conn, viewer.as_ref(), limit, &filters, format)
+            report(
+                &mut conn,
+                viewer.as_ref().map(|v| v as _),
+                limit,
+                &filters,
+                format,
+            )
         }
         Command::Export {
             format,
@@ -377,7 +386,7 @@ fn run(cli: Cli) -> Result<()> {
             let viewer = viewer(&mut conn, as_user)?;
             export(
                 &mut conn,
-                viewer.as_ref(),
+                viewer.as_ref().map(|v| v as _),
                 &filters,
                 format,
                 output.as_deref(),
@@ -387,12 +396,12 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 /// Connects and brings the schema up to date.
-fn open(database: &str) -> Result<loggable::DbConnection> {
+fn open(database: &str) -> Result<loggable::db::DbConnection> {
     Ok(open_migrated(database)?.0)
 }
 
 /// Connects and brings the schema up to date; also returns the migrations it applied.
-fn open_migrated(database: &str) -> Result<(loggable::DbConnection, Vec<String>)> {
+fn open_migrated(database: &str) -> Result<(loggable::db::DbConnection, Vec<String>)> {
     let url = loggable::db::DatabaseUrl::parse(database)?;
     let mut conn = url.connect()?;
     let applied =
@@ -410,7 +419,7 @@ fn parse_object(text: &str) -> Result<loggable::ObjectRef> {
 }
 
 fn viewer(
-    conn: &mut loggable::DbConnection,
+    conn: &mut loggable::db::DbConnection,
     user: Option<i64>,
 ) -> Result<Option<loggable::permission::Viewer>> {
     match user {
@@ -423,8 +432,8 @@ fn viewer(
 }
 
 fn report(
-    conn: &mut loggable::DbConnection,
-    viewer: Option<&loggable::permission::Viewer>,
+    conn: &mut loggable::db::DbConnection,
+    viewer: Option<&dyn loggable::entry::Visibility>,
     limit: i64,
     filters: &FilterArgs,
     format: Format,
@@ -438,8 +447,8 @@ fn report(
 /// Streams the export; a progress bar on stderr once it passes a few thousand rows, hidden
 /// when stderr is not a terminal.
 fn export(
-    conn: &mut loggable::DbConnection,
-    viewer: Option<&loggable::permission::Viewer>,
+    conn: &mut loggable::db::DbConnection,
+    viewer: Option<&dyn loggable::entry::Visibility>,
     filters: &loggable::report::Filters,
     format: ExportArg,
     output: Option<&std::path::Path>,
@@ -479,14 +488,13 @@ fn export(
 /// Prints entries as JSON or as a table with local and relative times; `marks` adds a status
 /// column (an object's history).
 fn print_entries(
-    conn: &mut loggable::DbConnection,
+    conn: &mut loggable::db::DbConnection,
     entries: &[loggable::LogEntry],
     marks: Option<&[Option<loggable::report::StatusMark>]>,
     format: Format,
 ) -> Result<()> {
     let registry = loggable::registry::global();
-    let names =
-        loggable::user::display_names(conn, &registry, entries.iter().map(|e| e.user_id.clone()))?;
+    let names = registry.display_names(conn, entries.iter().map(|e| e.user_id.clone()))?;
     let mark_of = |index: usize| {
         marks
             .and_then(|marks| marks.get(index).copied().flatten())
@@ -597,7 +605,7 @@ fn verify(database: &str, only: Option<&str>, format: Format) -> Result<()> {
     }
     let mut reports = Vec::with_capacity(tables.len());
     for table in &tables {
-        reports.push(loggable::integrity::verify(&mut conn, &**table)?);
+        reports.push(loggable::integrity::verify(&mut conn, table)?);
     }
     let mut out = io::stdout().lock();
     match format {

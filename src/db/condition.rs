@@ -39,7 +39,6 @@ pub(crate) use fixed_sql_expression;
 /// could carry anything), so every read would be parsed and planned again. The text here is
 /// the same on every call for a given table and shape; only the bound value differs, so the
 /// statement is prepared once per connection.
-#[doc(hidden)]
 #[derive(Debug, Clone)]
 pub struct SqlCondition {
     sql: String,
@@ -192,7 +191,6 @@ impl QueryFragment<MultiBackend> for InSubquery {
 }
 
 /// How the rows a list condition tests are found, which decides how PostgreSQL is asked.
-#[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListProbe {
     /// The column's index is looked up for each value of the list.

@@ -20,7 +20,7 @@ use diesel::connection::SimpleConnection;
 
 pub(crate) use self::condition::InSubquery;
 pub(crate) use self::condition::fixed_sql_expression;
-pub use self::condition::{ListProbe, SqlCondition};
+pub(crate) use self::condition::{ListProbe, SqlCondition};
 pub use self::connection::{DbConnection, MultiBackend};
 #[cfg(all(feature = "test-util", feature = "postgres"))]
 pub use self::isolated::IsolatedSchema;
@@ -53,41 +53,6 @@ macro_rules! on_backend_connection {
 }
 pub(crate) use on_backend_connection;
 
-/// `log_table!`'s per-backend statements: `$pg` on a PostgreSQL connection, `$sqlite` on an
-/// SQLite one. Defined per feature set here, because a macro expanded in the application's
-/// crate would test the application's features, not loggable's.
-#[cfg(all(feature = "postgres", feature = "sqlite"))]
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __per_backend {
-    ($conn:expr, |$pg:ident| $pg_body:expr, |$sqlite:ident| $sqlite_body:expr) => {
-        match $conn {
-            $crate::db::DbConnection::Postgresql($pg) => $pg_body,
-            $crate::db::DbConnection::Sqlite($sqlite) => $sqlite_body,
-        }
-    };
-}
-#[cfg(all(feature = "postgres", not(feature = "sqlite")))]
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __per_backend {
-    ($conn:expr, |$pg:ident| $pg_body:expr, |$sqlite:ident| $sqlite_body:expr) => {
-        match $conn {
-            $crate::db::DbConnection::Postgresql($pg) => $pg_body,
-        }
-    };
-}
-#[cfg(all(feature = "sqlite", not(feature = "postgres")))]
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __per_backend {
-    ($conn:expr, |$pg:ident| $pg_body:expr, |$sqlite:ident| $sqlite_body:expr) => {
-        match $conn {
-            $crate::db::DbConnection::Sqlite($sqlite) => $sqlite_body,
-        }
-    };
-}
-
 #[cfg(feature = "sqlite")]
 mod sqlite_functions {
     diesel::define_sql_function! {
@@ -98,8 +63,7 @@ mod sqlite_functions {
 
 /// The rowid the latest INSERT on `conn` gave its row; read right after that INSERT.
 #[cfg(feature = "sqlite")]
-#[doc(hidden)]
-pub fn __last_insert_rowid(conn: &mut SqliteConnection) -> diesel::QueryResult<i64> {
+pub(crate) fn last_insert_rowid(conn: &mut SqliteConnection) -> diesel::QueryResult<i64> {
     use diesel::RunQueryDsl;
     diesel::select(sqlite_functions::last_insert_rowid()).get_result(conn)
 }

@@ -2,17 +2,18 @@
 //! same transaction as the change, sharing the context's uuid.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use diesel::QueryResult;
 
-use super::lifecycle::{
-    LogOptions, Model, ModelStore, check_lock, check_stored_locks, in_transaction,
-};
+use super::lifecycle::{check_lock, check_stored_locks, in_transaction};
+use super::{LogOptions, Model, ModelStore};
 use crate::db::LogConnection;
-use crate::entry::{LogBuilder, LogTable, NewLogEntry};
+use std::sync::Arc;
+
+use crate::entry::{LogTable, NewLogEntry, WriteHook};
 use crate::error::{DatabaseContext, Result};
-use crate::model::Loggable;
+use crate::log::LogBuilder;
+use crate::object::Loggable;
 use crate::registry::Registry;
 
 /// Entries validated for [`log_bulk`], grouped by the table they go to.
@@ -24,8 +25,8 @@ pub struct BulkEntries {
 /// One table's share of a [`BulkEntries`].
 #[derive(Debug)]
 struct TableEntries {
-    table: Arc<dyn LogTable>,
-    chained: bool,
+    table: LogTable,
+    hook: Option<Arc<dyn WriteHook>>,
     entries: Vec<NewLogEntry>,
 }
 
@@ -54,7 +55,7 @@ impl BulkEntries {
         {
             Some(share) => share.entries.push(entry),
             None => self.tables.push(TableEntries {
-                chained: registry.is_chained(table.name()),
+                hook: registry.write_hook_arc(table.name()),
                 table,
                 entries: vec![entry],
             }),
@@ -81,25 +82,10 @@ pub fn log_bulk<C: LogConnection>(conn: &mut C, entries: &BulkEntries) -> Result
     crate::db::with_db(conn, |conn| {
         in_transaction(conn, |conn| {
             let mut written = 0;
-            for TableEntries {
-                table,
-                chained,
-                entries: rows,
-            } in &entries.tables
-            {
-                written += if *chained {
-                    // A chain needs each entry's id: row by row, under the head's lock.
-                    let mut head = crate::integrity::require_head(conn, table.name())?;
-                    let mut stored = Vec::with_capacity(rows.len());
-                    for row in rows {
-                        let id = table.insert(conn, row)?;
-                        stored.push(row.clone().into_entry(id, table.name()));
-                    }
-                    crate::integrity::append(conn, &mut head, &stored)?;
-                    stored.len()
-                } else {
-                    table.insert_many(conn, rows)?
-                };
+            for share in &entries.tables {
+                written += share
+                    .table
+                    .write_many(conn, &share.entries, share.hook.as_deref())?;
             }
             Ok(written)
         })
@@ -126,7 +112,7 @@ pub(crate) fn log_deletes<O: Loggable, C: LogConnection>(
 
 /// Deletes `rows`: one `wagtail.delete` entry per row (deleted = true), all written before
 /// the rows go, then one DELETE; one transaction.
-pub fn delete_many<M: ModelStore<C>, C: LogConnection>(
+pub(crate) fn delete_many<M: ModelStore<C>, C: LogConnection>(
     conn: &mut C,
     rows: &[M],
     options: &LogOptions,
@@ -142,7 +128,7 @@ pub fn delete_many<M: ModelStore<C>, C: LogConnection>(
 /// Runs `update` (a set-based UPDATE of the rows with the given keys) over `old_rows`, reads
 /// the rows back, and writes one `wagtail.edit` entry per row with its `data.changes`; one
 /// transaction. Returns the rows as stored after the update.
-pub fn update_many<M: ModelStore<C>, C: LogConnection>(
+pub(crate) fn update_many<M: ModelStore<C>, C: LogConnection>(
     conn: &mut C,
     old_rows: Vec<M>,
     options: &LogOptions,

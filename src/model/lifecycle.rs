@@ -1,252 +1,14 @@
-//! Create, update and delete: the change and its entry in one transaction.
-
-use std::sync::Arc;
+//! Create, update and delete: the change and its entry in one transaction; and
+//! [`Lifecycle`], the trait that gives a derived model these operations.
 
 use diesel::QueryResult;
-use serde_json::{Map, Value};
-use uuid::Uuid;
+use serde_json::Map;
 
+use super::{ChangeRows, Deletable, FilterRows, LogOptions, Model, ModelStore, NewRow};
 use crate::db::LogConnection;
-use crate::entry::{LogBuilder, LogEntry, log};
 use crate::error::{DatabaseContext, Error, Result};
-use crate::model::{DraftState, Loggable};
-use crate::registry::{self, Registry};
 use crate::revision::{self, Revision};
 use crate::user_id::UserId;
-
-/// A derived model: its type name, key, and how its versions compare; `#[derive(Loggable)]`
-/// implements this for models with a Diesel table. Library code builds every lifecycle
-/// operation on it and [`ModelStore`].
-pub trait Model: Loggable + Sized {
-    /// The type name entries record (see [`Loggable::content_type`]).
-    const CONTENT_TYPE: &'static str;
-
-    /// The primary key type.
-    type Key: Clone + ToString + std::str::FromStr;
-
-    /// The primary key.
-    fn key(&self) -> Self::Key;
-
-    /// `{"field": [old, new]}` for each field that differs (skipped fields left out, redacted
-    /// ones shown as `"[redacted]"`).
-    fn field_changes(old: &Self, new: &Self) -> Map<String, Value>;
-
-    /// The published title the rename rule compares (default: the entry title).
-    fn live_title(&self) -> Option<String> {
-        self.log_title()
-    }
-
-    /// The JSON a revision stores, when the model keeps revisions.
-    fn revision_content(&self) -> Option<serde_json::Result<Value>> {
-        None
-    }
-
-    /// The draft-state columns, when the model has them.
-    fn draft_state(&self) -> Option<DraftState> {
-        None
-    }
-
-    /// The lock columns, when the model is lockable.
-    fn lock_state(&self) -> Option<crate::model::LockState> {
-        None
-    }
-}
-
-/// The statements a derived model runs on a connection of type `C`; `#[derive(Loggable)]`
-/// implements it for every connection the model's statements compile for (a model with
-/// PostgreSQL-only column types, for `PgConnection` and what wraps one).
-pub trait ModelStore<C: ?Sized>: Model {
-    /// The stored row with `key`.
-    fn find(conn: &mut C, key: &Self::Key) -> QueryResult<Option<Self>>;
-
-    /// The stored rows with these keys.
-    fn find_many(conn: &mut C, keys: &[Self::Key]) -> QueryResult<Vec<Self>>;
-
-    /// Writes every column of `self` to its row; returns the rows changed.
-    fn save_row(&self, conn: &mut C) -> QueryResult<usize>;
-
-    /// Deletes the rows with these keys; returns how many went.
-    fn delete_rows(conn: &mut C, keys: &[Self::Key]) -> QueryResult<usize>;
-
-    /// Records `revision_id` as the row's latest revision (draft-state models; others keep no
-    /// such column).
-    fn record_latest_revision(
-        _conn: &mut C,
-        _key: &Self::Key,
-        _revision_id: i64,
-    ) -> QueryResult<()> {
-        Ok(())
-    }
-}
-
-/// An insertable that creates a row of `M` on a connection of type `C`; `#[derive(Loggable)]`
-/// implements it for `&T` of the model's `new = T` type.
-pub trait NewRow<C: ?Sized, M> {
-    /// Inserts the row and returns it as stored.
-    fn insert_row(self, conn: &mut C) -> QueryResult<M>;
-}
-
-/// Per-call choices for a lifecycle operation: suppress its logging, name another action,
-/// or give user, uuid, data or a registry explicitly (else the log context and the global
-/// registry supply them).
-///
-/// ```
-/// use loggable::model::LogOptions;
-/// use serde_json::json;
-///
-/// let copy = LogOptions::new().action("wagtail.copy").user(3).data(json!({"source": 1}));
-/// let quiet = LogOptions::new().suppress();
-/// # let _ = (copy, quiet);
-/// ```
-#[derive(Debug, Clone, Default)]
-pub struct LogOptions {
-    pub(crate) suppress: bool,
-    pub(crate) action: Option<String>,
-    pub(crate) user: Option<UserId>,
-    pub(crate) uuid: Option<Uuid>,
-    pub(crate) data: Option<Value>,
-    pub(crate) registry: Option<Arc<Registry>>,
-    pub(crate) override_lock: bool,
-}
-
-impl LogOptions {
-    /// Log as usual.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Make the change without logging it.
-    pub fn suppress(mut self) -> Self {
-        self.suppress = true;
-        self
-    }
-
-    /// Log the operation's main entry under `action` instead of its usual one.
-    pub fn action(mut self, action: impl Into<String>) -> Self {
-        self.action = Some(action.into());
-        self
-    }
-
-    /// Acts on a locked object whoever holds the lock (an administrator's edit or unlock);
-    /// the entries are written as usual.
-    pub fn override_lock(mut self) -> Self {
-        self.override_lock = true;
-        self
-    }
-
-    /// The acting user: whom the entries name (default: the context's), and who may act on
-    /// an object they locked.
-    pub fn user(mut self, user: impl Into<UserId>) -> Self {
-        self.user = Some(user.into());
-        self
-    }
-
-    /// The uuid grouping the entries (default: the context's).
-    pub fn uuid(mut self, uuid: Uuid) -> Self {
-        self.uuid = Some(uuid);
-        self
-    }
-
-    /// Extra data merged over the operation's own data (must be a JSON object).
-    pub fn data(mut self, data: Value) -> Self {
-        self.data = Some(data);
-        self
-    }
-
-    /// The registry to validate against (default: the global one).
-    pub fn registry(mut self, registry: Arc<Registry>) -> Self {
-        self.registry = Some(registry);
-        self
-    }
-
-    pub(crate) fn registry_or_global(&self) -> Arc<Registry> {
-        self.registry.clone().unwrap_or_else(registry::global)
-    }
-
-    /// The acting user: the given one, else the context's.
-    pub(crate) fn acting_user(&self) -> Option<UserId> {
-        self.user
-            .clone()
-            .or_else(|| crate::LogContext::current().and_then(|c| c.user()))
-    }
-
-    /// The `wagtail.edit` entry of `new` replacing `old`: `data.changes` with the fields that
-    /// differ, and content changed exactly when some do.
-    pub(crate) fn edit_entry<'a, M: Model>(
-        &self,
-        old: &M,
-        new: &'a M,
-    ) -> Result<LogBuilder<'a, M>> {
-        let changes = M::field_changes(old, new);
-        let changed = !changes.is_empty();
-        let mut data = Map::new();
-        if changed {
-            data.insert("changes".to_owned(), Value::Object(changes));
-        }
-        Ok(self
-            .entry(new, "wagtail.edit", true, data)?
-            .content_changed(changed))
-    }
-
-    /// The `wagtail.delete` entry of `row` (deleted = true), written before the row goes.
-    pub(crate) fn delete_entry<'a, O: Loggable + ?Sized>(
-        &self,
-        row: &'a O,
-    ) -> Result<LogBuilder<'a, O>> {
-        Ok(self
-            .entry(row, "wagtail.delete", true, Map::new())?
-            .deleted(true))
-    }
-
-    /// The entry builder for one of the operation's entries; `main` entries take the
-    /// caller's action instead of `action`.
-    pub(crate) fn entry<'a, O: Loggable + ?Sized>(
-        &self,
-        object: &'a O,
-        action: &str,
-        main: bool,
-        data: Map<String, Value>,
-    ) -> Result<LogBuilder<'a, O>> {
-        let action = match (&self.action, main) {
-            (Some(own), true) => own.clone(),
-            _ => action.to_owned(),
-        };
-        let mut data = data;
-        match &self.data {
-            None => {}
-            Some(Value::Object(extra)) => {
-                data.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
-            }
-            Some(other) => {
-                return Err(Error::DataNotObject(
-                    crate::JsonKind::of(other).unwrap_or(crate::JsonKind::Null),
-                ));
-            }
-        }
-        let mut builder = log(object, action).data(Value::Object(data));
-        if let Some(user) = &self.user {
-            builder = builder.user(user.clone());
-        }
-        if let Some(uuid) = self.uuid {
-            builder = builder.uuid(uuid);
-        }
-        Ok(builder)
-    }
-
-    /// Writes one entry of the operation unless logging is suppressed.
-    pub(crate) fn write<O: Loggable + ?Sized, C: LogConnection>(
-        &self,
-        conn: &mut C,
-        builder: LogBuilder<'_, O>,
-    ) -> Result<Option<LogEntry>> {
-        if self.suppress {
-            return Ok(None);
-        }
-        builder
-            .write_with(&self.registry_or_global(), conn)
-            .map(Some)
-    }
-}
 
 pub(crate) use crate::db::transaction as in_transaction;
 
@@ -259,7 +21,7 @@ pub(crate) fn save_revision<M: ModelStore<C>, C: LogConnection>(
     let Some(content) = row.revision_content() else {
         return Ok(None);
     };
-    let content = content.map_err(|e| Error::Revision {
+    let content = content.0.map_err(|e| Error::Revision {
         revision_id: None,
         reason: format!("the model cannot be serialised: {e}"),
     })?;
@@ -269,7 +31,7 @@ pub(crate) fn save_revision<M: ModelStore<C>, C: LogConnection>(
 
 /// Inserts a row with `insert` and logs `wagtail.create` (content_changed; the new revision
 /// if the model keeps revisions), then `wagtail.publish` if the row was created live.
-pub fn create<M: ModelStore<C>, C: LogConnection>(
+pub(crate) fn create<M: ModelStore<C>, C: LogConnection>(
     conn: &mut C,
     options: &LogOptions,
     insert: impl FnOnce(&mut C) -> QueryResult<M>,
@@ -304,8 +66,8 @@ pub fn create<M: ModelStore<C>, C: LogConnection>(
 }
 
 /// Saves `new` over its stored row and logs `wagtail.edit` with `data.changes`; reads the
-/// stored row first to compare (use [`update_from`] when you hold it already).
-pub fn update<M: ModelStore<C>, C: LogConnection>(
+/// stored row first to compare (`update_from` when the caller holds it already).
+pub(crate) fn update<M: ModelStore<C>, C: LogConnection>(
     conn: &mut C,
     new: &M,
     options: &LogOptions,
@@ -321,7 +83,7 @@ pub fn update<M: ModelStore<C>, C: LogConnection>(
 /// Saves `new` over `old` (the row as stored) and logs `wagtail.edit`: content_changed when a
 /// field changed, `data.changes = {"field": [old, new]}`, the new revision if the model keeps
 /// revisions.
-pub fn update_from<M: ModelStore<C>, C: LogConnection>(
+pub(crate) fn update_from<M: ModelStore<C>, C: LogConnection>(
     conn: &mut C,
     old: &M,
     new: &M,
@@ -351,7 +113,7 @@ fn save_over<M: ModelStore<C>, C: LogConnection>(
 }
 
 /// Logs `wagtail.delete` (deleted = true) and then deletes the row, in one transaction.
-pub fn delete<M: ModelStore<C>, C: LogConnection>(
+pub(crate) fn delete<M: ModelStore<C>, C: LogConnection>(
     conn: &mut C,
     row: &M,
     options: &LogOptions,
@@ -368,7 +130,7 @@ pub fn delete<M: ModelStore<C>, C: LogConnection>(
 }
 
 /// The stored row with `key`, or [`Error::NotFound`].
-pub fn find<M: ModelStore<C>, C: LogConnection>(conn: &mut C, key: &M::Key) -> Result<M> {
+pub(crate) fn find<M: ModelStore<C>, C: LogConnection>(conn: &mut C, key: &M::Key) -> Result<M> {
     M::find(conn, key)
         .context("reading the object")?
         .ok_or_else(|| Error::NotFound {
@@ -416,5 +178,102 @@ pub(crate) fn not_found<M: Model>(row: &M) -> Error {
     Error::NotFound {
         content_type: row.content_type().into_owned(),
         object_id: row.key().to_string(),
+    }
+}
+
+/// The lifecycle operations of a derived model with a table: each writes the change and its
+/// entries in one transaction, on the application's connection. `#[derive(Loggable)]`
+/// implements it; import it (or `loggable::prelude::*`) to call them. A model's own method of
+/// the same name wins over these; call them as `Lifecycle::update(&row, ...)` then.
+///
+/// `options` carries the per-call choices ([`LogOptions`]: suppress, another action, the
+/// acting user where authority needs one, ...); `&LogOptions::default()` logs as usual.
+pub trait Lifecycle: Model {
+    /// The stored row with `key`, or [`Error::NotFound`].
+    fn find<C: LogConnection>(conn: &mut C, key: &Self::Key) -> Result<Self>
+    where
+        Self: ModelStore<C>,
+    {
+        find(conn, key)
+    }
+
+    /// Inserts `new` (the model's `new = Type`, by reference) and logs `wagtail.create`
+    /// (then `wagtail.publish` if the row was created live).
+    fn create<C: LogConnection, N: NewRow<C, Self>>(
+        conn: &mut C,
+        new: N,
+        options: &LogOptions,
+    ) -> Result<Self>
+    where
+        Self: ModelStore<C>,
+    {
+        create(conn, options, |conn| new.insert_row(conn))
+    }
+
+    /// Saves this value over its row and logs `wagtail.edit` with the changed fields; reads
+    /// the stored row first to compare.
+    fn update<C: LogConnection>(&self, conn: &mut C, options: &LogOptions) -> Result<()>
+    where
+        Self: ModelStore<C>,
+    {
+        update(conn, self, options)
+    }
+
+    /// [`update`](Self::update) when the caller holds the stored row `old` already (no
+    /// extra read).
+    fn update_over<C: LogConnection>(
+        &self,
+        conn: &mut C,
+        old: &Self,
+        options: &LogOptions,
+    ) -> Result<()>
+    where
+        Self: ModelStore<C>,
+    {
+        update_from(conn, old, self, options)
+    }
+
+    /// Logs `wagtail.delete` (deleted = true) and deletes the row.
+    fn delete<C: LogConnection>(&self, conn: &mut C, options: &LogOptions) -> Result<()>
+    where
+        Self: ModelStore<C> + Deletable,
+    {
+        delete(conn, self, options)
+    }
+
+    /// Deletes every row matching the Diesel `filter`, logging one `wagtail.delete` per row
+    /// with multi-row INSERTs before the rows go. Returns how many rows went.
+    fn delete_where<C: LogConnection, F>(
+        conn: &mut C,
+        filter: F,
+        options: &LogOptions,
+    ) -> Result<usize>
+    where
+        Self: FilterRows<C, F> + Deletable,
+    {
+        crate::db::transaction(conn, |conn| {
+            let rows = Self::load_matching(conn, filter).context("finding the rows to change")?;
+            super::delete_many(conn, &rows, options)
+        })
+    }
+
+    /// Applies the Diesel `changes` to every row matching `filter` with one UPDATE and logs
+    /// one `wagtail.edit` per row (with its changed fields) with multi-row INSERTs. Returns
+    /// the rows as stored afterwards.
+    fn update_where<C: LogConnection, F, U>(
+        conn: &mut C,
+        filter: F,
+        changes: U,
+        options: &LogOptions,
+    ) -> Result<Vec<Self>>
+    where
+        Self: FilterRows<C, F> + ChangeRows<C, U>,
+    {
+        crate::db::transaction(conn, |conn| {
+            let rows = Self::load_matching(conn, filter).context("finding the rows to change")?;
+            super::update_many(conn, rows, options, move |conn, keys| {
+                Self::change_rows(conn, keys, changes)
+            })
+        })
     }
 }

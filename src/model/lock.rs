@@ -4,7 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::QueryResult;
 use serde_json::Map;
 
-use super::lifecycle::{LogOptions, ModelStore, check_lock, find, in_transaction};
+use super::lifecycle::{check_lock, find, in_transaction};
+use super::{LogOptions, Model, ModelStore};
 use crate::db::LogConnection;
 use crate::error::{DatabaseContext, Result};
 use crate::user_id::UserId;
@@ -30,7 +31,7 @@ pub trait Lockable<C: ?Sized>: ModelStore<C> {
 /// already is left as it is and nothing is logged. Returns the row as stored. From then on,
 /// only `by` may update, publish, delete or unlock it (unless a call overrides the lock:
 /// [`LogOptions::override_lock`]).
-pub fn lock<M: Lockable<C>, C: LogConnection>(
+pub(crate) fn lock<M: Lockable<C>, C: LogConnection>(
     conn: &mut C,
     key: &M::Key,
     by: impl Into<UserId>,
@@ -42,7 +43,7 @@ pub fn lock<M: Lockable<C>, C: LogConnection>(
 /// Unlocks the row with `key` as user `by` and logs `wagtail.unlock` as `by`; an unlocked row
 /// is left as it is and nothing is logged. Only the lock's holder may unlock, unless the
 /// options override the lock (an administrator's unlock). Returns the row as stored.
-pub fn unlock<M: Lockable<C>, C: LogConnection>(
+pub(crate) fn unlock<M: Lockable<C>, C: LogConnection>(
     conn: &mut C,
     key: &M::Key,
     by: impl Into<UserId>,
@@ -85,4 +86,41 @@ fn set_locked<M: Lockable<C>, C: LogConnection>(
         options.write(conn, options.entry(&row, action, true, Map::new())?)?;
         Ok(row)
     })
+}
+
+/// Locking for a lockable model (`#[loggable(lockable)]`): `#[derive(Loggable)]` implements
+/// it; import it (or `loggable::prelude::*`) to call it.
+///
+/// Who locks and unlocks is named explicitly (`by`): the log context attributes entries but
+/// never grants authority over a lock.
+pub trait Locking: Model {
+    /// Locks the row for user `by` and logs `wagtail.lock` as `by`; a locked row is left
+    /// alone and nothing is logged. Returns the row as stored. Until unlocked, only `by` (named
+    /// with [`LogOptions::user`]) may update, publish or delete it.
+    fn lock<C: LogConnection>(
+        &self,
+        conn: &mut C,
+        by: impl Into<UserId>,
+        options: &LogOptions,
+    ) -> Result<Self>
+    where
+        Self: Lockable<C>,
+    {
+        lock::<Self, C>(conn, &self.key(), by, options)
+    }
+
+    /// Unlocks the row as user `by`, its lock's holder, and logs `wagtail.unlock`; an
+    /// unlocked row is left alone and nothing is logged. Returns the row as stored.
+    /// [`LogOptions::override_lock`] lets an administrator unlock another user's lock.
+    fn unlock<C: LogConnection>(
+        &self,
+        conn: &mut C,
+        by: impl Into<UserId>,
+        options: &LogOptions,
+    ) -> Result<Self>
+    where
+        Self: Lockable<C>,
+    {
+        unlock::<Self, C>(conn, &self.key(), by, options)
+    }
 }

@@ -6,7 +6,8 @@ use serde_json::{Map, Value};
 use super::{NewPage, Page, children, find, parent};
 use crate::db::{DbConnection, LogConnection};
 use crate::error::{DatabaseContext, Error, Result};
-use crate::model::{self, LogOptions};
+use crate::model::LogOptions;
+use crate::publishing;
 use crate::schema::pages;
 
 /// How [`copy`] copies.
@@ -85,13 +86,13 @@ fn copy_one(
     data.insert("destination".to_owned(), destination.reference());
     data.insert("keep_live".to_owned(), Value::Bool(how.keep_live));
     data.insert("original".to_owned(), original.reference());
-    let revision = model::lifecycle_revision(conn, &copy, options)?;
+    let revision = publishing::lifecycle_revision(conn, &copy, options)?;
     let entry = options
         .entry(&copy, "wagtail.copy", true, data)?
         .revision(revision.id);
     options.write(conn, entry)?;
     let copy = if how.keep_live && original.live {
-        model::publish::<Page, _>(conn, &copy.id, revision.id, &without_action(options))?
+        publishing::publish::<Page, _>(conn, &copy.id, revision.id, &without_action(options))?
     } else {
         copy
     };
@@ -191,7 +192,7 @@ pub fn convert_alias(
                 .returning(pages::all_columns)
                 .get_result(conn)
                 .context("converting an alias")?;
-            let revision = model::lifecycle_revision(conn, &page, options)?;
+            let revision = publishing::lifecycle_revision(conn, &page, options)?;
             let mut data = Map::new();
             data.insert("page".to_owned(), page.reference());
             let entry = options

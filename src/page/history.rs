@@ -5,10 +5,11 @@ use diesel::prelude::*;
 use serde_json::{Map, Value, json};
 
 use super::{Page, descendants, find};
-use crate::action::data_datetime;
 use crate::db::LogConnection;
 use crate::error::{DatabaseContext, Error, Result};
-use crate::model::{self, LogOptions};
+use crate::model::LogOptions;
+use crate::publishing;
+use crate::registry::data_datetime;
 use crate::schema::{loggable_page_log_entries, pages, revisions};
 
 /// Overwrites revision `revision_id` with `draft` (an autosave) and logs `wagtail.edit`,
@@ -23,7 +24,7 @@ pub fn overwrite_revision(
     crate::db::with_db(conn, |conn| {
         crate::db::transaction(conn, |conn| {
             let current = find(conn, draft.id)?;
-            let stored = model::revision_of::<Page, _>(conn, &draft.id, revision_id)?;
+            let stored = publishing::revision_of::<Page, _>(conn, &draft.id, revision_id)?;
             let content = serde_json::to_value(draft).map_err(|e| Error::Revision {
                 revision_id: Some(stored.id),
                 reason: format!("the page cannot be serialised: {e}"),
@@ -85,7 +86,7 @@ pub fn revert(
     crate::db::with_db(conn, |conn| {
         crate::db::transaction(conn, |conn| {
             let current = find(conn, page_id)?;
-            let old = model::revision_of::<Page, _>(conn, &page_id, revision_id)?;
+            let old = publishing::revision_of::<Page, _>(conn, &page_id, revision_id)?;
             let mut draft: Page =
                 serde_json::from_str(&old.content).map_err(|e| Error::Revision {
                     revision_id: Some(old.id),
@@ -105,7 +106,7 @@ pub fn revert(
             }
             let mut publish_options = options.clone();
             publish_options.data = Some(data);
-            model::publish::<Page, _>(conn, &page_id, new_revision.id, &publish_options)
+            publishing::publish::<Page, _>(conn, &page_id, new_revision.id, &publish_options)
         })
     })
 }
@@ -134,10 +135,10 @@ pub fn unpublish(
 ) -> Result<Page> {
     crate::db::with_db(conn, |conn| {
         crate::db::transaction(conn, |conn| {
-            let page = model::unpublish::<Page, _>(conn, &page_id, options)?;
+            let page = publishing::unpublish::<Page, _>(conn, &page_id, options)?;
             if include_descendants {
                 for descendant in descendants(conn, &page)?.into_iter().filter(|p| p.live) {
-                    model::unpublish::<Page, _>(conn, &descendant.id, options)?;
+                    publishing::unpublish::<Page, _>(conn, &descendant.id, options)?;
                 }
             }
             Ok(page)

@@ -20,9 +20,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, json};
 
 use crate::db::{DbConnection, LogConnection};
-use crate::entry::PageLogTable;
+use crate::entry::PAGE_LOG;
 use crate::error::{DatabaseContext, Error, Result};
 use crate::model::{self, LogOptions};
+use crate::publishing;
 use crate::schema::pages;
 
 /// The base type page revisions are filed under; each page's own `content_type` names its
@@ -37,7 +38,7 @@ pub const PAGE_CONTENT_TYPE: &str = "loggable.page";
     content_type_field = content_type,
     title_fn = admin_title,
     live_title = title,
-    log_table = PageLogTable,
+    log_table = PAGE_LOG,
     lockable,
     scheduling,
     privacy,
@@ -328,8 +329,12 @@ pub fn save_draft(
 ) -> Result<crate::revision::Revision> {
     crate::db::with_db(conn, |conn| {
         crate::db::transaction(conn, |conn| {
-            let revision =
-                model::save_draft_keeping(conn, draft, options, model::RowOnDraft::KeepsContent)?;
+            let revision = publishing::save_draft_keeping(
+                conn,
+                draft,
+                options,
+                publishing::RowOnDraft::KeepsContent,
+            )?;
             diesel::update(pages::table.find(draft.id))
                 .set(pages::draft_title.eq(&draft.draft_title))
                 .execute(conn)

@@ -1,12 +1,13 @@
 //! The application's own Diesel connections: plain `PgConnection` / `SqliteConnection` and
 //! r2d2 pools of them, inside the application's own transactions.
 
+use crate::tables::loggable_model_log_entries as entries;
 use diesel::connection::LoadConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, Pool};
 use loggable::db::{BackendKind, LogConnection};
 use loggable::model::ModelStore;
-use loggable::schema::loggable_model_log_entries as entries;
+use loggable::prelude::*;
 use loggable::{LogContext, Loggable, ObjectRef, log};
 
 use crate::common::TestDb;
@@ -57,12 +58,13 @@ where
 {
     let inside = LogContext::new(Some(4)).scope(|| {
         conn.transaction::<_, diesel::result::Error, _>(|conn| {
-            let widget = Widget::create(conn, &NewWidget { name: "Flange" }).unwrap();
-            let locked = widget.lock(conn, 4).unwrap();
+            let widget =
+                Widget::create(conn, &NewWidget { name: "Flange" }, &Default::default()).unwrap();
+            let locked = widget.lock(conn, 4, &Default::default()).unwrap();
             let mut renamed = locked.clone();
             renamed.name = "Flange II".to_owned();
             renamed
-                .update_with(conn, &loggable::model::LogOptions::new().user(4))
+                .update(conn, &loggable::model::LogOptions::new().user(4))
                 .unwrap();
             log(&ObjectRef::new("app.other", 1), "wagtail.edit")
                 .write(conn)
@@ -118,12 +120,17 @@ where
 {
     let mut conn = pool.get().unwrap();
     let widget = LogContext::new(Some(7))
-        .scope(|| Widget::create(&mut conn, &NewWidget { name: "Sprocket" }))
+        .scope(|| {
+            Widget::create(
+                &mut conn,
+                &NewWidget { name: "Sprocket" },
+                &Default::default(),
+            )
+        })
         .unwrap();
-    widget.lock(&mut conn, 7).unwrap();
+    widget.lock(&mut conn, 7, &Default::default()).unwrap();
     let history =
-        loggable::entry::entries_for_object(&mut conn, &loggable::registry::global(), &widget)
-            .unwrap();
+        loggable::entries_for_object(&mut conn, &loggable::registry::global(), &widget).unwrap();
     let actions: Vec<&str> = history.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["wagtail.lock", "wagtail.create"]);
     assert_eq!(history[1].user_id, Some(7.into()));

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use loggable::entry::{EntryQuery, EntryScope, LogTable, ModelLogTable};
+use loggable::entry::{EntryQuery, EntryScope, MODEL_LOG};
 use loggable::{LogContext, ObjectRef, UserId, log};
 
 use crate::common::{TestDb, shared_url};
@@ -55,7 +55,7 @@ fn a_job_spawned_outside_any_request_logs_as_the_system() {
                 });
                 tokio::task::yield_now().await;
                 let entry = log(&ObjectRef::new("app.thing", 1), "wagtail.edit")
-                    .write_with(&registry, &mut db.conn)
+                    .write_with(&mut db.conn, &registry)
                     .unwrap();
                 (entry, job.await.unwrap())
             })
@@ -142,7 +142,7 @@ fn sixty_four_tasks_through_a_blocking_pool_each_log_as_their_own_user() {
         }
     });
     let mut conn = pool.get().unwrap();
-    let entries = ModelLogTable
+    let entries = MODEL_LOG
         .query(&mut conn, &EntryQuery::new(EntryScope::All))
         .unwrap();
     assert_eq!(entries.len() as i64, TASKS * WRITES);

@@ -97,8 +97,7 @@ pub fn history(
     object: &(impl loggable::Loggable + ?Sized),
 ) -> Vec<loggable::LogEntry> {
     let mut entries =
-        loggable::entry::entries_for_object(conn, &loggable::registry::global(), object)
-            .expect("history");
+        loggable::entries_for_object(conn, &loggable::registry::global(), object).expect("history");
     entries.reverse();
     entries
 }

@@ -3,15 +3,16 @@
 //! failed one none, no entry carries another thread's user or uuid, ids are unique, each
 //! object's entries are in the order its operations ran, and the rows agree with the log.
 
+use loggable::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use diesel::prelude::*;
-use loggable::entry::{EntryQuery, EntryScope, LogTable};
+use loggable::entry::{EntryQuery, EntryScope};
 use loggable::{Error, LogContext};
 use uuid::Uuid;
 
 use crate::common::{TestDb, shared_url};
-use crate::custom_table::{SprocketLogEntry, migrate_app};
+use crate::custom_table::{SPROCKET_LOG, migrate_app};
 use crate::lifecycle::{Sprocket, new_sprocket, sprockets};
 
 const THREADS: i64 = 8;
@@ -52,29 +53,36 @@ fn run_thread(pool: &loggable::db::Pool, user: i64) -> Run {
         let outcome = context.scope(|| -> loggable::Result<Option<(i64, &'static str)>> {
             match (i % 10, alive.get(pick).cloned()) {
                 (0 | 5, _) | (_, None) => {
-                    let created = Sprocket::create(&mut conn, &new_sprocket("Load"))?;
+                    let created =
+                        Sprocket::create(&mut conn, &new_sprocket("Load"), &Default::default())?;
                     let id = created.id;
                     alive.push(created);
                     Ok(Some((id, "wagtail.create")))
                 }
                 (4, Some(current)) => {
                     let (changed, action) = if current.locked {
-                        (current.unlock(&mut conn, user)?, "wagtail.unlock")
+                        (
+                            current.unlock(&mut conn, user, &Default::default())?,
+                            "wagtail.unlock",
+                        )
                     } else {
-                        (current.lock(&mut conn, user)?, "wagtail.lock")
+                        (
+                            current.lock(&mut conn, user, &Default::default())?,
+                            "wagtail.lock",
+                        )
                     };
                     alive[pick] = changed;
                     Ok(Some((current.id, action)))
                 }
                 (8, Some(current)) if alive.len() > 2 => {
-                    current.delete_with(&mut conn, &as_user)?;
+                    current.delete(&mut conn, &as_user)?;
                     alive.remove(pick);
                     Ok(Some((current.id, "wagtail.delete")))
                 }
                 (_, Some(current)) => {
                     let mut bigger = current.clone();
                     bigger.teeth += 1;
-                    bigger.update_with(&mut conn, &as_user)?;
+                    bigger.update(&mut conn, &as_user)?;
                     alive[pick] = bigger;
                     Ok(Some((current.id, "wagtail.edit")))
                 }
@@ -129,7 +137,7 @@ fn eight_pooled_threads_of_mixed_operations_keep_the_log_exact() {
     });
 
     let mut conn = pool.get().unwrap();
-    let entries = SprocketLogEntry
+    let entries = SPROCKET_LOG
         .query(&mut conn, &EntryQuery::new(EntryScope::All))
         .unwrap();
     let expected: HashMap<Uuid, Expected> =

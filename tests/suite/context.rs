@@ -124,18 +124,18 @@ fn a_context_time_stamps_its_entries_unless_an_entry_gives_its_own() {
     let (stamped, explicit) = LogContext::new(Some(1)).at(monday).scope(|| {
         (
             loggable::log(&widget, "wagtail.edit")
-                .write_with(&registry, &mut db.conn)
+                .write_with(&mut db.conn, &registry)
                 .unwrap(),
             loggable::log(&widget, "wagtail.edit")
                 .timestamp(tuesday)
-                .write_with(&registry, &mut db.conn)
+                .write_with(&mut db.conn, &registry)
                 .unwrap(),
         )
     });
     assert_eq!((stamped.timestamp, explicit.timestamp), (monday, tuesday));
     // Outside the context, now again.
     let later = loggable::log(&widget, "wagtail.edit")
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     assert!(later.timestamp > tuesday);
 }

@@ -1,11 +1,11 @@
 //! A model's own log table (the `BaseLogEntry` equivalent): entries land there and nowhere else.
 
+use crate::tables::{loggable_model_log_entries, loggable_page_log_entries};
 use diesel::prelude::*;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
-use loggable::entry::{LogTable, entries_for_object, history_for_object};
 use loggable::registry::{ModelType, Registry};
-use loggable::schema::{loggable_model_log_entries, loggable_page_log_entries};
 use loggable::{Error, LogContext, ObjectRef, log};
+use loggable::{entries_for_object, history_for_object};
 
 use crate::common::TestDb;
 
@@ -28,23 +28,23 @@ diesel::table! {
 
 loggable::log_table! {
     /// Log entries of sprockets.
-    pub struct SprocketLogEntry(sprocket_log_entries, sprocket_id: i64);
+    pub const SPROCKET_LOG = sprocket_log_entries(sprocket_id: i64);
 }
 
 const SQLITE: EmbeddedMigrations = embed_migrations!("tests/migrations/sqlite");
 const POSTGRES: EmbeddedMigrations = embed_migrations!("tests/migrations/postgres");
 
 /// Adds the test application's tables to a migrated database.
-pub fn migrate_app(conn: &mut loggable::DbConnection) {
+pub fn migrate_app(conn: &mut loggable::db::DbConnection) {
     run_app_migrations(conn);
 }
 
 /// The application's own migrations, through Diesel's harness on the backend's connection.
-fn run_app_migrations(conn: &mut loggable::DbConnection) -> Vec<String> {
+fn run_app_migrations(conn: &mut loggable::db::DbConnection) -> Vec<String> {
     use diesel_migrations::MigrationHarness;
     let applied = match conn {
-        loggable::DbConnection::Postgresql(pg) => pg.run_pending_migrations(POSTGRES),
-        loggable::DbConnection::Sqlite(sqlite) => sqlite.run_pending_migrations(SQLITE),
+        loggable::db::DbConnection::Postgresql(pg) => pg.run_pending_migrations(POSTGRES),
+        loggable::db::DbConnection::Sqlite(sqlite) => sqlite.run_pending_migrations(SQLITE),
     };
     applied.unwrap().iter().map(ToString::to_string).collect()
 }
@@ -60,7 +60,7 @@ pub fn app_db() -> TestDb {
 fn setup() -> (TestDb, Registry) {
     let db = app_db();
     let mut registry = Registry::new();
-    registry.register_model(ModelType::new("shop.sprocket").log_table(SprocketLogEntry));
+    registry.register_model(ModelType::new("shop.sprocket").log_table(SPROCKET_LOG));
     (db, registry)
 }
 
@@ -72,11 +72,11 @@ fn sprocket_entries_land_in_their_own_table_only() {
     let entry = LogContext::new(Some(2)).scope(|| {
         log(&sprocket, "wagtail.edit")
             .content_changed(true)
-            .write_with(&registry, &mut db.conn)
+            .write_with(&mut db.conn, &registry)
             .unwrap()
     });
     log(&gear, "wagtail.edit")
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     assert_eq!(entry.log_table, "sprocket_log_entries");
     let in_own: i64 = sprocket_log_entries::table
@@ -124,7 +124,7 @@ fn the_object_column_type_is_enforced_before_writing() {
     let (mut db, registry) = setup();
     let bad = ObjectRef::new("shop.sprocket", "left").title("Left");
     let err = log(&bad, "wagtail.edit")
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap_err();
     assert!(
         matches!(
@@ -136,7 +136,7 @@ fn the_object_column_type_is_enforced_before_writing() {
         ),
         "{err}"
     );
-    assert!(SprocketLogEntry.check_object_id("12").is_ok());
+    assert!(SPROCKET_LOG.check_object_id("12").is_ok());
     let count: i64 = sprocket_log_entries::table
         .count()
         .get_result(&mut db.conn)

@@ -1,13 +1,14 @@
 //! `#[derive(Loggable)]`: what the attributes configure, seen through written entries.
 
+use loggable::prelude::*;
 use loggable::registry::Registry;
 use loggable::{Loggable, log};
 
 use crate::common::TestDb;
-use crate::custom_table::SprocketLogEntry;
+use crate::custom_table::SPROCKET_LOG;
 
 #[derive(Loggable)]
-#[loggable(content_type = "shop.sprocket", title = name, log_table = SprocketLogEntry)]
+#[loggable(content_type = "shop.sprocket", title = name, log_table = SPROCKET_LOG)]
 struct Sprocket {
     id: i64,
     name: String,
@@ -120,7 +121,7 @@ fn derived_models_are_logged_to_their_table() {
         headline: Some("Hello".into()),
     };
     let entry = log(&post, "wagtail.create")
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     assert_eq!(
         (entry.log_table, entry.label.as_str()),
@@ -131,11 +132,11 @@ fn derived_models_are_logged_to_their_table() {
         headline: None,
     };
     let entry = log(&untitled, "wagtail.create")
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     assert_eq!(entry.label, "BlogPost object (6)");
     let err =
-        log(&Bin { code: None, row: 1 }, "wagtail.create").write_with(&registry, &mut db.conn);
+        log(&Bin { code: None, row: 1 }, "wagtail.create").write_with(&mut db.conn, &registry);
     assert!(matches!(
         err,
         Err(loggable::Error::MissingPrimaryKey { .. })

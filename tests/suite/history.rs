@@ -2,14 +2,16 @@
 //! pages of 20; and the site history's filter choices, drawn from what the viewer may see.
 
 use chrono::{NaiveDate, TimeZone, Utc};
+use loggable::db::DbConnection;
 use loggable::model::LogOptions;
 use loggable::page::{self, NewPage};
 use loggable::permission::{PagePermission, Viewer, add_to_group, create_group};
+use loggable::prelude::*;
 use loggable::registry::{ModelType, Registry};
 use loggable::report::{
     self, Filters, OBJECT_HISTORY_PAGE_SIZE, RevisionMarks, StatusMark, object_history,
 };
-use loggable::{DbConnection, LogContext, ObjectRef, log};
+use loggable::{LogContext, ObjectRef, log};
 use uuid::Uuid;
 
 use crate::common::TestDb;
@@ -61,7 +63,7 @@ fn object_history_filters_and_offers_choices_from_its_own_entries() {
             .user(user)
             .title(title)
             .timestamp(when)
-            .write_with(&registry, conn)
+            .write_with(conn, &registry)
             .unwrap();
     };
     write(&mut db.conn, &widget, "wagtail.create", ada, "w1", at(1, 9));
@@ -211,13 +213,13 @@ fn object_history_collapses_a_user_action_within_the_object_only() {
     for object in [&first, &second, &first, &second] {
         log(object, "wagtail.edit")
             .uuid(action)
-            .write_with(&registry, &mut db.conn)
+            .write_with(&mut db.conn, &registry)
             .unwrap();
     }
     // No uuid: never collapsed.
     for _ in 0..2 {
         log(&first, "wagtail.lock")
-            .write_with(&registry, &mut db.conn)
+            .write_with(&mut db.conn, &registry)
             .unwrap();
     }
     for object in [&first, &second] {
@@ -238,7 +240,7 @@ fn object_history_collapses_a_user_action_within_the_object_only() {
             .find(|row| row.entry.action == "wagtail.edit")
             .unwrap();
         // The newest of the two edits of this object survives.
-        let all = loggable::entry::entries_for_object(&mut db.conn, &registry, object).unwrap();
+        let all = loggable::entries_for_object(&mut db.conn, &registry, object).unwrap();
         let newest = all.iter().find(|e| e.action == "wagtail.edit").unwrap();
         assert_eq!(newest_edit.entry.id, newest.id);
     }
@@ -252,7 +254,7 @@ fn object_history_pages_hold_twenty_rows() {
     for n in 0..45 {
         log(&widget, "wagtail.edit")
             .title(format!("v{n}"))
-            .write_with(&registry, &mut db.conn)
+            .write_with(&mut db.conn, &registry)
             .unwrap();
     }
     let page = |conn: &mut DbConnection, number| {
@@ -320,14 +322,19 @@ fn marked_rows(
 #[test]
 fn a_derived_models_history_marks_the_live_version_and_the_current_draft() {
     let mut db = setup();
-    let sprocket = LogContext::system()
-        .scope(|| Sprocket::create(&mut db.conn, &new_sprocket("Marked")).unwrap());
-    let published = LogContext::system().scope(|| sprocket.save_and_publish(&mut db.conn).unwrap());
+    let sprocket = LogContext::system().scope(|| {
+        Sprocket::create(&mut db.conn, &new_sprocket("Marked"), &Default::default()).unwrap()
+    });
+    let published = LogContext::system().scope(|| {
+        sprocket
+            .save_and_publish(&mut db.conn, &Default::default())
+            .unwrap()
+    });
     let live = published.live_revision_id;
     let draft = LogContext::system().scope(|| {
         let mut draft = published.clone();
         draft.teeth = 30;
-        draft.save_draft(&mut db.conn).unwrap()
+        draft.save_draft(&mut db.conn, &Default::default()).unwrap()
     });
     let stored = Sprocket::find(&mut db.conn, &sprocket.id).unwrap();
     let registry = loggable::registry::global();
@@ -358,13 +365,9 @@ fn a_derived_models_history_marks_the_live_version_and_the_current_draft() {
     assert_eq!(StatusMark::CurrentDraft.label(), "Current draft");
     // Once the draft is published it is the live version and no draft is current.
     let republished = LogContext::system().scope(|| {
-        loggable::model::publish::<Sprocket, _>(
-            &mut db.conn,
-            &sprocket.id,
-            draft.id,
-            &LogOptions::new(),
-        )
-        .unwrap()
+        sprocket
+            .publish(&mut db.conn, draft.id, &LogOptions::new())
+            .unwrap()
     });
     assert_eq!(
         marked_rows(&mut db.conn, &republished),
@@ -398,7 +401,8 @@ fn a_pages_history_marks_its_live_revision_and_its_current_draft() {
             &opts,
         )
         .unwrap();
-        home.save_and_publish(&mut db.conn).unwrap()
+        home.save_and_publish(&mut db.conn, &Default::default())
+            .unwrap()
     });
     let draft = LogContext::system().scope(|| {
         let mut draft = home.clone();
@@ -455,15 +459,15 @@ fn site_history_choices_come_from_what_the_viewer_may_see() {
     .unwrap();
     log(&blog, "wagtail.publish")
         .user(bob)
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     log(&news, "wagtail.lock")
         .user(ada)
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     log(&ObjectRef::new("shop.widget", 1), "wagtail.delete")
         .user(ada)
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
 
     let viewer = Viewer::load(&mut db.conn, editor).unwrap().unwrap();

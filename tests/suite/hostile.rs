@@ -20,7 +20,7 @@ fn oversized_data_and_object_ids_are_refused_and_long_labels_cut() {
     let big = json!({ "blob": "x".repeat(loggable::registry::DEFAULT_MAX_DATA_BYTES) });
     let err = log(&widget, "wagtail.edit")
         .data(big)
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap_err();
     assert!(
         matches!(err, Error::DataTooLarge { bytes, limit } if bytes > limit && limit == 1024 * 1024),
@@ -29,7 +29,7 @@ fn oversized_data_and_object_ids_are_refused_and_long_labels_cut() {
     registry.set_max_data_bytes(64);
     let err = log(&widget, "wagtail.edit")
         .data(json!({ "note": "y".repeat(64) }))
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -37,7 +37,7 @@ fn oversized_data_and_object_ids_are_refused_and_long_labels_cut() {
     );
     let long_id = ObjectRef::new("shop.widget", "k".repeat(256)).title("W");
     let err = log(&long_id, "wagtail.edit")
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap_err();
     assert!(matches!(err, Error::InvalidObjectId { .. }), "{err}");
     // Nothing of the refused entries was written.
@@ -46,7 +46,7 @@ fn oversized_data_and_object_ids_are_refused_and_long_labels_cut() {
     let title = "é".repeat(loggable::entry::MAX_LABEL_CHARS + 10);
     let written = log(&widget, "wagtail.edit")
         .title(title)
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     assert_eq!(
         written.label.chars().count(),
@@ -57,7 +57,7 @@ fn oversized_data_and_object_ids_are_refused_and_long_labels_cut() {
 
 /// The first 100 entries of the site history under `filters`.
 fn entries_matching(
-    conn: &mut loggable::DbConnection,
+    conn: &mut loggable::db::DbConnection,
     registry: &Registry,
     filters: &Filters,
 ) -> Vec<LogEntry> {
@@ -88,7 +88,7 @@ fn hostile_text_round_trips_byte_for_byte_and_filters_do_not_run_it() {
         let object = ObjectRef::new("shop.widget", format!("{text}#{i}")).title(*text);
         log(&object, "wagtail.edit")
             .data(json!({ "text": text, "nested": { "list": [text] } }))
-            .write_with(&registry, &mut db.conn)
+            .write_with(&mut db.conn, &registry)
             .unwrap();
     }
     let read = entries_matching(&mut db.conn, &registry, &Filters::default());
@@ -216,7 +216,7 @@ proptest! {
         let registry = registry();
         for (i, label) in labels.iter().enumerate() {
             log(&ObjectRef::new("shop.widget", i).title(label.as_str()), "wagtail.edit")
-                .write_with(&registry, &mut db.conn)
+                .write_with(&mut db.conn, &registry)
                 .unwrap();
         }
         let chosen = pick.get(&labels);
@@ -250,7 +250,7 @@ fn csv_cells_that_a_spreadsheet_would_run_are_made_inert() {
             &ObjectRef::new("shop.widget", text).title(text),
             "wagtail.edit",
         )
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     }
     let mut out = Vec::new();

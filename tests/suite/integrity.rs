@@ -3,17 +3,21 @@
 //! chain whole.
 
 use diesel::connection::SimpleConnection;
-use loggable::entry::{LogTable, ModelLogTable};
+use loggable::db::DbConnection;
+use loggable::entry::MODEL_LOG;
 use loggable::integrity::{self, Problem};
 use loggable::model::{log_bulk, prepare_bulk};
 use loggable::registry::Registry;
-use loggable::{DbConnection, LogContext, ObjectRef, log};
+use loggable::{LogContext, ObjectRef, log};
 
 use crate::common::{TestDb, shared_conn};
 
 fn chained() -> Registry {
     let mut registry = Registry::new();
-    registry.hash_chain("loggable_model_log_entries");
+    registry.set_write_hook(
+        "loggable_model_log_entries",
+        std::sync::Arc::new(loggable::integrity::HashChain),
+    );
     registry
 }
 
@@ -21,7 +25,7 @@ fn chained() -> Registry {
 fn chained_log() -> (TestDb, Registry) {
     let mut db = TestDb::new();
     let registry = chained();
-    integrity::enable(&mut db.conn, &ModelLogTable).unwrap();
+    integrity::enable(&mut db.conn, &MODEL_LOG).unwrap();
     LogContext::new(Some(7)).scope(|| {
         for n in 1..=3 {
             log(
@@ -29,7 +33,7 @@ fn chained_log() -> (TestDb, Registry) {
                 "wagtail.edit",
             )
             .data(serde_json::json!({"changes": {"size": [n, n + 1]}, "a": {"z": 1, "b": 2}}))
-            .write_with(&registry, &mut db.conn)
+            .write_with(&mut db.conn, &registry)
             .unwrap();
         }
         let objects: Vec<ObjectRef> = (4..=6)
@@ -43,17 +47,17 @@ fn chained_log() -> (TestDb, Registry) {
 }
 
 fn problem(conn: &mut DbConnection) -> Option<Problem> {
-    integrity::verify(conn, &ModelLogTable).unwrap().problem
+    integrity::verify(conn, &MODEL_LOG).unwrap().problem
 }
 
 #[test]
 fn an_untouched_chain_verifies_clean() {
     let (mut db, _) = chained_log();
-    let report = integrity::verify(&mut db.conn, &ModelLogTable).unwrap();
+    let report = integrity::verify(&mut db.conn, &MODEL_LOG).unwrap();
     assert!(report.chained);
     assert_eq!((report.links, report.problem), (6, None));
     // A table without a chain says so.
-    let pages = integrity::verify(&mut db.conn, &loggable::entry::PageLogTable).unwrap();
+    let pages = integrity::verify(&mut db.conn, &loggable::entry::PAGE_LOG).unwrap();
     assert!(!pages.chained);
 }
 
@@ -63,22 +67,22 @@ fn enabling_chains_the_entries_already_there() {
     let plain = Registry::new();
     for n in 0..4 {
         log(&ObjectRef::new("shop.widget", n).title("W"), "wagtail.edit")
-            .write_with(&plain, &mut db.conn)
+            .write_with(&mut db.conn, &plain)
             .unwrap();
     }
-    integrity::enable(&mut db.conn, &ModelLogTable).unwrap();
-    integrity::enable(&mut db.conn, &ModelLogTable).unwrap(); // idempotent
+    integrity::enable(&mut db.conn, &MODEL_LOG).unwrap();
+    integrity::enable(&mut db.conn, &MODEL_LOG).unwrap(); // idempotent
     log(&ObjectRef::new("shop.widget", 9).title("W"), "wagtail.edit")
-        .write_with(&chained(), &mut db.conn)
+        .write_with(&mut db.conn, &chained())
         .unwrap();
-    let report = integrity::verify(&mut db.conn, &ModelLogTable).unwrap();
+    let report = integrity::verify(&mut db.conn, &MODEL_LOG).unwrap();
     assert_eq!((report.links, report.problem), (5, None));
     // A process that forgot to turn the chain on is caught.
     let forgot = log(
         &ObjectRef::new("shop.widget", 10).title("W"),
         "wagtail.edit",
     )
-    .write_with(&plain, &mut db.conn)
+    .write_with(&mut db.conn, &plain)
     .unwrap();
     assert_eq!(
         problem(&mut db.conn),
@@ -140,7 +144,7 @@ fn concurrent_writers_keep_one_chain() {
     let db = TestDb::new();
     let dir = tempfile::tempdir().unwrap();
     let (url, mut conn) = shared_conn(&db, &dir, "chain");
-    integrity::enable(&mut conn, &ModelLogTable).unwrap();
+    integrity::enable(&mut conn, &MODEL_LOG).unwrap();
     let threads: Vec<_> = (0..4)
         .map(|t| {
             let url = url.clone();
@@ -151,7 +155,7 @@ fn concurrent_writers_keep_one_chain() {
                     let object = ObjectRef::new("shop.widget", t * 1000 + n).title("W");
                     log(&object, "wagtail.edit")
                         .user(t)
-                        .write_with(&registry, &mut conn)
+                        .write_with(&mut conn, &registry)
                         .unwrap();
                 }
             })
@@ -160,10 +164,10 @@ fn concurrent_writers_keep_one_chain() {
     for thread in threads {
         thread.join().unwrap();
     }
-    let report = integrity::verify(&mut conn, &ModelLogTable).unwrap();
+    let report = integrity::verify(&mut conn, &MODEL_LOG).unwrap();
     assert_eq!((report.links, report.problem), (160, None));
     assert_eq!(
-        ModelLogTable
+        MODEL_LOG
             .count(
                 &mut conn,
                 &loggable::entry::EntryQuery::new(loggable::entry::EntryScope::All)
@@ -178,13 +182,16 @@ fn chained_writes_need_the_chain_started_and_ids_are_stored_canonically() {
     let mut db = TestDb::new();
     let mut registry = Registry::new();
     registry.register_model(loggable::registry::ModelType::page("cms.simplepage"));
-    registry.hash_chain("loggable_page_log_entries");
+    registry.set_write_hook(
+        "loggable_page_log_entries",
+        std::sync::Arc::new(loggable::integrity::HashChain),
+    );
     let page = ObjectRef::new("cms.simplepage", "007").title("Seven");
     let err = log(&page, "wagtail.edit")
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap_err();
     assert!(matches!(err, loggable::Error::InvalidOperation(_)), "{err}");
-    let pages = loggable::entry::PageLogTable;
+    let pages = loggable::entry::PAGE_LOG;
     assert_eq!(
         pages
             .count(
@@ -197,7 +204,7 @@ fn chained_writes_need_the_chain_started_and_ids_are_stored_canonically() {
     );
     integrity::enable(&mut db.conn, &pages).unwrap();
     let written = log(&page, "wagtail.edit")
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     // "007" is stored as 7, and hashed as stored, so it verifies.
     assert_eq!(written.object_id, "7");
@@ -210,7 +217,7 @@ fn verify_reads_one_snapshot_while_others_write() {
     let db = TestDb::new();
     let dir = tempfile::tempdir().unwrap();
     let (url, mut conn) = shared_conn(&db, &dir, "snapshot");
-    integrity::enable(&mut conn, &ModelLogTable).unwrap();
+    integrity::enable(&mut conn, &MODEL_LOG).unwrap();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer = {
         let (url, stop) = (url.clone(), stop.clone());
@@ -223,7 +230,7 @@ fn verify_reads_one_snapshot_while_others_write() {
                     &ObjectRef::new("shop.widget", written).title("W"),
                     "wagtail.edit",
                 )
-                .write_with(&registry, &mut conn)
+                .write_with(&mut conn, &registry)
                 .unwrap();
                 written += 1;
             }
@@ -231,11 +238,11 @@ fn verify_reads_one_snapshot_while_others_write() {
         })
     };
     for _ in 0..30 {
-        let report = integrity::verify(&mut conn, &ModelLogTable).unwrap();
+        let report = integrity::verify(&mut conn, &MODEL_LOG).unwrap();
         assert_eq!(report.problem, None, "after {} links", report.links);
     }
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     let written = writer.join().unwrap();
-    let report = integrity::verify(&mut conn, &ModelLogTable).unwrap();
+    let report = integrity::verify(&mut conn, &MODEL_LOG).unwrap();
     assert_eq!((report.links, report.problem), (written as u64, None));
 }

@@ -4,6 +4,7 @@
 use chrono::{Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use loggable::model::LogOptions;
+use loggable::prelude::*;
 use loggable::privacy::Restriction;
 use loggable::{Error, LogContext, registry};
 use serde::{Deserialize, Serialize};
@@ -11,7 +12,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::common::{Statements, TestDb, actions, history, user};
-use crate::custom_table::{SprocketLogEntry, app_db};
+use crate::custom_table::{SPROCKET_LOG, app_db};
 
 diesel::table! {
     sprockets (id) {
@@ -49,7 +50,7 @@ diesel::table! {
     content_type = "factory.sprocket",
     title = name,
     new = NewSprocket<'_>,
-    log_table = SprocketLogEntry,
+    log_table = SPROCKET_LOG,
     lockable,
     scheduling,
     privacy
@@ -128,7 +129,7 @@ fn create_logs_create_with_content_changed_and_its_revision() {
     let editor = user(&mut db.conn, "editor");
     let ctx = LogContext::new(Some(editor));
     let sprocket = ctx
-        .scope(|| Sprocket::create(&mut db.conn, &new_sprocket("Left")))
+        .scope(|| Sprocket::create(&mut db.conn, &new_sprocket("Left"), &Default::default()))
         .unwrap();
     let entries = history(&mut db.conn, &sprocket);
     assert_eq!(actions(&entries), ["wagtail.create"]);
@@ -155,7 +156,7 @@ fn create_published_logs_create_then_publish() {
         teeth: 3,
         live: true,
     };
-    let sprocket = Sprocket::create(&mut db.conn, &live).unwrap();
+    let sprocket = Sprocket::create(&mut db.conn, &live, &Default::default()).unwrap();
     let entries = history(&mut db.conn, &sprocket);
     assert_eq!(actions(&entries), ["wagtail.create", "wagtail.publish"]);
     assert_eq!(entries[0].revision_id, entries[1].revision_id);
@@ -171,11 +172,12 @@ fn plain_models_log_to_the_generic_table() {
             name: "Cog".into(),
             size: 4,
         },
+        &Default::default(),
     )
     .unwrap();
     let mut bigger = gear.clone();
     bigger.size = 5;
-    bigger.update(&mut db.conn).unwrap();
+    bigger.update(&mut db.conn, &Default::default()).unwrap();
     let entries = history(&mut db.conn, &gear);
     assert_eq!(actions(&entries), ["wagtail.create", "wagtail.edit"]);
     assert!(
@@ -189,13 +191,14 @@ fn plain_models_log_to_the_generic_table() {
 #[test]
 fn update_records_changed_fields_with_skip_and_redact() {
     let mut db = setup();
-    let sprocket = Sprocket::create(&mut db.conn, &new_sprocket("Left")).unwrap();
+    let sprocket =
+        Sprocket::create(&mut db.conn, &new_sprocket("Left"), &Default::default()).unwrap();
     let mut edited = sprocket.clone();
     edited.name = "Right".into();
     edited.teeth = 14;
     edited.secret = "hunter2".into();
     edited.notes = "internal".into();
-    edited.update(&mut db.conn).unwrap();
+    edited.update(&mut db.conn, &Default::default()).unwrap();
     let stored = Sprocket::find(&mut db.conn, &sprocket.id).unwrap();
     assert_eq!(
         (stored.name.as_str(), stored.notes.as_str()),
@@ -203,7 +206,7 @@ fn update_records_changed_fields_with_skip_and_redact() {
     );
 
     let unchanged = stored.clone();
-    unchanged.update(&mut db.conn).unwrap();
+    unchanged.update(&mut db.conn, &Default::default()).unwrap();
 
     let entries = history(&mut db.conn, &sprocket);
     assert_eq!(
@@ -237,6 +240,7 @@ fn update_over_a_held_row_reads_nothing() {
             name: "Cog".into(),
             size: 4,
         },
+        &Default::default(),
     )
     .unwrap();
     let statements = Statements::default();
@@ -255,8 +259,9 @@ fn update_over_a_held_row_reads_nothing() {
 #[test]
 fn delete_is_logged_before_the_row_goes() {
     let mut db = setup();
-    let sprocket = Sprocket::create(&mut db.conn, &new_sprocket("Doomed")).unwrap();
-    sprocket.delete(&mut db.conn).unwrap();
+    let sprocket =
+        Sprocket::create(&mut db.conn, &new_sprocket("Doomed"), &Default::default()).unwrap();
+    sprocket.delete(&mut db.conn, &Default::default()).unwrap();
     assert!(matches!(
         Sprocket::find(&mut db.conn, &sprocket.id),
         Err(Error::NotFound { .. })
@@ -266,11 +271,11 @@ fn delete_is_logged_before_the_row_goes() {
     assert!(entries[1].deleted && !entries[1].content_changed);
     // Deleting again fails and logs nothing: no entry for a change that did not happen.
     assert!(matches!(
-        sprocket.delete(&mut db.conn),
+        sprocket.delete(&mut db.conn, &Default::default()),
         Err(Error::NotFound { .. })
     ));
     assert!(matches!(
-        sprocket.update(&mut db.conn),
+        sprocket.update(&mut db.conn, &Default::default()),
         Err(Error::NotFound { .. })
     ));
     assert_eq!(history(&mut db.conn, &sprocket).len(), 2);
@@ -279,15 +284,20 @@ fn delete_is_logged_before_the_row_goes() {
 #[test]
 fn lock_and_unlock_log_only_state_changes() {
     let mut db = setup();
-    let sprocket = Sprocket::create(&mut db.conn, &new_sprocket("Lockable")).unwrap();
-    let locked = sprocket.lock(&mut db.conn, 3).unwrap();
+    let sprocket =
+        Sprocket::create(&mut db.conn, &new_sprocket("Lockable"), &Default::default()).unwrap();
+    let locked = sprocket.lock(&mut db.conn, 3, &Default::default()).unwrap();
     assert!(locked.locked && locked.locked_at.is_some());
     assert_eq!(locked.locked_by, Some(3));
-    let again = sprocket.lock(&mut db.conn, 3).unwrap();
+    let again = sprocket.lock(&mut db.conn, 3, &Default::default()).unwrap();
     assert_eq!(again, locked, "locking a locked row changes nothing");
-    let unlocked = sprocket.unlock(&mut db.conn, 3).unwrap();
+    let unlocked = sprocket
+        .unlock(&mut db.conn, 3, &Default::default())
+        .unwrap();
     assert!(!unlocked.locked && unlocked.locked_by.is_none() && unlocked.locked_at.is_none());
-    sprocket.unlock(&mut db.conn, 3).unwrap();
+    sprocket
+        .unlock(&mut db.conn, 3, &Default::default())
+        .unwrap();
     let entries = history(&mut db.conn, &sprocket);
     assert_eq!(
         actions(&entries),
@@ -299,11 +309,11 @@ fn lock_and_unlock_log_only_state_changes() {
         "logged as the locking user"
     );
     // An update by the holder with a stale value never overwrites the lock.
-    let relocked = sprocket.lock(&mut db.conn, 3).unwrap();
+    let relocked = sprocket.lock(&mut db.conn, 3, &Default::default()).unwrap();
     let mut stale = sprocket.clone();
     stale.teeth = 40;
     stale
-        .update_with(&mut db.conn, &LogOptions::new().user(3))
+        .update(&mut db.conn, &LogOptions::new().user(3))
         .unwrap();
     let stored = Sprocket::find(&mut db.conn, &sprocket.id).unwrap();
     assert!(stored.locked);
@@ -318,29 +328,32 @@ fn lock_and_unlock_log_only_state_changes() {
 #[test]
 fn a_lock_holds_against_everyone_but_its_holder() {
     let mut db = setup();
-    let sprocket = Sprocket::create(&mut db.conn, &new_sprocket("Held")).unwrap();
-    let locked = sprocket.lock(&mut db.conn, 7).unwrap();
+    let sprocket =
+        Sprocket::create(&mut db.conn, &new_sprocket("Held"), &Default::default()).unwrap();
+    let locked = sprocket.lock(&mut db.conn, 7, &Default::default()).unwrap();
     let entries_before = history(&mut db.conn, &sprocket).len();
     let mut edit = locked.clone();
     edit.teeth = 99;
     let as_user = |user: i64| LogOptions::new().user(user);
     let refused = [
-        edit.update_with(&mut db.conn, &as_user(9)).unwrap_err(),
+        edit.update(&mut db.conn, &as_user(9)).unwrap_err(),
         // The context names the holder, but authority is never ambient.
         LogContext::new(Some(7))
-            .scope(|| edit.update(&mut db.conn))
+            .scope(|| edit.update(&mut db.conn, &Default::default()))
             .unwrap_err(),
-        locked.delete_with(&mut db.conn, &as_user(9)).unwrap_err(),
-        locked.unlock(&mut db.conn, 9).unwrap_err(),
+        locked.delete(&mut db.conn, &as_user(9)).unwrap_err(),
         locked
-            .publish_with(
+            .unlock(&mut db.conn, 9, &Default::default())
+            .unwrap_err(),
+        locked
+            .publish(
                 &mut db.conn,
                 locked.latest_revision_id.unwrap(),
                 &as_user(9),
             )
             .unwrap_err(),
-        edit.save_draft_with(&mut db.conn, &as_user(9)).unwrap_err(),
-        Sprocket::update_where_with(
+        edit.save_draft(&mut db.conn, &as_user(9)).unwrap_err(),
+        Sprocket::update_where(
             &mut db.conn,
             sprockets::id.eq(locked.id),
             sprockets::teeth.eq(1),
@@ -376,16 +389,16 @@ fn a_lock_holds_against_everyone_but_its_holder() {
     );
 
     // The holder edits.
-    edit.update_with(&mut db.conn, &as_user(7)).unwrap();
+    edit.update(&mut db.conn, &as_user(7)).unwrap();
     assert_eq!(Sprocket::find(&mut db.conn, &locked.id).unwrap().teeth, 99);
     // An administrator overrides the lock: the edit happens and is logged as theirs.
     let mut admin_edit = edit.clone();
     admin_edit.teeth = 100;
     admin_edit
-        .update_with(&mut db.conn, &as_user(1).override_lock())
+        .update(&mut db.conn, &as_user(1).override_lock())
         .unwrap();
     let unlocked = locked
-        .unlock_with(&mut db.conn, 1, &LogOptions::new().override_lock())
+        .unlock(&mut db.conn, 1, &LogOptions::new().override_lock())
         .unwrap();
     assert!(!unlocked.locked);
     let entries = history(&mut db.conn, &sprocket);
@@ -406,16 +419,19 @@ fn a_lock_holds_against_everyone_but_its_holder() {
 #[test]
 fn publishing_follows_the_rename_rule() {
     let mut db = setup();
-    let sprocket = Sprocket::create(&mut db.conn, &new_sprocket("First")).unwrap();
+    let sprocket =
+        Sprocket::create(&mut db.conn, &new_sprocket("First"), &Default::default()).unwrap();
     // The creation revision is the earliest: publishing it is not a rename.
     let first_revision = history(&mut db.conn, &sprocket)[0].revision_id.unwrap();
-    let live = sprocket.publish(&mut db.conn, first_revision).unwrap();
+    let live = sprocket
+        .publish(&mut db.conn, first_revision, &Default::default())
+        .unwrap();
     assert!(live.live && live.first_published_at.is_some());
     assert_eq!(live.live_revision_id, Some(first_revision));
 
     let mut draft = live.clone();
     draft.name = "Second".into();
-    let revision = draft.save_draft(&mut db.conn).unwrap();
+    let revision = draft.save_draft(&mut db.conn, &Default::default()).unwrap();
     let stored = Sprocket::find(&mut db.conn, &sprocket.id).unwrap();
     assert_eq!(
         stored.name, "First",
@@ -425,13 +441,15 @@ fn publishing_follows_the_rename_rule() {
     assert_eq!(stored.latest_revision_id, Some(revision.id));
 
     let republished = LogContext::new(Some(4))
-        .scope(|| draft.publish(&mut db.conn, revision.id))
+        .scope(|| draft.publish(&mut db.conn, revision.id, &Default::default()))
         .unwrap();
     assert_eq!(republished.name, "Second");
     assert!(!republished.has_unpublished_changes);
 
     // Publishing the same title again is no rename.
-    let same = republished.save_and_publish(&mut db.conn).unwrap();
+    let same = republished
+        .save_and_publish(&mut db.conn, &Default::default())
+        .unwrap();
     assert_eq!(same.name, "Second");
 
     let entries = history(&mut db.conn, &sprocket);
@@ -460,9 +478,13 @@ fn publishing_follows_the_rename_rule() {
     assert_eq!(entries[2].revision_id, Some(revision.id));
     assert!(!entries[6].data.contains_key("title"));
 
-    let unpublished = sprocket.unpublish(&mut db.conn).unwrap();
+    let unpublished = sprocket
+        .unpublish(&mut db.conn, &Default::default())
+        .unwrap();
     assert!(!unpublished.live);
-    sprocket.unpublish(&mut db.conn).unwrap();
+    sprocket
+        .unpublish(&mut db.conn, &Default::default())
+        .unwrap();
     let entries = history(&mut db.conn, &sprocket);
     assert_eq!(entries.last().unwrap().action, "wagtail.unpublish");
     assert_eq!(
@@ -477,28 +499,45 @@ fn publishing_follows_the_rename_rule() {
 #[test]
 fn schedule_cancel_and_run_due() {
     let mut db = setup();
-    let sprocket = Sprocket::create(&mut db.conn, &new_sprocket("Timed")).unwrap();
+    let sprocket =
+        Sprocket::create(&mut db.conn, &new_sprocket("Timed"), &Default::default()).unwrap();
     let mut draft = sprocket.clone();
     draft.go_live_at = Some(later(2));
-    let revision = draft.save_draft(&mut db.conn).unwrap();
-    let scheduled = draft.publish(&mut db.conn, revision.id).unwrap();
+    let revision = draft.save_draft(&mut db.conn, &Default::default()).unwrap();
+    let scheduled = draft
+        .publish(&mut db.conn, revision.id, &Default::default())
+        .unwrap();
     assert!(!scheduled.live, "a page that was not live stays not live");
     assert_eq!(scheduled.go_live_at, draft.go_live_at);
 
-    let cancelled = sprocket.cancel_schedule(&mut db.conn).unwrap().unwrap();
+    let cancelled = sprocket
+        .cancel_schedule(&mut db.conn, &Default::default())
+        .unwrap()
+        .unwrap();
     assert_eq!(cancelled.id, revision.id);
     assert!(
-        sprocket.cancel_schedule(&mut db.conn).unwrap().is_none(),
+        sprocket
+            .cancel_schedule(&mut db.conn, &Default::default())
+            .unwrap()
+            .is_none(),
         "nothing left to cancel"
     );
 
-    let revision = draft.save_draft(&mut db.conn).unwrap();
-    draft.publish(&mut db.conn, revision.id).unwrap();
+    let revision = draft.save_draft(&mut db.conn, &Default::default()).unwrap();
+    draft
+        .publish(&mut db.conn, revision.id, &Default::default())
+        .unwrap();
     // Not due yet:
-    let run = Sprocket::run_scheduled(&mut db.conn, Utc::now()).unwrap();
-    assert_eq!(run, loggable::model::ScheduledRun::default());
+    let run = Sprocket::run_scheduled(&mut db.conn, Utc::now(), &Default::default()).unwrap();
+    assert_eq!(run, loggable::publishing::ScheduledRun::default());
     let run = LogContext::new(Some(9))
-        .scope(|| Sprocket::run_scheduled(&mut db.conn, Utc::now() + Duration::days(3)))
+        .scope(|| {
+            Sprocket::run_scheduled(
+                &mut db.conn,
+                Utc::now() + Duration::days(3),
+                &Default::default(),
+            )
+        })
         .unwrap();
     assert_eq!(run.published, 1);
     let published = Sprocket::find(&mut db.conn, &sprocket.id).unwrap();
@@ -508,8 +547,15 @@ fn schedule_cancel_and_run_due() {
     let mut expiring = published.clone();
     expiring.expire_at = Some(later(1));
     expiring.go_live_at = None;
-    expiring.save_and_publish(&mut db.conn).unwrap();
-    let run = Sprocket::run_scheduled(&mut db.conn, Utc::now() + Duration::days(2)).unwrap();
+    expiring
+        .save_and_publish(&mut db.conn, &Default::default())
+        .unwrap();
+    let run = Sprocket::run_scheduled(
+        &mut db.conn,
+        Utc::now() + Duration::days(2),
+        &Default::default(),
+    )
+    .unwrap();
     assert_eq!(run.expired, 1);
     let expired = Sprocket::find(&mut db.conn, &sprocket.id).unwrap();
     assert!(!expired.live && expired.expired);
@@ -560,7 +606,7 @@ fn schedule_cancel_and_run_due() {
 fn a_call_can_suppress_rename_or_attribute_its_entry() {
     let mut db = setup();
     let copier = user(&mut db.conn, "copier");
-    let copy = Sprocket::create_with(
+    let copy = Sprocket::create(
         &mut db.conn,
         &new_sprocket("Copy"),
         &LogOptions::new()
@@ -572,7 +618,7 @@ fn a_call_can_suppress_rename_or_attribute_its_entry() {
     let mut quiet = copy.clone();
     quiet.teeth = 1;
     quiet
-        .update_with(&mut db.conn, &LogOptions::new().suppress())
+        .update(&mut db.conn, &LogOptions::new().suppress())
         .unwrap();
     assert_eq!(
         Sprocket::find(&mut db.conn, &copy.id).unwrap().teeth,
@@ -581,7 +627,7 @@ fn a_call_can_suppress_rename_or_attribute_its_entry() {
     );
     let uuid = Uuid::new_v4();
     LogContext::new(Some(2))
-        .scope(|| copy.lock_with(&mut db.conn, 12, &LogOptions::new().uuid(uuid)))
+        .scope(|| copy.lock(&mut db.conn, 12, &LogOptions::new().uuid(uuid)))
         .unwrap();
     let entries = history(&mut db.conn, &copy);
     assert_eq!(actions(&entries), ["wagtail.copy", "wagtail.lock"]);
@@ -601,12 +647,13 @@ fn a_call_can_suppress_rename_or_attribute_its_entry() {
 #[test]
 fn a_failed_entry_rolls_the_change_back() {
     let mut db = setup();
-    let sprocket = Sprocket::create(&mut db.conn, &new_sprocket("Safe")).unwrap();
+    let sprocket =
+        Sprocket::create(&mut db.conn, &new_sprocket("Safe"), &Default::default()).unwrap();
     let mut edited = sprocket.clone();
     edited.name = "Changed".into();
     // An unregistered action is refused before anything is written.
     let err = edited
-        .update_with(
+        .update(
             &mut db.conn,
             &LogOptions::new().action("factory.unregistered"),
         )
@@ -620,7 +667,9 @@ fn a_failed_entry_rolls_the_change_back() {
     diesel::sql_query("DROP TABLE sprocket_log_entries")
         .execute(&mut db.conn)
         .unwrap();
-    let err = edited.update(&mut db.conn).unwrap_err();
+    let err = edited
+        .update(&mut db.conn, &Default::default())
+        .unwrap_err();
     assert!(
         matches!(
             err,
@@ -635,18 +684,18 @@ fn a_failed_entry_rolls_the_change_back() {
         Sprocket::find(&mut db.conn, &sprocket.id).unwrap(),
         sprocket
     );
-    assert!(Sprocket::create(&mut db.conn, &new_sprocket("Never")).is_err());
+    assert!(Sprocket::create(&mut db.conn, &new_sprocket("Never"), &Default::default()).is_err());
     let names: Vec<String> = sprockets::table
         .select(sprockets::name)
         .load(&mut db.conn)
         .unwrap();
     assert_eq!(names, ["Safe"]);
-    assert!(sprocket.lock(&mut db.conn, 1).is_err());
+    assert!(sprocket.lock(&mut db.conn, 1, &Default::default()).is_err());
     assert!(!Sprocket::find(&mut db.conn, &sprocket.id).unwrap().locked);
 }
 
 /// `n` sprockets named `{prefix}{i}` with `i` teeth.
-fn create_sprockets(conn: &mut loggable::DbConnection, prefix: &str, n: i32) -> Vec<Sprocket> {
+fn create_sprockets(conn: &mut loggable::db::DbConnection, prefix: &str, n: i32) -> Vec<Sprocket> {
     (0..n)
         .map(|i| {
             Sprocket::create(
@@ -656,6 +705,7 @@ fn create_sprockets(conn: &mut loggable::DbConnection, prefix: &str, n: i32) -> 
                     teeth: i,
                     live: false,
                 },
+                &Default::default(),
             )
             .unwrap()
         })
@@ -675,6 +725,7 @@ fn bulk_update_logs_each_row_with_one_insert() {
                 &mut db.conn,
                 sprockets::teeth.lt(50),
                 sprockets::teeth.eq(99),
+                &Default::default(),
             )
         })
         .unwrap();
@@ -710,7 +761,8 @@ fn bulk_delete_logs_each_row_before_deleting() {
     let created = create_sprockets(&mut db.conn, "D", 40);
     let statements = Statements::default();
     db.conn.set_instrumentation(statements.clone());
-    let deleted = Sprocket::delete_where(&mut db.conn, sprockets::teeth.ge(10)).unwrap();
+    let deleted =
+        Sprocket::delete_where(&mut db.conn, sprockets::teeth.ge(10), &Default::default()).unwrap();
     let run = statements.take();
     assert_eq!(deleted, 30);
     // One statement for all the entries: a multi-row INSERT, or COPY on PostgreSQL.
@@ -741,15 +793,24 @@ fn bulk_delete_logs_each_row_before_deleting() {
 #[test]
 fn view_restrictions_log_create_edit_and_delete() {
     let mut db = setup();
-    let sprocket = Sprocket::create(&mut db.conn, &new_sprocket("Private")).unwrap();
+    let sprocket =
+        Sprocket::create(&mut db.conn, &new_sprocket("Private"), &Default::default()).unwrap();
     sprocket
-        .set_restriction(&mut db.conn, &Restriction::Login)
+        .set_restriction(&mut db.conn, &Restriction::Login, &Default::default())
         .unwrap();
     sprocket
-        .set_restriction(&mut db.conn, &Restriction::Password("s3cret".into()))
+        .set_restriction(
+            &mut db.conn,
+            &Restriction::Password("s3cret".into()),
+            &Default::default(),
+        )
         .unwrap();
     sprocket
-        .set_restriction(&mut db.conn, &Restriction::Groups(vec![]))
+        .set_restriction(
+            &mut db.conn,
+            &Restriction::Groups(vec![]),
+            &Default::default(),
+        )
         .unwrap();
     assert_eq!(
         sprocket
@@ -759,13 +820,17 @@ fn view_restrictions_log_create_edit_and_delete() {
             .restriction_type,
         "groups"
     );
-    sprocket.remove_restriction(&mut db.conn).unwrap();
-    sprocket.remove_restriction(&mut db.conn).unwrap();
     sprocket
-        .set_restriction(&mut db.conn, &Restriction::Login)
+        .remove_restriction(&mut db.conn, &Default::default())
         .unwrap();
     sprocket
-        .set_restriction(&mut db.conn, &Restriction::None)
+        .remove_restriction(&mut db.conn, &Default::default())
+        .unwrap();
+    sprocket
+        .set_restriction(&mut db.conn, &Restriction::Login, &Default::default())
+        .unwrap();
+    sprocket
+        .set_restriction(&mut db.conn, &Restriction::None, &Default::default())
         .unwrap();
     assert!(sprocket.restriction(&mut db.conn).unwrap().is_none());
     let entries = history(&mut db.conn, &sprocket);

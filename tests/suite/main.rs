@@ -2,6 +2,10 @@
 //! against PostgreSQL when `DATABASE_URL` names one.
 
 mod common;
+/// loggable's own table definitions, for tests that look at the rows themselves.
+#[path = "../../src/schema.rs"]
+#[allow(dead_code)]
+mod tables;
 
 mod app_connection;
 mod async_context;

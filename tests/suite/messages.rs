@@ -1,8 +1,8 @@
 //! Rendered messages and comments of every built-in action (docs/actions.md).
 
 use chrono::{FixedOffset, TimeZone, Utc};
-use loggable::action::Action;
 use loggable::entry::{LogEntry, MODEL_LOG_TABLE, PAGE_LOG_TABLE};
+use loggable::registry::Action;
 use loggable::registry::{ModelType, Registry};
 use serde_json::{Value, json};
 

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use diesel::prelude::*;
-use loggable::entry::{EntryQuery, EntryScope, LogTable, ModelLogTable};
+use loggable::entry::{EntryQuery, EntryScope, MODEL_LOG};
 use loggable::{ObjectRef, log};
 
 use crate::common::TestDb;
@@ -76,8 +76,8 @@ impl Proxy {
     }
 }
 
-fn entries(conn: &mut loggable::DbConnection) -> Vec<String> {
-    ModelLogTable
+fn entries(conn: &mut loggable::db::DbConnection) -> Vec<String> {
+    MODEL_LOG
         .query(conn, &EntryQuery::new(EntryScope::All))
         .unwrap()
         .into_iter()
@@ -104,12 +104,12 @@ fn postgres_going_away_gives_typed_errors_applies_nothing_and_recovers() {
         .build(loggable::db::ConnectionManager::new(&proxied).unwrap())
         .unwrap();
     let registry = loggable::registry::Registry::new();
-    let write = |conn: &mut loggable::DbConnection, label: &str| {
+    let write = |conn: &mut loggable::db::DbConnection, label: &str| {
         log(
             &ObjectRef::new("shop.widget", 1).title(label),
             "wagtail.edit",
         )
-        .write_with(&registry, conn)
+        .write_with(conn, &registry)
     };
 
     let mut conn = pool.get().unwrap();
@@ -142,7 +142,7 @@ fn postgres_going_away_gives_typed_errors_applies_nothing_and_recovers() {
         .expect("a fresh connection once the server is back");
     write(&mut conn, "after").unwrap();
     assert_eq!(entries(&mut db.conn), ["after", "before"]);
-    let direct: i64 = loggable::schema::loggable_model_log_entries::table
+    let direct: i64 = crate::tables::loggable_model_log_entries::table
         .count()
         .get_result(&mut db.conn)
         .unwrap();

@@ -1,13 +1,15 @@
 //! Pages: the tree and its operations, with the entries of docs/operations.md ("Pages").
 
+use loggable::prelude::*;
 use std::collections::HashMap;
 
+use loggable::LogContext;
+use loggable::db::DbConnection;
 use loggable::entry::LogEntry;
 use loggable::model::LogOptions;
 use loggable::page::{self, NewPage, Page, Position};
 use loggable::privacy::Restriction;
 use loggable::registry::{self, ModelType};
-use loggable::{DbConnection, LogContext};
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -103,7 +105,7 @@ fn create_save_and_publish_with_the_rename_rule() {
         .scope(|| -> loggable::Result<Page> {
             let home = page::add_child(&mut db.conn, root.id, &simple("Home"), &opts())?;
             let revision = page::save_draft(&mut db.conn, &home, &opts())?;
-            home.publish(&mut db.conn, revision.id)
+            home.publish(&mut db.conn, revision.id, &Default::default())
         })
         .unwrap();
     assert!(published.live);
@@ -116,7 +118,9 @@ fn create_save_and_publish_with_the_rename_rule() {
         (stored.title.as_str(), stored.draft_title.as_str()),
         ("Home", "Welcome")
     );
-    draft.publish(&mut db.conn, revision.id).unwrap();
+    draft
+        .publish(&mut db.conn, revision.id, &Default::default())
+        .unwrap();
     let entries = history(&mut db.conn, &published);
     assert_eq!(
         actions(&entries),
@@ -245,12 +249,20 @@ fn lock_unlock_and_view_restrictions_on_pages() {
     let root = page::add_root(&mut db.conn, &simple("Root"), &opts()).unwrap();
     let home = page::add_child(&mut db.conn, root.id, &simple("Home"), &opts()).unwrap();
     let holder = crate::common::user(&mut db.conn, "holder");
-    home.lock(&mut db.conn, holder).unwrap();
-    home.lock(&mut db.conn, holder).unwrap();
-    home.unlock(&mut db.conn, holder).unwrap();
-    home.set_restriction(&mut db.conn, &Restriction::Password("pw".into()))
+    home.lock(&mut db.conn, holder, &Default::default())
         .unwrap();
-    home.remove_restriction(&mut db.conn).unwrap();
+    home.lock(&mut db.conn, holder, &Default::default())
+        .unwrap();
+    home.unlock(&mut db.conn, holder, &Default::default())
+        .unwrap();
+    home.set_restriction(
+        &mut db.conn,
+        &Restriction::Password("pw".into()),
+        &Default::default(),
+    )
+    .unwrap();
+    home.remove_restriction(&mut db.conn, &Default::default())
+        .unwrap();
     let entries = history(&mut db.conn, &home);
     assert_eq!(
         actions(&entries),
@@ -445,7 +457,8 @@ fn regression_moving_before_the_old_parent_keeps_its_child_count() {
 fn publish_new(conn: &mut DbConnection, parent: i64, title: &str) -> Page {
     let page = page::add_child(conn, parent, &simple(title), &opts()).unwrap();
     let revision = page::save_draft(conn, &page, &opts()).unwrap();
-    page.publish(conn, revision.id).unwrap()
+    page.publish(conn, revision.id, &Default::default())
+        .unwrap()
 }
 
 #[test]
@@ -481,8 +494,7 @@ fn autosave_over_a_revision_reuses_the_uuid_of_its_edit() {
             .iter()
             .all(|e| e.uuid == edits[0].uuid && e.revision_id == Some(first.id))
     );
-    let grouped =
-        loggable::entry::history_for_object(&mut db.conn, &registry::global(), &home).unwrap();
+    let grouped = loggable::history_for_object(&mut db.conn, &registry::global(), &home).unwrap();
     assert_eq!(actions(&grouped), ["wagtail.edit", "wagtail.create"]);
     assert_eq!(grouped[0].label, "Home v3");
     let revision = loggable::revision::find(&mut db.conn, first.id)
@@ -500,7 +512,9 @@ fn revert_saves_an_old_revision_and_can_publish_it() {
     let mut renamed = home.clone();
     renamed.title = "Changed".into();
     renamed.draft_title = "Changed".into();
-    renamed.save_and_publish(&mut db.conn).unwrap();
+    renamed
+        .save_and_publish(&mut db.conn, &Default::default())
+        .unwrap();
     let old = loggable::revision::find(&mut db.conn, first_live)
         .unwrap()
         .unwrap();
@@ -519,7 +533,7 @@ fn revert_saves_an_old_revision_and_can_publish_it() {
             "wagtail.publish"
         ]
     );
-    let expected = json!({"id": old.id, "created": loggable::action::data_datetime(old.created())});
+    let expected = json!({"id": old.id, "created": old.created().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()});
     for entry in &entries[entries.len() - 4..] {
         assert_eq!(entry.data["revision"], expected, "{}", entry.action);
     }
@@ -558,7 +572,9 @@ fn schedules_on_pages_with_and_without_a_live_version() {
         let mut draft = page::find(&mut db.conn, page.id).unwrap();
         draft.go_live_at = Some(go_live.naive_utc());
         let revision = page::save_draft(&mut db.conn, &draft, &opts()).unwrap();
-        let after = draft.publish(&mut db.conn, revision.id).unwrap();
+        let after = draft
+            .publish(&mut db.conn, revision.id, &Default::default())
+            .unwrap();
         assert_eq!(
             after.live, page.live,
             "scheduling does not change what is live"
@@ -596,7 +612,9 @@ fn schedules_on_pages_with_and_without_a_live_version() {
         "{message}"
     );
 
-    draft_only.cancel_schedule(&mut db.conn).unwrap();
+    draft_only
+        .cancel_schedule(&mut db.conn, &Default::default())
+        .unwrap();
     let cancel = history(&mut db.conn, &draft_only).pop().unwrap();
     assert_eq!(
         registry.message(&cancel),
@@ -606,7 +624,12 @@ fn schedules_on_pages_with_and_without_a_live_version() {
         )
     );
 
-    let run = Page::run_scheduled(&mut db.conn, go_live + chrono::Duration::minutes(1)).unwrap();
+    let run = Page::run_scheduled(
+        &mut db.conn,
+        go_live + chrono::Duration::minutes(1),
+        &Default::default(),
+    )
+    .unwrap();
     assert_eq!((run.published, run.expired), (1, 0));
     let published = history(&mut db.conn, &live).pop().unwrap();
     assert_eq!(published.action, "wagtail.publish.scheduled");
@@ -905,7 +928,9 @@ fn specific_page_types_carry_their_fields_and_type() {
         })
         .unwrap();
     let revision = page::save_draft(&mut db.conn, &draft, &opts()).unwrap();
-    let published = draft.publish(&mut db.conn, revision.id).unwrap();
+    let published = draft
+        .publish(&mut db.conn, revision.id, &Default::default())
+        .unwrap();
     assert_eq!(
         published.specific::<BlogFields>().unwrap().intro,
         "Hello again"
@@ -940,18 +965,18 @@ fn a_day_of_page_edits_leaves_the_exact_history() {
     let (home, u1) = step(Some(ann), || {
         let home = page::add_child(conn, root.id, &simple("Home"), &opts())?;
         let revision = page::save_draft(conn, &home, &opts())?;
-        home.publish(conn, revision.id)
+        home.publish(conn, revision.id, &Default::default())
     });
     let (blog, u2) = step(Some(ann), || {
         let blog = page::add_child(conn, home.id, &simple("Blog"), &opts())?;
-        blog.save_and_publish(conn)
+        blog.save_and_publish(conn, &Default::default())
     });
     let (post, u3) = step(Some(bob), || {
         let post = page::add_child(conn, blog.id, &simple("Post"), &opts())?;
         page::save_draft(conn, &post, &opts())?;
         Ok(post)
     });
-    let (_, u4) = step(Some(bob), || post.lock(conn, bob));
+    let (_, u4) = step(Some(bob), || post.lock(conn, bob, &Default::default()));
     // Ann edits over Bob's lock, as an administrator may.
     let (_, u5) = step(Some(ann), || {
         let mut draft = page::find(conn, post.id)?;
@@ -959,13 +984,17 @@ fn a_day_of_page_edits_leaves_the_exact_history() {
         draft.draft_title = "Post, revised".into();
         page::save_draft(conn, &draft, &opts().override_lock())
     });
-    let (_, u6) = step(Some(bob), || post.unlock(conn, bob));
+    let (_, u6) = step(Some(bob), || post.unlock(conn, bob, &Default::default()));
     let (_, u7) = step(Some(ann), || {
         let current = page::find(conn, post.id)?;
-        current.publish(conn, current.latest_revision_id.unwrap_or_default())
+        current.publish(
+            conn,
+            current.latest_revision_id.unwrap_or_default(),
+            &Default::default(),
+        )
     });
     let (_, u8) = step(Some(ann), || {
-        blog.set_restriction(conn, &Restriction::Login)
+        blog.set_restriction(conn, &Restriction::Login, &Default::default())
     });
     let (_, u9) = step(Some(bob), || {
         page::move_page(conn, post.id, Position::LastChildOf(home.id), &opts())
@@ -1056,7 +1085,7 @@ fn a_day_of_page_edits_leaves_the_exact_history() {
     let registry = registry::global();
     // A registry of this test's own: the global one also knows other tests' log tables.
     let own = loggable::registry::Registry::new();
-    let everything = loggable::entry::entries_by_user(conn, &own, Some(ann.into())).unwrap();
+    let everything = loggable::entries_by_user(conn, &own, Some(ann.into())).unwrap();
     let u10_group: Vec<&str> = everything
         .iter()
         .rev()
@@ -1067,7 +1096,7 @@ fn a_day_of_page_edits_leaves_the_exact_history() {
         u10_group,
         ["wagtail.create", "wagtail.copy", "wagtail.publish"]
     );
-    let grouped = loggable::entry::history_for_object(conn, &registry, &post).unwrap();
+    let grouped = loggable::history_for_object(conn, &registry, &post).unwrap();
     // No uuid+action pair repeats in one user action here, so history collapses nothing.
     assert_eq!(grouped.len(), history(conn, &post).len());
 }
@@ -1079,9 +1108,9 @@ fn page_view_restrictions_of_every_type_and_page_expiry() {
     let home = publish_new(&mut db.conn, root.id, "Home");
     let group: i64 = {
         use diesel::prelude::*;
-        diesel::insert_into(loggable::schema::auth_groups::table)
-            .values(loggable::schema::auth_groups::name.eq("Members"))
-            .returning(loggable::schema::auth_groups::id)
+        diesel::insert_into(crate::tables::auth_groups::table)
+            .values(crate::tables::auth_groups::name.eq("Members"))
+            .returning(crate::tables::auth_groups::id)
             .get_result(&mut db.conn)
             .unwrap()
     };
@@ -1091,7 +1120,8 @@ fn page_view_restrictions_of_every_type_and_page_expiry() {
         Restriction::Groups(vec![group]),
         Restriction::None,
     ] {
-        home.set_restriction(&mut db.conn, &restriction).unwrap();
+        home.set_restriction(&mut db.conn, &restriction, &Default::default())
+            .unwrap();
     }
     let entries: Vec<LogEntry> = history(&mut db.conn, &home)
         .into_iter()
@@ -1121,8 +1151,15 @@ fn page_view_restrictions_of_every_type_and_page_expiry() {
             .naive_utc(),
     );
     let revision = page::save_draft(&mut db.conn, &expiring, &opts()).unwrap();
-    expiring.publish(&mut db.conn, revision.id).unwrap();
-    let run = Page::run_scheduled(&mut db.conn, soon + chrono::Duration::minutes(1)).unwrap();
+    expiring
+        .publish(&mut db.conn, revision.id, &Default::default())
+        .unwrap();
+    let run = Page::run_scheduled(
+        &mut db.conn,
+        soon + chrono::Duration::minutes(1),
+        &Default::default(),
+    )
+    .unwrap();
     assert_eq!((run.published, run.expired), (0, 1));
     let expired = page::find(&mut db.conn, home.id).unwrap();
     assert!(!expired.live && expired.expired);

@@ -1,11 +1,9 @@
 //! Reading entries back: per object, by type, by user; display names; history grouping.
 
 use chrono::{Duration, TimeZone, Utc};
-use loggable::entry::{
-    entries_by_user, entries_for_content_type, entries_for_object, history_for_object,
-};
-use loggable::user::{NewUser, create_user, delete_user, display_name, display_names};
+use loggable::user::{NewUser, create_user, delete_user, display_name};
 use loggable::{LogContext, ObjectRef, log};
+use loggable::{entries_by_user, entries_for_content_type, entries_for_object, history_for_object};
 use uuid::Uuid;
 
 use crate::common::TestDb;
@@ -21,18 +19,18 @@ fn object_entries_are_newest_first_with_id_breaking_ties() {
     let same_time = Utc.with_ymd_and_hms(2024, 1, 1, 12, 0, 0).unwrap();
     let a = log(&page, "wagtail.create")
         .timestamp(same_time)
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     let b = log(&page, "wagtail.edit")
         .timestamp(same_time)
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     let older = log(&page, "wagtail.publish")
         .timestamp(same_time - Duration::hours(1))
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     log(&other, "wagtail.create")
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     let ids: Vec<i64> = entries_for_object(&mut db.conn, &registry, &page)
         .unwrap()
@@ -49,13 +47,13 @@ fn generic_entries_of_one_object_are_told_apart_by_type() {
     let sprocket = ObjectRef::new("shop.sprocket", 1).title("S");
     let gear = ObjectRef::new("shop.gear", 1).title("G");
     log(&sprocket, "wagtail.create")
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     log(&gear, "wagtail.create")
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     log(&gear, "wagtail.edit")
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     assert_eq!(
         entries_for_object(&mut db.conn, &registry, &sprocket)
@@ -86,18 +84,18 @@ fn entries_by_user_span_every_log_table() {
     let sprocket = ObjectRef::new("shop.sprocket", 1).title("S");
     let first = log(&page, "wagtail.create")
         .user(4)
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     let second = log(&sprocket, "wagtail.create")
         .user(4)
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     let system = log(&sprocket, "wagtail.publish.scheduled")
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     log(&page, "wagtail.edit")
         .user(5)
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     let by_four = entries_by_user(&mut db.conn, &registry, Some(4.into())).unwrap();
     assert_eq!(by_four, vec![second, first]);
@@ -127,12 +125,12 @@ fn display_names_follow_the_spec_rules() {
     let mut registry = loggable::registry::Registry::new();
     registry.set_user_directory(std::sync::Arc::new(loggable::user::CmsUsers));
     let key = |id: i64| Some(loggable::UserId::from(id));
-    let names = display_names(
-        &mut db.conn,
-        &registry,
-        [key(full.id), None, key(gone.id), key(bare.id), key(full.id)],
-    )
-    .unwrap();
+    let names = registry
+        .display_names(
+            &mut db.conn,
+            [key(full.id), None, key(gone.id), key(bare.id), key(full.id)],
+        )
+        .unwrap();
     assert_eq!(names.get(key(full.id).as_ref()), "Ada Lovelace");
     assert_eq!(names.get(key(bare.id).as_ref()), "grace");
     assert_eq!(
@@ -151,7 +149,7 @@ fn deleting_a_user_leaves_their_entries_untouched() {
     let entry = log(&page, "wagtail.edit")
         .user(user.id)
         .revision(999)
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     delete_user(&mut db.conn, user.id).unwrap();
     assert_eq!(
@@ -169,37 +167,37 @@ fn history_keeps_the_newest_entry_per_uuid_and_action_within_the_object() {
     let autosave = Uuid::new_v4();
     let first_save = log(&page, "wagtail.edit")
         .uuid(autosave)
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     let last_save = log(&page, "wagtail.edit")
         .uuid(autosave)
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     // Same uuid, different action: its own group.
     let publish = log(&page, "wagtail.publish")
         .uuid(autosave)
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     // Same uuid and action on another object: grouping never crosses objects.
     let other_edit = log(&other, "wagtail.edit")
         .uuid(autosave)
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     // No uuid: never grouped.
     let system_a = log(&page, "wagtail.edit")
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     let system_b = log(&page, "wagtail.edit")
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     // A context groups what one user action logs.
     let (ctx_a, ctx_b) = LogContext::new(Some(1)).scope(|| {
         (
             log(&page, "wagtail.lock")
-                .write_with(&registry, &mut db.conn)
+                .write_with(&mut db.conn, &registry)
                 .unwrap(),
             log(&page, "wagtail.lock")
-                .write_with(&registry, &mut db.conn)
+                .write_with(&mut db.conn, &registry)
                 .unwrap(),
         )
     });
@@ -221,12 +219,12 @@ fn history_keeps_the_newest_entry_per_uuid_and_action_within_the_object() {
     let newest = log(&other, "wagtail.edit")
         .uuid(backdated)
         .timestamp(late)
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     log(&other, "wagtail.edit")
         .uuid(backdated)
         .timestamp(late - Duration::hours(1))
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     let ids: Vec<i64> = history_for_object(&mut db.conn, &registry, &other)
         .unwrap()

@@ -1,8 +1,8 @@
 //! The action registry: built-ins in order, application actions, replacement, validation.
 
-use loggable::action::{Action, MAX_ACTION_LENGTH};
 use loggable::entry::{MODEL_LOG_TABLE, PAGE_LOG_TABLE};
 use loggable::registry::{self, ModelType, Registry};
+use loggable::registry::{Action, MAX_ACTION_LENGTH};
 use loggable::{Error, ObjectRef, log};
 
 /// docs/actions.md, in order.
@@ -113,7 +113,10 @@ fn actions_are_validated_when_registered() {
     let long = "a".repeat(MAX_ACTION_LENGTH + 1);
     assert!(matches!(
         Action::new(long, "Long"),
-        Err(Error::ActionTooLong { length: 256 })
+        Err(Error::ActionTooLong {
+            length: 256,
+            max: 255
+        })
     ));
     assert!(Action::new("é".repeat(MAX_ACTION_LENGTH), "Exactly 255 characters").is_ok());
     let bad_template = Action::new("x.y", "X")

@@ -2,11 +2,11 @@
 
 use std::collections::BTreeSet;
 
+use crate::tables::loggable_page_log_entries;
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text};
-use loggable::DbConnection;
 use loggable::db::BackendKind;
-use loggable::schema::loggable_page_log_entries;
+use loggable::db::DbConnection;
 
 use crate::common::TestDb;
 

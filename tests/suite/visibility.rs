@@ -3,7 +3,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use loggable::entry::{EntryQuery, EntryScope, LogTable, ModelLogTable, PageLogTable};
+use loggable::db::DbConnection;
+use loggable::entry::{EntryQuery, EntryScope, MODEL_LOG, PAGE_LOG};
 use loggable::model::LogOptions;
 use loggable::page::{self, NewPage, Page, Position};
 use loggable::permission::{
@@ -12,7 +13,7 @@ use loggable::permission::{
 };
 use loggable::registry::ModelType;
 use loggable::user::{NewUser, create_user};
-use loggable::{DbConnection, ObjectRef, log};
+use loggable::{ObjectRef, log};
 use proptest::prelude::*;
 
 use crate::common::TestDb;
@@ -36,16 +37,11 @@ fn new_user(conn: &mut DbConnection, name: &str, active: bool, superuser: bool) 
 /// Visible pages, the viewer read afresh (grants may have changed since it was made).
 fn visible_pages(conn: &mut DbConnection, viewer: &Viewer) -> BTreeSet<i64> {
     let viewer = &Viewer::load(conn, viewer.user_id).unwrap().unwrap();
-    viewable_entries(
-        conn,
-        &PageLogTable,
-        viewer,
-        EntryQuery::new(EntryScope::All),
-    )
-    .unwrap()
-    .into_iter()
-    .map(|e| e.object_id.parse().unwrap())
-    .collect()
+    viewable_entries(conn, &PAGE_LOG, viewer, EntryQuery::new(EntryScope::All))
+        .unwrap()
+        .into_iter()
+        .map(|e| e.object_id.parse().unwrap())
+        .collect()
 }
 
 struct Tree {
@@ -100,7 +96,7 @@ fn an_editor_sees_their_subtree_and_the_way_down_to_it_from_its_parent() {
     );
     let count = count_viewable(
         &mut db.conn,
-        &PageLogTable,
+        &PAGE_LOG,
         &editor,
         EntryQuery::new(EntryScope::All),
     )
@@ -109,7 +105,7 @@ fn an_editor_sees_their_subtree_and_the_way_down_to_it_from_its_parent() {
     // Composable: a scope, newest first, paginated.
     let first = viewable_entries(
         &mut db.conn,
-        &PageLogTable,
+        &PAGE_LOG,
         &editor,
         EntryQuery::new(EntryScope::All).limit(2),
     )
@@ -123,7 +119,7 @@ fn an_editor_sees_their_subtree_and_the_way_down_to_it_from_its_parent() {
         object_id: t.post.id.to_string(),
     });
     assert_eq!(
-        viewable_entries(&mut db.conn, &PageLogTable, &editor, only_post)
+        viewable_entries(&mut db.conn, &PAGE_LOG, &editor, only_post)
             .unwrap()
             .len(),
         1
@@ -189,7 +185,7 @@ fn overlapping_grants_and_a_grant_on_the_root() {
     grant_page_permission(&mut db.conn, group.id, t.blog.id, PagePermission::Unlock).unwrap();
     let entries = viewable_entries(
         &mut db.conn,
-        &PageLogTable,
+        &PAGE_LOG,
         &editor,
         EntryQuery::new(EntryScope::All),
     )
@@ -258,20 +254,15 @@ fn model_entries_need_a_permission_on_their_type() {
             &ObjectRef::new(content_type, id).title("x"),
             "wagtail.create",
         )
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     }
     let types = |conn: &mut DbConnection, viewer: &Viewer| -> BTreeSet<String> {
-        viewable_entries(
-            conn,
-            &ModelLogTable,
-            viewer,
-            EntryQuery::new(EntryScope::All),
-        )
-        .unwrap()
-        .into_iter()
-        .filter_map(|e| e.content_type)
-        .collect()
+        viewable_entries(conn, &MODEL_LOG, viewer, EntryQuery::new(EntryScope::All))
+            .unwrap()
+            .into_iter()
+            .filter_map(|e| e.content_type)
+            .collect()
     };
     assert_eq!(
         types(&mut db.conn, &direct),
@@ -285,14 +276,14 @@ fn model_entries_need_a_permission_on_their_type() {
     assert_eq!(types(&mut db.conn, &admin).len(), 3);
     // An own log table filters the same way.
     let mut app = crate::custom_table::app_db();
-    let own = crate::custom_table::SprocketLogEntry;
+    let own = crate::custom_table::SPROCKET_LOG;
     let mut registry = loggable::registry::Registry::new();
     registry.register_model(ModelType::new("shop.sprocket").log_table(own));
     log(
         &ObjectRef::new("shop.sprocket", 5).title("s"),
         "wagtail.create",
     )
-    .write_with(&registry, &mut app.conn)
+    .write_with(&mut app.conn, &registry)
     .unwrap();
     let viewer = new_user(&mut app.conn, "viewer", true, false);
     let blind = new_user(&mut app.conn, "blind", true, false);
@@ -436,7 +427,7 @@ proptest! {
         let mut existing = page::descendants(conn, &root).unwrap();
         existing.push(page::find(conn, root.id).unwrap());
         reference.pages = existing.into_iter().map(|p| (p.id, p.path)).collect();
-        let everything = PageLogTable.query(conn, &EntryQuery::new(EntryScope::All)).unwrap();
+        let everything = PAGE_LOG.query(conn, &EntryQuery::new(EntryScope::All)).unwrap();
         for viewer in &viewers {
             let viewer = &Viewer::load(conn, viewer.user_id).unwrap().unwrap();
             let expected: BTreeSet<i64> = everything
@@ -444,13 +435,13 @@ proptest! {
                 .filter(|e| reference.visible(viewer, e.object_id.parse().unwrap()))
                 .map(|e| e.id)
                 .collect();
-            let actual: BTreeSet<i64> = viewable_entries(conn, &PageLogTable, viewer, EntryQuery::new(EntryScope::All))
+            let actual: BTreeSet<i64> = viewable_entries(conn, &PAGE_LOG, viewer, EntryQuery::new(EntryScope::All))
                 .unwrap()
                 .into_iter()
                 .map(|e| e.id)
                 .collect();
             prop_assert_eq!(&actual, &expected, "viewer {:?}", viewer);
-            let count = count_viewable(conn, &PageLogTable, viewer, EntryQuery::new(EntryScope::All)).unwrap();
+            let count = count_viewable(conn, &PAGE_LOG, viewer, EntryQuery::new(EntryScope::All)).unwrap();
             prop_assert_eq!(count as usize, expected.len());
             // A first page (the access path that walks the timestamp index) is the newest of them.
             let newest: Vec<i64> = everything
@@ -459,7 +450,7 @@ proptest! {
                 .take(5)
                 .map(|e| e.id)
                 .collect();
-            let first: Vec<i64> = viewable_entries(conn, &PageLogTable, viewer, EntryQuery::new(EntryScope::All).limit(5))
+            let first: Vec<i64> = viewable_entries(conn, &PAGE_LOG, viewer, EntryQuery::new(EntryScope::All).limit(5))
                 .unwrap()
                 .into_iter()
                 .map(|e| e.id)
@@ -512,15 +503,10 @@ fn restricted_reads_are_prepared_once_and_then_served_from_the_statement_cache()
     db.conn.set_instrumentation(statements.clone());
     let read = |conn: &mut DbConnection| {
         let first_page = EntryQuery::new(EntryScope::All).limit(50);
-        let pages = viewable_entries(conn, &PageLogTable, &editor, first_page.clone()).unwrap();
-        let counted = count_viewable(
-            conn,
-            &PageLogTable,
-            &editor,
-            EntryQuery::new(EntryScope::All),
-        )
-        .unwrap();
-        let models = viewable_entries(conn, &ModelLogTable, &editor, first_page).unwrap();
+        let pages = viewable_entries(conn, &PAGE_LOG, &editor, first_page.clone()).unwrap();
+        let counted =
+            count_viewable(conn, &PAGE_LOG, &editor, EntryQuery::new(EntryScope::All)).unwrap();
+        let models = viewable_entries(conn, &MODEL_LOG, &editor, first_page).unwrap();
         let mut filters = loggable::report::Filters {
             actions: vec!["wagtail.create".to_owned(), "wagtail.edit".to_owned()],
             content_types: vec!["cms.simplepage".to_owned()],
@@ -582,7 +568,7 @@ fn type_names_with_quotes_commas_and_braces_match_exactly() {
             &ObjectRef::new(*content_type, i64::try_from(id).unwrap()).title("x"),
             "wagtail.create",
         )
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     }
     for content_type in odd {
@@ -596,7 +582,7 @@ fn type_names_with_quotes_commas_and_braces_match_exactly() {
     }
     let seen: BTreeSet<String> = viewable_entries(
         &mut db.conn,
-        &ModelLogTable,
+        &MODEL_LOG,
         &viewer,
         EntryQuery::new(EntryScope::All),
     )

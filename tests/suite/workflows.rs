@@ -1,13 +1,16 @@
 //! Moderation workflows (docs/operations.md "Workflows"): the entries each step writes, who
 //! may act, and how publishing ends moderation.
 
-use loggable::entry::{LogEntry, entries_for_object};
+use loggable::db::DbConnection;
+use loggable::entries_for_object;
+use loggable::entry::LogEntry;
 use loggable::model::LogOptions;
 use loggable::page::{self, NewPage, Page};
 use loggable::permission::{add_to_group, create_group};
+use loggable::prelude::*;
 use loggable::registry::{self, ModelType};
 use loggable::workflow::{self, Workflow};
-use loggable::{DbConnection, Error, LogContext, Loggable};
+use loggable::{Error, LogContext, Loggable};
 use serde_json::json;
 
 use crate::common::{TestDb, actions, history, user};
@@ -83,7 +86,7 @@ fn renamed_draft(site: &mut Site) -> Page {
             &NewPage::new("cms.simplepage", "Home"),
             &LogOptions::new(),
         )?;
-        let published = home.save_and_publish(conn)?;
+        let published = home.save_and_publish(conn, &Default::default())?;
         let mut draft = published.clone();
         draft.title = "Welcome".into();
         draft.draft_title = "Welcome".into();
@@ -297,7 +300,11 @@ fn publishing_while_in_moderation_cancels_first() {
     let conn = &mut site.db.conn;
     submit(conn, site.editor, site.workflow.id, &home);
     as_user(site.editor, || {
-        page::find(conn, home.id)?.publish(conn, home.latest_revision_id.unwrap_or_default())
+        page::find(conn, home.id)?.publish(
+            conn,
+            home.latest_revision_id.unwrap_or_default(),
+            &Default::default(),
+        )
     })
     .unwrap();
     let entries = workflow_entries(conn, &home)[before..].to_vec();
@@ -371,6 +378,7 @@ fn derived_models_go_through_the_workflow_assigned_to_their_type() {
             teeth: 4,
             live: false,
         },
+        &Default::default(),
     )
     .unwrap();
     let assigned = workflow::workflow_for_type(conn, sprocket.content_type().as_ref())

@@ -1,11 +1,13 @@
 //! Writing entries with `log()`: defaults, every optional argument, errors that write nothing.
 
+use crate::tables::{loggable_model_log_entries, loggable_page_log_entries};
 use chrono::{Duration, TimeZone, Utc};
 use diesel::prelude::*;
 use loggable::db::BackendKind;
-use loggable::entry::{MODEL_LOG_TABLE, PAGE_LOG_TABLE, entries_for_object};
-use loggable::schema::{loggable_model_log_entries, loggable_page_log_entries};
-use loggable::{DbConnection, Error, JsonKind, LogContext, ObjectRef, log};
+use loggable::db::DbConnection;
+use loggable::entries_for_object;
+use loggable::entry::{MODEL_LOG_TABLE, PAGE_LOG_TABLE};
+use loggable::{Error, JsonKind, LogContext, ObjectRef, log};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -31,7 +33,7 @@ fn defaults_outside_any_context() {
     let sprocket = ObjectRef::new("shop.sprocket", 7).title("Left sprocket");
     let before = Utc::now() - Duration::seconds(1);
     let entry = log(&sprocket, "wagtail.create")
-        .write_with(&registry(), &mut db.conn)
+        .write_with(&mut db.conn, &registry())
         .unwrap();
     assert_eq!(entry.log_table, MODEL_LOG_TABLE);
     assert_eq!(entry.object_id, "7");
@@ -64,7 +66,7 @@ fn every_optional_argument_is_stored_and_read_back_exactly() {
         .content_changed(true)
         .deleted(true)
         .timestamp(at)
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap();
     assert_eq!(entry.log_table, PAGE_LOG_TABLE);
     assert_eq!(entry.user_id, Some(9.into()));
@@ -89,13 +91,13 @@ fn context_supplies_user_and_uuid_and_explicit_arguments_win() {
     let context = LogContext::new(Some(5));
     let (from_context, explicit) = context.scope(|| {
         let a = log(&sprocket, "wagtail.edit")
-            .write_with(&registry, &mut db.conn)
+            .write_with(&mut db.conn, &registry)
             .unwrap();
         let own = Uuid::new_v4();
         let b = log(&sprocket, "wagtail.edit")
             .user(6)
             .uuid(own)
-            .write_with(&registry, &mut db.conn)
+            .write_with(&mut db.conn, &registry)
             .unwrap();
         assert_eq!(b.uuid, Some(own));
         (a, b)
@@ -105,7 +107,7 @@ fn context_supplies_user_and_uuid_and_explicit_arguments_win() {
     assert_eq!(explicit.user_id, Some(6.into()));
     let no_uuid = LogContext::without_uuid(Some(5)).scope(|| {
         log(&sprocket, "wagtail.edit")
-            .write_with(&registry, &mut db.conn)
+            .write_with(&mut db.conn, &registry)
             .unwrap()
     });
     assert_eq!((no_uuid.user_id, no_uuid.uuid), (Some(5.into()), None));
@@ -119,14 +121,14 @@ fn label_falls_back_to_type_object_and_primary_key() {
     let registry = registry();
     assert_eq!(
         log(&untitled, "wagtail.create")
-            .write_with(&registry, &mut db.conn)
+            .write_with(&mut db.conn, &registry)
             .unwrap()
             .label,
         "Sprocket object (3)"
     );
     assert_eq!(
         log(&empty_title, "wagtail.create")
-            .write_with(&registry, &mut db.conn)
+            .write_with(&mut db.conn, &registry)
             .unwrap()
             .label,
         "Sprocket object (4)"
@@ -141,7 +143,7 @@ fn invalid_entries_are_typed_errors_and_write_nothing() {
     let page = ObjectRef::new("cms.simplepage", "not-a-number").title("P");
 
     let err = log(&sprocket, "shop.unknown")
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -150,19 +152,28 @@ fn invalid_entries_are_typed_errors_and_write_nothing() {
     assert!(matches!(err, Error::UnregisteredAction(code) if code == "shop.unknown"));
 
     let err = log(&sprocket, "x".repeat(256))
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap_err();
-    assert!(matches!(err, Error::ActionTooLong { length: 256 }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::ActionTooLong {
+                length: 256,
+                max: 255
+            }
+        ),
+        "{err}"
+    );
 
     let err = log(&ObjectRef::unsaved("shop.sprocket"), "wagtail.create")
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap_err();
     assert!(
         matches!(&err, Error::MissingPrimaryKey { content_type } if content_type == "shop.sprocket"),
         "{err}"
     );
     let err = log(&ObjectRef::new("shop.sprocket", ""), "wagtail.create")
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap_err();
     assert!(matches!(err, Error::MissingPrimaryKey { .. }), "{err}");
 
@@ -175,19 +186,19 @@ fn invalid_entries_are_typed_errors_and_write_nothing() {
     ] {
         let err = log(&sprocket, "wagtail.edit")
             .data(data)
-            .write_with(&registry, &mut db.conn)
+            .write_with(&mut db.conn, &registry)
             .unwrap_err();
         assert!(matches!(err, Error::DataNotObject(k) if k == kind), "{err}");
     }
 
     let err = log(&sprocket, "wagtail.edit")
         .title("")
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap_err();
     assert!(matches!(err, Error::EmptyLabel), "{err}");
 
     let err = log(&page, "wagtail.edit")
-        .write_with(&registry, &mut db.conn)
+        .write_with(&mut db.conn, &registry)
         .unwrap_err();
     assert!(
         matches!(&err, Error::InvalidObjectId { table, .. } if *table == PAGE_LOG_TABLE),
@@ -207,7 +218,7 @@ fn writing_an_entry_is_exactly_one_insert() {
     LogContext::new(Some(1)).scope(|| {
         log(&sprocket, "wagtail.edit")
             .data(json!({"a": 1}))
-            .write_with(&registry, &mut db.conn)
+            .write_with(&mut db.conn, &registry)
             .unwrap();
     });
     let queries = counter.seen();
@@ -224,7 +235,7 @@ fn writing_an_entry_is_exactly_one_insert() {
     );
     assert_eq!(Statements::reads(&queries), 0, "{queries:?}");
     // A rejected entry costs no query at all.
-    let _ = log(&sprocket, "shop.unknown").write_with(&registry, &mut db.conn);
+    let _ = log(&sprocket, "shop.unknown").write_with(&mut db.conn, &registry);
     assert_eq!(counter.seen().len(), expected);
 }
 
@@ -236,7 +247,7 @@ fn default_timestamps_follow_write_order() {
     let written: Vec<_> = (0..50)
         .map(|_| {
             log(&sprocket, "wagtail.edit")
-                .write_with(&registry, &mut db.conn)
+                .write_with(&mut db.conn, &registry)
                 .unwrap()
         })
         .collect();
@@ -258,7 +269,7 @@ fn write_uses_the_global_registry() {
     let code = format!("test.write.{}", Uuid::new_v4().simple());
     let sprocket = ObjectRef::new("shop.sprocket", 1).title("S");
     assert!(log(&sprocket, code.as_str()).write(&mut db.conn).is_err());
-    loggable::register_action(loggable::action::Action::new(code.clone(), "Test write").unwrap());
+    loggable::register_action(loggable::registry::Action::new(code.clone(), "Test write").unwrap());
     let entry = log(&sprocket, code.as_str()).write(&mut db.conn).unwrap();
     assert_eq!(entry.action, code);
 }
@@ -268,7 +279,7 @@ fn database_failures_say_what_loggable_was_doing() {
     let mut db = TestDb::unmigrated();
     let sprocket = ObjectRef::new("shop.sprocket", 1).title("S");
     let err = log(&sprocket, "wagtail.create")
-        .write_with(&registry(), &mut db.conn)
+        .write_with(&mut db.conn, &registry())
         .unwrap_err();
     assert!(
         matches!(
@@ -301,7 +312,7 @@ fn each_entry_gets_the_id_of_its_own_row_inside_a_transaction() {
                 let object = if i % 2 == 0 { &page } else { &sprocket };
                 log(object, "wagtail.edit")
                     .title(format!("edit {i}"))
-                    .write_with(&registry, conn)
+                    .write_with(conn, &registry)
             })
             .collect::<loggable::Result<Vec<_>>>()
     })

@@ -14,6 +14,7 @@ pub mod schema;
 #[cfg(feature = "web")]
 pub mod web;
 
+use loggable::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -246,6 +247,7 @@ pub fn editorial_day(conn: &mut Conn, editor: AccountId) -> Result<Article> {
                     body: serde_json::json!({"paragraphs": ["The harbour reopened today."]}),
                     author_id: editor,
                 },
+                &Default::default(),
             )?;
             Ok::<_, Error>(article)
         })
@@ -259,14 +261,14 @@ pub fn editorial_day(conn: &mut Conn, editor: AccountId) -> Result<Article> {
             });
             reworked.published_at = Some(Utc::now());
             reworked.update_over(conn, &article, &Default::default())?;
-            Ok::<_, Error>(reworked.lock(conn, editor)?)
+            Ok::<_, Error>(reworked.lock(conn, editor, &Default::default())?)
         })
     })?;
 
     LogContext::new(Some(editor.0)).scope(|| {
         conn.transaction(|conn| {
             // The article is locked by the editor: the editor may change it, and says so.
-            Article::update_where_with(
+            Article::update_where(
                 conn,
                 articles::author_id.eq(editor),
                 articles::title.eq("Harbour reopens to ferries"),
@@ -278,6 +280,7 @@ pub fn editorial_day(conn: &mut Conn, editor: AccountId) -> Result<Article> {
                     slug: "front",
                     title: "Front page",
                 },
+                &Default::default(),
             )?;
             let draft = Article::create(
                 conn,
@@ -286,8 +289,9 @@ pub fn editorial_day(conn: &mut Conn, editor: AccountId) -> Result<Article> {
                     body: serde_json::json!({}),
                     author_id: editor,
                 },
+                &Default::default(),
             )?;
-            draft.delete(conn)?;
+            draft.delete(conn, &Default::default())?;
             Ok::<_, Error>(())
         })
     })?;
@@ -297,9 +301,8 @@ pub fn editorial_day(conn: &mut Conn, editor: AccountId) -> Result<Article> {
 /// An article's history, newest first: (action, who by name, when).
 pub fn history_of(conn: &mut Conn, article: &Article) -> Result<Vec<(String, String)>> {
     let registry = loggable::registry::global();
-    let entries = loggable::entry::entries_for_object(conn, &registry, article)?;
-    let names =
-        loggable::user::display_names(conn, &registry, entries.iter().map(|e| e.user_id.clone()))?;
+    let entries = loggable::entries_for_object(conn, &registry, article)?;
+    let names = registry.display_names(conn, entries.iter().map(|e| e.user_id.clone()))?;
     Ok(entries
         .iter()
         .map(|e| (e.action.clone(), names.get(e.user_id.as_ref())))

@@ -11,6 +11,7 @@ use axum::routing::put;
 use diesel::prelude::*;
 use loggable::LogContext;
 use loggable::model::LogOptions;
+use loggable::prelude::*;
 use loggable::web::{LogContextLayer, RequestUser, UserHeader};
 
 use crate::{Article, Error, Pool};

@@ -3,6 +3,7 @@
 
 use diesel::prelude::*;
 use loggable::LogContext;
+use loggable::prelude::*;
 use newsroom::schema::articles;
 use newsroom::{AccountId, Article, Conn, NewArticle, add_user, editorial_day, history_of};
 
@@ -28,12 +29,8 @@ fn database() -> (Conn, loggable::db::IsolatedSchema) {
 }
 
 fn entries(conn: &mut Conn) -> Vec<loggable::LogEntry> {
-    loggable::entry::entries_for_content_type(
-        conn,
-        &loggable::registry::global(),
-        "newsroom.article",
-    )
-    .expect("entries")
+    loggable::entries_for_content_type(conn, &loggable::registry::global(), "newsroom.article")
+        .expect("entries")
 }
 
 #[test]
@@ -99,8 +96,9 @@ fn a_rolled_back_newsroom_transaction_leaves_no_article_and_no_entry() {
                     body: serde_json::json!({}),
                     author_id: editor,
                 },
+                &Default::default(),
             )?;
-            article.lock(conn, editor)?;
+            article.lock(conn, editor, &Default::default())?;
             Err(newsroom::Error::Database(
                 diesel::result::Error::RollbackTransaction,
             ))
@@ -125,11 +123,12 @@ fn a_lock_by_a_key_of_another_kind_is_refused() {
                     body: serde_json::json!({}),
                     author_id: editor,
                 },
+                &Default::default(),
             )
         })
         .unwrap();
     // An integer key cannot name a newsroom user: nothing is locked, nothing logged.
-    let refused = article.lock(&mut conn, 7);
+    let refused = article.lock(&mut conn, 7, &Default::default());
     assert!(refused.is_err(), "{refused:?}");
     assert!(!Article::find(&mut conn, &article.id).unwrap().locked);
     assert_eq!(entries(&mut conn).len(), 1);

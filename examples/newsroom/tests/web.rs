@@ -3,6 +3,7 @@
 #![cfg(feature = "web")]
 
 use loggable::LogContext;
+use loggable::prelude::*;
 use newsroom::{Article, NewArticle, add_user, migrate, pool, register};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -66,6 +67,7 @@ fn requests_log_as_the_user_their_header_names_under_their_request_id() {
                     body: serde_json::json!({}),
                     author_id: nellie,
                 },
+                &Default::default(),
             )
         })
         .unwrap();
@@ -99,7 +101,7 @@ fn requests_log_as_the_user_their_header_names_under_their_request_id() {
         let mut conn = pool.get().unwrap();
         Article::find(&mut conn, &article.id)
             .unwrap()
-            .lock(&mut conn, nellie)
+            .lock(&mut conn, nellie, &Default::default())
             .unwrap();
         drop(conn);
         let locked = send(addr, &path, &[("x-user-id", ida.0.to_string())], "Ida's").await;
@@ -113,8 +115,7 @@ fn requests_log_as_the_user_their_header_names_under_their_request_id() {
 
     let mut conn = pool.get().unwrap();
     let history =
-        loggable::entry::entries_for_object(&mut conn, &loggable::registry::global(), &article)
-            .unwrap();
+        loggable::entries_for_object(&mut conn, &loggable::registry::global(), &article).unwrap();
     let edits: Vec<_> = history
         .iter()
         .rev()

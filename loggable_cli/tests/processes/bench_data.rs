@@ -1,8 +1,8 @@
 //! Permission-filtered reads on the benchmark's data set.
 
 use diesel::prelude::*;
-use loggable::DbConnection;
-use loggable::entry::{EntryQuery, EntryScope, PageLogTable};
+use loggable::db::DbConnection;
+use loggable::entry::{EntryQuery, EntryScope, PAGE_LOG};
 use loggable::permission::{Viewer, add_to_group, count_viewable, create_group, viewable_entries};
 use loggable::user::{NewUser, create_user};
 
@@ -18,7 +18,22 @@ fn a_user_with_thousands_of_permission_pages_can_still_read_the_log() {
     let mut db = TestDb::new();
     let seeded = loggable_cli::bench::seed(&mut db.conn, 2_000, |_| ()).unwrap();
 
-    use loggable::schema::pages;
+    diesel::table! {
+        #[sql_name = "loggable_pages"]
+        pages (id) {
+            id -> BigInt,
+            depth -> Integer,
+        }
+    }
+    diesel::table! {
+        #[sql_name = "loggable_group_page_permissions"]
+        group_page_permissions (id) {
+            id -> BigInt,
+            group_id -> BigInt,
+            page_id -> BigInt,
+            permission_type -> Text,
+        }
+    }
     // A permission on every leaf page: 3,600 disjoint subtrees.
     let leaves: Vec<i64> = pages::table
         .filter(pages::depth.eq(5))
@@ -33,15 +48,14 @@ fn a_user_with_thousands_of_permission_pages_can_still_read_the_log() {
         .iter()
         .map(|page| {
             (
-                loggable::schema::group_page_permissions::group_id.eq(group.id),
-                loggable::schema::group_page_permissions::page_id.eq(*page),
-                loggable::schema::group_page_permissions::permission_type.eq("change"),
+                group_page_permissions::group_id.eq(group.id),
+                group_page_permissions::page_id.eq(*page),
+                group_page_permissions::permission_type.eq("change"),
             )
         })
         .collect();
     for chunk in rows.chunks(500) {
-        let insert =
-            diesel::insert_into(loggable::schema::group_page_permissions::table).values(chunk);
+        let insert = diesel::insert_into(group_page_permissions::table).values(chunk);
         match &mut db.conn {
             DbConnection::Postgresql(c) => insert.execute(c),
             DbConnection::Sqlite(c) => insert.execute(c),
@@ -50,14 +64,14 @@ fn a_user_with_thousands_of_permission_pages_can_still_read_the_log() {
     }
     let everything = count_viewable(
         &mut db.conn,
-        &PageLogTable,
+        &PAGE_LOG,
         &seeded.superuser,
         EntryQuery::new(EntryScope::All),
     )
     .unwrap();
     let leafy = count_viewable(
         &mut db.conn,
-        &PageLogTable,
+        &PAGE_LOG,
         &viewer,
         EntryQuery::new(EntryScope::All),
     )
@@ -66,7 +80,7 @@ fn a_user_with_thousands_of_permission_pages_can_still_read_the_log() {
     assert!(leafy > 0 && leafy < everything, "{leafy} of {everything}");
     let first = viewable_entries(
         &mut db.conn,
-        &PageLogTable,
+        &PAGE_LOG,
         &viewer,
         EntryQuery::new(EntryScope::All).limit(50),
     )

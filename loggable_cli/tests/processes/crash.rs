@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use diesel::prelude::*;
-use loggable::entry::{EntryQuery, EntryScope, LogTable, ModelLogTable};
+use loggable::entry::{EntryQuery, EntryScope, MODEL_LOG};
 
 use crate::common::TestDb;
 
@@ -74,11 +74,11 @@ fn writers_killed_mid_stream_lose_nothing_committed_and_leave_nothing_half_done(
             .select((demo_products::id, demo_products::price_cents))
             .load(conn)
             .unwrap();
-        let entries = ModelLogTable.query(
+        let entries = MODEL_LOG.query(
             conn,
             &EntryQuery::new(EntryScope::ContentType("demo.product".into())),
         )?;
-        let report = loggable::integrity::verify(conn, &ModelLogTable)?;
+        let report = loggable::integrity::verify(conn, &MODEL_LOG)?;
         Ok((products, entries, report))
     })
     .unwrap();

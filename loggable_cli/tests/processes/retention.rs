@@ -6,10 +6,11 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
-use loggable::entry::{EntryQuery, EntryScope, LogTable, ModelLogTable};
+use loggable::db::DbConnection;
+use loggable::entry::{EntryQuery, EntryScope, MODEL_LOG};
 use loggable::model::{log_bulk, prepare_bulk};
 use loggable::registry::Registry;
-use loggable::{DbConnection, ObjectRef, integrity, log, retention};
+use loggable::{ObjectRef, integrity, log, retention};
 
 use crate::common::{TestDb, shared_conn};
 
@@ -17,8 +18,11 @@ use crate::common::{TestDb, shared_conn};
 fn seed(conn: &mut DbConnection, old: usize, new: usize, chained: bool) -> Registry {
     let mut registry = Registry::new();
     if chained {
-        registry.hash_chain("loggable_model_log_entries");
-        integrity::enable(conn, &ModelLogTable).unwrap();
+        registry.set_write_hook(
+            "loggable_model_log_entries",
+            std::sync::Arc::new(loggable::integrity::HashChain),
+        );
+        integrity::enable(conn, &MODEL_LOG).unwrap();
     }
     let objects: Vec<ObjectRef> = (0..old + new)
         .map(|n| ObjectRef::new("shop.widget", n).title(format!("W{n}")))
@@ -43,7 +47,7 @@ fn seed(conn: &mut DbConnection, old: usize, new: usize, chained: bool) -> Regis
 }
 
 fn ids(conn: &mut DbConnection) -> BTreeSet<i64> {
-    ModelLogTable
+    MODEL_LOG
         .query(conn, &EntryQuery::new(EntryScope::All))
         .unwrap()
         .into_iter()
@@ -93,7 +97,7 @@ fn purge_archives_then_deletes_old_entries_and_the_chain_still_verifies() {
         assert_eq!(gone.len(), 25);
         assert!(gone.is_disjoint(&left));
         assert_eq!(&gone | &left, before);
-        let report = integrity::verify(&mut db.conn, &ModelLogTable).unwrap();
+        let report = integrity::verify(&mut db.conn, &MODEL_LOG).unwrap();
         assert_eq!(report.problem, None, "chained: {chained}");
         assert_eq!(report.links, if chained { 5 } else { 0 });
         // Nothing older is left: a second purge does nothing.
@@ -105,12 +109,10 @@ fn purge_archives_then_deletes_old_entries_and_the_chain_still_verifies() {
                 &ObjectRef::new("shop.widget", 99).title("W"),
                 "wagtail.edit",
             )
-            .write_with(&registry, &mut db.conn)
+            .write_with(&mut db.conn, &registry)
             .unwrap();
             assert_eq!(
-                integrity::verify(&mut db.conn, &ModelLogTable)
-                    .unwrap()
-                    .problem,
+                integrity::verify(&mut db.conn, &MODEL_LOG).unwrap().problem,
                 None
             );
         }
@@ -162,9 +164,7 @@ fn a_purge_killed_mid_way_loses_nothing_and_a_rerun_finishes_it() {
             gone.len()
         );
         assert_eq!(
-            integrity::verify(&mut conn, &ModelLogTable)
-                .unwrap()
-                .problem,
+            integrity::verify(&mut conn, &MODEL_LOG).unwrap().problem,
             None
         );
     }
@@ -176,9 +176,7 @@ fn a_purge_killed_mid_way_loses_nothing_and_a_rerun_finishes_it() {
     let gone: BTreeSet<i64> = archived(&archive).into_iter().collect();
     assert_eq!(&left | &gone, everything);
     assert_eq!(
-        integrity::verify(&mut conn, &ModelLogTable)
-            .unwrap()
-            .problem,
+        integrity::verify(&mut conn, &MODEL_LOG).unwrap().problem,
         None
     );
 }

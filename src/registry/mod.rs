@@ -9,9 +9,17 @@ use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 
 use chrono::{FixedOffset, Offset, Utc};
 
-use crate::action::{Action, builtin_actions};
-use crate::entry::{LogEntry, LogTable, ModelLogTable, PageLogTable};
-use crate::user_id::UserDirectory;
+mod action;
+mod builtin;
+
+pub use self::action::{Action, CommentFn, FormatFn, MAX_ACTION_LENGTH};
+pub(crate) use self::action::{check_code, data_datetime};
+use self::builtin::builtin_actions;
+use crate::db::LogConnection;
+use crate::entry::{LogEntry, LogTable, MODEL_LOG, PAGE_LOG, WriteHook};
+use crate::error::Result;
+use crate::object::{Loggable, capitalize_first};
+use crate::user_id::{DisplayNames, UserDirectory, UserId, deleted_user};
 
 /// What the registry knows of one model type (identified by its `content_type` name).
 ///
@@ -29,7 +37,7 @@ use crate::user_id::UserDirectory;
 pub struct ModelType {
     content_type: String,
     verbose_name: Option<String>,
-    log_table: Option<Arc<dyn LogTable>>,
+    log_table: Option<LogTable>,
     fields: Option<Vec<(String, String)>>,
 }
 
@@ -46,7 +54,7 @@ impl ModelType {
 
     /// A page type: its entries go to `loggable_page_log_entries`.
     pub fn page(content_type: impl Into<String>) -> Self {
-        Self::new(content_type).log_table(PageLogTable)
+        Self::new(content_type).log_table(PAGE_LOG)
     }
 
     /// The human name used in messages (default: the part of the type name after the dot).
@@ -56,8 +64,8 @@ impl ModelType {
     }
 
     /// Sends this model's entries to its own log table (see [`log_table!`](crate::log_table)).
-    pub fn log_table(mut self, table: impl LogTable) -> Self {
-        self.log_table = Some(Arc::new(table));
+    pub fn log_table(mut self, table: LogTable) -> Self {
+        self.log_table = Some(table);
         self
     }
 
@@ -80,7 +88,7 @@ impl ModelType {
 /// Actions, model types and display settings.
 ///
 /// ```
-/// use loggable::{action::Action, registry::Registry};
+/// use loggable::registry::{Action, Registry};
 ///
 /// let mut registry = Registry::new();
 /// assert_eq!(registry.actions().count(), 38);
@@ -93,12 +101,11 @@ pub struct Registry {
     actions: Vec<Action>,
     action_index: HashMap<String, usize>,
     models: HashMap<String, ModelType>,
-    page_table: Arc<dyn LogTable>,
-    generic_table: Arc<dyn LogTable>,
+
     display_offset: FixedOffset,
     languages: HashMap<String, String>,
     max_data_bytes: usize,
-    chained: std::collections::BTreeSet<String>,
+    write_hooks: HashMap<String, Arc<dyn WriteHook>>,
     users: Option<Arc<dyn UserDirectory>>,
 }
 
@@ -128,12 +135,10 @@ impl Registry {
             actions: Vec::new(),
             action_index: HashMap::new(),
             models: HashMap::new(),
-            page_table: Arc::new(PageLogTable),
-            generic_table: Arc::new(ModelLogTable),
             display_offset: Utc.fix(),
             languages: HashMap::from([("en".to_owned(), "English".to_owned())]),
             max_data_bytes: DEFAULT_MAX_DATA_BYTES,
-            chained: Default::default(),
+            write_hooks: HashMap::new(),
             users: None,
         };
         for action in builtin_actions() {
@@ -163,18 +168,21 @@ impl Registry {
         self
     }
 
-    /// Writes of this process to the log table `table` extend its hash chain (see
-    /// [`integrity`](crate::integrity); start the chain once with
-    /// [`integrity::enable`](crate::integrity::enable)). Every process that writes the table
-    /// must turn this on; an entry written without it shows up in verification as inserted.
-    pub fn hash_chain(&mut self, table: &str) -> &mut Self {
-        self.chained.insert(table.to_owned());
+    /// Runs `hook` around every write of this process to the log table `table` (the hash
+    /// chain is one: [`HashChain`](crate::integrity::HashChain)). Replaces the table's
+    /// previous hook.
+    pub fn set_write_hook(&mut self, table: &str, hook: Arc<dyn WriteHook>) -> &mut Self {
+        self.write_hooks.insert(table.to_owned(), hook);
         self
     }
 
-    /// Whether writes to `table` extend its hash chain.
-    pub fn is_chained(&self, table: &str) -> bool {
-        self.chained.contains(table)
+    /// The hook that runs around writes to `table`, if any.
+    pub fn write_hook(&self, table: &str) -> Option<&dyn WriteHook> {
+        self.write_hooks.get(table).map(|hook| &**hook)
+    }
+
+    pub(crate) fn write_hook_arc(&self, table: &str) -> Option<Arc<dyn WriteHook>> {
+        self.write_hooks.get(table).cloned()
     }
 
     /// The cap on an entry's serialized `data`.
@@ -203,7 +211,7 @@ impl Registry {
     }
 
     /// Sets where users' display names come from: the application's users table (see
-    /// [`UserDirectory`]), or the CMS layer's ([`CmsUsers`](crate::user::CmsUsers)). Without
+    /// [`UserDirectory`]), such as the CMS layer's [`CmsUsers`](crate::user::CmsUsers). Without
     /// one, entries show `user {key}`.
     pub fn set_user_directory(&mut self, users: Arc<dyn UserDirectory>) -> &mut Self {
         self.users = Some(users);
@@ -213,6 +221,35 @@ impl Registry {
     /// Where users' display names come from, if set.
     pub fn user_directory(&self) -> Option<&dyn UserDirectory> {
         self.users.as_deref()
+    }
+
+    /// Display names of many users (for lists of entries), from the
+    /// [`UserDirectory`]: one lookup for all of them. Without a directory, `user {key}`.
+    pub fn display_names(
+        &self,
+        conn: &mut impl LogConnection,
+        ids: impl IntoIterator<Item = Option<UserId>>,
+    ) -> Result<DisplayNames> {
+        let mut wanted: Vec<UserId> = ids.into_iter().flatten().collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let Some(directory) = self.user_directory() else {
+            return Ok(DisplayNames {
+                names: wanted
+                    .into_iter()
+                    .map(|id| (id.clone(), format!("user {id}")))
+                    .collect(),
+            });
+        };
+        let found = directory.display_names(conn.backend_connection(), &wanted)?;
+        let names = wanted
+            .into_iter()
+            .map(|id| {
+                let name = found.get(&id).cloned().unwrap_or_else(|| deleted_user(&id));
+                (id, name)
+            })
+            .collect();
+        Ok(DisplayNames { names })
     }
 
     /// Sets the timezone in which messages show datetimes (default UTC).
@@ -267,36 +304,31 @@ impl Registry {
     }
 
     /// The log table for objects of `content_type`: its registered table, else the generic one.
-    pub fn log_table_for(&self, content_type: &str) -> &Arc<dyn LogTable> {
-        self.registered_log_table(content_type)
-            .unwrap_or(&self.generic_table)
+    pub fn log_table_for(&self, content_type: &str) -> LogTable {
+        self.registered_log_table(content_type).unwrap_or(MODEL_LOG)
     }
 
     /// The log table for `object`: the one registered for its type, else the one its type
     /// declares (`#[loggable(log_table = ...)]`), else the generic one.
-    pub fn log_table_of(&self, object: &(impl crate::Loggable + ?Sized)) -> Arc<dyn LogTable> {
-        let content_type = object.content_type();
-        match self.registered_log_table(&content_type) {
-            Some(table) => table.clone(),
-            None => object
-                .declared_log_table()
-                .unwrap_or_else(|| self.generic_table.clone()),
-        }
+    pub fn log_table_of(&self, object: &(impl Loggable + ?Sized)) -> LogTable {
+        self.registered_log_table(&object.content_type())
+            .or_else(|| object.declared_log_table())
+            .unwrap_or(MODEL_LOG)
     }
 
-    fn registered_log_table(&self, content_type: &str) -> Option<&Arc<dyn LogTable>> {
+    fn registered_log_table(&self, content_type: &str) -> Option<LogTable> {
         self.models
             .get(content_type)
-            .and_then(|model| model.log_table.as_ref())
+            .and_then(|model| model.log_table)
     }
 
     /// Every log table, each once: pages, the generic table, then registered tables by name.
-    pub fn log_tables(&self) -> Vec<Arc<dyn LogTable>> {
-        let mut tables = vec![self.page_table.clone(), self.generic_table.clone()];
-        let mut own: Vec<_> = self
+    pub fn log_tables(&self) -> Vec<LogTable> {
+        let mut tables = vec![PAGE_LOG, MODEL_LOG];
+        let mut own: Vec<LogTable> = self
             .models
             .values()
-            .filter_map(|model| model.log_table.clone())
+            .filter_map(|model| model.log_table)
             .collect();
         own.sort_by_key(|table| table.name());
         for table in own {
@@ -337,7 +369,7 @@ impl Registry {
             .get(content_type)
             .and_then(|m| m.verbose_name.clone())
         {
-            Some(name) => crate::action::capitalize_first(name),
+            Some(name) => capitalize_first(name),
             None => content_type.to_owned(),
         }
     }
@@ -392,7 +424,7 @@ pub fn update_global(change: impl FnOnce(&mut Registry)) {
 /// Registers an action on the global registry (replacing one with the same code).
 ///
 /// ```
-/// use loggable::action::Action;
+/// use loggable::registry::Action;
 ///
 /// loggable::register_action(Action::new("shop.restock", "Restock")?.message("Restocked"));
 /// assert!(loggable::registry::global().action("shop.restock").is_some());

@@ -1,42 +1,22 @@
-//! Draft state and scheduling: save drafts as revisions, publish one (with the rename rule),
-//! unpublish, schedule a publication, cancel it, and run due schedules and expiries.
+//! Publishing (the CMS layer): save drafts as revisions, publish one (with the rename rule),
+//! unpublish, schedule a publication, cancel it, and run due schedules and expiries. A
+//! publication ends the object's moderation run. [`Publishing`] gives a derived model with
+//! draft state these operations.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::QueryResult;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
-use super::lifecycle::{
-    LogOptions, Model, ModelStore, check_lock, find, in_transaction, save_revision,
-};
-use crate::action::data_datetime;
 use crate::context::LogContext;
 use crate::db::LogConnection;
 use crate::error::{DatabaseContext, Error, Result};
+use crate::model::{
+    DraftState, LogOptions, Model, ModelStore, check_lock, find, in_transaction, save_revision,
+};
+use crate::registry::data_datetime;
 use crate::revision::{self, Revision};
-
-/// The draft-state columns (and, for scheduled models, the schedule columns) of a row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct DraftState {
-    /// Whether a version is published.
-    pub live: bool,
-    /// Whether the latest revision is newer than the live one.
-    pub has_unpublished_changes: bool,
-    /// When it was first published.
-    pub first_published_at: Option<NaiveDateTime>,
-    /// When it was last published.
-    pub last_published_at: Option<NaiveDateTime>,
-    /// The published revision.
-    pub live_revision_id: Option<i64>,
-    /// The newest revision.
-    pub latest_revision_id: Option<i64>,
-    /// When the draft should go live (scheduling only).
-    pub go_live_at: Option<NaiveDateTime>,
-    /// When the live version should be withdrawn (scheduling only).
-    pub expire_at: Option<NaiveDateTime>,
-    /// Whether it was withdrawn by expiry (scheduling only).
-    pub expired: bool,
-}
+use crate::user_id::UserId;
 
 /// A model with draft state (`#[loggable(draft_state)]`): the row holds the live version,
 /// drafts live in revisions.
@@ -65,7 +45,7 @@ fn model_from_revision<M: DeserializeOwned>(revision: &Revision) -> Result<M> {
 /// Saves `draft` as a new revision and logs `wagtail.edit` (the revision; content_changed and
 /// `data.changes` against the stored row). A live row keeps its published content; a row that
 /// is not live takes the draft's.
-pub fn save_draft<M: DraftStateful<C>, C: LogConnection>(
+pub(crate) fn save_draft<M: DraftStateful<C>, C: LogConnection>(
     conn: &mut C,
     draft: &M,
     options: &LogOptions,
@@ -92,8 +72,11 @@ pub(crate) fn save_draft_keeping<M: DraftStateful<C>, C: LogConnection>(
         let key = draft.key();
         let current = find::<M, _>(conn, &key)?;
         check_lock(&current, options)?;
-        let revision = save_revision(conn, draft, options.acting_user())?
-            .ok_or_else(|| Error::InvalidOperation("draft state needs revisions".to_owned()))?;
+        let revision = save_revision(conn, draft, options.acting_user())?.ok_or(
+            Error::DraftStateWithoutRevisions {
+                content_type: M::CONTENT_TYPE,
+            },
+        )?;
         let mut state = state_of(&current);
         state.latest_revision_id = Some(revision.id);
         state.has_unpublished_changes = true;
@@ -114,7 +97,7 @@ pub(crate) fn save_draft_keeping<M: DraftStateful<C>, C: LogConnection>(
 /// had an earlier revision and the title changes] → `wagtail.publish`. If the revision's
 /// `go_live_at` is in the future, schedules it instead (`wagtail.publish.schedule`), leaving
 /// what is live as it is. Returns the row as stored.
-pub fn publish<M: DraftStateful<C>, C: LogConnection>(
+pub(crate) fn publish<M: DraftStateful<C>, C: LogConnection>(
     conn: &mut C,
     key: &M::Key,
     revision_id: i64,
@@ -144,7 +127,7 @@ fn publish_at<M: DraftStateful<C>, C: LogConnection>(
         let revision = revision_of::<M, _>(conn, key, revision_id)?;
         // Publishing ends moderation: the cancel entry comes before the publish entries.
         crate::db::with_db(conn, |conn| {
-            crate::workflow::cancel_active(
+            crate::moderation::cancel_active(
                 conn,
                 M::CONTENT_TYPE,
                 &key.to_string(),
@@ -255,7 +238,7 @@ fn schedule_data(
 
 /// Withdraws the live version of the row with `key` and logs `wagtail.unpublish`; a row that
 /// is not live is left as it is and nothing is logged.
-pub fn unpublish<M: DraftStateful<C>, C: LogConnection>(
+pub(crate) fn unpublish<M: DraftStateful<C>, C: LogConnection>(
     conn: &mut C,
     key: &M::Key,
     options: &LogOptions,
@@ -289,7 +272,7 @@ fn unpublish_as<M: DraftStateful<C>, C: LogConnection>(
 /// Cancels the scheduled publication of the row with `key` and logs
 /// `wagtail.schedule.cancel` (the revision and its schedule data). Returns the revision that
 /// was scheduled, or `None` (and logs nothing) when none was.
-pub fn cancel_schedule<M: DraftStateful<C>, C: LogConnection>(
+pub(crate) fn cancel_schedule<M: DraftStateful<C>, C: LogConnection>(
     conn: &mut C,
     key: &M::Key,
     options: &LogOptions,
@@ -330,14 +313,14 @@ pub struct ScheduledRun {
 /// (`wagtail.publish.scheduled`, after the rename rule) and withdraws every expired live row
 /// (`wagtail.unpublish.scheduled`). Entries have no user and no uuid; each object is its own
 /// transaction, so one failure leaves the others done.
-pub fn run_scheduled<M: Scheduled<C>, C: LogConnection>(
+pub(crate) fn run_scheduled<M: Scheduled<C>, C: LogConnection>(
     conn: &mut C,
     now: DateTime<Utc>,
     options: &LogOptions,
 ) -> Result<ScheduledRun> {
     // Schedules run as the system, whoever holds a lock (as Wagtail's scheduled publishing).
     let options = &options.clone().override_lock();
-    LogContext::without_uuid(None::<crate::UserId>).scope(|| {
+    LogContext::without_uuid(None::<UserId>).scope(|| {
         let mut run = ScheduledRun::default();
         for revision in revision::due(conn, M::CONTENT_TYPE, now)? {
             let key = parse_key::<M>(&revision.object_id)?;
@@ -376,15 +359,91 @@ fn parse_key<M: Model>(object_id: &str) -> Result<M::Key> {
 
 /// Saves a revision of `row` as it stands (no entry) and makes it the latest revision: what a
 /// copy or a converted alias starts from.
-pub fn lifecycle_revision<M: DraftStateful<C>, C: LogConnection>(
+pub(crate) fn lifecycle_revision<M: DraftStateful<C>, C: LogConnection>(
     conn: &mut C,
     row: &M,
     options: &LogOptions,
 ) -> Result<Revision> {
-    let revision = save_revision(conn, row, options.acting_user())?
-        .ok_or_else(|| Error::InvalidOperation("draft state needs revisions".to_owned()))?;
+    let revision = save_revision(conn, row, options.acting_user())?.ok_or(
+        Error::DraftStateWithoutRevisions {
+            content_type: M::CONTENT_TYPE,
+        },
+    )?;
     let mut state = state_of(row);
     state.latest_revision_id = Some(revision.id);
     M::store_draft_state(conn, &row.key(), &state).context("recording the revision")?;
     Ok(revision)
+}
+
+/// Publishing for a model with draft state (`#[loggable(draft_state)]`, or `scheduling`):
+/// `#[derive(Loggable)]` implements it; import it (or `loggable::prelude::*`) to call it.
+pub trait Publishing: Model {
+    /// Saves this value as a draft revision and logs `wagtail.edit` (content_changed and
+    /// `data.changes` against the stored row). A live row keeps its published content.
+    fn save_draft<C: LogConnection>(&self, conn: &mut C, options: &LogOptions) -> Result<Revision>
+    where
+        Self: DraftStateful<C>,
+    {
+        save_draft(conn, self, options)
+    }
+
+    /// Publishes revision `revision_id`: (`wagtail.rename` when the title changes) →
+    /// `wagtail.publish`, or `wagtail.publish.schedule` when the revision's `go_live_at` is in
+    /// the future. Ends the object's moderation run. Returns the row as stored.
+    fn publish<C: LogConnection>(
+        &self,
+        conn: &mut C,
+        revision_id: i64,
+        options: &LogOptions,
+    ) -> Result<Self>
+    where
+        Self: DraftStateful<C>,
+    {
+        publish::<Self, C>(conn, &self.key(), revision_id, options)
+    }
+
+    /// Saves this value as a draft and publishes it, in one transaction.
+    fn save_and_publish<C: LogConnection>(&self, conn: &mut C, options: &LogOptions) -> Result<Self>
+    where
+        Self: DraftStateful<C>,
+    {
+        crate::db::transaction(conn, |conn| {
+            let revision = save_draft(conn, self, options)?;
+            publish::<Self, C>(conn, &self.key(), revision.id, options)
+        })
+    }
+
+    /// Withdraws the live version and logs `wagtail.unpublish`; nothing when it is not live.
+    fn unpublish<C: LogConnection>(&self, conn: &mut C, options: &LogOptions) -> Result<Self>
+    where
+        Self: DraftStateful<C>,
+    {
+        unpublish::<Self, C>(conn, &self.key(), options)
+    }
+
+    /// Cancels the scheduled publication and logs `wagtail.schedule.cancel`; returns the
+    /// revision that was scheduled, or `None` (and logs nothing) when none was.
+    fn cancel_schedule<C: LogConnection>(
+        &self,
+        conn: &mut C,
+        options: &LogOptions,
+    ) -> Result<Option<Revision>>
+    where
+        Self: Scheduled<C>,
+    {
+        cancel_schedule::<Self, C>(conn, &self.key(), options)
+    }
+
+    /// The periodic job: publishes every revision due at `now` and withdraws every expired
+    /// row (no user, no uuid; each object in its own transaction).
+    fn run_scheduled<C: LogConnection>(
+        conn: &mut C,
+        now: DateTime<Utc>,
+        options: &LogOptions,
+    ) -> Result<ScheduledRun>
+    where
+        Self: Scheduled<C>,
+    {
+        run_scheduled::<Self, C>(conn, now, options)
+    }
 }

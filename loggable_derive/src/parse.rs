@@ -1,7 +1,10 @@
-//! Parsing `#[loggable(...)]` attributes, collecting every error before failing.
+//! Parse: the struct's named fields and its `#[loggable(...)]` and `#[diesel(...)]`
+//! attributes, collecting every error before failing.
 
+use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::{Attribute, Ident, LitStr, Path};
+use syn::token::Comma;
+use syn::{Attribute, Data, DeriveInput, Field, Fields, Ident, LitStr, Path};
 
 /// Collects errors so that a user sees all of them in one compile.
 #[derive(Default)]
@@ -208,4 +211,23 @@ fn path_text(path: &Path) -> String {
         .map(|s| s.ident.to_string())
         .collect::<Vec<_>>()
         .join("::")
+}
+
+/// The struct's named fields, or the error saying what to derive on instead.
+pub fn named_fields(input: &DeriveInput) -> syn::Result<&Punctuated<Field, Comma>> {
+    match &input.data {
+        Data::Struct(data) => match &data.fields {
+            Fields::Named(named) => Ok(&named.named),
+            Fields::Unnamed(_) | Fields::Unit => Err(syn::Error::new(
+                input.ident.span(),
+                "#[derive(Loggable)] needs a struct with named fields (a Diesel model), \
+                 e.g. `struct Sprocket { id: i64, name: String }`",
+            )),
+        },
+        Data::Enum(_) | Data::Union(_) => Err(syn::Error::new(
+            input.ident.span(),
+            "#[derive(Loggable)] works on structs with named fields only; \
+             derive it on the model struct, not on an enum or union",
+        )),
+    }
 }

@@ -1,0 +1,301 @@
+//! Writing to one log table: one entry, many entries, deleting by id, and the hooks the layers
+//! above run around a table's writes (the hash chain is one).
+
+use chrono::NaiveDateTime;
+use diesel::QueryResult;
+use diesel::backend::Backend;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{BigInt, Bool, HasSqlType, Nullable, Text, Timestamp};
+
+use super::{LogEntry, LogTable, NewLogEntry, ObjectKeyKind, StoredColumns};
+use crate::db::{DbConnection, ListProbe, MultiBackend, SqlCondition};
+use crate::error::{DatabaseContext, Result};
+
+/// Rows per multi-row INSERT: 11 bound columns each stays under SQLite's 32,766 and
+/// PostgreSQL's 65,535 parameters per statement.
+pub(crate) const INSERT_CHUNK_ROWS: usize = 2_000;
+
+/// Runs around every write to a log table it is set for
+/// ([`Registry::set_write_hook`](crate::registry::Registry::set_write_hook)), inside the
+/// transaction of the write: the hash chain ([`HashChain`](crate::integrity::HashChain)) takes
+/// its head's lock before the rows go in and links them after.
+pub trait WriteHook: Send + Sync + std::fmt::Debug {
+    /// Calls `write` (which inserts the entries into `table` and returns them as stored, in
+    /// insertion order) and records what it wrote; returns what `write` returned.
+    fn around_write(
+        &self,
+        conn: &mut DbConnection,
+        table: &LogTable,
+        write: &mut dyn FnMut(&mut DbConnection) -> Result<Vec<LogEntry>>,
+    ) -> Result<Vec<LogEntry>>;
+}
+
+/// An object id as its column stores it.
+enum ObjectValue<'a> {
+    Integer(i64),
+    Text(&'a str),
+}
+
+/// `INSERT INTO {table} ({columns}) VALUES (...), (...)`, every value bound; on PostgreSQL
+/// with `RETURNING id` when asked.
+struct InsertRows<'a> {
+    table: LogTable,
+    rows: &'a [NewLogEntry],
+    stored: Vec<StoredColumns>,
+    objects: Vec<ObjectValue<'a>>,
+    returning: bool,
+}
+
+impl<'a> InsertRows<'a> {
+    fn new(table: LogTable, rows: &'a [NewLogEntry]) -> Result<Self> {
+        let objects = rows
+            .iter()
+            .map(|row| match table.object_key() {
+                ObjectKeyKind::Text => Ok(ObjectValue::Text(&row.object_id)),
+                ObjectKeyKind::Integer => table
+                    .check_object_id(&row.object_id)
+                    .and_then(|_| Ok(ObjectValue::Integer(row.object_id.parse().unwrap_or(0)))),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            table,
+            rows,
+            stored: rows.iter().map(NewLogEntry::stored_columns).collect(),
+            objects,
+            returning: false,
+        })
+    }
+
+    fn walk_values<'b, DB>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()>
+    where
+        DB: Backend
+            + HasSqlType<Text>
+            + HasSqlType<BigInt>
+            + HasSqlType<Timestamp>
+            + HasSqlType<Bool>,
+        str: ToSql<Text, DB>,
+        String: ToSql<Text, DB>,
+        i64: ToSql<BigInt, DB>,
+        NaiveDateTime: ToSql<Timestamp, DB>,
+        bool: ToSql<Bool, DB>,
+    {
+        out.push_sql("INSERT INTO ");
+        out.push_identifier(self.table.name())?;
+        out.push_sql(
+            " (content_type, label, action, data, timestamp, uuid, user_id, revision_id, \
+             content_changed, deleted, ",
+        );
+        out.push_identifier(self.table.object_column())?;
+        out.push_sql(") VALUES ");
+        for (i, ((row, stored), object)) in self
+            .rows
+            .iter()
+            .zip(&self.stored)
+            .zip(&self.objects)
+            .enumerate()
+        {
+            out.push_sql(if i == 0 { "(" } else { ", (" });
+            out.push_bind_param::<Nullable<Text>, Option<String>>(&row.content_type)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Text, String>(&row.label)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Text, String>(&row.action)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Text, String>(&stored.data)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Timestamp, NaiveDateTime>(&stored.timestamp)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Nullable<Text>, Option<String>>(&stored.uuid)?;
+            out.push_sql(", ");
+            match &row.user_id {
+                Some(user) => out.push_bind_param::<Text, str>(user.as_str())?,
+                None => out.push_sql("NULL"),
+            }
+            out.push_sql(", ");
+            out.push_bind_param::<Nullable<BigInt>, Option<i64>>(&row.revision_id)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Bool, bool>(&row.content_changed)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Bool, bool>(&row.deleted)?;
+            out.push_sql(", ");
+            match object {
+                ObjectValue::Integer(id) => out.push_bind_param::<BigInt, i64>(id)?,
+                ObjectValue::Text(id) => out.push_bind_param::<Text, str>(id)?,
+            }
+            out.push_sql(")");
+        }
+        Ok(())
+    }
+}
+
+impl QueryId for InsertRows<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::Query for InsertRows<'_> {
+    type SqlType = BigInt;
+}
+
+impl<Conn> diesel::RunQueryDsl<Conn> for InsertRows<'_> {}
+
+#[cfg(feature = "postgres")]
+impl QueryFragment<diesel::pg::Pg> for InsertRows<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        self.walk_values(out.reborrow())?;
+        if self.returning {
+            out.push_sql(" RETURNING id");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl QueryFragment<diesel::sqlite::Sqlite> for InsertRows<'_> {
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, diesel::sqlite::Sqlite>) -> QueryResult<()> {
+        self.walk_values(out)
+    }
+}
+
+/// `DELETE FROM {table} WHERE {condition}`.
+struct DeleteWhere {
+    table: &'static str,
+    condition: SqlCondition,
+}
+
+impl QueryId for DeleteWhere {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Conn> diesel::RunQueryDsl<Conn> for DeleteWhere {}
+
+impl QueryFragment<MultiBackend> for DeleteWhere {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
+        out.push_sql("DELETE FROM ");
+        out.push_identifier(self.table)?;
+        out.push_sql(" WHERE ");
+        self.condition.walk_ast(out)
+    }
+}
+
+impl LogTable {
+    /// Writes one entry with one INSERT and returns its id.
+    pub(crate) fn insert(&self, conn: &mut DbConnection, entry: &NewLogEntry) -> Result<i64> {
+        let mut insert = InsertRows::new(*self, std::slice::from_ref(entry))?;
+        // Each backend's own connection: the hot path skips MultiConnection's
+        // re-serialization of the statement.
+        let id = match conn {
+            #[cfg(feature = "postgres")]
+            DbConnection::Postgresql(pg) => {
+                use diesel::RunQueryDsl;
+                insert.returning = true;
+                insert.get_result::<i64>(pg)
+            }
+            // No RETURNING on SQLite: it makes an INSERT inside a transaction keep a
+            // statement journal (a copy of every page it touches), about a third of the cost
+            // of an entry; the rowid is read back instead.
+            #[cfg(feature = "sqlite")]
+            DbConnection::Sqlite(sqlite) => {
+                use diesel::RunQueryDsl;
+                insert
+                    .execute(sqlite)
+                    .and_then(|_| crate::db::last_insert_rowid(sqlite))
+            }
+        };
+        id.context("writing a log entry")
+    }
+
+    /// Writes many entries with multi-row INSERTs (chunked to stay within every backend's
+    /// bind-parameter limit); returns how many were written.
+    pub(crate) fn insert_many(
+        &self,
+        conn: &mut DbConnection,
+        entries: &[NewLogEntry],
+    ) -> Result<usize> {
+        use diesel::RunQueryDsl;
+        let mut written = 0;
+        for chunk in entries.chunks(INSERT_CHUNK_ROWS) {
+            let insert = InsertRows::new(*self, chunk)?;
+            written += match conn {
+                #[cfg(feature = "postgres")]
+                DbConnection::Postgresql(pg) => insert.execute(pg),
+                #[cfg(feature = "sqlite")]
+                DbConnection::Sqlite(sqlite) => insert.execute(sqlite),
+            }
+            .context("writing log entries")?;
+        }
+        Ok(written)
+    }
+
+    /// Writes one entry and returns it as stored; `hook`, if any, runs around the write, in
+    /// one transaction with it.
+    pub(crate) fn write_one(
+        &self,
+        conn: &mut DbConnection,
+        entry: NewLogEntry,
+        hook: Option<&dyn WriteHook>,
+    ) -> Result<LogEntry> {
+        let Some(hook) = hook else {
+            let id = self.insert(conn, &entry)?;
+            return Ok(entry.into_entry(id, self.name()));
+        };
+        let mut entry = Some(entry);
+        let stored = crate::db::transaction(conn, |conn| {
+            hook.around_write(conn, self, &mut |conn| {
+                let Some(entry) = entry.take() else {
+                    return Ok(Vec::new());
+                };
+                let id = self.insert(conn, &entry)?;
+                Ok(vec![entry.into_entry(id, self.name())])
+            })
+        })?;
+        stored
+            .into_iter()
+            .next()
+            .ok_or(crate::Error::WriteHookDroppedEntries)
+    }
+
+    /// Writes `entries` in order and returns how many were written: with multi-row INSERTs,
+    /// or, when a `hook` runs around the write (it needs each entry's id), row by row, in one
+    /// transaction with it.
+    pub(crate) fn write_many(
+        &self,
+        conn: &mut DbConnection,
+        entries: &[NewLogEntry],
+        hook: Option<&dyn WriteHook>,
+    ) -> Result<usize> {
+        let Some(hook) = hook else {
+            return self.insert_many(conn, entries);
+        };
+        let stored = crate::db::transaction(conn, |conn| {
+            hook.around_write(conn, self, &mut |conn| {
+                let mut stored = Vec::with_capacity(entries.len());
+                for entry in entries {
+                    let id = self.insert(conn, entry)?;
+                    stored.push(entry.clone().into_entry(id, self.name()));
+                }
+                Ok(stored)
+            })
+        })?;
+        Ok(stored.len())
+    }
+
+    /// Deletes the entries with these ids (retention); returns how many went.
+    pub(crate) fn delete_ids(&self, conn: &mut DbConnection, ids: &[i64]) -> Result<usize> {
+        use diesel::RunQueryDsl;
+        let column = format!("{}.id", self.name());
+        let mut deleted = 0;
+        for chunk in ids.chunks(INSERT_CHUNK_ROWS) {
+            let condition = SqlCondition::ids_in(&column, chunk, ListProbe::Index, conn.backend());
+            deleted += DeleteWhere {
+                table: self.name(),
+                condition,
+            }
+            .execute(conn)
+            .context("deleting log entries")?;
+        }
+        Ok(deleted)
+    }
+}
