@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::user_id::UserId;
+
 /// Everything that can go wrong in loggable. Nothing is written when an error is returned.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -128,7 +130,7 @@ pub enum Error {
         /// The object's key.
         object_id: String,
         /// Who holds the lock.
-        holder: Option<crate::UserId>,
+        holder: Option<UserId>,
     },
 
     /// A model with draft state was asked for a revision but keeps none (its derive lacks
@@ -175,7 +177,7 @@ pub enum Error {
     #[error("loggable was built without {backend} support: enable its cargo feature")]
     BackendNotEnabled {
         /// The backend the URL names.
-        backend: crate::db::BackendKind,
+        backend: &'static str,
     },
 
     /// Running the schema migrations failed.

@@ -4,11 +4,12 @@
 use std::io::Write;
 
 use crate::db::{DbConnection, LogConnection};
+use crate::directory::DisplayNames;
 use crate::entry::{Cursor, LogEntry, Visibility, merge_key};
 use crate::error::{Error, Result};
 use crate::registry::Registry;
 use crate::report::Filters;
-use crate::user_id::{DisplayNames, UserId};
+use crate::user_id::UserId;
 
 /// Export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

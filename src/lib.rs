@@ -68,10 +68,10 @@
 //!
 //! | Layer | Modules | What lives there |
 //! |---|---|---|
-//! | plumbing | `error`, [`db`], `schema` | the error type; connections, transactions, migrations; the tables |
-//! | core | `user_id`, `context`, [`entry`], `object`, [`registry`], `log`, [`revision`], [`model`] | users, the log context, entries and log tables, actions and model types, `log()`, revisions, derived models |
+//! | plumbing | `user_id`, `error`, [`db`], `schema` | user keys; the error type; connections, transactions, migrations; the tables |
+//! | core | `directory`, `context`, [`entry`], `object`, [`registry`], `log`, [`revision`], [`model`] | display names of users, the log context, entries and log tables, actions and model types, `log()`, revisions, derived models |
 //! | on entries | [`integrity`], [`retention`], [`report`], [`export`], `web` | the hash chain, purging, history reports, export, the tower layer |
-//! | CMS | [`user`], `moderation`, [`publishing`], [`page`], [`permission`], [`privacy`], [`workflow`] | accounts, drafts and publishing, the page tree, permissions and visibility, view restrictions, moderation workflows |
+//! | CMS | [`user`], `moderation`, [`publishing`], [`privacy`], [`page`], [`permission`], [`workflow`] | accounts, moderation runs, drafts and publishing, view restrictions, the page tree, permissions and visibility, workflows |
 //!
 //! An application `use`s [`prelude`] and, for more, the module it needs.
 
@@ -79,32 +79,38 @@
 extern crate self as loggable;
 
 // The modules in layer order (the map above): each imports only modules listed before it.
-mod context;
-pub mod db;
-pub mod entry;
-mod error;
-pub mod export;
-pub mod integrity;
-mod log;
-pub mod model;
-mod moderation;
-mod object;
-pub mod page;
-pub mod permission;
-pub mod privacy;
-pub mod publishing;
-pub mod registry;
-pub mod report;
-pub mod retention;
-pub mod revision;
-mod schema;
-pub mod user;
+// Plumbing.
 mod user_id;
+mod error;
+pub mod db;
+mod schema;
+// The audit-log core.
+mod directory;
+mod context;
+pub mod entry;
+mod object;
+pub mod registry;
+mod log;
+pub mod revision;
+pub mod model;
+// What builds on entries.
+pub mod integrity;
+pub mod retention;
+pub mod report;
+pub mod export;
 #[cfg(feature = "tower")]
 pub mod web;
+// The CMS layer.
+pub mod user;
+mod moderation;
+pub mod publishing;
+pub mod privacy;
+pub mod page;
+pub mod permission;
 pub mod workflow;
 
 pub use crate::context::{LogContext, Scoped};
+pub use crate::directory::{DisplayNames, UserDirectory};
 pub use crate::entry::LogEntry;
 pub use crate::error::{Error, JsonKind, Result};
 pub use crate::log::{
@@ -113,7 +119,7 @@ pub use crate::log::{
 };
 pub use crate::object::{Loggable, ObjectRef};
 pub use crate::registry::{register_action, register_model};
-pub use crate::user_id::{DisplayNames, UserDirectory, UserId, UserKey};
+pub use crate::user_id::{UserId, UserKey};
 /// On a struct with named fields. Every attribute is optional; one `#[loggable(...)]` may hold
 /// several, comma-separated.
 ///
@@ -128,7 +134,7 @@ pub use crate::user_id::{DisplayNames, UserDirectory, UserId, UserKey};
 /// | `log_table = CONST` | the model's own log table (a constant [`log_table!`](crate::log_table) declares) | the generic table |
 /// | `table = module` | the Diesel table; turns on the lifecycle operations | `#[diesel(table_name = ...)]` |
 /// | `new = Type` | the `Insertable` that `create` takes by reference (`new = Self` when the struct is one; `Type<'_>` when it has a lifetime) | no `create` |
-/// | `lockable` | `lock(conn, by, options)` / `unlock(conn, by, options)`; while locked, only the holder (named with [`LogOptions::user`](crate::model::LogOptions::user)) or an override ([`LogOptions::override_lock`](crate::model::LogOptions::override_lock)) updates, publishes or deletes the row, else [`Error::Locked`](crate::Error::Locked); needs fields `locked`, `locked_at`, `locked_by` (any [`UserKey`](crate::UserKey) type) | off |
+/// | `lockable` | `lock(conn, by, options)` / `unlock(conn, by, options)`; while locked, only the holder (named with [`LogOptions::user`](crate::model::LogOptions::user)) or an override ([`LogOptions::override_lock`](crate::model::LogOptions::override_lock)) updates, publishes or deletes the row, else [`Error::Locked`]; needs fields `locked`, `locked_at`, `locked_by` (any [`UserKey`] type) | off |
 /// | `revisions` | every create and update saves a revision (JSON, via `Serialize`) the entry points at | off |
 /// | `draft_state` | [`Publishing`](crate::publishing::Publishing): `save_draft`, `publish`, `save_and_publish`, `unpublish`; needs `live`, `has_unpublished_changes`, `first_published_at`, `last_published_at`, `live_revision_id`, `latest_revision_id`, and `Deserialize`; implies `revisions` | off |
 /// | `scheduling` | `publish` of a revision whose `go_live_at` is in the future schedules it; `cancel_schedule`, `run_scheduled`; needs `go_live_at`, `expire_at`, `expired`; implies `draft_state` | off |
@@ -146,8 +152,8 @@ pub use crate::user_id::{DisplayNames, UserDirectory, UserId, UserKey};
 /// The derive implements traits only, inside an anonymous `const`: it adds no names to your
 /// scope and no inherent methods to your struct. Every model implements
 /// [`Registered`](crate::model::Registered) (`CONTENT_TYPE`, and `model_type()` to pass to
-/// [`register_model`](crate::register_model) at start-up). A model with a table gets its
-/// operations through traits you import (all in [`prelude`](crate::prelude)):
+/// [`register_model`] at start-up). A model with a table gets its
+/// operations through traits you import (all in [`prelude`]):
 /// [`Lifecycle`](crate::model::Lifecycle) (`find`, `create`, `update`, `update_over`,
 /// `delete`, `update_where`, `delete_where`), [`Locking`](crate::model::Locking) (`lock`,
 /// `unlock`), [`Publishing`](crate::publishing::Publishing) (`save_draft`, `publish`,

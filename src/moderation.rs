@@ -29,7 +29,7 @@ pub struct Task {
     pub id: i64,
     /// Its name (the task `title` in entries).
     pub name: String,
-    /// Who may act on it (see [`TaskKind`]).
+    /// Who may act on it (see [`TaskKind`](crate::workflow::TaskKind)).
     pub kind: String,
     /// Inactive tasks are skipped.
     pub active: bool,

@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use crate::db::{BackendConnection, LogConnection};
+use crate::directory::{SYSTEM, UserDirectory, deleted_user};
 use crate::error::{DatabaseContext, Result};
 use crate::schema::auth_users;
-use crate::user_id::{SYSTEM, UserDirectory, UserId, deleted_user};
+use crate::user_id::UserId;
 
 /// An account.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]

@@ -11,7 +11,6 @@
 //! cargo bench --bench visibility 2>&1 | tee visibility.txt
 //! ```
 
-use loggable::prelude::*;
 use std::sync::{Arc, Mutex};
 
 use criterion::{Criterion, criterion_group, criterion_main};

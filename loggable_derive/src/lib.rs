@@ -1,5 +1,5 @@
 //! `#[derive(Loggable)]` for [loggable](https://docs.rs/loggable), in serde's shape:
-//! `parse` reads the struct and its attributes, [`check`] resolves and validates them
+//! `parse` reads the struct and its attributes, `check` resolves and validates them
 //! (reporting every misuse at once, with what to write instead), `generate` emits the trait
 //! implementations, wrapped so they add no names to the user's scope. Each stage is a plain
 //! function over `proc_macro2`, tested directly (expansion snapshots in `tests/`).

@@ -112,7 +112,9 @@ impl DatabaseUrl {
                 Ok(DbConnection::Sqlite(conn))
             }
             #[allow(unreachable_patterns)]
-            backend => Err(Error::BackendNotEnabled { backend }),
+            backend => Err(Error::BackendNotEnabled {
+                backend: backend.name(),
+            }),
         }
     }
 }

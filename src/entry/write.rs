@@ -10,7 +10,7 @@ use diesel::sql_types::{BigInt, Bool, HasSqlType, Nullable, Text, Timestamp};
 
 use super::{LogEntry, LogTable, NewLogEntry, ObjectKeyKind, StoredColumns};
 use crate::db::{DbConnection, ListProbe, MultiBackend, SqlCondition};
-use crate::error::{DatabaseContext, Result};
+use crate::error::{DatabaseContext, Error, Result};
 
 /// Rows per multi-row INSERT: 11 bound columns each stays under SQLite's 32,766 and
 /// PostgreSQL's 65,535 parameters per statement.
@@ -44,6 +44,7 @@ struct InsertRows<'a> {
     rows: &'a [NewLogEntry],
     stored: Vec<StoredColumns>,
     objects: Vec<ObjectValue<'a>>,
+    #[cfg(feature = "postgres")]
     returning: bool,
 }
 
@@ -53,9 +54,13 @@ impl<'a> InsertRows<'a> {
             .iter()
             .map(|row| match table.object_key() {
                 ObjectKeyKind::Text => Ok(ObjectValue::Text(&row.object_id)),
-                ObjectKeyKind::Integer => table
-                    .check_object_id(&row.object_id)
-                    .and_then(|_| Ok(ObjectValue::Integer(row.object_id.parse().unwrap_or(0)))),
+                ObjectKeyKind::Integer => row.object_id.parse().map(ObjectValue::Integer).map_err(
+                    |e: std::num::ParseIntError| Error::InvalidObjectId {
+                        object_id: row.object_id.clone(),
+                        table: table.name(),
+                        reason: e.to_string(),
+                    },
+                ),
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {
@@ -63,6 +68,7 @@ impl<'a> InsertRows<'a> {
             rows,
             stored: rows.iter().map(NewLogEntry::stored_columns).collect(),
             objects,
+            #[cfg(feature = "postgres")]
             returning: false,
         })
     }
@@ -183,14 +189,17 @@ impl QueryFragment<MultiBackend> for DeleteWhere {
 impl LogTable {
     /// Writes one entry with one INSERT and returns its id.
     pub(crate) fn insert(&self, conn: &mut DbConnection, entry: &NewLogEntry) -> Result<i64> {
-        let mut insert = InsertRows::new(*self, std::slice::from_ref(entry))?;
+        let insert = InsertRows::new(*self, std::slice::from_ref(entry))?;
         // Each backend's own connection: the hot path skips MultiConnection's
         // re-serialization of the statement.
         let id = match conn {
             #[cfg(feature = "postgres")]
             DbConnection::Postgresql(pg) => {
                 use diesel::RunQueryDsl;
-                insert.returning = true;
+                let insert = InsertRows {
+                    returning: true,
+                    ..insert
+                };
                 insert.get_result::<i64>(pg)
             }
             // No RETURNING on SQLite: it makes an INSERT inside a transaction keep a

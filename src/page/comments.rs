@@ -96,8 +96,10 @@ pub fn save_draft_with_comments(
     crate::db::with_db(conn, |conn| {
         crate::db::transaction(conn, |conn| {
             let revision = super::save_draft(conn, draft, options)?;
-            let user =
-                crate::user_id::cms_user(options.acting_user(), "loggable_page_comments.user_id")?;
+            let user = crate::directory::cms_user(
+                options.acting_user(),
+                "loggable_page_comments.user_id",
+            )?;
             let now = crate::entry::next_timestamp().naive_utc();
             let mut created = Vec::new();
             for change in changes {

@@ -16,10 +16,11 @@ pub use self::action::{Action, CommentFn, FormatFn, MAX_ACTION_LENGTH};
 pub(crate) use self::action::{check_code, data_datetime};
 use self::builtin::builtin_actions;
 use crate::db::LogConnection;
+use crate::directory::{DisplayNames, UserDirectory, deleted_user};
 use crate::entry::{LogEntry, LogTable, MODEL_LOG, PAGE_LOG, WriteHook};
 use crate::error::Result;
 use crate::object::{Loggable, capitalize_first};
-use crate::user_id::{DisplayNames, UserDirectory, UserId, deleted_user};
+use crate::user_id::UserId;
 
 /// What the registry knows of one model type (identified by its `content_type` name).
 ///
