@@ -24,7 +24,7 @@ pub enum ExportFormat {
 const EXPORT_CHUNK: i64 = 2_000;
 
 /// Text a spreadsheet would run as a formula is written as plain text (a leading `'`).
-pub fn spreadsheet_safe(text: &str) -> std::borrow::Cow<'_, str> {
+fn spreadsheet_safe(text: &str) -> std::borrow::Cow<'_, str> {
     match text.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => std::borrow::Cow::Owned(format!("'{text}")),
         _ => std::borrow::Cow::Borrowed(text),

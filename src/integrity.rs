@@ -42,7 +42,7 @@ use crate::schema::{log_chain, log_chain_heads};
 use crate::user_id::UserId;
 
 /// The chain hash before the first link.
-pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// Links read per round trip while verifying.
 const VERIFY_CHUNK: i64 = 5_000;
@@ -205,7 +205,7 @@ impl WriteHook for HashChain {
 }
 
 /// Whether `table` has a hash chain.
-pub fn is_enabled(conn: &mut impl LogConnection, table: &str) -> Result<bool> {
+pub(crate) fn is_enabled(conn: &mut impl LogConnection, table: &str) -> Result<bool> {
     crate::db::with_db(conn, |conn| {
         let heads: i64 = log_chain_heads::table
             .filter(log_chain_heads::log_table.eq(table))
@@ -256,7 +256,7 @@ pub(crate) fn cut_prefix(
 
 /// The SHA-256 (hex) of an entry's canonical content: every field but the id, in a fixed
 /// order, `data` with its object keys sorted at every depth.
-pub fn content_hash(entry: &LogEntry) -> String {
+pub(crate) fn content_hash(entry: &LogEntry) -> String {
     // `[object_id, content_type, label, action, data, timestamp, uuid, user_id, revision_id,
     // content_changed, deleted]`, written field by field so `data` is not copied.
     let before_data = [

@@ -92,8 +92,9 @@ pub struct LogBuilder<'a, O: ?Sized> {
 }
 
 impl<O: Loggable + ?Sized> LogBuilder<'_, O> {
-    /// The acting user (default: the context's).
-    pub fn user(mut self, user: impl Into<UserId>) -> Self {
+    /// The acting user, for the operations whose [`LogOptions`](crate::model::LogOptions)
+    /// name one explicitly; everything else takes the log context's.
+    pub(crate) fn user(mut self, user: impl Into<UserId>) -> Self {
         self.user = Some(user.into());
         self
     }

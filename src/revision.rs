@@ -44,7 +44,7 @@ impl Revision {
 }
 
 /// Saves `content` as a new revision of the object.
-pub fn save(
+pub(crate) fn save(
     conn: &mut impl LogConnection,
     content_type: &str,
     object_id: &str,
@@ -79,7 +79,7 @@ pub fn find(conn: &mut impl LogConnection, id: i64) -> Result<Option<Revision>> 
 }
 
 /// Whether the object has a revision older than `revision_id`.
-pub fn has_earlier(
+pub(crate) fn has_earlier(
     conn: &mut impl LogConnection,
     content_type: &str,
     object_id: &str,
@@ -98,7 +98,7 @@ pub fn has_earlier(
 }
 
 /// Marks `revision_id` as approved to go live at `at` (or clears the mark with `None`).
-pub fn set_approved_go_live_at(
+pub(crate) fn set_approved_go_live_at(
     conn: &mut impl LogConnection,
     revision_id: i64,
     at: Option<NaiveDateTime>,
@@ -113,7 +113,7 @@ pub fn set_approved_go_live_at(
 }
 
 /// Revisions of `content_type` scheduled to go live at or before `now`, oldest first.
-pub fn due(
+pub(crate) fn due(
     conn: &mut impl LogConnection,
     content_type: &str,
     now: DateTime<Utc>,
@@ -129,7 +129,7 @@ pub fn due(
 }
 
 /// The revision of the object that is scheduled to go live, if any.
-pub fn scheduled_for(
+pub(crate) fn scheduled_for(
     conn: &mut impl LogConnection,
     content_type: &str,
     object_id: &str,
@@ -147,7 +147,7 @@ pub fn scheduled_for(
 }
 
 /// Clears every scheduled publication of the object (publishing now supersedes them).
-pub fn clear_schedules(
+pub(crate) fn clear_schedules(
     conn: &mut impl LogConnection,
     content_type: &str,
     object_id: &str,

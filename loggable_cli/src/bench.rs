@@ -32,8 +32,7 @@ use loggable::ObjectRef;
 use loggable::db::{self, DbConnection};
 use loggable::entry::{EntryQuery, EntryScope, PAGE_LOG};
 use loggable::log;
-use loggable::model::prepare_bulk;
-use loggable::page::tree::encode_step;
+use loggable::model::{BulkEntries, prepare_bulk};
 use loggable::permission::{
     PagePermission, Viewer, add_to_group, count_viewable, create_group, grant_page_permission,
     viewable_entries,
@@ -289,13 +288,17 @@ pub fn seed(
                 )
             })
             .collect::<Vec<_>>();
-        let builders = batch.iter().map(|(object, i)| {
-            log(object, "wagtail.edit")
-                .user(users[spread(!(*i as u64)) as usize % users.len()])
-                .content_changed(true)
-                .timestamp(start + step * (*i as i32))
-        });
-        let bulk = prepare_bulk(&registry, builders)?;
+        // Each entry is validated in its user's log context, the one way to name the actor.
+        let mut bulk = BulkEntries::default();
+        for (object, i) in &batch {
+            let user = users[spread(!(*i as u64)) as usize % users.len()];
+            LogContext::without_uuid(Some(user)).scope(|| {
+                let builder = log(object, "wagtail.edit")
+                    .content_changed(true)
+                    .timestamp(start + step * (*i as i32));
+                bulk.push(&registry, builder)
+            })?;
+        }
         written += loggable::model::log_bulk(conn, &bulk)?;
         progress(written);
     }
@@ -348,7 +351,7 @@ fn seed_pages(conn: &mut DbConnection) -> Result<Vec<(i64, String)>> {
         let mut next = Vec::new();
         for parent in &level {
             for n in 1..=*fanout {
-                let path = format!("{parent}{}", encode_step(n)?);
+                let path = format!("{parent}{}", page_path_step(n));
                 rows.push((path.clone(), depth as i32 + 2));
                 next.push(path);
             }
@@ -527,7 +530,7 @@ pub fn measure_writes(
     })?);
     loggable::integrity::enable(conn, &loggable::entry::MODEL_LOG)?;
     widget.registry.set_write_hook(
-        loggable::entry::MODEL_LOG_TABLE,
+        loggable::entry::MODEL_LOG.name(),
         std::sync::Arc::new(loggable::integrity::HashChain),
     );
     figures.push(timed(conn, "write_log_autocommit_hash_chain", &|c| {
@@ -690,4 +693,16 @@ impl<T> DatabaseContext<T> for diesel::QueryResult<T> {
     fn context(self, context: &'static str) -> Result<T> {
         self.map_err(|source| Error::Database { context, source })
     }
+}
+
+/// The path step of the `n`th child as loggable's page tree stores it: four base-36 digits.
+fn page_path_step(n: u32) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut step = [b'0'; 4];
+    let mut rest = n;
+    for slot in step.iter_mut().rev() {
+        *slot = DIGITS[(rest % 36) as usize];
+        rest /= 36;
+    }
+    step.iter().map(|&b| char::from(b)).collect()
 }

@@ -79,8 +79,8 @@ pub fn register_types() {
         // The demo's users are the CMS layer's own.
         registry.set_user_directory(std::sync::Arc::new(loggable::user::CmsUsers));
         let chain = std::sync::Arc::new(loggable::integrity::HashChain);
-        registry.set_write_hook(loggable::entry::PAGE_LOG_TABLE, chain.clone());
-        registry.set_write_hook(loggable::entry::MODEL_LOG_TABLE, chain);
+        registry.set_write_hook(loggable::entry::PAGE_LOG.name(), chain.clone());
+        registry.set_write_hook(loggable::entry::MODEL_LOG.name(), chain);
     });
     loggable::register_model(Product::model_type());
     loggable::register_model(ModelType::page("demo.homepage").verbose_name("home page"));

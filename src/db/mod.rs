@@ -21,7 +21,8 @@ use diesel::connection::SimpleConnection;
 pub(crate) use self::condition::InSubquery;
 pub(crate) use self::condition::fixed_sql_expression;
 pub(crate) use self::condition::{ListProbe, SqlCondition};
-pub use self::connection::{DbConnection, MultiBackend};
+pub use self::connection::DbConnection;
+pub(crate) use self::connection::MultiBackend;
 #[cfg(all(feature = "test-util", feature = "postgres"))]
 pub use self::isolated::IsolatedSchema;
 pub(crate) use self::log_connection::with_db;

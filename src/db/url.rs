@@ -121,7 +121,7 @@ impl DatabaseUrl {
     }
 
     /// Whether this is an in-memory SQLite database.
-    pub fn is_memory(&self) -> bool {
+    pub(crate) fn is_memory(&self) -> bool {
         self.backend == BackendKind::Sqlite && self.target == MEMORY
     }
 }

@@ -24,16 +24,15 @@ pub(crate) use self::query::merge_key;
 pub use self::query::{
     Condition, Cursor, EntryQuery, EntryScope, Restriction, RowFilter, Visibility,
 };
-pub use self::read::TableChoices;
 pub(crate) use self::read::merge_tables;
 pub use self::table::{LogTable, MODEL_LOG, ObjectKey, ObjectKeyKind, PAGE_LOG};
 pub(crate) use self::write::INSERT_CHUNK_ROWS;
 pub use self::write::WriteHook;
 
 /// Name of the page log table.
-pub const PAGE_LOG_TABLE: &str = "loggable_page_log_entries";
+pub(crate) const PAGE_LOG_TABLE: &str = "loggable_page_log_entries";
 /// Name of the generic log table.
-pub const MODEL_LOG_TABLE: &str = "loggable_model_log_entries";
+pub(crate) const MODEL_LOG_TABLE: &str = "loggable_model_log_entries";
 
 /// One row of a log table.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -27,7 +27,7 @@ const INDEXED_FILTER_LIST_MAX: usize = 32;
 
 /// The distinct values one log table offers as filter choices.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TableChoices {
+pub(crate) struct TableChoices {
     /// Action codes.
     pub actions: Vec<String>,
     /// Users (`None`: the system).

@@ -89,12 +89,12 @@ impl LogTable {
     }
 
     /// The SQL table name.
-    pub fn name(&self) -> &'static str {
+    pub const fn name(&self) -> &'static str {
         self.name
     }
 
     /// The object column's name.
-    pub fn object_column(&self) -> &'static str {
+    pub const fn object_column(&self) -> &'static str {
         self.object_column
     }
 

@@ -8,7 +8,7 @@
 mod comments;
 mod copy;
 mod history;
-pub mod tree;
+pub(crate) mod tree;
 
 pub use self::comments::{CommentChange, CommentsSaved, save_draft_with_comments};
 pub use self::copy::{CopyOptions, convert_alias, copy, create_alias};
@@ -47,7 +47,7 @@ pub const PAGE_CONTENT_TYPE: &str = "loggable.page";
 pub struct Page {
     /// Primary key.
     pub id: i64,
-    /// Materialised path (see [`tree`]).
+    /// Materialised path: the parent's path plus four base-36 characters.
     #[loggable(managed)]
     pub path: String,
     /// Steps in the path; the root has depth 1.

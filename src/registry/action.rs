@@ -115,12 +115,12 @@ impl Action {
     }
 
     /// The entry's message, first character upper-cased.
-    pub fn render_message(&self, entry: &LogEntry, registry: &Registry) -> String {
+    pub(crate) fn render_message(&self, entry: &LogEntry, registry: &Registry) -> String {
         capitalize_first((self.message)(entry, registry))
     }
 
     /// The entry's comment, empty for actions that have none.
-    pub fn render_comment(&self, entry: &LogEntry) -> String {
+    pub(crate) fn render_comment(&self, entry: &LogEntry) -> String {
         self.comment.as_ref().map(|c| c(entry)).unwrap_or_default()
     }
 }

@@ -342,7 +342,7 @@ impl Registry {
 
     /// The human name of the entry's object type: `page` for page entries, else the registered
     /// verbose name, else the type name after its dot.
-    pub fn model_name(&self, entry: &LogEntry) -> String {
+    pub(crate) fn model_name(&self, entry: &LogEntry) -> String {
         if entry.is_page_entry() {
             return "page".to_owned();
         }
@@ -393,7 +393,7 @@ impl Registry {
     }
 
     /// The name of a content language code, if registered.
-    pub fn language_name(&self, code: &str) -> Option<String> {
+    pub(crate) fn language_name(&self, code: &str) -> Option<String> {
         self.languages.get(code).cloned()
     }
 }

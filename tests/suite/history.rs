@@ -59,11 +59,13 @@ fn object_history_filters_and_offers_choices_from_its_own_entries() {
     let other = ObjectRef::new("shop.widget", 2);
     let at = |d: u32, h: u32| Utc.with_ymd_and_hms(2024, 5, d, h, 0, 0).unwrap();
     let write = |conn: &mut DbConnection, object: &ObjectRef, action: &str, user, title, when| {
-        log(object, action)
-            .user(user)
-            .title(title)
-            .timestamp(when)
-            .write_with(conn, &registry)
+        LogContext::new(Some(user))
+            .scope(|| {
+                log(object, action)
+                    .title(title)
+                    .timestamp(when)
+                    .write_with(conn, &registry)
+            })
             .unwrap();
     };
     write(&mut db.conn, &widget, "wagtail.create", ada, "w1", at(1, 9));
@@ -457,17 +459,17 @@ fn site_history_choices_come_from_what_the_viewer_may_see() {
         PagePermission::Change,
     )
     .unwrap();
-    log(&blog, "wagtail.publish")
-        .user(bob)
-        .write_with(&mut db.conn, &registry)
+    LogContext::new(Some(bob))
+        .scope(|| log(&blog, "wagtail.publish").write_with(&mut db.conn, &registry))
         .unwrap();
-    log(&news, "wagtail.lock")
-        .user(ada)
-        .write_with(&mut db.conn, &registry)
+    LogContext::new(Some(ada))
+        .scope(|| log(&news, "wagtail.lock").write_with(&mut db.conn, &registry))
         .unwrap();
-    log(&ObjectRef::new("shop.widget", 1), "wagtail.delete")
-        .user(ada)
-        .write_with(&mut db.conn, &registry)
+    LogContext::new(Some(ada))
+        .scope(|| {
+            log(&ObjectRef::new("shop.widget", 1), "wagtail.delete")
+                .write_with(&mut db.conn, &registry)
+        })
         .unwrap();
 
     let viewer = Viewer::load(&mut db.conn, editor).unwrap().unwrap();

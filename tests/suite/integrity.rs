@@ -153,9 +153,8 @@ fn concurrent_writers_keep_one_chain() {
                 let registry = chained();
                 for n in 0..40 {
                     let object = ObjectRef::new("shop.widget", t * 1000 + n).title("W");
-                    log(&object, "wagtail.edit")
-                        .user(t)
-                        .write_with(&mut conn, &registry)
+                    LogContext::new(Some(t))
+                        .scope(|| log(&object, "wagtail.edit").write_with(&mut conn, &registry))
                         .unwrap();
                 }
             })

@@ -1,7 +1,7 @@
 //! Rendered messages and comments of every built-in action (docs/actions.md).
 
 use chrono::{FixedOffset, TimeZone, Utc};
-use loggable::entry::{LogEntry, MODEL_LOG_TABLE, PAGE_LOG_TABLE};
+use loggable::entry::{LogEntry, MODEL_LOG, PAGE_LOG};
 use loggable::registry::Action;
 use loggable::registry::{ModelType, Registry};
 use serde_json::{Value, json};
@@ -28,11 +28,11 @@ fn entry(table: &'static str, content_type: &str, action: &str, data: Value) -> 
 }
 
 fn page(action: &str, data: Value) -> LogEntry {
-    entry(PAGE_LOG_TABLE, "cms.simplepage", action, data)
+    entry(PAGE_LOG.name(), "cms.simplepage", action, data)
 }
 
 fn model(action: &str, data: Value) -> LogEntry {
-    entry(MODEL_LOG_TABLE, "shop.sprocket", action, data)
+    entry(MODEL_LOG.name(), "shop.sprocket", action, data)
 }
 
 fn registry() -> Registry {
@@ -343,7 +343,7 @@ fn schedule_messages_name_the_model_and_capitalise_it() {
     );
     // An unregistered type uses the part of its name after the dot.
     let unknown = entry(
-        MODEL_LOG_TABLE,
+        MODEL_LOG.name(),
         "shop.gear_wheel",
         "wagtail.publish.schedule",
         json!({}),
@@ -384,7 +384,7 @@ fn comment_on_an_unknown_field_or_type_falls_back() {
         "Added a comment"
     );
     let gone = entry(
-        PAGE_LOG_TABLE,
+        PAGE_LOG.name(),
         "cms.removedpage",
         "wagtail.comments.create",
         data,

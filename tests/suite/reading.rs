@@ -82,20 +82,17 @@ fn entries_by_user_span_every_log_table() {
     let registry = registry();
     let page = ObjectRef::new("cms.simplepage", 1).title("Home");
     let sprocket = ObjectRef::new("shop.sprocket", 1).title("S");
-    let first = log(&page, "wagtail.create")
-        .user(4)
-        .write_with(&mut db.conn, &registry)
+    let first = LogContext::new(Some(4))
+        .scope(|| log(&page, "wagtail.create").write_with(&mut db.conn, &registry))
         .unwrap();
-    let second = log(&sprocket, "wagtail.create")
-        .user(4)
-        .write_with(&mut db.conn, &registry)
+    let second = LogContext::new(Some(4))
+        .scope(|| log(&sprocket, "wagtail.create").write_with(&mut db.conn, &registry))
         .unwrap();
     let system = log(&sprocket, "wagtail.publish.scheduled")
         .write_with(&mut db.conn, &registry)
         .unwrap();
-    log(&page, "wagtail.edit")
-        .user(5)
-        .write_with(&mut db.conn, &registry)
+    LogContext::new(Some(5))
+        .scope(|| log(&page, "wagtail.edit").write_with(&mut db.conn, &registry))
         .unwrap();
     let by_four = entries_by_user(&mut db.conn, &registry, Some(4.into())).unwrap();
     assert_eq!(by_four, vec![second, first]);
@@ -146,10 +143,12 @@ fn deleting_a_user_leaves_their_entries_untouched() {
     let registry = registry();
     let user = create_user(&mut db.conn, &NewUser::new("leaver")).unwrap();
     let page = ObjectRef::new("cms.simplepage", 1).title("Home");
-    let entry = log(&page, "wagtail.edit")
-        .user(user.id)
-        .revision(999)
-        .write_with(&mut db.conn, &registry)
+    let entry = LogContext::new(Some(user.id))
+        .scope(|| {
+            log(&page, "wagtail.edit")
+                .revision(999)
+                .write_with(&mut db.conn, &registry)
+        })
         .unwrap();
     delete_user(&mut db.conn, user.id).unwrap();
     assert_eq!(

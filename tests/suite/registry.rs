@@ -1,6 +1,6 @@
 //! The action registry: built-ins in order, application actions, replacement, validation.
 
-use loggable::entry::{MODEL_LOG_TABLE, PAGE_LOG_TABLE};
+use loggable::entry::{MODEL_LOG, PAGE_LOG};
 use loggable::registry::{self, ModelType, Registry};
 use loggable::registry::{Action, MAX_ACTION_LENGTH};
 use loggable::{Error, ObjectRef, log};
@@ -131,14 +131,14 @@ fn model_types_choose_their_log_table() {
     registry.register_model(ModelType::page("cms.blogpage"));
     assert_eq!(
         registry.log_table_for("cms.blogpage").name(),
-        PAGE_LOG_TABLE
+        PAGE_LOG.name()
     );
     assert_eq!(
         registry.log_table_for("shop.sprocket").name(),
-        MODEL_LOG_TABLE
+        MODEL_LOG.name()
     );
     let names: Vec<_> = registry.log_tables().iter().map(|t| t.name()).collect();
-    assert_eq!(names, [PAGE_LOG_TABLE, MODEL_LOG_TABLE]);
+    assert_eq!(names, [PAGE_LOG.name(), MODEL_LOG.name()]);
 }
 
 #[test]

@@ -8,7 +8,7 @@ use loggable::export::{self, ExportFormat};
 use loggable::registry::{ModelType, Registry};
 use loggable::report::{self, Filters};
 use loggable::user::{NewUser, create_user};
-use loggable::{ObjectRef, log};
+use loggable::{LogContext, ObjectRef, log};
 
 use crate::common::TestDb;
 
@@ -37,11 +37,13 @@ fn every_filter_narrows_the_site_history() {
     let day = |d: u32, h: u32| Utc.with_ymd_and_hms(2024, 5, d, h, 0, 0).unwrap();
     let write =
         |conn: &mut DbConnection, object: ObjectRef, action: &str, user: Option<i64>, at| {
-            let mut builder = log(&object, action).timestamp(at);
-            if let Some(user) = user {
-                builder = builder.user(user);
-            }
-            builder.write_with(conn, &registry).unwrap();
+            LogContext::without_uuid(user)
+                .scope(|| {
+                    log(&object, action)
+                        .timestamp(at)
+                        .write_with(conn, &registry)
+                })
+                .unwrap();
         };
     write(
         &mut db.conn,
@@ -261,13 +263,15 @@ fn csv_export_has_the_spec_columns_and_is_spreadsheet_safe() {
     )
     .unwrap()
     .id;
-    log(
-        &ObjectRef::new("cms.simplepage", 4).title("+1 page"),
-        "wagtail.publish",
-    )
-    .user(user)
-    .write_with(&mut db.conn, &registry)
-    .unwrap();
+    LogContext::new(Some(user))
+        .scope(|| {
+            log(
+                &ObjectRef::new("cms.simplepage", 4).title("+1 page"),
+                "wagtail.publish",
+            )
+            .write_with(&mut db.conn, &registry)
+        })
+        .unwrap();
     log(
         &ObjectRef::new("shop.sprocket", "x-9").title("@sum"),
         "wagtail.create",

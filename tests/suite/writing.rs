@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use loggable::db::BackendKind;
 use loggable::db::DbConnection;
 use loggable::entries_for_object;
-use loggable::entry::{MODEL_LOG_TABLE, PAGE_LOG_TABLE};
+use loggable::entry::{MODEL_LOG, PAGE_LOG};
 use loggable::{Error, JsonKind, LogContext, ObjectRef, log};
 use serde_json::json;
 use uuid::Uuid;
@@ -35,7 +35,7 @@ fn defaults_outside_any_context() {
     let entry = log(&sprocket, "wagtail.create")
         .write_with(&mut db.conn, &registry())
         .unwrap();
-    assert_eq!(entry.log_table, MODEL_LOG_TABLE);
+    assert_eq!(entry.log_table, MODEL_LOG.name());
     assert_eq!(entry.object_id, "7");
     assert_eq!(entry.content_type.as_deref(), Some("shop.sprocket"));
     assert_eq!(entry.label, "Left sprocket");
@@ -57,8 +57,7 @@ fn every_optional_argument_is_stored_and_read_back_exactly() {
     let uuid = Uuid::new_v4();
     let at =
         Utc.with_ymd_and_hms(2024, 5, 6, 3, 0, 0).unwrap() + Duration::nanoseconds(123_456_789);
-    let entry = log(&page, "wagtail.publish")
-        .user(9)
+    let entry = LogContext::new(Some(9)).scope(|| log(&page, "wagtail.publish")
         .uuid(uuid)
         .title("Welcome")
         .data(json!({"title": {"old": "Home", "new": "Welcome"}, "emoji": "🦀 \u{202e}'; DROP TABLE x; --"}))
@@ -66,9 +65,9 @@ fn every_optional_argument_is_stored_and_read_back_exactly() {
         .content_changed(true)
         .deleted(true)
         .timestamp(at)
-        .write_with(&mut db.conn, &registry)
+        .write_with(&mut db.conn, &registry))
         .unwrap();
-    assert_eq!(entry.log_table, PAGE_LOG_TABLE);
+    assert_eq!(entry.log_table, PAGE_LOG.name());
     assert_eq!(entry.user_id, Some(9.into()));
     assert_eq!(entry.uuid, Some(uuid));
     assert_eq!(entry.label, "Welcome");
@@ -94,10 +93,12 @@ fn context_supplies_user_and_uuid_and_explicit_arguments_win() {
             .write_with(&mut db.conn, &registry)
             .unwrap();
         let own = Uuid::new_v4();
-        let b = log(&sprocket, "wagtail.edit")
-            .user(6)
-            .uuid(own)
-            .write_with(&mut db.conn, &registry)
+        let b = LogContext::new(Some(6))
+            .scope(|| {
+                log(&sprocket, "wagtail.edit")
+                    .uuid(own)
+                    .write_with(&mut db.conn, &registry)
+            })
             .unwrap();
         assert_eq!(b.uuid, Some(own));
         (a, b)
@@ -201,7 +202,7 @@ fn invalid_entries_are_typed_errors_and_write_nothing() {
         .write_with(&mut db.conn, &registry)
         .unwrap_err();
     assert!(
-        matches!(&err, Error::InvalidObjectId { table, .. } if *table == PAGE_LOG_TABLE),
+        matches!(&err, Error::InvalidObjectId { table, .. } if *table == PAGE_LOG.name()),
         "{err}"
     );
 
