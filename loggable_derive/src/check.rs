@@ -231,11 +231,54 @@ fn check_lifecycle(
             .collect();
         require(&attrs.scheduling, &all, errors);
     }
+    let caps = Capabilities::of(attrs);
+    let mut bookkeeping: Vec<(&str, &str)> = Vec::new();
+    if caps.lockable {
+        bookkeeping.extend(LOCK_FIELDS);
+    }
+    if caps.draft_state {
+        bookkeeping.extend(DRAFT_FIELDS);
+    }
+    if caps.scheduling {
+        bookkeeping.extend(SCHEDULE_FIELDS);
+    }
+    for (name, wanted) in bookkeeping {
+        if let Some(field) = fields.iter().find(|f| f.ident == name) {
+            check_bookkeeping_type(field, wanted, errors);
+        }
+    }
     if primary_key.is_some_and(|f| is_option(&f.field.ty)) {
         errors.push(syn::Error::new(
             input.ident.span(),
             "a model with a Diesel table needs a primary key that is not an Option \
              (rows in the table always have one)",
+        ));
+    }
+}
+
+/// A field the lifecycle keeps itself must have the shape it writes: `bool`, or an `Option`
+/// (of a timestamp, a revision id or a user key). Checked here, so a wrong type is one error
+/// at the field rather than many in the generated statements.
+fn check_bookkeeping_type(field: &ModelField<'_>, wanted: &str, errors: &mut Errors) {
+    let ty = &field.field.ty;
+    let fits = if wanted == "bool" {
+        matches!(ty, Type::Path(path) if path.qself.is_none() && path.path.is_ident("bool"))
+    } else {
+        is_option(ty)
+    };
+    if !fits {
+        let shape = if wanted == "bool" {
+            "bool"
+        } else {
+            "Option<...>"
+        };
+        errors.push(syn::Error::new(
+            ty.span(),
+            format!(
+                "`{}` is kept by the lifecycle and must be written `{shape}` (e.g. `{}: {wanted}`), \
+                 matching its column",
+                field.ident, field.ident
+            ),
         ));
     }
 }

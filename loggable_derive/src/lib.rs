@@ -7,6 +7,8 @@
 mod check;
 mod generate;
 mod parse;
+#[cfg(test)]
+mod tests;
 
 use proc_macro::TokenStream;
 

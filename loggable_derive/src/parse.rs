@@ -45,7 +45,7 @@ pub struct ModelAttrs {
 }
 
 const MODEL_KEYS: &str = "content_type = \"app.model\", verbose_name = \"...\", title = field, \
-                          title_fn = method, primary_key = field, log_table = path::To::Table, \
+                          title_fn = method, primary_key = field, log_table = LOG_TABLE_CONST, \
                           content_type_field = field, table = diesel_table, new = NewType, lockable, revisions, draft_state, \
                           scheduling, privacy, custom_delete, live_title = field";
 

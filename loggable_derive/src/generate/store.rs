@@ -388,6 +388,7 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
             impl<'__new, __C> ::loggable::model::NewRow<__C, #ident> for &'__new #new_type
             where
                 __C: #diesel::Connection,
+                Self: #diesel::Insertable<#table::table>,
                 #diesel::query_builder::InsertStatement<
                     #table::table,
                     <Self as #diesel::Insertable<#table::table>>::Values,
