@@ -146,9 +146,94 @@ pub enum Error {
     #[error("the write hook of a log table returned none of the entries it was asked to write")]
     WriteHookDroppedEntries,
 
-    /// The operation does not apply to the object in its current state.
-    #[error("{0}")]
-    InvalidOperation(String),
+    /// A page's type-specific fields could not be read or written as JSON.
+    #[error("page {page} does not hold {content_type} fields: {reason}")]
+    PageFields {
+        /// The page's id (`0` for a page not saved yet).
+        page: i64,
+        /// The page's specific type.
+        content_type: String,
+        /// What serde reported.
+        reason: String,
+    },
+
+    /// A page was to be moved, copied or aliased into its own subtree (or next to itself).
+    #[error("page {page} cannot be moved, copied or aliased into its own subtree")]
+    IntoOwnSubtree {
+        /// The page.
+        page: i64,
+    },
+
+    /// A root page was to be moved, or given siblings.
+    #[error("page {page} is a root page: it cannot be moved and has no siblings")]
+    RootPage {
+        /// The page.
+        page: i64,
+    },
+
+    /// A page already has the most children a tree path can number.
+    #[error("a page can have at most {max} children")]
+    TooManyChildren {
+        /// The most children a page can have.
+        max: u32,
+    },
+
+    /// A stored page path is not made of whole steps.
+    #[error("malformed page path '{path}'")]
+    MalformedPagePath {
+        /// The path as stored.
+        path: String,
+    },
+
+    /// An alias operation was asked of a page that is no alias.
+    #[error("page {page} is not an alias")]
+    NotAnAlias {
+        /// The page.
+        page: i64,
+    },
+
+    /// A table this process hash-chains has no chain in the database yet.
+    #[error("{table} is set to be hash-chained but has no chain yet; run integrity::enable first")]
+    ChainNotStarted {
+        /// The log table.
+        table: &'static str,
+    },
+
+    /// Purging would cut a hash chain anywhere but at its start.
+    #[error(
+        "the oldest entries of {table} are not the start of its hash chain; run `loggable verify`"
+    )]
+    ChainPrefixMismatch {
+        /// The log table.
+        table: &'static str,
+    },
+
+    /// A workflow step that the object's moderation run is not in a state to take.
+    #[error("{content_type} {object_id} {problem}")]
+    Moderation {
+        /// The object's type name.
+        content_type: &'static str,
+        /// The object's primary key.
+        object_id: String,
+        /// What is wrong: `is already in moderation`, `has no task in progress`, `is not
+        /// waiting for changes`.
+        problem: &'static str,
+    },
+
+    /// A workflow that is not active was asked to start.
+    #[error("workflow '{workflow}' is not active")]
+    WorkflowInactive {
+        /// The workflow's name.
+        workflow: String,
+    },
+
+    /// A task names a kind no one registered.
+    #[error("unknown task kind '{0}'")]
+    UnknownTaskKind(String),
+
+    /// A test schema prefix that is not a plain identifier.
+    #[error("schema prefix '{0}' must be lower-case letters, digits and underscores")]
+    InvalidSchemaPrefix(String),
 
     /// Writing an export failed.
     #[error("export failed: {0}")]

@@ -98,88 +98,78 @@ pub fn enable(conn: &mut impl LogConnection, table: &LogTable) -> Result<()> {
 /// Locks the chain head of `table` for the current transaction, or `None` when the table has
 /// no chain. Call it before inserting, so ids grow along the chain.
 fn lock_head(conn: &mut DbConnection, table: &'static str) -> Result<Option<Head>> {
-    crate::db::with_db(conn, |conn| {
-        let columns = (
-            log_chain_heads::seq,
-            log_chain_heads::chain_hash,
-            log_chain_heads::base_seq,
-        );
-        let head: Option<(i64, String, i64)> = match conn {
-            // Locks the head row until the transaction ends: every appender queues here.
-            #[cfg(feature = "postgres")]
-            DbConnection::Postgresql(pg) => log_chain_heads::table
-                .filter(log_chain_heads::log_table.eq(table))
-                .select(columns)
-                .for_update()
-                .first(pg)
-                .optional(),
-            // SQLite has no row locks: a no-op UPDATE takes the database's write lock first, so
-            // the transaction never has to upgrade a read lock (which fails under concurrency
-            // instead of waiting); RETURNING reads the head in the same statement.
-            #[cfg(feature = "sqlite")]
-            DbConnection::Sqlite(sqlite) => {
-                diesel::update(log_chain_heads::table.filter(log_chain_heads::log_table.eq(table)))
-                    .set(log_chain_heads::seq.eq(log_chain_heads::seq))
-                    .returning(columns)
-                    .get_result(sqlite)
-                    .optional()
-            }
+    let columns = (
+        log_chain_heads::seq,
+        log_chain_heads::chain_hash,
+        log_chain_heads::base_seq,
+    );
+    let head: Option<(i64, String, i64)> = match conn {
+        // Locks the head row until the transaction ends: every appender queues here.
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgresql(pg) => log_chain_heads::table
+            .filter(log_chain_heads::log_table.eq(table))
+            .select(columns)
+            .for_update()
+            .first(pg)
+            .optional(),
+        // SQLite has no row locks: a no-op UPDATE takes the database's write lock first, so
+        // the transaction never has to upgrade a read lock (which fails under concurrency
+        // instead of waiting); RETURNING reads the head in the same statement.
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(sqlite) => {
+            diesel::update(log_chain_heads::table.filter(log_chain_heads::log_table.eq(table)))
+                .set(log_chain_heads::seq.eq(log_chain_heads::seq))
+                .returning(columns)
+                .get_result(sqlite)
+                .optional()
         }
-        .context("locking the chain head")?;
-        Ok(head.map(|(seq, chain_hash, base_seq)| Head {
-            table,
-            seq,
-            chain_hash,
-            base_seq,
-        }))
-    })
+    }
+    .context("locking the chain head")?;
+    Ok(head.map(|(seq, chain_hash, base_seq)| Head {
+        table,
+        seq,
+        chain_hash,
+        base_seq,
+    }))
 }
 
 /// Locks the head of a table this process chains (see [`HashChain`]). A table without a chain
 /// is an error rather than an unchained write: [`enable`] has not run (or has not committed
 /// yet), and an entry written now could never be chained afterwards.
 fn require_head(conn: &mut DbConnection, table: &'static str) -> Result<Head> {
-    crate::db::with_db(conn, |conn| {
-        lock_head(conn, table)?.ok_or_else(|| {
-        crate::Error::InvalidOperation(format!(
-            "{table} is set to be hash-chained but has no chain yet; run integrity::enable first"
-        ))
-    })
-    })
+    lock_head(conn, table)?.ok_or(crate::Error::ChainNotStarted { table })
 }
 
 /// Appends links for `entries` (as stored, in insertion order) after `head`, and moves the
 /// head. Runs inside the transaction that holds the head's lock.
 fn append(conn: &mut DbConnection, head: &mut Head, entries: &[LogEntry]) -> Result<()> {
-    crate::db::with_db(conn, |conn| {
-        let mut links = Vec::with_capacity(entries.len());
-        for entry in entries {
-            let content_hash = content_hash(entry);
-            let chain_hash = chain_hash(&head.chain_hash, &content_hash);
-            head.seq += 1;
-            links.push((
-                log_chain::log_table.eq(head.table),
-                log_chain::seq.eq(head.seq),
-                log_chain::entry_id.eq(entry.id),
-                log_chain::content_hash.eq(content_hash),
-                log_chain::chain_hash.eq(chain_hash.clone()),
-            ));
-            head.chain_hash = chain_hash;
-        }
-        for chunk in links.chunks(crate::entry::INSERT_CHUNK_ROWS) {
-            let insert = diesel::insert_into(log_chain::table).values(chunk);
-            crate::db::on_backend_connection!(conn, |c| insert.execute(c))
-                .context("appending to the chain")?;
-        }
-        diesel::update(log_chain_heads::table.filter(log_chain_heads::log_table.eq(head.table)))
-            .set((
-                log_chain_heads::seq.eq(head.seq),
-                log_chain_heads::chain_hash.eq(&head.chain_hash),
-            ))
-            .execute(conn)
-            .context("moving the chain head")?;
-        Ok(())
-    })
+    let mut links = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let content_hash = content_hash(entry);
+        let chain_hash = chain_hash(&head.chain_hash, &content_hash);
+        head.seq += 1;
+        links.push((
+            log_chain::log_table.eq(head.table),
+            log_chain::seq.eq(head.seq),
+            log_chain::entry_id.eq(entry.id),
+            log_chain::content_hash.eq(content_hash),
+            log_chain::chain_hash.eq(chain_hash.clone()),
+        ));
+        head.chain_hash = chain_hash;
+    }
+    for chunk in links.chunks(crate::entry::INSERT_CHUNK_ROWS) {
+        let insert = diesel::insert_into(log_chain::table).values(chunk);
+        crate::db::on_backend_connection!(conn, |c| insert.execute(c))
+            .context("appending to the chain")?;
+    }
+    diesel::update(log_chain_heads::table.filter(log_chain_heads::log_table.eq(head.table)))
+        .set((
+            log_chain_heads::seq.eq(head.seq),
+            log_chain_heads::chain_hash.eq(&head.chain_hash),
+        ))
+        .execute(conn)
+        .context("moving the chain head")?;
+    Ok(())
 }
 
 /// The write hook that extends a table's hash chain: set it on the registry of every process
@@ -233,9 +223,7 @@ pub(crate) fn cut_prefix(
     )?;
     let covered: Vec<i64> = links.iter().map(|(_, id, _, _)| *id).collect();
     let Some((last_seq, _, _, last_hash)) = links.last().filter(|_| covered == entry_ids) else {
-        return Err(crate::Error::InvalidOperation(format!(
-            "the oldest entries of {table} are not the start of its hash chain; run `loggable verify`"
-        )));
+        return Err(crate::Error::ChainPrefixMismatch { table });
     };
     diesel::delete(
         log_chain::table

@@ -36,9 +36,7 @@ impl IsolatedSchema {
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         {
-            return Err(Error::InvalidOperation(format!(
-                "schema prefix '{prefix}' must be lower-case letters, digits and underscores"
-            )));
+            return Err(Error::InvalidSchemaPrefix(prefix.to_owned()));
         }
         let mut admin = parsed.connect()?;
         let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());

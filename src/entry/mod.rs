@@ -5,10 +5,14 @@
 //! layers above hand it plain conditions ([`Condition`]), a [`Visibility`] that resolves to a
 //! condition per table, and [`WriteHook`]s that run around a table's writes.
 
+#[cfg(feature = "postgres")]
+mod copy;
 mod query;
 mod read;
 mod source;
 mod table;
+#[cfg(feature = "postgres")]
+mod unnest;
 mod write;
 
 use std::sync::atomic::{AtomicI64, Ordering};

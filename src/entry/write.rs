@@ -16,6 +16,11 @@ use crate::error::{DatabaseContext, Error, Result};
 /// PostgreSQL's 65,535 parameters per statement.
 pub(crate) const INSERT_CHUNK_ROWS: usize = 2_000;
 
+/// Rows per `UNNEST` INSERT on PostgreSQL: eleven bound arrays whatever the count, so only
+/// memory bounds a chunk (a few MB at this size).
+#[cfg(feature = "postgres")]
+const UNNEST_CHUNK_ROWS: usize = 20_000;
+
 /// Runs around every write to a log table it is set for
 /// ([`Registry::set_write_hook`](crate::registry::Registry::set_write_hook)), inside the
 /// transaction of the write: the hash chain ([`HashChain`](crate::integrity::HashChain)) takes
@@ -29,6 +34,23 @@ pub trait WriteHook: Send + Sync + std::fmt::Debug {
         table: &LogTable,
         write: &mut dyn FnMut(&mut DbConnection) -> Result<Vec<LogEntry>>,
     ) -> Result<Vec<LogEntry>>;
+}
+
+/// `INSERT INTO {table} ({entry columns}, {object column})`, the start of every bulk and
+/// single write.
+pub(super) fn push_insert_into<DB: Backend>(
+    out: &mut AstPass<'_, '_, DB>,
+    table: &LogTable,
+) -> QueryResult<()> {
+    out.push_sql("INSERT INTO ");
+    out.push_identifier(table.name())?;
+    out.push_sql(
+        " (content_type, label, action, data, timestamp, uuid, user_id, revision_id, \
+         content_changed, deleted, ",
+    );
+    out.push_identifier(table.object_column())?;
+    out.push_sql(")");
+    Ok(())
 }
 
 /// An object id as its column stores it.
@@ -86,14 +108,8 @@ impl<'a> InsertRows<'a> {
         NaiveDateTime: ToSql<Timestamp, DB>,
         bool: ToSql<Bool, DB>,
     {
-        out.push_sql("INSERT INTO ");
-        out.push_identifier(self.table.name())?;
-        out.push_sql(
-            " (content_type, label, action, data, timestamp, uuid, user_id, revision_id, \
-             content_changed, deleted, ",
-        );
-        out.push_identifier(self.table.object_column())?;
-        out.push_sql(") VALUES ");
+        push_insert_into(&mut out, &self.table)?;
+        out.push_sql(" VALUES ");
         for (i, ((row, stored), object)) in self
             .rows
             .iter()
@@ -216,22 +232,35 @@ impl LogTable {
         id.context("writing a log entry")
     }
 
-    /// Writes many entries with multi-row INSERTs (chunked to stay within every backend's
-    /// bind-parameter limit); returns how many were written.
+    /// Writes many entries, a chunk per statement: a multi-row INSERT on SQLite (within its
+    /// bind-parameter limit), an `UNNEST` of column arrays on PostgreSQL; returns how many
+    /// were written.
     pub(crate) fn insert_many(
         &self,
         conn: &mut DbConnection,
         entries: &[NewLogEntry],
     ) -> Result<usize> {
         use diesel::RunQueryDsl;
+        // PostgreSQL binds a column per array, so a chunk is as large as memory allows.
+        let chunk_rows = match conn {
+            #[cfg(feature = "postgres")]
+            DbConnection::Postgresql(_) => UNNEST_CHUNK_ROWS,
+            #[cfg(feature = "sqlite")]
+            DbConnection::Sqlite(_) => INSERT_CHUNK_ROWS,
+        };
         let mut written = 0;
-        for chunk in entries.chunks(INSERT_CHUNK_ROWS) {
-            let insert = InsertRows::new(*self, chunk)?;
+        for chunk in entries.chunks(chunk_rows) {
             written += match conn {
                 #[cfg(feature = "postgres")]
-                DbConnection::Postgresql(pg) => insert.execute(pg),
+                DbConnection::Postgresql(pg) => {
+                    if let Some(copied) = super::copy::copy_into_builtin(pg, self.name(), chunk) {
+                        written += copied?;
+                        continue;
+                    }
+                    super::unnest::UnnestRows::new(*self, chunk)?.execute(pg)
+                }
                 #[cfg(feature = "sqlite")]
-                DbConnection::Sqlite(sqlite) => insert.execute(sqlite),
+                DbConnection::Sqlite(sqlite) => InsertRows::new(*self, chunk)?.execute(sqlite),
             }
             .context("writing log entries")?;
         }

@@ -49,9 +49,7 @@ fn endpoints(
     let original = find(conn, page_id)?;
     let destination = find(conn, destination_id)?;
     if recursive && destination.path.starts_with(&original.path) {
-        return Err(Error::InvalidOperation(
-            "a page cannot be copied or aliased recursively into its own subtree".to_owned(),
-        ));
+        return Err(Error::IntoOwnSubtree { page: original.id });
     }
     Ok((original, destination))
 }
@@ -183,9 +181,7 @@ pub fn convert_alias(
         crate::db::transaction(conn, |conn| {
             let page = find(conn, page_id)?;
             if page.alias_of.is_none() {
-                return Err(Error::InvalidOperation(format!(
-                    "page {page_id} is not an alias"
-                )));
+                return Err(Error::NotAnAlias { page: page_id });
             }
             let page: Page = diesel::update(pages::table.find(page_id))
                 .set(pages::alias_of.eq(None::<i64>))

@@ -108,18 +108,19 @@ impl Page {
 
     /// The fields of the specific page type, e.g. a `BlogPage { intro, .. }`.
     pub fn specific<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
-        serde_json::from_str(&self.specific).map_err(|e| {
-            Error::InvalidOperation(format!(
-                "page {} does not hold {} fields: {e}",
-                self.id, self.content_type
-            ))
+        serde_json::from_str(&self.specific).map_err(|e| Error::PageFields {
+            page: self.id,
+            content_type: self.content_type.clone(),
+            reason: e.to_string(),
         })
     }
 
     /// Sets the fields of the specific page type (saved by the next draft or update).
     pub fn set_specific<T: Serialize>(&mut self, fields: &T) -> Result<()> {
-        self.specific = serde_json::to_string(fields).map_err(|e| {
-            Error::InvalidOperation(format!("page fields cannot be serialised: {e}"))
+        self.specific = serde_json::to_string(fields).map_err(|e| Error::PageFields {
+            page: self.id,
+            content_type: self.content_type.clone(),
+            reason: e.to_string(),
         })?;
         Ok(())
     }
@@ -161,8 +162,10 @@ impl NewPage {
 
     /// Sets the specific page type's fields.
     pub fn specific<T: Serialize>(mut self, fields: &T) -> Result<Self> {
-        self.specific = serde_json::to_string(fields).map_err(|e| {
-            Error::InvalidOperation(format!("page fields cannot be serialised: {e}"))
+        self.specific = serde_json::to_string(fields).map_err(|e| Error::PageFields {
+            page: 0,
+            content_type: self.content_type.clone(),
+            reason: e.to_string(),
         })?;
         Ok(self)
     }
@@ -382,21 +385,14 @@ pub fn move_page(
             };
             let target = find(conn, target_id)?;
             if target.path.starts_with(&page.path) {
-                return Err(Error::InvalidOperation(
-                    "a page cannot move into its own subtree, or next to itself".to_owned(),
-                ));
+                return Err(Error::IntoOwnSubtree { page: page.id });
             }
             let new_parent = if as_child {
                 target.clone()
             } else {
-                parent(conn, &target)?.ok_or_else(|| {
-                    Error::InvalidOperation(
-                        "only pages below the root level can have siblings".to_owned(),
-                    )
-                })?
+                parent(conn, &target)?.ok_or(Error::RootPage { page: target.id })?
             };
-            let old_parent = parent(conn, &page)?
-                .ok_or_else(|| Error::InvalidOperation("a root page cannot be moved".to_owned()))?;
+            let old_parent = parent(conn, &page)?.ok_or(Error::RootPage { page: page.id })?;
 
             // Park the subtree outside the tree, make room, then put it in its place.
             let parked = format!("~{}", page.id);
@@ -415,9 +411,10 @@ pub fn move_page(
                 tree::next_child_path(conn, &new_parent.path, new_parent.depth + 1)?
             } else {
                 for sibling in siblings[insert_at..].iter().rev() {
-                    let step = tree::last_step(&sibling.path).ok_or_else(|| {
-                        Error::InvalidOperation(format!("malformed page path '{}'", sibling.path))
-                    })?;
+                    let step =
+                        tree::last_step(&sibling.path).ok_or_else(|| Error::MalformedPagePath {
+                            path: sibling.path.clone(),
+                        })?;
                     let shifted = format!("{}{}", new_parent.path, tree::encode_step(step + 1)?);
                     tree::rewrite_subtree(conn, &sibling.path, &shifted, 0)?;
                 }

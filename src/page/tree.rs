@@ -21,9 +21,7 @@ const SUBTREE_END: char = '~';
 /// The path step for the `n`th child (from 1).
 pub fn encode_step(n: u32) -> Result<String> {
     if n == 0 || n > MAX_STEP {
-        return Err(Error::InvalidOperation(format!(
-            "a page can have at most {MAX_STEP} children"
-        )));
+        return Err(Error::TooManyChildren { max: MAX_STEP });
     }
     let mut step = [b'0'; STEP_LENGTH];
     let mut rest = n;
@@ -92,9 +90,9 @@ pub(crate) fn next_child_path(
         .context("finding the last child")?;
     let next = match last {
         Some(path) => {
-            last_step(&path)
-                .ok_or_else(|| Error::InvalidOperation(format!("malformed page path '{path}'")))?
-                + 1
+            last_step(&path).ok_or_else(|| Error::MalformedPagePath {
+                path: path.to_owned(),
+            })? + 1
         }
         None => 1,
     };

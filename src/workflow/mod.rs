@@ -86,17 +86,17 @@ pub fn start<M: DraftStateful<DbConnection>>(
         crate::db::transaction(conn, |conn| {
             let object_id = key_of(object);
             if active_state(conn, M::CONTENT_TYPE, &object_id)?.is_some() {
-                return Err(Error::InvalidOperation(format!(
-                    "{} {object_id} is already in moderation",
-                    M::CONTENT_TYPE
-                )));
+                return Err(Error::Moderation {
+                    content_type: M::CONTENT_TYPE,
+                    object_id,
+                    problem: "is already in moderation",
+                });
             }
             let workflow = workflow(conn, workflow_id)?;
             if !workflow.active {
-                return Err(Error::InvalidOperation(format!(
-                    "workflow '{}' is not active",
-                    workflow.name
-                )));
+                return Err(Error::WorkflowInactive {
+                    workflow: workflow.name,
+                });
             }
             let current = model::find::<M, _>(conn, &object.key())?;
             let revision_id = current.draft_state().and_then(|s| s.latest_revision_id);
@@ -152,18 +152,14 @@ fn acting_on<M: DraftStateful<DbConnection>>(
     let object_id = key_of(object);
     let state = active_state(conn, M::CONTENT_TYPE, &object_id)?
         .filter(|s| s.status == "in_progress")
-        .ok_or_else(|| {
-            Error::InvalidOperation(format!(
-                "{} {object_id} has no task in progress",
-                M::CONTENT_TYPE
-            ))
-        })?;
-    let task_state_id = state.current_task_state_id.ok_or_else(|| {
-        Error::InvalidOperation(format!(
-            "{} {object_id} has no current task",
-            M::CONTENT_TYPE
-        ))
-    })?;
+        .and_then(|state| Some((state.current_task_state_id?, state)));
+    let Some((task_state_id, state)) = state else {
+        return Err(Error::Moderation {
+            content_type: M::CONTENT_TYPE,
+            object_id,
+            problem: "has no task in progress",
+        });
+    };
     let task_state = task_state(conn, task_state_id)?;
     let task = task(conn, task_state.task_id)?;
     let user = Some(by);
@@ -347,11 +343,10 @@ pub fn resume<M: DraftStateful<DbConnection>>(
             let object_id = key_of(object);
             let state = active_state(conn, M::CONTENT_TYPE, &object_id)?
                 .filter(|s| s.status == "needs_changes")
-                .ok_or_else(|| {
-                    Error::InvalidOperation(format!(
-                        "{} {object_id} is not waiting for changes",
-                        M::CONTENT_TYPE
-                    ))
+                .ok_or_else(|| Error::Moderation {
+                    content_type: M::CONTENT_TYPE,
+                    object_id: object_id.clone(),
+                    problem: "is not waiting for changes",
                 })?;
             let rejected = task_state(conn, state.current_task_state_id.unwrap_or_default())?;
             let task = task(conn, rejected.task_id)?;

@@ -83,7 +83,7 @@ pub(super) fn task_kind(name: &str) -> Result<Arc<dyn TaskKind>> {
         .unwrap_or_else(PoisonError::into_inner)
         .get(name)
         .cloned()
-        .ok_or_else(|| Error::InvalidOperation(format!("unknown task kind '{name}'")))
+        .ok_or_else(|| Error::UnknownTaskKind(name.to_owned()))
 }
 
 /// Creates a group-approval task that users of `groups` may act on.
