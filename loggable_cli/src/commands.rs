@@ -1,0 +1,277 @@
+//! The commands that read the log and print it: reports, histories, export, verification,
+//! purging, migrations and the action list.
+
+use std::io::{self, Write};
+
+use anyhow::{Context, Result};
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+
+use crate::{ExportArg, FilterArgs, Format, open, open_migrated};
+
+pub(crate) fn report(
+    conn: &mut loggable::db::DbConnection,
+    viewer: Option<&dyn loggable::entry::Visibility>,
+    limit: i64,
+    filters: &FilterArgs,
+    format: Format,
+) -> Result<()> {
+    let registry = loggable::registry::global();
+    let filters = filters.filters()?;
+    let page = loggable::report::site_history_page(conn, &registry, viewer, &filters, None, limit)?;
+    print_entries(conn, &page.entries, None, format)
+}
+
+/// Streams the export; a progress bar on stderr once it passes a few thousand rows, hidden
+/// when stderr is not a terminal.
+pub(crate) fn export(
+    conn: &mut loggable::db::DbConnection,
+    viewer: Option<&dyn loggable::entry::Visibility>,
+    filters: &loggable::report::Filters,
+    format: ExportArg,
+    output: Option<&std::path::Path>,
+) -> Result<()> {
+    let registry = loggable::registry::global();
+    let format = match format {
+        ExportArg::Csv => loggable::export::ExportFormat::Csv,
+        ExportArg::Jsonl => loggable::export::ExportFormat::JsonLines,
+    };
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    let progress = |rows: u64| {
+        if rows >= 5_000 {
+            bar.set_position(rows);
+        }
+    };
+    let written = match output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            loggable::export::site_history(
+                conn, &registry, viewer, filters, format, file, progress,
+            )?
+        }
+        None => {
+            let stdout = io::stdout().lock();
+            loggable::export::site_history(
+                conn, &registry, viewer, filters, format, stdout, progress,
+            )?
+        }
+    };
+    bar.finish_and_clear();
+    eprintln!("Exported {written} entries.");
+    Ok(())
+}
+
+/// Prints entries as JSON or as a table with local and relative times; `marks` adds a status
+/// column (an object's history).
+pub(crate) fn print_entries(
+    conn: &mut loggable::db::DbConnection,
+    entries: &[loggable::LogEntry],
+    marks: Option<&[Option<loggable::report::StatusMark>]>,
+    format: Format,
+) -> Result<()> {
+    let registry = loggable::registry::global();
+    let names = registry.display_names(conn, entries.iter().map(|e| e.user_id.clone()))?;
+    let mark_of = |index: usize| {
+        marks
+            .and_then(|marks| marks.get(index).copied().flatten())
+            .map(loggable::report::StatusMark::label)
+    };
+    let mut out = io::stdout().lock();
+    match format {
+        Format::Json => {
+            let rows: Vec<_> = entries
+                .iter()
+                .enumerate()
+                .map(|(index, e)| {
+                    let mut row =
+                        loggable::export::json_row(&registry, e, &names.get(e.user_id.as_ref()));
+                    if marks.is_some() {
+                        row["status"] = serde_json::json!(mark_of(index));
+                    }
+                    row
+                })
+                .collect();
+            writeln!(out, "{}", serde_json::Value::Array(rows))?;
+        }
+        Format::Table => {
+            let now = chrono::Utc::now();
+            let mut header = vec!["When", "User", "Type", "Name", "Action"];
+            if marks.is_some() {
+                header.push("Status");
+            }
+            let mut table = Table::new();
+            table.load_preset(UTF8_FULL_CONDENSED).set_header(header);
+            for (index, e) in entries.iter().enumerate() {
+                let mut message = registry.message(e);
+                let comment = registry.comment(e);
+                if !comment.is_empty() {
+                    message = format!("{message} — \"{comment}\"");
+                }
+                let mut row = vec![
+                    when(e.timestamp, now),
+                    names.get(e.user_id.as_ref()),
+                    registry.type_label(e.content_type.as_deref()),
+                    e.label.clone(),
+                    message,
+                ];
+                if marks.is_some() {
+                    row.push(mark_of(index).unwrap_or_default().to_owned());
+                }
+                table.add_row(row);
+            }
+            writeln!(out, "{table}")?;
+        }
+    }
+    Ok(())
+}
+
+/// Local time, and how long ago it was: `2026-11-27 09:14 (5 min ago)`.
+pub(crate) fn when(
+    at: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    let local = at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M");
+    let seconds = (now - at).num_seconds();
+    let (amount, future) = (seconds.unsigned_abs(), seconds < 0);
+    let span = match amount {
+        0..60 => return format!("{local} (just now)"),
+        60..3_600 => format!("{} min", amount / 60),
+        3_600..86_400 => format!("{} h", amount / 3_600),
+        _ => format!("{} d", amount / 86_400),
+    };
+    if future {
+        format!("{local} (in {span})")
+    } else {
+        format!("{local} ({span} ago)")
+    }
+}
+
+/// Prints the choices a report's filters offer.
+pub(crate) fn print_choices(
+    choices: &loggable::report::FilterChoices,
+    format: Format,
+) -> Result<()> {
+    let mut out = io::stdout().lock();
+    match format {
+        Format::Json => writeln!(out, "{}", serde_json::to_value(choices)?)?,
+        Format::Table => {
+            let mut table = Table::new();
+            table
+                .load_preset(UTF8_FULL_CONDENSED)
+                .set_header(["Filter", "Value", "Shown as"]);
+            for choice in &choices.actions {
+                table.add_row(["--action", &choice.value, &choice.label]);
+            }
+            for choice in &choices.users {
+                table.add_row(["--user", &choice.value.to_string(), &choice.label]);
+            }
+            for choice in &choices.content_types {
+                table.add_row(["--type", &choice.value, &choice.label]);
+            }
+            writeln!(out, "{table}")?;
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn verify(database: &str, only: Option<&str>, format: Format) -> Result<()> {
+    let mut conn = open(database)?;
+    let registry = loggable::registry::global();
+    let tables: Vec<_> = registry
+        .log_tables()
+        .into_iter()
+        .filter(|table| only.is_none_or(|name| table.name() == name))
+        .collect();
+    if let (Some(name), true) = (only, tables.is_empty()) {
+        anyhow::bail!("no log table named '{name}'");
+    }
+    let mut reports = Vec::with_capacity(tables.len());
+    for table in &tables {
+        reports.push(loggable::integrity::verify(&mut conn, table)?);
+    }
+    let mut out = io::stdout().lock();
+    match format {
+        Format::Json => writeln!(out, "{}", serde_json::to_value(&reports)?)?,
+        Format::Table => {
+            for report in &reports {
+                let outcome = match (&report.problem, report.chained) {
+                    (Some(problem), _) => format!("TAMPERED: {problem}"),
+                    (None, true) => format!("ok, {} entries chained", report.links),
+                    (None, false) => "no hash chain".to_owned(),
+                };
+                writeln!(out, "{}: {outcome}", report.table)?;
+            }
+        }
+    }
+    if let Some(report) = reports.iter().find(|r| r.problem.is_some()) {
+        let problem = report
+            .problem
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        anyhow::bail!("{}: {problem}", report.table);
+    }
+    Ok(())
+}
+
+pub(crate) fn purge(
+    database: &str,
+    before: chrono::NaiveDate,
+    archive: Option<&std::path::Path>,
+    batch: usize,
+) -> Result<()> {
+    let mut conn = open(database)?;
+    let registry = loggable::registry::global();
+    let before = before.and_time(chrono::NaiveTime::MIN).and_utc();
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    let purged = loggable::retention::purge(&mut conn, &registry, before, archive, batch, |n| {
+        bar.set_position(n)
+    })?;
+    bar.finish_and_clear();
+    for table in purged {
+        println!(
+            "{}: {} entries purged, {} archived",
+            table.table, table.deleted, table.archived
+        );
+    }
+    Ok(())
+}
+
+pub(crate) fn migrate(database: &str) -> Result<()> {
+    let (_, applied) = open_migrated(database)?;
+    if applied.is_empty() {
+        println!("Schema is up to date.");
+    } else {
+        for version in applied {
+            println!("Applied migration {version}");
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn print_actions(format: Format) -> Result<()> {
+    let registry = loggable::registry::global();
+    let mut out = io::stdout().lock();
+    match format {
+        Format::Json => {
+            let actions: Vec<_> = registry
+                .actions()
+                .map(|action| serde_json::json!({"code": action.code(), "label": action.label()}))
+                .collect();
+            writeln!(out, "{}", serde_json::Value::Array(actions))?;
+        }
+        Format::Table => {
+            let mut table = Table::new();
+            table
+                .load_preset(UTF8_FULL_CONDENSED)
+                .set_header(["Code", "Label"]);
+            for action in registry.actions() {
+                table.add_row([action.code(), action.label()]);
+            }
+            writeln!(out, "{table}")?;
+        }
+    }
+    Ok(())
+}
