@@ -23,11 +23,17 @@ pub enum ExportFormat {
 /// Rows read per round trip while exporting.
 const EXPORT_CHUNK: i64 = 2_000;
 
-/// Text a spreadsheet would run as a formula is written as plain text (a leading `'`).
+/// Text a spreadsheet would run as a formula is written as plain text, after OWASP's
+/// CSV-injection guidance: a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage
+/// return, or does so after leading whitespace or a byte-order mark, gets a leading `'`.
+/// (Every text cell is also quoted, so a spreadsheet splitting on `;` cannot cut one.)
 fn spreadsheet_safe(text: &str) -> std::borrow::Cow<'_, str> {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => std::borrow::Cow::Owned(format!("'{text}")),
-        _ => std::borrow::Cow::Borrowed(text),
+    let formula = |c: char| matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r');
+    let after_padding = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    if text.starts_with(formula) || after_padding.starts_with(formula) {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
     }
 }
 
@@ -47,7 +53,11 @@ pub fn site_history(
         let failed = |e: &dyn std::fmt::Display| Error::Export(e.to_string());
         match format {
             ExportFormat::Csv => {
-                let mut writer = csv::Writer::from_writer(out);
+                // Text cells quoted: a cell holding `;` stays one cell in a spreadsheet that
+                // splits on it.
+                let mut writer = csv::WriterBuilder::new()
+                    .quote_style(csv::QuoteStyle::NonNumeric)
+                    .from_writer(out);
                 writer
                     .write_record(["ID", "Name", "Type", "Action type", "User", "Date/Time"])
                     .map_err(|e| failed(&e))?;
@@ -165,6 +175,60 @@ fn for_each_chunk(
             if written % EXPORT_CHUNK as u64 == 0 {
                 progress(written);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spreadsheet_safe;
+    use proptest::prelude::*;
+
+    /// What a spreadsheet reads as the start of a formula, once leading padding is gone.
+    fn starts_a_formula(cell: &str) -> bool {
+        let formula = |c: char| matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r');
+        cell.starts_with(formula)
+            || cell
+                .trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+                .starts_with(formula)
+    }
+
+    #[test]
+    fn formulas_behind_padding_are_neutralised() {
+        for cell in [
+            "=1+1",
+            " =1+1",
+            "\u{feff}=1+1",
+            "\n=1+1",
+            "\t1",
+            "\r1",
+            "@SUM(A1)",
+            "-2",
+            "+3",
+        ] {
+            assert_eq!(spreadsheet_safe(cell), format!("'{cell}"), "{cell:?}");
+        }
+        for cell in ["x;=1+1", "plain", "a=b", ""] {
+            assert_eq!(spreadsheet_safe(cell), cell, "{cell:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn no_cell_starts_a_formula(
+            prefix in prop::sample::select(vec!["", " ", "\u{feff}", "\n", "\t", "\r", "  \u{feff}"]),
+            head in prop::sample::select(vec!["=", "+", "-", "@", "x", ";", ","]),
+            rest in any::<String>(),
+        ) {
+            let cell = format!("{prefix}{head}{rest}");
+            let safe = spreadsheet_safe(&cell);
+            prop_assert!(!starts_a_formula(&safe), "{safe:?}");
+            prop_assert!(safe.ends_with(cell.as_str()));
+        }
+
+        #[test]
+        fn random_text_never_starts_a_formula(cell in any::<String>()) {
+            prop_assert!(!starts_a_formula(&spreadsheet_safe(&cell)));
         }
     }
 }

@@ -131,7 +131,8 @@ pub fn site_history_page(
 ) -> Result<Page> {
     crate::db::with_db(conn, |conn| {
         let limit = limit.max(1);
-        let mut query = site_query(filters).limit(limit + 1);
+        // One row more than asked says whether a next page exists; a huge limit clamps.
+        let mut query = site_query(filters).limit(limit.saturating_add(1));
         query.after = after;
         let mut merged = crate::entry::merge_tables(conn, &registry.log_tables(), &query, viewer)?;
         let more = merged.len() > usize::try_from(limit).unwrap_or(usize::MAX);

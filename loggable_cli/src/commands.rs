@@ -110,10 +110,10 @@ pub(crate) fn print_entries(
                 }
                 let mut row = vec![
                     when(e.timestamp, now),
-                    names.get(e.user_id.as_ref()),
-                    registry.type_label(e.content_type.as_deref()),
-                    e.label.clone(),
-                    message,
+                    terminal_safe(&names.get(e.user_id.as_ref())),
+                    terminal_safe(&registry.type_label(e.content_type.as_deref())),
+                    terminal_safe(&e.label),
+                    terminal_safe(&message),
                 ];
                 if marks.is_some() {
                     row.push(mark_of(index).unwrap_or_default().to_owned());
@@ -161,13 +161,25 @@ pub(crate) fn print_choices(
                 .load_preset(UTF8_FULL_CONDENSED)
                 .set_header(["Filter", "Value", "Shown as"]);
             for choice in &choices.actions {
-                table.add_row(["--action", &choice.value, &choice.label]);
+                table.add_row([
+                    "--action".to_owned(),
+                    terminal_safe(&choice.value),
+                    terminal_safe(&choice.label),
+                ]);
             }
             for choice in &choices.users {
-                table.add_row(["--user", &choice.value.to_string(), &choice.label]);
+                table.add_row([
+                    "--user".to_owned(),
+                    terminal_safe(&choice.value.to_string()),
+                    terminal_safe(&choice.label),
+                ]);
             }
             for choice in &choices.content_types {
-                table.add_row(["--type", &choice.value, &choice.label]);
+                table.add_row([
+                    "--type".to_owned(),
+                    terminal_safe(&choice.value),
+                    terminal_safe(&choice.label),
+                ]);
             }
             writeln!(out, "{table}")?;
         }
@@ -274,4 +286,45 @@ pub(crate) fn print_actions(format: Format) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `text` as a terminal shows it harmlessly: control characters (escape sequences that retitle
+/// or clear the terminal, bells, backspaces) and bidirectional overrides (which reorder what
+/// the reader sees) become `\u{fffd}`. Entries hold what their writers gave; the table shows
+/// it without letting it act.
+pub(crate) fn terminal_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+            if c.is_control() || bidi {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::terminal_safe;
+    use proptest::prelude::*;
+
+    #[test]
+    fn escape_sequences_and_bidi_overrides_are_defused() {
+        assert_eq!(
+            terminal_safe("\u{1b}]0;pwned\u{7}\u{1b}[2Jok\u{202e}x"),
+            "\u{fffd}]0;pwned\u{fffd}\u{fffd}[2Jok\u{fffd}x"
+        );
+        assert_eq!(terminal_safe("Café – ok"), "Café – ok");
+    }
+
+    proptest! {
+        #[test]
+        fn nothing_that_acts_on_a_terminal_gets_through(text in any::<String>()) {
+            let shown = terminal_safe(&text);
+            prop_assert!(!shown.chars().any(char::is_control), "{shown:?}");
+            prop_assert_eq!(shown.chars().count(), text.chars().count());
+        }
+    }
 }

@@ -191,11 +191,11 @@ fn export_and_report_take_filters_and_refuse_bad_ones() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("ID,Name,Type,Action type,User,Date/Time")
+        Some("\"ID\",\"Name\",\"Type\",\"Action type\",\"User\",\"Date/Time\"")
     );
     let rows: Vec<&str> = lines.collect();
     assert!(
-        !rows.is_empty() && rows.iter().all(|r| r.contains(",Publish,")),
+        !rows.is_empty() && rows.iter().all(|r| r.contains(",\"Publish\",")),
         "{csv}"
     );
     let jsonl = loggable(
@@ -565,4 +565,80 @@ fn write_migrations_copies_loggables_migrations_into_a_folder() {
     );
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(std::fs::read_dir(&core_only).unwrap().count(), 1);
+}
+
+/// A database holding one entry with each hostile label, written through the library.
+fn hostile_database(dir: &Path) -> String {
+    let path = dir.join("hostile.sqlite3");
+    let url = path.to_string_lossy().into_owned();
+    let mut conn = loggable::db::connect(&url).unwrap();
+    loggable::db::run_migrations(&mut conn).unwrap();
+    for (id, label) in [
+        (1, "\u{1b}]0;pwned\u{7}\u{1b}[2Jcleared"),
+        (2, "x;=1+1"),
+        (3, " =HYPERLINK(\"http://evil\")"),
+        (4, "\u{feff}@SUM(A1)"),
+    ] {
+        loggable::log(
+            &loggable::ObjectRef::new("shop.sprocket", id).title(label),
+            "wagtail.edit",
+        )
+        .write(&mut conn)
+        .unwrap();
+    }
+    url
+}
+
+#[test]
+fn labels_cannot_drive_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = hostile_database(dir.path());
+    let report = loggable(&["report", "--database", &url], dir.path());
+    assert!(report.status.success(), "{}", stderr(&report));
+    let text = stdout(&report);
+    assert!(text.contains("cleared"), "{text}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+}
+
+#[test]
+fn csv_cells_cannot_become_formulas() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = hostile_database(dir.path());
+    let export = loggable(
+        &["export", "--format", "csv", "--database", &url],
+        dir.path(),
+    );
+    assert!(export.status.success(), "{}", stderr(&export));
+    let text = stdout(&export);
+    for cell in [
+        "\"x;=1+1\"",
+        "\"' =HYPERLINK(\"\"http://evil\"\")\"",
+        "\"'\u{feff}@SUM(A1)\"",
+    ] {
+        assert!(text.contains(cell), "{cell} missing from:\n{text}");
+    }
+}
+
+#[test]
+fn a_huge_limit_clamps_instead_of_overflowing() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = hostile_database(dir.path());
+    let report = loggable(
+        &[
+            "report",
+            "--database",
+            &url,
+            "--format",
+            "json",
+            "--limit",
+            &i64::MAX.to_string(),
+        ],
+        dir.path(),
+    );
+    assert!(report.status.success(), "{}", stderr(&report));
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout(&report)).unwrap();
+    assert_eq!(rows.len(), 4);
 }

@@ -296,16 +296,16 @@ fn csv_export_has_the_spec_columns_and_is_spreadsheet_safe() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
-        Some("ID,Name,Type,Action type,User,Date/Time")
+        Some("\"ID\",\"Name\",\"Type\",\"Action type\",\"User\",\"Date/Time\"")
     );
     let first = lines.next().unwrap();
     assert!(
-        first.starts_with("x-9,'@sum,shop.sprocket,Create,system,"),
+        first.starts_with("\"x-9\",\"'@sum\",\"shop.sprocket\",\"Create\",\"system\","),
         "{first}"
     );
     let second = lines.next().unwrap();
     assert!(
-        second.starts_with("4,'+1 page,Simple page,Publish,'=cmd|' /C calc'!A0,"),
+        second.starts_with("4,\"'+1 page\",\"Simple page\",\"Publish\",\"'=cmd|' /C calc'!A0\","),
         "{second}"
     );
 
