@@ -220,6 +220,17 @@ pub enum Error {
         problem: &'static str,
     },
 
+    /// The database lacks loggable's schema, or some of its migrations.
+    #[error(
+        "the database lacks {} of loggable's migrations (first: {}); run loggable's migrations (`loggable migrate`, or db::run_migrations)",
+        missing.len(),
+        missing.first().map_or("?", String::as_str)
+    )]
+    SchemaNotCurrent {
+        /// The versions not applied, oldest first.
+        missing: Vec<String>,
+    },
+
     /// A workflow that is not active was asked to start.
     #[error("workflow '{workflow}' is not active")]
     WorkflowInactive {

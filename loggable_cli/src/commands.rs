@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use anyhow::{Context, Result};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
-use crate::{ExportArg, FilterArgs, Format, open, open_migrated};
+use crate::{ExportArg, FilterArgs, Format, open, open_existing, open_migrated};
 
 pub(crate) fn report(
     conn: &mut loggable::db::DbConnection,
@@ -188,7 +188,7 @@ pub(crate) fn print_choices(
 }
 
 pub(crate) fn verify(database: &str, only: Option<&str>, format: Format) -> Result<()> {
-    let mut conn = open(database)?;
+    let mut conn = open_existing(database)?;
     let registry = loggable::registry::global();
     let tables: Vec<_> = registry
         .log_tables()

@@ -311,7 +311,7 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let filters = filters.filters()?;
             let object = object.as_deref().map(parse_object).transpose()?;
-            let mut conn = open(&cli.database)?;
+            let mut conn = open_existing(&cli.database)?;
             let registry = loggable::registry::global();
             let history = match (page, object) {
                 (Some(id), _) => {
@@ -360,7 +360,7 @@ fn run(cli: Cli) -> Result<()> {
             choices,
             format,
         } => {
-            let mut conn = open(&cli.database)?;
+            let mut conn = open_existing(&cli.database)?;
             let viewer = viewer(&mut conn, as_user)?;
             if choices {
                 let registry = loggable::registry::global();
@@ -386,7 +386,7 @@ fn run(cli: Cli) -> Result<()> {
             filters,
         } => {
             let filters = filters.filters()?;
-            let mut conn = open(&cli.database)?;
+            let mut conn = open_existing(&cli.database)?;
             let viewer = viewer(&mut conn, as_user)?;
             export(
                 &mut conn,
@@ -400,6 +400,35 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 /// Connects and brings the schema up to date.
+/// Opens an existing database for a command that only reads: nothing is created or migrated,
+/// and the session refuses writes (SQLite `query_only`, PostgreSQL read-only transactions), so
+/// a read-only role serves and a mistyped path fails instead of leaving an empty file.
+fn open_existing(database: &str) -> Result<loggable::db::DbConnection> {
+    use diesel::connection::SimpleConnection;
+    let url = loggable::db::DatabaseUrl::parse(database)?;
+    if url.backend() == loggable::db::BackendKind::Sqlite {
+        let path = std::path::Path::new(url.driver_target());
+        if url.driver_target() != ":memory:" && !path.exists() {
+            anyhow::bail!(
+                "no database at {}; create it with `loggable migrate --database {}`",
+                path.display(),
+                database
+            );
+        }
+    }
+    let mut conn = url.connect()?;
+    let read_only = match &conn {
+        loggable::db::DbConnection::Sqlite(_) => "PRAGMA query_only = ON;",
+        loggable::db::DbConnection::Postgresql(_) => {
+            "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY;"
+        }
+    };
+    conn.batch_execute(read_only)
+        .with_context(|| format!("opening {url} read-only"))?;
+    loggable::db::check_schema(&mut conn).with_context(|| format!("reading {url}"))?;
+    Ok(conn)
+}
+
 fn open(database: &str) -> Result<loggable::db::DbConnection> {
     Ok(open_migrated(database)?.0)
 }

@@ -642,3 +642,74 @@ fn a_huge_limit_clamps_instead_of_overflowing() {
     let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout(&report)).unwrap();
     assert_eq!(rows.len(), 4);
 }
+
+#[test]
+fn passwords_never_reach_the_screen_and_keyword_strings_create_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    for database in [
+        "host=db.example password=secret dbname=app",
+        "postgres://someone@127.0.0.1:1/db?password=secret",
+        "postgres://someone:secret@127.0.0.1:1/db",
+    ] {
+        let output = loggable(&["report", "--database", database], dir.path());
+        assert!(!output.status.success(), "{database}");
+        let message = stderr(&output);
+        assert!(!message.contains("secret"), "{database}: {message}");
+        assert!(!stdout(&output).contains("secret"), "{database}");
+    }
+    let created: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(created.is_empty(), "files appeared: {created:?}");
+}
+
+#[test]
+fn reading_commands_never_create_or_migrate_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in [
+        &["verify"][..],
+        &["report"],
+        &["export", "--format", "csv"],
+        &["history", "--page", "1"],
+    ] {
+        let mut args = command.to_vec();
+        args.extend(["--database", "typo.sqlite3"]);
+        let output = loggable(&args, dir.path());
+        assert!(
+            !output.status.success(),
+            "{args:?} succeeded on a missing file"
+        );
+        assert!(
+            stderr(&output).contains("loggable migrate"),
+            "{}",
+            stderr(&output)
+        );
+        assert!(
+            !dir.path().join("typo.sqlite3").exists(),
+            "{args:?} created the file"
+        );
+    }
+    // An existing database without loggable's schema is refused, not migrated.
+    let empty = dir.path().join("empty.sqlite3");
+    let mut conn = diesel::Connection::establish(empty.to_str().unwrap())
+        .map(|c: diesel::SqliteConnection| c)
+        .unwrap();
+    diesel::connection::SimpleConnection::batch_execute(&mut conn, "CREATE TABLE other (x INT)")
+        .unwrap();
+    let output = loggable(
+        &["report", "--database", empty.to_str().unwrap()],
+        dir.path(),
+    );
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("loggable migrate"),
+        "{}",
+        stderr(&output)
+    );
+    let tables: i64 = diesel::RunQueryDsl::get_result(
+        diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
+        ),
+        &mut conn,
+    )
+    .unwrap();
+    assert_eq!(tables, 1, "the report created tables");
+}

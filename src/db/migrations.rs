@@ -12,6 +12,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use diesel::QueryDsl;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use super::{BackendConnection, BackendKind, LogConnection};
@@ -168,6 +169,69 @@ pub fn run_migrations<C: LogConnection + ?Sized>(conn: &mut C) -> Result<Vec<Str
 /// chain): what an application that logs only its own models needs.
 pub fn run_core_migrations<C: LogConnection + ?Sized>(conn: &mut C) -> Result<Vec<String>> {
     run_layer(conn, Layer::Core)
+}
+
+diesel::table! {
+    /// Diesel's record of applied migrations (read here without creating it).
+    #[sql_name = "__diesel_schema_migrations"]
+    applied_migrations (version) {
+        version -> Text,
+    }
+}
+
+/// Checks, without writing anything, that every migration of loggable's schema has been
+/// applied: for tools that only read (reports, exports, verification) on a database they must
+/// not create or change. A missing schema or missing migrations are
+/// [`Error::SchemaNotCurrent`].
+///
+/// ```
+/// let mut conn = loggable::db::connect(":memory:")?;
+/// assert!(loggable::db::check_schema(&mut conn).is_err());
+/// loggable::db::run_migrations(&mut conn)?;
+/// loggable::db::check_schema(&mut conn)?;
+/// # Ok::<(), loggable::Error>(())
+/// ```
+pub fn check_schema<C: LogConnection + ?Sized>(conn: &mut C) -> Result<()> {
+    use diesel::RunQueryDsl;
+    use diesel::migration::MigrationSource;
+    let query = applied_migrations::table.select(applied_migrations::version);
+    let (applied, wanted): (diesel::QueryResult<Vec<String>>, Vec<String>) = match conn
+        .backend_connection()
+    {
+        #[cfg(feature = "postgres")]
+        BackendConnection::Postgresql(pg) => {
+            let wanted = [POSTGRES_CORE, POSTGRES_CMS]
+                .iter()
+                .flat_map(|set| {
+                    MigrationSource::<diesel::pg::Pg>::migrations(set).unwrap_or_default()
+                })
+                .map(|m| m.name().version().to_string())
+                .collect();
+            (query.load(pg), wanted)
+        }
+        #[cfg(feature = "sqlite")]
+        BackendConnection::Sqlite(sqlite) => {
+            let wanted = [SQLITE_CORE, SQLITE_CMS]
+                .iter()
+                .flat_map(|set| {
+                    MigrationSource::<diesel::sqlite::Sqlite>::migrations(set).unwrap_or_default()
+                })
+                .map(|m| m.name().version().to_string())
+                .collect();
+            (query.load(sqlite), wanted)
+        }
+    };
+    // No record at all reads as no schema (the table is missing).
+    let applied = applied.unwrap_or_default();
+    let missing: Vec<String> = wanted
+        .into_iter()
+        .filter(|v| !applied.contains(v))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::SchemaNotCurrent { missing })
+    }
 }
 
 fn run_layer<C: LogConnection + ?Sized>(conn: &mut C, layer: Layer) -> Result<Vec<String>> {

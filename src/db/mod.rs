@@ -29,7 +29,8 @@ pub(crate) use self::log_connection::with_db;
 pub use self::log_connection::{BackendConnection, LogConnection};
 pub use self::log_connection::{read_snapshot, transaction};
 pub use self::migrations::{
-    Layer, MigrationFile, migration_files, run_core_migrations, run_migrations, write_migrations,
+    Layer, MigrationFile, check_schema, migration_files, run_core_migrations, run_migrations,
+    write_migrations,
 };
 #[cfg(feature = "postgres")]
 pub use self::migrations::{POSTGRES_CMS, POSTGRES_CORE};

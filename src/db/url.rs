@@ -66,6 +66,20 @@ impl DatabaseUrl {
         if trimmed.contains('\0') {
             return Err(invalid("the URL contains a NUL character"));
         }
+        let looks_like_keywords = trimmed.split_once('=').is_some_and(|(key, _)| {
+            !key.trim().is_empty()
+                && key
+                    .trim()
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+        if !trimmed.contains("://") && looks_like_keywords {
+            // A libpq keyword string (`host=... password=...`) is no file name.
+            return Err(invalid(
+                "this looks like a libpq keyword string; write it as \
+                 postgres://user:password@host:port/database (or sqlite://PATH for a file)",
+            ));
+        }
         let Some((scheme, rest)) = trimmed.split_once(':') else {
             return Ok(Self::sqlite(trimmed));
         };
@@ -144,10 +158,16 @@ impl fmt::Debug for DatabaseUrl {
 
 /// Replaces the password of `scheme://user:password@host` by `***`, so errors can name URLs.
 pub(crate) fn mask_password(url: &str) -> String {
+    let masked = mask_userinfo(url);
+    mask_password_parameters(&masked)
+}
+
+/// `scheme://user:***@host...`: the password of the URL's user information.
+fn mask_userinfo(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
     let authority = &rest[..authority_end];
     let Some(at) = authority.rfind('@') else {
         return url.to_owned();
@@ -159,6 +179,37 @@ pub(crate) fn mask_password(url: &str) -> String {
         }
         None => url.to_owned(),
     }
+}
+
+/// Every `password=VALUE` (any key ending in `password`, any case) masked, whether it is a
+/// query parameter (`?password=x&...`) or a libpq keyword (`password='x y' host=...`).
+fn mask_password_parameters(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut search = 0;
+    while let Some(found) = lower[search..].find("password=") {
+        let value_start = search + found + "password=".len();
+        let bytes = text.as_bytes();
+        let value_end = if bytes.get(value_start) == Some(&b'\'') {
+            // A quoted keyword value runs to the next unescaped quote.
+            let mut i = value_start + 1;
+            while i < bytes.len() && bytes[i] != b'\'' {
+                i += if bytes[i] == b'\\' { 2 } else { 1 };
+            }
+            (i + 1).min(bytes.len())
+        } else {
+            text[value_start..]
+                .find(['&', ' ', '\t', '\n', '#'])
+                .map_or(text.len(), |end| value_start + end)
+        };
+        out.push_str(&text[copied..value_start]);
+        out.push_str("***");
+        copied = value_end;
+        search = value_end.max(value_start);
+    }
+    out.push_str(&text[copied..]);
+    out
 }
 
 #[cfg(test)]
@@ -212,6 +263,37 @@ mod tests {
                 "{input:?}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn masks_passwords_in_every_form() {
+        for (text, secret) in [
+            ("postgres://bob:hunter2@host/db", "hunter2"),
+            ("postgres://u@host/db?password=secret", "secret"),
+            (
+                "postgres://u@host/db?sslmode=require&PASSWORD=s3cr3t&x=1",
+                "s3cr3t",
+            ),
+            ("postgres://u:one@host/db?sslpassword=two", "two"),
+            ("host=db.example password=secret dbname=app", "secret"),
+            ("host=db password='with space' user=x", "with space"),
+        ] {
+            let masked = mask_password(text);
+            assert!(!masked.contains(secret), "{text} -> {masked}");
+            assert!(masked.contains("***"), "{masked}");
+        }
+        assert_eq!(
+            mask_password("postgres://u@host/db?password=secret&sslmode=require"),
+            "postgres://u@host/db?password=***&sslmode=require"
+        );
+    }
+
+    #[test]
+    fn a_keyword_string_is_refused_not_taken_for_a_file() {
+        let err = DatabaseUrl::parse("host=db.example password=secret dbname=app").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("libpq keyword string"), "{text}");
+        assert!(!text.contains("secret"), "{text}");
     }
 
     #[test]
