@@ -357,7 +357,8 @@ pub struct ObjectHistory {
 
 /// Page `page` (from 1) of `object`'s history: newest first, collapsed by uuid and action
 /// within the object, filtered, [`OBJECT_HISTORY_PAGE_SIZE`] rows a page, with status marks
-/// from `marks` and the filter choices the history offers.
+/// from `marks` and the filter choices the history offers. Only what `viewer` may see, as in
+/// every other report (`None`: everything, for callers that decided access already).
 ///
 /// ```
 /// use loggable::report::{self, Filters, RevisionMarks};
@@ -374,7 +375,7 @@ pub struct ObjectHistory {
 ///     Ok(())
 /// })?;
 /// let marks = RevisionMarks { live_revision: None, latest_revision: Some(2) };
-/// let history = report::object_history(&mut conn, &registry, &sprocket, marks, &Filters::default(), 1)?;
+/// let history = report::object_history(&mut conn, &registry, &sprocket, None, marks, &Filters::default(), 1)?;
 /// assert_eq!((history.total, history.pages), (1, 1));
 /// assert_eq!(history.rows[0].entry.revision_id, Some(2));
 /// assert_eq!(history.rows[0].mark.map(|m| m.label()), Some("Current draft"));
@@ -384,6 +385,7 @@ pub fn object_history(
     conn: &mut impl LogConnection,
     registry: &Registry,
     object: &(impl Loggable + ?Sized),
+    viewer: Option<&dyn Visibility>,
     marks: RevisionMarks,
     filters: &Filters,
     page: i64,
@@ -392,14 +394,14 @@ pub fn object_history(
         let (table, query) = crate::log::object_query(registry, object)?;
         let mut query = query.grouped();
         query.conditions = filters.conditions();
-        let total = table.count_visible(conn, &query, None)?;
+        let total = table.count_visible(conn, &query, viewer)?;
         let pages = ((total + OBJECT_HISTORY_PAGE_SIZE - 1) / OBJECT_HISTORY_PAGE_SIZE).max(1);
         let page = page.clamp(1, pages);
         let rows = table
             .read(
                 conn,
                 &query.clone().page(page, OBJECT_HISTORY_PAGE_SIZE),
-                None,
+                viewer,
             )?
             .into_iter()
             .map(|entry| HistoryRow {
@@ -407,7 +409,7 @@ pub fn object_history(
                 entry,
             })
             .collect();
-        let choices = choices_of(conn, registry, &[table], &query, None)?;
+        let choices = choices_of(conn, registry, &[table], &query, viewer)?;
         Ok(ObjectHistory {
             rows,
             page,

@@ -42,6 +42,9 @@ enum Command {
     Demo,
     /// Prints the history of one page or object: newest first, one row per user action, 20 a page.
     History {
+        /// Only what this user (id) may see.
+        #[arg(long = "as")]
+        as_user: Option<i64>,
         /// A page id.
         #[arg(long, conflicts_with = "object", required_unless_present = "object")]
         page: Option<i64>,
@@ -302,6 +305,7 @@ fn run(cli: Cli) -> Result<()> {
             )
         }
         Command::History {
+            as_user,
             page,
             object,
             page_number,
@@ -313,6 +317,10 @@ fn run(cli: Cli) -> Result<()> {
             let object = object.as_deref().map(parse_object).transpose()?;
             let mut conn = open_existing(&cli.database)?;
             let registry = loggable::registry::global();
+            let viewer = viewer(&mut conn, as_user)?;
+            let viewer = viewer
+                .as_ref()
+                .map(|v| v as &dyn loggable::entry::Visibility);
             let history = match (page, object) {
                 (Some(id), _) => {
                     let page = loggable::page::find(&mut conn, id).map_err(|e| match e {
@@ -324,6 +332,7 @@ fn run(cli: Cli) -> Result<()> {
                         &mut conn,
                         &registry,
                         &page,
+                        viewer,
                         marks,
                         &filters,
                         page_number,
@@ -333,6 +342,7 @@ fn run(cli: Cli) -> Result<()> {
                     &mut conn,
                     &registry,
                     &object,
+                    viewer,
                     loggable::report::RevisionMarks::default(),
                     &filters,
                     page_number,

@@ -713,3 +713,29 @@ fn reading_commands_never_create_or_migrate_a_database() {
     .unwrap();
     assert_eq!(tables, 1, "the report created tables");
 }
+
+#[test]
+fn history_as_a_user_shows_only_what_they_may_see() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(loggable(&["demo"], dir.path()).status.success());
+    let rows = |extra: &[&str]| -> usize {
+        let mut args = vec!["history", "--format", "json"];
+        args.extend_from_slice(extra);
+        let output = loggable(&args, dir.path());
+        assert!(output.status.success(), "{}", stderr(&output));
+        serde_json::from_str::<Vec<serde_json::Value>>(&stdout(&output))
+            .unwrap()
+            .len()
+    };
+    // Grace (2) edits the blog section: its post's history, but no product's.
+    assert!(rows(&["--object", "demo.product:1"]) > 0);
+    assert_eq!(rows(&["--object", "demo.product:1", "--as", "2"]), 0);
+    assert_eq!(rows(&["--page", "4", "--as", "2"]), rows(&["--page", "4"]));
+    let nobody = loggable(&["history", "--page", "4", "--as", "999999"], dir.path());
+    assert!(!nobody.status.success());
+    assert!(
+        stderr(&nobody).contains("no user with id 999999"),
+        "{}",
+        stderr(&nobody)
+    );
+}

@@ -30,6 +30,7 @@ fn rows(
         conn,
         registry,
         object,
+        None,
         RevisionMarks::default(),
         &filters,
         1,
@@ -171,6 +172,7 @@ fn object_history_filters_and_offers_choices_from_its_own_entries() {
         &mut db.conn,
         &registry,
         &widget,
+        None,
         RevisionMarks::default(),
         &by(|f| f.actions = vec!["wagtail.publish".into()]),
         1,
@@ -229,6 +231,7 @@ fn object_history_collapses_a_user_action_within_the_object_only() {
             &mut db.conn,
             &registry,
             object,
+            None,
             RevisionMarks::default(),
             &Filters::default(),
             1,
@@ -264,6 +267,7 @@ fn object_history_pages_hold_twenty_rows() {
             conn,
             &registry,
             &widget,
+            None,
             RevisionMarks::default(),
             &Filters::default(),
             number,
@@ -308,6 +312,7 @@ fn marked_rows(
         conn,
         &registry,
         model,
+        None,
         RevisionMarks::of(model),
         &Filters::default(),
         1,
@@ -344,6 +349,7 @@ fn a_derived_models_history_marks_the_live_version_and_the_current_draft() {
         &mut db.conn,
         &registry,
         &stored,
+        None,
         RevisionMarks::of(&stored),
         &Filters::default(),
         1,
@@ -515,4 +521,75 @@ fn site_history_choices_come_from_what_the_viewer_may_see() {
             vec!["cms.simplepage".to_owned(), "shop.widget".to_owned()]
         )
     );
+}
+
+#[test]
+fn object_history_shows_only_what_the_viewer_may_see() {
+    let mut db = TestDb::new();
+    loggable::register_model(ModelType::page("cms.simplepage"));
+    let registry = registry();
+    let opts = LogOptions::new().suppress();
+    let root =
+        page::add_root(&mut db.conn, &NewPage::new("cms.simplepage", "Root"), &opts).unwrap();
+    let blog = page::add_child(
+        &mut db.conn,
+        root.id,
+        &NewPage::new("cms.simplepage", "Blog"),
+        &opts,
+    )
+    .unwrap();
+    let news = page::add_child(
+        &mut db.conn,
+        root.id,
+        &NewPage::new("cms.simplepage", "News"),
+        &opts,
+    )
+    .unwrap();
+    let (writer, editor, outsider) = (
+        user(&mut db.conn, "Writer"),
+        user(&mut db.conn, "Editor"),
+        user(&mut db.conn, "Outsider"),
+    );
+    let group = create_group(&mut db.conn, "Bloggers").unwrap();
+    add_to_group(&mut db.conn, editor, group.id).unwrap();
+    loggable::permission::grant_page_permission(
+        &mut db.conn,
+        group.id,
+        blog.id,
+        PagePermission::Change,
+    )
+    .unwrap();
+    for page in [&blog, &news] {
+        LogContext::new(Some(writer))
+            .scope(|| log(page, "wagtail.publish").write_with(&mut db.conn, &registry))
+            .unwrap();
+    }
+    let seen = |conn: &mut DbConnection, page: &page::Page, viewer: Option<&Viewer>| {
+        let history = object_history(
+            conn,
+            &registry,
+            page,
+            viewer.map(|v| v as _),
+            RevisionMarks::default(),
+            &Filters::default(),
+            1,
+        )
+        .unwrap();
+        (
+            history.total,
+            history.rows.len(),
+            history.choices.actions.len(),
+        )
+    };
+    let editor = Viewer::load(&mut db.conn, editor).unwrap().unwrap();
+    let outsider = Viewer::load(&mut db.conn, outsider).unwrap().unwrap();
+    let inactive = Viewer {
+        is_active: false,
+        ..editor
+    };
+    assert_eq!(seen(&mut db.conn, &blog, Some(&editor)), (1, 1, 1));
+    assert_eq!(seen(&mut db.conn, &news, Some(&editor)), (0, 0, 0));
+    assert_eq!(seen(&mut db.conn, &blog, Some(&outsider)), (0, 0, 0));
+    assert_eq!(seen(&mut db.conn, &blog, Some(&inactive)), (0, 0, 0));
+    assert_eq!(seen(&mut db.conn, &news, None), (1, 1, 1));
 }
