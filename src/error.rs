@@ -246,6 +246,10 @@ pub enum Error {
     #[error("schema prefix '{0}' must be lower-case letters, digits and underscores")]
     InvalidSchemaPrefix(String),
 
+    /// Another purge holds the archive file's lock.
+    #[error("another purge is writing to the archive {0}; try again when it has finished")]
+    ArchiveBusy(String),
+
     /// Writing an export failed.
     #[error("export failed: {0}")]
     Export(String),

@@ -44,6 +44,24 @@ pub struct Purged {
     pub deleted: u64,
 }
 
+/// An archive opened on first use.
+enum LazyArchive<'a> {
+    Closed(&'a Path),
+    Open(Archive),
+}
+
+impl LazyArchive<'_> {
+    fn get(&mut self) -> Result<&mut Archive> {
+        if let Self::Closed(path) = *self {
+            *self = Self::Open(Archive::open(path)?);
+        }
+        match self {
+            Self::Open(archive) => Ok(archive),
+            Self::Closed(_) => Err(Error::Export("archive not open".to_owned())),
+        }
+    }
+}
+
 /// Appends batches to a JSON Lines archive and makes each durable before it returns.
 struct Archive {
     file: std::fs::File,
@@ -51,6 +69,9 @@ struct Archive {
 }
 
 impl Archive {
+    /// Opens `path` for appending under an exclusive lock (held until the purge ends; a second
+    /// purge on the same archive is refused rather than interleaved). Only a half-written
+    /// record of an earlier purge is ever cut from the end; anything else is left as it is.
     fn open(path: &Path) -> Result<Self> {
         let failed = |e: std::io::Error| Error::Export(format!("{}: {e}", path.display()));
         let created = !path.exists();
@@ -60,6 +81,13 @@ impl Archive {
             .append(true)
             .open(path)
             .map_err(failed)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Error::ArchiveBusy(path.display().to_string()));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(failed(e)),
+        }
         if created {
             // The new file's name must survive a power cut too, or a batch deleted from the
             // database could lose its only copy with it.
@@ -69,7 +97,20 @@ impl Archive {
                     .map_err(failed)?;
             }
         }
-        drop_partial_line(&mut file).map_err(failed)?;
+        match own_partial_line(&mut file).map_err(failed)? {
+            LastLine::Complete => {}
+            LastLine::OwnPartial { starts_at } => {
+                file.set_len(starts_at).map_err(failed)?;
+                file.sync_data().map_err(failed)?;
+            }
+            LastLine::Foreign => {
+                return Err(Error::Export(format!(
+                    "{}: its last line has no end and is no archive record of loggable; \
+                     refusing to append to it (choose another file)",
+                    path.display()
+                )));
+            }
+        }
         Ok(Self {
             file,
             path: path.display().to_string(),
@@ -100,29 +141,47 @@ impl Archive {
     }
 }
 
-/// Cuts a half-written last line (a crash or a full disk during an earlier purge) so the next
-/// record starts on a line of its own. Its entries were never deleted, so nothing is lost.
-fn drop_partial_line(file: &mut std::fs::File) -> std::io::Result<()> {
+/// How an archive file ends.
+enum LastLine {
+    /// Empty, or its last line ends with a newline.
+    Complete,
+    /// A record of an earlier purge cut short (a crash or a full disk mid-write): it starts
+    /// like one (`{"id":`) and does not parse. Its entries were never deleted, so it goes.
+    OwnPartial { starts_at: u64 },
+    /// A last line without its end that loggable did not write: not ours to touch.
+    Foreign,
+}
+
+/// Reads the end of `file` to tell how its last line stands.
+fn own_partial_line(file: &mut std::fs::File) -> std::io::Result<LastLine> {
     use std::io::{Read, Seek, SeekFrom};
     let length = file.metadata()?.len();
     let mut end = length;
     let mut chunk = vec![0_u8; 64 * 1024];
+    let mut tail: Vec<u8> = Vec::new();
     while end > 0 {
         let start = end.saturating_sub(chunk.len() as u64);
         let size = usize::try_from(end - start).unwrap_or(chunk.len());
         file.seek(SeekFrom::Start(start))?;
         file.read_exact(&mut chunk[..size])?;
         if let Some(newline) = chunk[..size].iter().rposition(|b| *b == b'\n') {
+            tail.splice(0..0, chunk[newline + 1..size].iter().copied());
             end = start + newline as u64 + 1;
             break;
         }
+        tail.splice(0..0, chunk[..size].iter().copied());
         end = start;
     }
-    if end != length {
-        file.set_len(end)?;
-        file.sync_data()?;
+    if tail.is_empty() {
+        return Ok(LastLine::Complete);
     }
-    Ok(())
+    let ours = tail.starts_with(br#"{"id":"#)
+        && serde_json::from_slice::<serde_json::Value>(&tail).is_err();
+    Ok(if ours {
+        LastLine::OwnPartial { starts_at: end }
+    } else {
+        LastLine::Foreign
+    })
 }
 
 /// Deletes every entry older than `before` from every log table of `registry`, `batch` at a
@@ -139,7 +198,9 @@ pub fn purge(
     mut progress: impl FnMut(u64),
 ) -> Result<Vec<Purged>> {
     crate::db::with_db(conn, |conn| {
-        let mut archive = archive.map(Archive::open).transpose()?;
+        // Opened (and locked) when the first batch is about to be archived: a purge that
+        // deletes nothing leaves the file alone.
+        let mut archive = archive.map(LazyArchive::Closed);
         let batch = i64::try_from(batch.max(1)).unwrap_or(i64::MAX);
         let mut done = Vec::new();
         let mut total = 0;
@@ -158,7 +219,7 @@ fn purge_table(
     conn: &mut DbConnection,
     table: &LogTable,
     before: DateTime<Utc>,
-    mut archive: Option<&mut Archive>,
+    mut archive: Option<&mut LazyArchive<'_>>,
     batch: i64,
     mut progress: impl FnMut(u64),
 ) -> Result<Purged> {
@@ -189,7 +250,7 @@ fn purge_table(
         let reached_newer = chained && i64::try_from(old.len()).unwrap_or(i64::MAX) < batch;
         if !old.is_empty() {
             if let Some(archive) = archive.as_deref_mut() {
-                archive.write(&old)?;
+                archive.get()?.write(&old)?;
                 purged.archived += old.len() as u64;
             }
             let ids: Vec<i64> = old.iter().map(|e| e.id).collect();

@@ -195,3 +195,48 @@ fn a_half_written_archive_line_is_cut_before_the_next_batch() {
     assert!(text.ends_with('\n'));
     assert_eq!(archived(&archive).len(), 5, "every line parses: {text}");
 }
+
+#[test]
+fn an_unrelated_file_is_never_cut_or_appended_to() {
+    let mut db = TestDb::new();
+    let registry = seed(&mut db.conn, 0, 3, false);
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("notes.txt");
+    let content = "first line\nno newline at the end";
+    std::fs::write(&notes, content).unwrap();
+    let cutoff = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+    // Nothing to purge: the file is not even opened.
+    retention::purge(&mut db.conn, &registry, cutoff, Some(&notes), 2, |_| ()).unwrap();
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), content);
+
+    // Entries to purge: refused, the file and the entries as they were.
+    let mut db = TestDb::new();
+    let registry = seed(&mut db.conn, 4, 0, false);
+    let before = ids(&mut db.conn);
+    let err =
+        retention::purge(&mut db.conn, &registry, cutoff, Some(&notes), 2, |_| ()).unwrap_err();
+    assert!(err.to_string().contains("refusing to append"), "{err}");
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), content);
+    assert_eq!(ids(&mut db.conn), before);
+}
+
+#[test]
+fn a_second_purge_on_a_locked_archive_is_refused() {
+    let mut db = TestDb::new();
+    let registry = seed(&mut db.conn, 4, 0, false);
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive.jsonl");
+    let holder = std::fs::File::create(&archive).unwrap();
+    holder.lock().unwrap();
+    let cutoff = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+    let before = ids(&mut db.conn);
+    let err =
+        retention::purge(&mut db.conn, &registry, cutoff, Some(&archive), 2, |_| ()).unwrap_err();
+    assert!(matches!(err, loggable::Error::ArchiveBusy(_)), "{err}");
+    assert_eq!(ids(&mut db.conn), before, "nothing was deleted");
+    holder.unlock().unwrap();
+    let purged =
+        retention::purge(&mut db.conn, &registry, cutoff, Some(&archive), 2, |_| ()).unwrap();
+    assert_eq!(purged.iter().map(|p| p.deleted).sum::<u64>(), 4);
+    assert_eq!(archived(&archive).len(), 4);
+}
