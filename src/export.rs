@@ -172,7 +172,7 @@ fn for_each_chunk(
         if let Some(entry) = buffers[index].0.pop_front() {
             row(&entry, &names.get(entry.user_id.as_ref()))?;
             written += 1;
-            if written % EXPORT_CHUNK as u64 == 0 {
+            if written.is_multiple_of(EXPORT_CHUNK as u64) {
                 progress(written);
             }
         }
