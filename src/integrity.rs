@@ -346,6 +346,19 @@ pub enum Problem {
         /// The link's position.
         seq: i64,
     },
+    /// The chain ends before a head recorded earlier: its newest entries and links went.
+    Truncated {
+        /// The recorded head's position.
+        seq: i64,
+    },
+    /// The chain no longer passes through a head recorded earlier: it was rebuilt over
+    /// changed entries.
+    Rewritten {
+        /// The recorded head's position.
+        seq: i64,
+    },
+    /// A head was recorded for this table, and it has no chain now.
+    ChainMissing,
 }
 
 impl std::fmt::Display for Problem {
@@ -356,6 +369,16 @@ impl std::fmt::Display for Problem {
             Self::Inserted { entry_id } => write!(f, "entry {entry_id} was inserted"),
             Self::Reordered { entry_id } => write!(f, "entry {entry_id} was moved"),
             Self::BrokenLink { seq } => write!(f, "chain link {seq} was edited"),
+            Self::Truncated { seq } => {
+                write!(
+                    f,
+                    "the chain ends before link {seq}, the head recorded earlier"
+                )
+            }
+            Self::Rewritten { seq } => {
+                write!(f, "chain link {seq} differs from the head recorded earlier")
+            }
+            Self::ChainMissing => write!(f, "a head was recorded but the table has no chain"),
         }
     }
 }
@@ -371,6 +394,23 @@ pub struct Report {
     pub links: u64,
     /// The first problem, if any.
     pub problem: Option<Problem>,
+    /// The chain's head as found: keep it outside the database (a file, a ticket, a
+    /// timestamping service) and check later with [`verify_against`] that the chain still
+    /// extends it.
+    pub head: Option<Anchor>,
+}
+
+/// A chain's head, recorded outside the database. Whoever can write the database can also
+/// truncate a chain or rebuild it over changed entries with consistent hashes; they cannot
+/// make it pass through a head recorded before, unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Anchor {
+    /// The link's position in the chain.
+    pub seq: i64,
+    /// Its chain hash.
+    pub chain_hash: String,
+    /// The entry it links, if any link is left.
+    pub last_entry_id: Option<i64>,
 }
 
 /// One link: (seq, entry_id, content_hash, chain_hash).
@@ -399,7 +439,21 @@ fn links_after(conn: &mut DbConnection, table: &str, seq: i64, limit: i64) -> Re
 /// tampering.
 pub fn verify(conn: &mut impl LogConnection, table: &LogTable) -> Result<Report> {
     crate::db::with_db(conn, |conn| {
-        crate::db::read_snapshot(conn, |conn| walk(conn, table))
+        crate::db::read_snapshot(conn, |conn| walk(conn, table, None))
+    })
+}
+
+/// [`verify`], and also that the chain still passes through `anchor`, a head an earlier
+/// verification reported: a chain cut back before it is [`Problem::Truncated`], one rebuilt
+/// over changed entries [`Problem::Rewritten`], one gone [`Problem::ChainMissing`]. (A head
+/// older than the latest purge checkpoint can only be checked against that checkpoint.)
+pub fn verify_against(
+    conn: &mut impl LogConnection,
+    table: &LogTable,
+    anchor: &Anchor,
+) -> Result<Report> {
+    crate::db::with_db(conn, |conn| {
+        crate::db::read_snapshot(conn, |conn| walk(conn, table, Some(anchor)))
     })
 }
 
@@ -417,7 +471,7 @@ fn scan_or_changed(
     }
 }
 
-fn walk(conn: &mut DbConnection, table: &LogTable) -> Result<Report> {
+fn walk(conn: &mut DbConnection, table: &LogTable, anchor: Option<&Anchor>) -> Result<Report> {
     let name = table.name();
     let head: Option<(i64, String, i64, String)> = log_chain_heads::table
         .filter(log_chain_heads::log_table.eq(name))
@@ -435,10 +489,44 @@ fn walk(conn: &mut DbConnection, table: &LogTable) -> Result<Report> {
         chained: head.is_some(),
         links: 0,
         problem: None,
+        head: None,
     };
     let Some((head_seq, head_hash, base_seq, base_hash)) = head else {
+        report.problem = anchor.map(|_| Problem::ChainMissing);
         return Ok(report);
     };
+    if let Some(anchor) = anchor {
+        let passes = if anchor.seq > head_seq {
+            Err(Problem::Truncated { seq: anchor.seq })
+        } else if anchor.seq == head_seq {
+            Ok(anchor.chain_hash == head_hash)
+        } else if anchor.seq == base_seq {
+            Ok(anchor.chain_hash == base_hash)
+        } else if anchor.seq < base_seq {
+            // Purged past it: the checkpoint is all that is left to compare.
+            Ok(true)
+        } else {
+            let stored: Option<String> = log_chain::table
+                .filter(log_chain::log_table.eq(name))
+                .filter(log_chain::seq.eq(anchor.seq))
+                .select(log_chain::chain_hash)
+                .first(conn)
+                .optional()
+                .context("reading the anchored link")?;
+            Ok(stored.as_deref() == Some(anchor.chain_hash.as_str()))
+        };
+        match passes {
+            Err(problem) => {
+                report.problem = Some(problem);
+                return Ok(report);
+            }
+            Ok(false) => {
+                report.problem = Some(Problem::Rewritten { seq: anchor.seq });
+                return Ok(report);
+            }
+            Ok(true) => {}
+        }
+    }
     // A purge leaves a checkpoint: the chain continues from its last removed link.
     let mut previous = base_hash;
     let mut expected_seq = base_seq + 1;
@@ -504,6 +592,11 @@ fn walk(conn: &mut DbConnection, table: &LogTable) -> Result<Report> {
             report.links += 1;
         }
     }
+    report.head = Some(Anchor {
+        seq: head_seq,
+        chain_hash: head_hash.clone(),
+        last_entry_id: last_entry,
+    });
     if expected_seq - 1 != head_seq || previous != head_hash {
         // Links (and their entries) at the end of the chain went.
         report.problem = Some(Problem::Removed {

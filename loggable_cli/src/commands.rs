@@ -187,7 +187,12 @@ pub(crate) fn print_choices(
     Ok(())
 }
 
-pub(crate) fn verify(database: &str, only: Option<&str>, format: Format) -> Result<()> {
+pub(crate) fn verify(
+    database: &str,
+    only: Option<&str>,
+    expect: Option<&std::path::Path>,
+    format: Format,
+) -> Result<()> {
     let mut conn = open_existing(database)?;
     let registry = loggable::registry::global();
     let tables: Vec<_> = registry
@@ -198,9 +203,20 @@ pub(crate) fn verify(database: &str, only: Option<&str>, format: Format) -> Resu
     if let (Some(name), true) = (only, tables.is_empty()) {
         anyhow::bail!("no log table named '{name}'");
     }
+    let anchors = match expect {
+        None => Vec::new(),
+        Some(path) => recorded_heads(path)?,
+    };
     let mut reports = Vec::with_capacity(tables.len());
     for table in &tables {
-        reports.push(loggable::integrity::verify(&mut conn, table)?);
+        let anchor = anchors
+            .iter()
+            .find(|(name, _)| name == table.name())
+            .map(|(_, anchor)| anchor);
+        reports.push(match anchor {
+            Some(anchor) => loggable::integrity::verify_against(&mut conn, table, anchor)?,
+            None => loggable::integrity::verify(&mut conn, table)?,
+        });
     }
     let mut out = io::stdout().lock();
     match format {
@@ -213,6 +229,16 @@ pub(crate) fn verify(database: &str, only: Option<&str>, format: Format) -> Resu
                     (None, false) => "no hash chain".to_owned(),
                 };
                 writeln!(out, "{}: {outcome}", report.table)?;
+                if let Some(head) = &report.head {
+                    writeln!(
+                        out,
+                        "  head: link {} {} (entry {})",
+                        head.seq,
+                        head.chain_hash,
+                        head.last_entry_id
+                            .map_or_else(|| "none".to_owned(), |id| id.to_string())
+                    )?;
+                }
             }
         }
     }
@@ -225,6 +251,27 @@ pub(crate) fn verify(database: &str, only: Option<&str>, format: Format) -> Resu
         anyhow::bail!("{}: {problem}", report.table);
     }
     Ok(())
+}
+
+/// The heads an earlier `verify --format json` printed, by table.
+fn recorded_heads(path: &std::path::Path) -> Result<Vec<(String, loggable::integrity::Anchor)>> {
+    #[derive(serde::Deserialize)]
+    struct Recorded {
+        table: String,
+        head: Option<loggable::integrity::Anchor>,
+    }
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the recorded heads in {}", path.display()))?;
+    let recorded: Vec<Recorded> = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not the output of `verify --format json`",
+            path.display()
+        )
+    })?;
+    Ok(recorded
+        .into_iter()
+        .filter_map(|r| Some((r.table, r.head?)))
+        .collect())
 }
 
 pub(crate) fn purge(

@@ -102,6 +102,10 @@ enum Command {
         /// Only this log table, e.g. loggable_page_log_entries.
         #[arg(long)]
         table: Option<String>,
+        /// Also check that each chain still passes through the heads recorded in this file
+        /// (the JSON `verify --format json` prints); keep that file outside the database.
+        #[arg(long)]
+        expect: Option<std::path::PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -271,7 +275,11 @@ fn run(cli: Cli) -> Result<()> {
             batch,
         } => purge(&cli.database, before, archive.as_deref(), batch),
         Command::Stress { ops } => demo::stress(&mut open(&cli.database)?, ops),
-        Command::Verify { table, format } => verify(&cli.database, table.as_deref(), format),
+        Command::Verify {
+            table,
+            expect,
+            format,
+        } => verify(&cli.database, table.as_deref(), expect.as_deref(), format),
         Command::Actions { format } => print_actions(format),
         Command::WriteMigrations {
             backend,

@@ -739,3 +739,47 @@ fn history_as_a_user_shows_only_what_they_may_see() {
         stderr(&nobody)
     );
 }
+
+#[test]
+fn verify_prints_heads_and_checks_them_later() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(loggable(&["demo"], dir.path()).status.success());
+    let text = loggable(&["verify"], dir.path());
+    assert!(text.status.success(), "{}", stderr(&text));
+    assert!(stdout(&text).contains("  head: link "), "{}", stdout(&text));
+    let recorded = loggable(&["verify", "--format", "json"], dir.path());
+    assert!(recorded.status.success());
+    let heads = dir.path().join("heads.json");
+    std::fs::write(&heads, &recorded.stdout).unwrap();
+    let expect = ["verify", "--expect", heads.to_str().unwrap()];
+    assert!(loggable(&expect, dir.path()).status.success());
+
+    // Someone with write access rebuilds the page log's chain over a changed entry.
+    let mut conn =
+        loggable::db::connect(&dir.path().join("loggable.sqlite3").to_string_lossy()).unwrap();
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut conn,
+        "UPDATE loggable_page_log_entries SET label = 'Forged' WHERE id = 1; \
+         DELETE FROM loggable_log_chain WHERE log_table = 'loggable_page_log_entries'; \
+         DELETE FROM loggable_log_chain_heads WHERE log_table = 'loggable_page_log_entries'",
+    )
+    .unwrap();
+    loggable::integrity::enable(&mut conn, &loggable::entry::PAGE_LOG).unwrap();
+    drop(conn);
+    assert!(
+        loggable(&["verify"], dir.path()).status.success(),
+        "the database alone cannot tell"
+    );
+    let checked = loggable(&expect, dir.path());
+    assert!(!checked.status.success());
+    assert!(
+        stdout(&checked).contains("TAMPERED"),
+        "{}",
+        stdout(&checked)
+    );
+    assert!(
+        stderr(&checked).contains("differs from the head recorded earlier"),
+        "{}",
+        stderr(&checked)
+    );
+}

@@ -22,7 +22,7 @@ fn chained() -> Registry {
 }
 
 /// A chained generic log with six entries (ids 1 to 6): three by `log()`, three in bulk.
-fn chained_log() -> (TestDb, Registry) {
+pub(crate) fn chained_log() -> (TestDb, Registry) {
     let mut db = TestDb::new();
     let registry = chained();
     integrity::enable(&mut db.conn, &MODEL_LOG).unwrap();
@@ -46,7 +46,7 @@ fn chained_log() -> (TestDb, Registry) {
     (db, registry)
 }
 
-fn problem(conn: &mut DbConnection) -> Option<Problem> {
+pub(crate) fn problem(conn: &mut DbConnection) -> Option<Problem> {
     integrity::verify(conn, &MODEL_LOG).unwrap().problem
 }
 

@@ -7,6 +7,7 @@ mod common;
 #[allow(dead_code)]
 mod tables;
 
+mod anchoring;
 mod app_connection;
 mod async_context;
 mod concurrency;
