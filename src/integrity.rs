@@ -464,11 +464,17 @@ fn scan_or_changed(
     table: &LogTable,
     after: Option<i64>,
 ) -> Result<std::result::Result<Vec<LogEntry>, i64>> {
-    match table.scan(conn, after, None, VERIFY_CHUNK) {
-        Ok(entries) => Ok(Ok(entries)),
-        Err(crate::Error::CorruptEntry { id, .. }) => Ok(Err(id)),
-        Err(other) => Err(other),
+    let entries = match table.scan(conn, after, None, VERIFY_CHUNK) {
+        Ok(entries) => entries,
+        Err(crate::Error::CorruptEntry { id, .. }) => return Ok(Err(id)),
+        Err(other) => return Err(other),
+    };
+    // What was hashed is the value; a row whose stored text differs from the text loggable
+    // writes for that value was edited around it, even if it reads back the same.
+    if let Some(id) = table.first_non_canonical(conn, after, VERIFY_CHUNK)? {
+        return Ok(Err(id));
     }
+    Ok(Ok(entries))
 }
 
 fn walk(conn: &mut DbConnection, table: &LogTable, anchor: Option<&Anchor>) -> Result<Report> {

@@ -9,7 +9,9 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::source::{Columns, EntryRowType, Order, Select, Selection, SqlFilter};
+use super::source::{
+    Columns, EntryRowType, Order, Select, Selection, SqlFilter, StoredFormRowType,
+};
 use super::{Condition, EntryQuery, EntryScope, LogEntry, LogTable, ObjectKeyKind};
 use super::{Restriction, Visibility};
 use crate::db::{BackendKind, DbConnection, ListProbe, LogConnection, SqlCondition, with_db};
@@ -367,6 +369,40 @@ impl LogTable {
         select.order = Order::ById;
         select.limit = Some(limit);
         self.load_entries(conn, select, "reading log entries in id order")
+    }
+
+    /// The first entry with an id above `after` (at most `limit` looked at, in id order) whose
+    /// stored text is not the one loggable writes: a uuid not in lower-case hyphenated form, or
+    /// (SQLite, which keeps timestamps as text) a timestamp not in `YYYY-MM-DD HH:MM:SS[.f]`.
+    /// Such a row reads back as the same value, so only its text gives it away; it could sort
+    /// or group differently from what was written and chained.
+    pub(crate) fn first_non_canonical(
+        &self,
+        conn: &mut DbConnection,
+        after: Option<i64>,
+        limit: i64,
+    ) -> Result<Option<i64>> {
+        let columns = Columns::of(self);
+        let mut conditions: Vec<SqlFilter> = Vec::new();
+        if let Some(after) = after {
+            conditions.push(Rc::new(columns.id.gt(after)));
+        }
+        let mut select =
+            Select::<StoredFormRowType>::new(*self, Selection::StoredForms, conditions);
+        select.order = Order::ById;
+        select.limit = Some(limit);
+        let rows: Vec<(i64, Option<String>, String)> =
+            select.load(conn).context("reading entries as stored")?;
+        let text_timestamps = conn.backend() == BackendKind::Sqlite;
+        Ok(rows.into_iter().find_map(|(id, uuid, timestamp)| {
+            let uuid_ok = uuid.as_deref().is_none_or(|text| {
+                Uuid::parse_str(text).is_ok_and(|u| u.hyphenated().to_string() == text)
+            });
+            let timestamp_ok = !text_timestamps
+                || NaiveDateTime::parse_from_str(&timestamp, "%Y-%m-%d %H:%M:%S%.f")
+                    .is_ok_and(|at| at.format("%Y-%m-%d %H:%M:%S%.f").to_string() == timestamp);
+            (!(uuid_ok && timestamp_ok)).then_some(id)
+        }))
     }
 
     fn load_entries(

@@ -122,7 +122,12 @@ pub(crate) enum Selection {
     Count,
     /// The distinct values of one column.
     Distinct(&'static str),
+    /// `id`, `uuid` and the timestamp as stored text: [`StoredFormRowType`].
+    StoredForms,
 }
+
+/// The SQL type of a [`Selection::StoredForms`] row.
+pub(crate) type StoredFormRowType = (BigInt, Nullable<Text>, Text);
 
 /// The row order of a [`Select`].
 #[derive(Debug, Clone, Copy)]
@@ -208,6 +213,14 @@ impl<ST> QueryFragment<MultiBackend> for Select<ST> {
                 out.push_sql(" AS TEXT)");
             }
             Selection::Count => out.push_sql("COUNT(*)"),
+            Selection::StoredForms => {
+                self.column(&mut out, "id")?;
+                out.push_sql(", ");
+                self.column(&mut out, "uuid")?;
+                out.push_sql(", CAST(");
+                self.column(&mut out, "timestamp")?;
+                out.push_sql(" AS TEXT)");
+            }
             Selection::Distinct(name) => {
                 out.push_sql("DISTINCT ");
                 self.column(&mut out, name)?;

@@ -248,3 +248,42 @@ fn verify_reads_one_snapshot_while_others_write() {
     let report = integrity::verify(&mut conn, &MODEL_LOG).unwrap();
     assert_eq!((report.links, report.problem), (written as u64, None));
 }
+
+#[test]
+fn stored_text_that_reads_back_the_same_is_still_caught() {
+    // An upper-cased uuid parses to the same value, but no longer groups with its user action.
+    let (mut db, _) = chained_log();
+    db.conn
+        .batch_execute(
+            "UPDATE loggable_model_log_entries SET uuid = UPPER(uuid) WHERE id = 2 AND uuid IS NOT NULL",
+        )
+        .unwrap();
+    let changed: i64 = diesel::RunQueryDsl::get_result(
+        diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "SELECT COUNT(*) FROM loggable_model_log_entries WHERE uuid <> LOWER(uuid)",
+        ),
+        &mut db.conn,
+    )
+    .unwrap();
+    assert_eq!(changed, 1, "the tampering applied");
+    assert_eq!(
+        problem(&mut db.conn),
+        Some(Problem::Changed { entry_id: 2 })
+    );
+
+    // SQLite keeps timestamps as text: `...T...Z` reads back as the same instant but sorts
+    // differently. (PostgreSQL stores a timestamp, not its text.)
+    let (mut db, _) = chained_log();
+    if let DbConnection::Sqlite(_) = db.conn {
+        db.conn
+            .batch_execute(
+                "UPDATE loggable_model_log_entries \
+                 SET timestamp = REPLACE(timestamp, ' ', 'T') || 'Z' WHERE id = 3",
+            )
+            .unwrap();
+        assert_eq!(
+            problem(&mut db.conn),
+            Some(Problem::Changed { entry_id: 3 })
+        );
+    }
+}
