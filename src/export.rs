@@ -138,14 +138,21 @@ fn for_each_chunk(
         .iter()
         .map(|_| (Default::default(), true, None))
         .collect();
+    // What the viewer may see of each table, resolved once for the whole export.
+    let restrictions = tables
+        .iter()
+        .map(|table| table.restriction(conn, viewer, true))
+        .collect::<Result<Vec<_>>>()?;
     let mut names = DisplayNames::default();
     let mut written = 0_u64;
     loop {
-        for (table, (buffer, more, after)) in tables.iter().zip(buffers.iter_mut()) {
+        for ((table, restriction), (buffer, more, after)) in
+            tables.iter().zip(&restrictions).zip(buffers.iter_mut())
+        {
             if buffer.is_empty() && *more {
                 let mut chunk_query = query.clone();
                 chunk_query.after = after.clone();
-                let chunk = table.read(conn, &chunk_query, viewer)?;
+                let chunk = table.read_restricted(conn, &chunk_query, restriction)?;
                 *more = chunk.len() as i64 == EXPORT_CHUNK;
                 *after = chunk.last().map(Cursor::after);
                 let missing: Vec<Option<UserId>> = chunk

@@ -233,7 +233,11 @@ impl<O: Loggable + ?Sized> LogBuilder<'_, O> {
     ) -> Result<LogEntry> {
         crate::db::with_db(conn, |conn| {
             let (table, entry) = self.prepare(registry)?;
-            table.write_one(conn, entry, registry.write_hook(table.name()))
+            table.write_one(
+                conn,
+                entry,
+                registry.write_hook(table.name()).map(|hook| &**hook),
+            )
         })
     }
 }

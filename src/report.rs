@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::{DbConnection, LogConnection};
 pub use crate::entry::Cursor;
-use crate::entry::{Condition, EntryQuery, EntryScope, LogEntry, LogTable, Visibility};
+use crate::entry::{Condition, EntryQuery, EntryScope, LogEntry, TableChoices, Visibility};
 use crate::error::Result;
 use crate::model::Model;
 use crate::object::Loggable;
@@ -197,19 +197,16 @@ pub struct FilterChoices {
     pub content_types: Vec<Choice<String>>,
 }
 
-/// The filter choices of `query`'s scope over `tables`, for what `viewer` may see.
+/// The filter choices offered by what each table `found`, labelled and sorted.
 fn choices_of(
     conn: &mut DbConnection,
     registry: &Registry,
-    tables: &[LogTable],
-    query: &EntryQuery,
-    viewer: Option<&dyn Visibility>,
+    found: Vec<TableChoices>,
 ) -> Result<FilterChoices> {
     use std::collections::BTreeSet;
     let (mut actions, mut users, mut content_types) =
         (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
-    for table in tables {
-        let found = table.choices(conn, query, viewer)?;
+    for found in found {
         actions.extend(found.actions);
         users.extend(found.users.into_iter().flatten());
         content_types.extend(found.content_types.into_iter().flatten());
@@ -271,7 +268,12 @@ pub fn site_history_choices(
 ) -> Result<FilterChoices> {
     crate::db::with_db(conn, |conn| {
         let query = site_query(&Filters::default());
-        choices_of(conn, registry, &registry.log_tables(), &query, viewer)
+        let found = registry
+            .log_tables()
+            .iter()
+            .map(|table| table.choices(conn, &query, viewer))
+            .collect::<Result<Vec<_>>>()?;
+        choices_of(conn, registry, found)
     })
 }
 
@@ -394,14 +396,16 @@ pub fn object_history(
         let (table, query) = crate::log::object_query(registry, object)?;
         let mut query = query.grouped();
         query.conditions = filters.conditions();
-        let total = table.count_visible(conn, &query, viewer)?;
+        // What the viewer may see, resolved once for the count, the page and the choices.
+        let restriction = table.restriction(conn, viewer, true)?;
+        let total = table.count_restricted(conn, &query, &restriction)?;
         let pages = ((total + OBJECT_HISTORY_PAGE_SIZE - 1) / OBJECT_HISTORY_PAGE_SIZE).max(1);
         let page = page.clamp(1, pages);
         let rows = table
-            .read(
+            .read_restricted(
                 conn,
                 &query.clone().page(page, OBJECT_HISTORY_PAGE_SIZE),
-                viewer,
+                &restriction,
             )?
             .into_iter()
             .map(|entry| HistoryRow {
@@ -409,7 +413,8 @@ pub fn object_history(
                 entry,
             })
             .collect();
-        let choices = choices_of(conn, registry, &[table], &query, viewer)?;
+        let found = table.choices_restricted(conn, &query, &restriction)?;
+        let choices = choices_of(conn, registry, vec![found])?;
         Ok(ObjectHistory {
             rows,
             page,

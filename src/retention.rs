@@ -45,20 +45,18 @@ pub struct Purged {
 }
 
 /// An archive opened on first use.
-enum LazyArchive<'a> {
-    Closed(&'a Path),
-    Open(Archive),
+struct LazyArchive<'a> {
+    path: &'a Path,
+    open: Option<Archive>,
 }
 
 impl LazyArchive<'_> {
     fn get(&mut self) -> Result<&mut Archive> {
-        if let Self::Closed(path) = *self {
-            *self = Self::Open(Archive::open(path)?);
-        }
-        match self {
-            Self::Open(archive) => Ok(archive),
-            Self::Closed(_) => Err(Error::Export("archive not open".to_owned())),
-        }
+        let archive = match self.open.take() {
+            Some(archive) => archive,
+            None => Archive::open(self.path)?,
+        };
+        Ok(self.open.insert(archive))
     }
 }
 
@@ -200,7 +198,7 @@ pub fn purge(
     crate::db::with_db(conn, |conn| {
         // Opened (and locked) when the first batch is about to be archived: a purge that
         // deletes nothing leaves the file alone.
-        let mut archive = archive.map(LazyArchive::Closed);
+        let mut archive = archive.map(|path| LazyArchive { path, open: None });
         let batch = i64::try_from(batch.max(1)).unwrap_or(i64::MAX);
         let mut done = Vec::new();
         let mut total = 0;

@@ -193,34 +193,20 @@ diesel::table! {
 /// ```
 pub fn check_schema<C: LogConnection + ?Sized>(conn: &mut C) -> Result<()> {
     use diesel::RunQueryDsl;
-    use diesel::migration::MigrationSource;
     let query = applied_migrations::table.select(applied_migrations::version);
-    let (applied, wanted): (diesel::QueryResult<Vec<String>>, Vec<String>) = match conn
-        .backend_connection()
-    {
-        #[cfg(feature = "postgres")]
-        BackendConnection::Postgresql(pg) => {
-            let wanted = [POSTGRES_CORE, POSTGRES_CMS]
-                .iter()
-                .flat_map(|set| {
-                    MigrationSource::<diesel::pg::Pg>::migrations(set).unwrap_or_default()
-                })
-                .map(|m| m.name().version().to_string())
-                .collect();
-            (query.load(pg), wanted)
-        }
-        #[cfg(feature = "sqlite")]
-        BackendConnection::Sqlite(sqlite) => {
-            let wanted = [SQLITE_CORE, SQLITE_CMS]
-                .iter()
-                .flat_map(|set| {
-                    MigrationSource::<diesel::sqlite::Sqlite>::migrations(set).unwrap_or_default()
-                })
-                .map(|m| m.name().version().to_string())
-                .collect();
-            (query.load(sqlite), wanted)
-        }
-    };
+    let (applied, wanted): (diesel::QueryResult<Vec<String>>, Vec<String>) =
+        match conn.backend_connection() {
+            #[cfg(feature = "postgres")]
+            BackendConnection::Postgresql(pg) => (
+                query.load(pg),
+                versions::<diesel::pg::Pg>(&[POSTGRES_CORE, POSTGRES_CMS]),
+            ),
+            #[cfg(feature = "sqlite")]
+            BackendConnection::Sqlite(sqlite) => (
+                query.load(sqlite),
+                versions::<diesel::sqlite::Sqlite>(&[SQLITE_CORE, SQLITE_CMS]),
+            ),
+        };
     // No record at all reads as no schema (the table is missing).
     let applied = applied.unwrap_or_default();
     let missing: Vec<String> = wanted
@@ -232,6 +218,18 @@ pub fn check_schema<C: LogConnection + ?Sized>(conn: &mut C) -> Result<()> {
     } else {
         Err(Error::SchemaNotCurrent { missing })
     }
+}
+
+/// The versions of the migrations in `sets`, in order.
+fn versions<DB: diesel::backend::Backend>(sets: &[EmbeddedMigrations]) -> Vec<String>
+where
+    EmbeddedMigrations: diesel::migration::MigrationSource<DB>,
+{
+    use diesel::migration::MigrationSource;
+    sets.iter()
+        .flat_map(|set| MigrationSource::<DB>::migrations(set).unwrap_or_default())
+        .map(|migration| migration.name().version().to_string())
+        .collect()
 }
 
 fn run_layer<C: LogConnection + ?Sized>(conn: &mut C, layer: Layer) -> Result<Vec<String>> {

@@ -4,7 +4,7 @@
 
 use diesel::prelude::*;
 
-use super::{MODEL_LOG_TABLE, NewLogEntry, PAGE_LOG_TABLE};
+use super::{LogTable, MODEL_LOG_TABLE, NewLogEntry, PAGE_LOG_TABLE};
 use crate::error::{Error, Result};
 use crate::schema::{loggable_model_log_entries, loggable_page_log_entries};
 
@@ -31,50 +31,39 @@ macro_rules! log_row {
 /// other table.
 pub(super) fn copy_into_builtin(
     pg: &mut diesel::PgConnection,
-    table: &'static str,
+    table: &LogTable,
     rows: &[NewLogEntry],
 ) -> Option<Result<usize>> {
+    if table.name() != PAGE_LOG_TABLE && table.name() != MODEL_LOG_TABLE {
+        return None;
+    }
     let stored: Vec<_> = rows.iter().map(NewLogEntry::stored_columns).collect();
-    let copied = match table {
-        PAGE_LOG_TABLE => {
-            use loggable_page_log_entries as t;
-            let values = rows
-                .iter()
-                .zip(&stored)
-                .map(|(entry, stored)| {
-                    let page: i64 =
-                        entry
-                            .object_id
-                            .parse()
-                            .map_err(|e: std::num::ParseIntError| Error::InvalidObjectId {
-                                object_id: entry.object_id.clone(),
-                                table,
-                                reason: e.to_string(),
-                            })?;
-                    Ok(log_row!(t, entry, stored, t::page_id.eq(page)))
-                })
-                .collect::<Result<Vec<_>>>();
-            match values {
-                Ok(values) => diesel::copy_from(t::table)
-                    .from_insertable(values)
-                    .execute(pg),
-                Err(error) => return Some(Err(error)),
-            }
-        }
-        MODEL_LOG_TABLE => {
-            use loggable_model_log_entries as t;
-            let values: Vec<_> = rows
-                .iter()
-                .zip(&stored)
-                .map(|(entry, stored)| {
-                    log_row!(t, entry, stored, t::object_id.eq(&entry.object_id))
-                })
-                .collect();
-            diesel::copy_from(t::table)
+    let copied = if table.name() == PAGE_LOG_TABLE {
+        use loggable_page_log_entries as t;
+        let values = rows
+            .iter()
+            .zip(&stored)
+            .map(|(entry, stored)| {
+                let page = table.integer_id(&entry.object_id)?;
+                Ok(log_row!(t, entry, stored, t::page_id.eq(page)))
+            })
+            .collect::<Result<Vec<_>>>();
+        match values {
+            Ok(values) => diesel::copy_from(t::table)
                 .from_insertable(values)
-                .execute(pg)
+                .execute(pg),
+            Err(error) => return Some(Err(error)),
         }
-        _ => return None,
+    } else {
+        use loggable_model_log_entries as t;
+        let values: Vec<_> = rows
+            .iter()
+            .zip(&stored)
+            .map(|(entry, stored)| log_row!(t, entry, stored, t::object_id.eq(&entry.object_id)))
+            .collect();
+        diesel::copy_from(t::table)
+            .from_insertable(values)
+            .execute(pg)
     };
     Some(copied.map_err(|source| Error::Database {
         context: "writing log entries",

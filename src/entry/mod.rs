@@ -28,7 +28,7 @@ pub(crate) use self::query::merge_key;
 pub use self::query::{
     Condition, Cursor, EntryQuery, EntryScope, Restriction, RowFilter, Visibility,
 };
-pub(crate) use self::read::merge_tables;
+pub(crate) use self::read::{TableChoices, merge_tables};
 pub use self::table::{LogTable, MODEL_LOG, ObjectKey, ObjectKeyKind, PAGE_LOG};
 pub(crate) use self::write::INSERT_CHUNK_ROWS;
 pub use self::write::WriteHook;

@@ -239,8 +239,10 @@ impl LogTable {
         }
     }
 
-    /// What `viewer` may see of this table (everything without one).
-    fn restriction(
+    /// What `viewer` may see of this table (everything without one), for reads that stop after
+    /// a number of rows (`limited`) or not. Resolved once, it serves any number of reads of the
+    /// table in one report.
+    pub(crate) fn restriction(
         &self,
         conn: &mut DbConnection,
         viewer: Option<&dyn Visibility>,
@@ -286,7 +288,17 @@ impl LogTable {
         viewer: Option<&dyn Visibility>,
     ) -> Result<Vec<LogEntry>> {
         let restriction = self.restriction(conn, viewer, query.limit.is_some())?;
-        let Some(conditions) = self.conditions(query, &restriction, conn.backend()) else {
+        self.read_restricted(conn, query, &restriction)
+    }
+
+    /// The entries of `query` within `restriction`, newest first.
+    pub(crate) fn read_restricted(
+        &self,
+        conn: &mut DbConnection,
+        query: &EntryQuery,
+        restriction: &Restriction,
+    ) -> Result<Vec<LogEntry>> {
+        let Some(conditions) = self.conditions(query, restriction, conn.backend()) else {
             return Ok(Vec::new());
         };
         let mut select = Select::<EntryRowType>::new(*self, Selection::Entries, conditions);
@@ -304,7 +316,17 @@ impl LogTable {
         viewer: Option<&dyn Visibility>,
     ) -> Result<i64> {
         let restriction = self.restriction(conn, viewer, false)?;
-        let Some(conditions) = self.conditions(query, &restriction, conn.backend()) else {
+        self.count_restricted(conn, query, &restriction)
+    }
+
+    /// How many entries of `query` lie within `restriction` (its limit and offset aside).
+    pub(crate) fn count_restricted(
+        &self,
+        conn: &mut DbConnection,
+        query: &EntryQuery,
+        restriction: &Restriction,
+    ) -> Result<i64> {
+        let Some(conditions) = self.conditions(query, restriction, conn.backend()) else {
             return Ok(0);
         };
         Select::<BigInt>::new(*self, Selection::Count, conditions)
@@ -321,9 +343,19 @@ impl LogTable {
         query: &EntryQuery,
         viewer: Option<&dyn Visibility>,
     ) -> Result<TableChoices> {
-        let scope = EntryQuery::new(query.scope.clone());
         let restriction = self.restriction(conn, viewer, false)?;
-        let Some(conditions) = self.conditions(&scope, &restriction, conn.backend()) else {
+        self.choices_restricted(conn, query, &restriction)
+    }
+
+    /// [`choices`](Self::choices) within `restriction`.
+    pub(crate) fn choices_restricted(
+        &self,
+        conn: &mut DbConnection,
+        query: &EntryQuery,
+        restriction: &Restriction,
+    ) -> Result<TableChoices> {
+        let scope = EntryQuery::new(query.scope.clone());
+        let Some(conditions) = self.conditions(&scope, restriction, conn.backend()) else {
             return Ok(TableChoices::default());
         };
         let distinct = |column| Selection::Distinct(column);

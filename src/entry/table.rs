@@ -114,17 +114,19 @@ impl LogTable {
     pub fn check_object_id(&self, object_id: &str) -> Result<String> {
         match self.object_key {
             ObjectKeyKind::Text => Ok(object_id.to_owned()),
-            ObjectKeyKind::Integer => {
-                object_id
-                    .parse::<i64>()
-                    .map(|id| id.to_string())
-                    .map_err(|e| Error::InvalidObjectId {
-                        object_id: object_id.to_owned(),
-                        table: self.name,
-                        reason: e.to_string(),
-                    })
-            }
+            ObjectKeyKind::Integer => self.integer_id(object_id).map(|id| id.to_string()),
         }
+    }
+
+    /// `object_id` as an integer object column stores it, or the error naming this table.
+    pub(crate) fn integer_id(&self, object_id: &str) -> Result<i64> {
+        object_id
+            .parse::<i64>()
+            .map_err(|e| Error::InvalidObjectId {
+                object_id: object_id.to_owned(),
+                table: self.name,
+                reason: e.to_string(),
+            })
     }
 }
 

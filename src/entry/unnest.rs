@@ -10,7 +10,7 @@ use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamp};
 
 use super::{LogTable, NewLogEntry, ObjectKeyKind};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// The object ids of the rows, as the object column stores them.
 enum ObjectIds<'a> {
@@ -42,15 +42,7 @@ impl<'a> UnnestRows<'a> {
             }
             ObjectKeyKind::Integer => ObjectIds::Integer(
                 rows.iter()
-                    .map(|row| {
-                        row.object_id.parse().map_err(|e: std::num::ParseIntError| {
-                            Error::InvalidObjectId {
-                                object_id: row.object_id.clone(),
-                                table: table.name(),
-                                reason: e.to_string(),
-                            }
-                        })
-                    })
+                    .map(|row| table.integer_id(&row.object_id))
                     .collect::<Result<_>>()?,
             ),
         };

@@ -10,7 +10,7 @@ use diesel::sql_types::{BigInt, Bool, HasSqlType, Nullable, Text, Timestamp};
 
 use super::{LogEntry, LogTable, NewLogEntry, ObjectKeyKind, StoredColumns};
 use crate::db::{DbConnection, ListProbe, MultiBackend, SqlCondition};
-use crate::error::{DatabaseContext, Error, Result};
+use crate::error::{DatabaseContext, Result};
 
 /// Rows per multi-row INSERT: 11 bound columns each stays under SQLite's 32,766 and
 /// PostgreSQL's 65,535 parameters per statement.
@@ -76,13 +76,9 @@ impl<'a> InsertRows<'a> {
             .iter()
             .map(|row| match table.object_key() {
                 ObjectKeyKind::Text => Ok(ObjectValue::Text(&row.object_id)),
-                ObjectKeyKind::Integer => row.object_id.parse().map(ObjectValue::Integer).map_err(
-                    |e: std::num::ParseIntError| Error::InvalidObjectId {
-                        object_id: row.object_id.clone(),
-                        table: table.name(),
-                        reason: e.to_string(),
-                    },
-                ),
+                ObjectKeyKind::Integer => {
+                    table.integer_id(&row.object_id).map(ObjectValue::Integer)
+                }
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {
@@ -253,7 +249,7 @@ impl LogTable {
             written += match conn {
                 #[cfg(feature = "postgres")]
                 DbConnection::Postgresql(pg) => {
-                    if let Some(copied) = super::copy::copy_into_builtin(pg, self.name(), chunk) {
+                    if let Some(copied) = super::copy::copy_into_builtin(pg, self, chunk) {
                         written += copied?;
                         continue;
                     }

@@ -55,7 +55,7 @@ impl BulkEntries {
         {
             Some(share) => share.entries.push(entry),
             None => self.tables.push(TableEntries {
-                hook: registry.write_hook_arc(table.name()),
+                hook: registry.write_hook(table.name()).cloned(),
                 table,
                 entries: vec![entry],
             }),

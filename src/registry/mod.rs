@@ -178,12 +178,8 @@ impl Registry {
     }
 
     /// The hook that runs around writes to `table`, if any.
-    pub fn write_hook(&self, table: &str) -> Option<&dyn WriteHook> {
-        self.write_hooks.get(table).map(|hook| &**hook)
-    }
-
-    pub(crate) fn write_hook_arc(&self, table: &str) -> Option<Arc<dyn WriteHook>> {
-        self.write_hooks.get(table).cloned()
+    pub fn write_hook(&self, table: &str) -> Option<&Arc<dyn WriteHook>> {
+        self.write_hooks.get(table)
     }
 
     /// The cap on an entry's serialized `data`.
