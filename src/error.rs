@@ -199,6 +199,34 @@ pub enum Error {
         table: &'static str,
     },
 
+    /// A hash chain's key is too short to resist guessing.
+    #[error("a hash chain key needs at least {min} bytes, this one has {len}")]
+    ChainKeyTooShort {
+        /// The key's length in bytes.
+        len: usize,
+        /// The least accepted.
+        min: usize,
+    },
+
+    /// A hash chain's key could not be read from where it was asked for.
+    #[error("cannot read the hash chain key from {source_name}: {reason}")]
+    ChainKeyUnreadable {
+        /// The environment variable or file.
+        source_name: String,
+        /// Why.
+        reason: String,
+    },
+
+    /// A chain was made with another key than the one given (or with none, or the other way
+    /// round): appending or verifying with this key would break or misjudge it.
+    #[error("the hash chain of {table} {problem}")]
+    ChainKeyMismatch {
+        /// The log table.
+        table: &'static str,
+        /// What differs.
+        problem: &'static str,
+    },
+
     /// Purging would cut a hash chain anywhere but at its start.
     #[error(
         "the oldest entries of {table} are not the start of its hash chain; run `loggable verify`"

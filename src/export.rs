@@ -130,7 +130,7 @@ fn for_each_chunk(
     mut progress: impl FnMut(u64),
     mut row: impl FnMut(&LogEntry, &str) -> Result<()>,
 ) -> Result<u64> {
-    let tables = registry.log_tables();
+    let tables = registry.all_log_tables(conn)?;
     let query = crate::report::site_query(filters).limit(EXPORT_CHUNK);
     // Per table: its buffered entries (newest first, taken from the front), whether it has
     // more, and where it stopped.

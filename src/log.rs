@@ -310,9 +310,10 @@ pub fn entries_by_user(
     user: Option<UserId>,
 ) -> Result<Vec<LogEntry>> {
     crate::db::with_db(conn, |conn| {
+        let tables = registry.all_log_tables(conn)?;
         crate::entry::merge_tables(
             conn,
-            &registry.log_tables(),
+            &tables,
             &EntryQuery::new(EntryScope::User(user)),
             None,
         )

@@ -134,7 +134,8 @@ pub fn site_history_page(
         // One row more than asked says whether a next page exists; a huge limit clamps.
         let mut query = site_query(filters).limit(limit.saturating_add(1));
         query.after = after;
-        let mut merged = crate::entry::merge_tables(conn, &registry.log_tables(), &query, viewer)?;
+        let tables = registry.all_log_tables(conn)?;
+        let mut merged = crate::entry::merge_tables(conn, &tables, &query, viewer)?;
         let more = merged.len() > usize::try_from(limit).unwrap_or(usize::MAX);
         merged.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         let next = if more {
@@ -167,7 +168,8 @@ pub fn site_history(
     crate::db::with_db(conn, |conn| {
         let window = offset.saturating_add(limit).max(0);
         let query = site_query(&Filters::default()).limit(window);
-        let merged = crate::entry::merge_tables(conn, &registry.log_tables(), &query, viewer)?;
+        let tables = registry.all_log_tables(conn)?;
+        let merged = crate::entry::merge_tables(conn, &tables, &query, viewer)?;
         Ok(merged
             .into_iter()
             .skip(usize::try_from(offset.max(0)).unwrap_or(usize::MAX))
@@ -269,7 +271,7 @@ pub fn site_history_choices(
     crate::db::with_db(conn, |conn| {
         let query = site_query(&Filters::default());
         let found = registry
-            .log_tables()
+            .all_log_tables(conn)?
             .iter()
             .map(|table| table.choices(conn, &query, viewer))
             .collect::<Result<Vec<_>>>()?;

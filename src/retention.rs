@@ -202,7 +202,7 @@ pub fn purge(
         let batch = i64::try_from(batch.max(1)).unwrap_or(i64::MAX);
         let mut done = Vec::new();
         let mut total = 0;
-        for table in registry.log_tables() {
+        for table in registry.all_log_tables(conn)? {
             let purged = purge_table(conn, &table, before, archive.as_mut(), batch, |n| {
                 progress(total + n);
             })?;

@@ -283,6 +283,18 @@ diesel::table! {
         chain_hash -> Text,
         base_seq -> BigInt,
         base_hash -> Text,
+        key_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Every log table loggable has written to, by qualified name.
+    #[sql_name = "loggable_log_tables"]
+    log_tables (name) {
+        name -> Text,
+        object_column -> Text,
+        integer_objects -> Bool,
+        match_content_type -> Bool,
     }
 }
 

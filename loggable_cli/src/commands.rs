@@ -187,21 +187,56 @@ pub(crate) fn print_choices(
     Ok(())
 }
 
+/// Which tables `verify` expects to be chained, and with which key.
+pub(crate) struct ExpectedChains {
+    /// Table names, or `all`.
+    pub(crate) tables: Vec<String>,
+    /// The key every chain is expected to be made with.
+    pub(crate) key: Option<loggable::integrity::ChainKey>,
+}
+
+impl ExpectedChains {
+    /// The chain `table` must have, if any: one is expected when the table is named (or
+    /// `all`); with a key, every chain there is must be made with it.
+    fn chain_for(&self, table: &str, has_chain: bool) -> Option<loggable::integrity::HashChain> {
+        let named = self
+            .tables
+            .iter()
+            .any(|name| name == "all" || name == table);
+        if !named && !has_chain {
+            return None;
+        }
+        match &self.key {
+            Some(key) => Some(loggable::integrity::HashChain::keyed(key.clone())),
+            None if named => Some(loggable::integrity::HashChain::new()),
+            None => None,
+        }
+    }
+}
+
 pub(crate) fn verify(
     database: &str,
     only: Option<&str>,
     expect: Option<&std::path::Path>,
+    expected: &ExpectedChains,
     format: Format,
 ) -> Result<()> {
     let mut conn = open_existing(database)?;
     let registry = loggable::registry::global();
     let tables: Vec<_> = registry
-        .log_tables()
+        .all_log_tables(&mut conn)?
         .into_iter()
         .filter(|table| only.is_none_or(|name| table.name() == name))
         .collect();
     if let (Some(name), true) = (only, tables.is_empty()) {
         anyhow::bail!("no log table named '{name}'");
+    }
+    if let Some(unknown) = expected
+        .tables
+        .iter()
+        .find(|name| *name != "all" && tables.iter().all(|t| t.name() != name.as_str()))
+    {
+        anyhow::bail!("--chained {unknown}: no log table of that name");
     }
     let anchors = match expect {
         None => Vec::new(),
@@ -213,10 +248,16 @@ pub(crate) fn verify(
             .iter()
             .find(|(name, _)| name == table.name())
             .map(|(_, anchor)| anchor);
-        reports.push(match anchor {
-            Some(anchor) => loggable::integrity::verify_against(&mut conn, table, anchor)?,
-            None => loggable::integrity::verify(&mut conn, table)?,
-        });
+        let has_chain = loggable::integrity::is_chained(&mut conn, table)?;
+        let chain = expected.chain_for(table.name(), has_chain);
+        let mut options = loggable::integrity::VerifyOptions::new();
+        if let Some(anchor) = anchor {
+            options = options.anchor(anchor);
+        }
+        if let Some(chain) = &chain {
+            options = options.expect_chain(chain);
+        }
+        reports.push(loggable::integrity::verify_with(&mut conn, table, options)?);
     }
     let mut out = io::stdout().lock();
     match format {

@@ -78,7 +78,7 @@ pub fn register_types() {
     loggable::registry::update_global(|registry| {
         // The demo's users are the CMS layer's own.
         registry.set_user_directory(std::sync::Arc::new(loggable::user::CmsUsers));
-        let chain = std::sync::Arc::new(loggable::integrity::HashChain);
+        let chain = std::sync::Arc::new(loggable::integrity::HashChain::new());
         registry.set_write_hook(loggable::entry::PAGE_LOG.name(), chain.clone());
         registry.set_write_hook(loggable::entry::MODEL_LOG.name(), chain);
     });

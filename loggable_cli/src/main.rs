@@ -106,6 +106,16 @@ enum Command {
         /// (the JSON `verify --format json` prints); keep that file outside the database.
         #[arg(long)]
         expect: Option<std::path::PathBuf>,
+        /// Fail unless this table has a hash chain (`all`: every log table); repeatable.
+        /// A chain can go missing with every trace of it: say which tables must have one.
+        #[arg(long, value_name = "TABLE")]
+        chained: Vec<String>,
+        /// The chains are keyed (HMAC) with the key in this file; fail any that is not.
+        #[arg(long, value_name = "FILE", conflicts_with = "key_env")]
+        key_file: Option<std::path::PathBuf>,
+        /// The chains are keyed (HMAC) with the key in this environment variable.
+        #[arg(long, value_name = "VARIABLE")]
+        key_env: Option<String>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -278,8 +288,28 @@ fn run(cli: Cli) -> Result<()> {
         Command::Verify {
             table,
             expect,
+            chained,
+            key_file,
+            key_env,
             format,
-        } => verify(&cli.database, table.as_deref(), expect.as_deref(), format),
+        } => {
+            let key = match (key_file, key_env) {
+                (Some(path), _) => Some(loggable::integrity::ChainKey::from_file(&path)?),
+                (None, Some(name)) => Some(loggable::integrity::ChainKey::from_env(&name)?),
+                (None, None) => None,
+            };
+            let expected = commands::ExpectedChains {
+                tables: chained,
+                key,
+            };
+            verify(
+                &cli.database,
+                table.as_deref(),
+                expect.as_deref(),
+                &expected,
+                format,
+            )
+        }
         Command::Actions { format } => print_actions(format),
         Command::WriteMigrations {
             backend,

@@ -5,6 +5,7 @@
 //! layers above hand it plain conditions ([`Condition`]), a [`Visibility`] that resolves to a
 //! condition per table, and [`WriteHook`]s that run around a table's writes.
 
+mod catalog;
 #[cfg(feature = "postgres")]
 mod copy;
 mod query;
@@ -24,6 +25,7 @@ use uuid::Uuid;
 
 use crate::user_id::UserId;
 
+pub(crate) use self::catalog::{record_table, recorded_tables};
 pub(crate) use self::query::merge_key;
 pub use self::query::{
     Condition, Cursor, EntryQuery, EntryScope, Restriction, RowFilter, Visibility,

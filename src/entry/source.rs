@@ -62,7 +62,7 @@ impl<ST> QueryId for Col<ST> {
 
 impl<ST, DB: Backend> QueryFragment<DB> for Col<ST> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        out.push_identifier(self.table)?;
+        super::table::push_table_name(&mut out, self.table)?;
         out.push_sql(".");
         out.push_identifier(self.name)
     }
@@ -166,7 +166,7 @@ impl<ST> Select<ST> {
     }
 
     fn column(&self, out: &mut AstPass<'_, '_, MultiBackend>, name: &str) -> QueryResult<()> {
-        out.push_identifier(self.table.name())?;
+        super::table::push_table_name(out, self.table.name())?;
         out.push_sql(".");
         out.push_identifier(name)
     }
@@ -227,7 +227,7 @@ impl<ST> QueryFragment<MultiBackend> for Select<ST> {
             }
         }
         out.push_sql(" FROM ");
-        out.push_identifier(self.table.name())?;
+        super::table::push_table_name(&mut out, self.table.name())?;
         for (i, condition) in self.conditions.iter().enumerate() {
             out.push_sql(if i == 0 { " WHERE " } else { " AND " });
             out.push_sql("(");

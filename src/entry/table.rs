@@ -3,6 +3,10 @@
 //! (`read.rs`, `write.rs`); [`log_table!`](crate::log_table) declares one for an application's
 //! own table.
 
+use diesel::backend::Backend;
+use diesel::query_builder::AstPass;
+use diesel::result::QueryResult;
+
 use crate::error::{Error, Result};
 
 /// How a log table's object column stores an object's id.
@@ -88,7 +92,9 @@ impl LogTable {
         self
     }
 
-    /// The SQL table name.
+    /// The table's name as SQL knows it, schema-qualified if it was declared so
+    /// (`audit.sprocket_log_entries`): what identifies the table to loggable (registry, hash
+    /// chain, the database's list of log tables).
     pub const fn name(&self) -> &'static str {
         self.name
     }
@@ -166,13 +172,83 @@ impl LogTable {
 /// assert_eq!(SPROCKET_LOG.name(), "sprocket_log_entries");
 /// assert_eq!(SPROCKET_LOG.object_column(), "sprocket_id");
 /// ```
+///
+/// A table in another schema, or whose SQL name is not its module's, is declared the way
+/// Diesel's `table!` declares it: `schema.table`, and a `#[sql_name = "..."]` attribute. loggable then knows it by that qualified name.
+///
+/// ```
+/// mod schema {
+///     diesel::table! {
+///         #[sql_name = "sprocket_audit"]
+///         audit.sprocket_log (id) {
+///             id -> BigInt,
+///             content_type -> Nullable<Text>,
+///             label -> Text,
+///             action -> Text,
+///             data -> Text,
+///             timestamp -> Timestamp,
+///             uuid -> Nullable<Text>,
+///             user_id -> Nullable<Text>,
+///             revision_id -> Nullable<BigInt>,
+///             content_changed -> Bool,
+///             deleted -> Bool,
+///             #[sql_name = "sprocket"]
+///             sprocket_id -> BigInt,
+///         }
+///     }
+/// }
+/// use schema::sprocket_log;
+///
+/// loggable::log_table! {
+///     #[sql_name = "sprocket_audit"]
+///     pub const SPROCKET_LOG = audit.sprocket_log(sprocket_id: i64);
+/// }
+///
+/// assert_eq!(SPROCKET_LOG.name(), "audit.sprocket_audit");
+/// assert_eq!(SPROCKET_LOG.object_column(), "sprocket");
+/// ```
 #[macro_export]
 macro_rules! log_table {
+    // Attributes, one at a time: `sql_name` is kept apart, the others stay on the constant.
+    (@attrs [$($meta:tt)*] [$($sql:tt)*] #[sql_name = $sql_name:literal] $($rest:tt)*) => {
+        $crate::log_table!(@attrs [$($meta)*] [$sql_name] $($rest)*);
+    };
+    (@attrs [$($meta:tt)*] [$($sql:tt)*] #[$attr:meta] $($rest:tt)*) => {
+        $crate::log_table!(@attrs [$($meta)* #[$attr]] [$($sql)*] $($rest)*);
+    };
     (
-        $(#[$meta:meta])*
+        @attrs [$($meta:tt)*] [$sql_name:literal]
+        $vis:vis const $name:ident = $schema:ident . $table:ident($object_column:ident: $object_type:ty);
+    ) => {
+        $crate::log_table!(@declare [$($meta)*] $vis $name, $table, $object_column, $object_type,
+            ::core::concat!(::core::stringify!($schema), ".", $sql_name));
+    };
+    (
+        @attrs [$($meta:tt)*] [$sql_name:literal]
         $vis:vis const $name:ident = $table:ident($object_column:ident: $object_type:ty);
     ) => {
-        $(#[$meta])*
+        $crate::log_table!(@declare [$($meta)*] $vis $name, $table, $object_column, $object_type,
+            $sql_name);
+    };
+    (
+        @attrs [$($meta:tt)*] []
+        $vis:vis const $name:ident = $schema:ident . $table:ident($object_column:ident: $object_type:ty);
+    ) => {
+        $crate::log_table!(@declare [$($meta)*] $vis $name, $table, $object_column, $object_type,
+            ::core::concat!(::core::stringify!($schema), ".", ::core::stringify!($table)));
+    };
+    (
+        @attrs [$($meta:tt)*] []
+        $vis:vis const $name:ident = $table:ident($object_column:ident: $object_type:ty);
+    ) => {
+        $crate::log_table!(@declare [$($meta)*] $vis $name, $table, $object_column, $object_type,
+            ::core::stringify!($table));
+    };
+    (
+        @declare [$($meta:tt)*] $vis:vis $name:ident, $table:ident, $object_column:ident,
+        $object_type:ty, $sql_name:expr
+    ) => {
+        $($meta)*
         $vis const $name: $crate::entry::LogTable = {
             // Names every column once, so a missing one is a compile error here.
             let _ = (
@@ -191,10 +267,28 @@ macro_rules! log_table {
                 $table::$object_column,
             );
             $crate::entry::LogTable::new(
-                ::core::stringify!($table),
-                ::core::stringify!($object_column),
+                $sql_name,
+                <$table::$object_column as ::diesel::Column>::NAME,
                 <$object_type as $crate::entry::ObjectKey>::KIND,
             )
         };
     };
+    ($($input:tt)*) => {
+        $crate::log_table!(@attrs [] [] $($input)*);
+    };
+}
+
+/// Writes a table name into a statement, quoted, a schema-qualified one (`schema.table`) as
+/// two identifiers.
+pub(super) fn push_table_name<DB: Backend>(
+    out: &mut AstPass<'_, '_, DB>,
+    name: &str,
+) -> QueryResult<()> {
+    if let Some((schema, table)) = name.split_once('.') {
+        out.push_identifier(schema)?;
+        out.push_sql(".");
+        out.push_identifier(table)
+    } else {
+        out.push_identifier(name)
+    }
 }

@@ -23,9 +23,9 @@ const UNNEST_CHUNK_ROWS: usize = 20_000;
 
 /// Runs around every write to a log table it is set for
 /// ([`Registry::set_write_hook`](crate::registry::Registry::set_write_hook)), inside the
-/// transaction of the write: the hash chain ([`HashChain`](crate::integrity::HashChain)) takes
+/// transaction of the write: the hash chain ([`HashChain`](crate::integrity::HashChain::new())) takes
 /// its head's lock before the rows go in and links them after.
-pub trait WriteHook: Send + Sync + std::fmt::Debug {
+pub trait WriteHook: std::any::Any + Send + Sync + std::fmt::Debug {
     /// Calls `write` (which inserts the entries into `table` and returns them as stored, in
     /// insertion order) and records what it wrote; returns what `write` returned.
     fn around_write(
@@ -43,7 +43,7 @@ pub(super) fn push_insert_into<DB: Backend>(
     table: &LogTable,
 ) -> QueryResult<()> {
     out.push_sql("INSERT INTO ");
-    out.push_identifier(table.name())?;
+    super::table::push_table_name(out, table.name())?;
     out.push_sql(
         " (content_type, label, action, data, timestamp, uuid, user_id, revision_id, \
          content_changed, deleted, ",
@@ -161,6 +161,7 @@ impl<Conn> diesel::RunQueryDsl<Conn> for InsertRows<'_> {}
 #[cfg(feature = "postgres")]
 impl QueryFragment<diesel::pg::Pg> for InsertRows<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        super::catalog::push_record_table(&mut out, &self.table)?;
         self.walk_values(out.reborrow())?;
         if self.returning {
             out.push_sql(" RETURNING id");
@@ -192,7 +193,7 @@ impl<Conn> diesel::RunQueryDsl<Conn> for DeleteWhere {}
 impl QueryFragment<MultiBackend> for DeleteWhere {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
         out.push_sql("DELETE FROM ");
-        out.push_identifier(self.table)?;
+        super::table::push_table_name(&mut out, self.table)?;
         out.push_sql(" WHERE ");
         self.condition.walk_ast(out)
     }
@@ -271,6 +272,7 @@ impl LogTable {
         entry: NewLogEntry,
         hook: Option<&dyn WriteHook>,
     ) -> Result<LogEntry> {
+        super::catalog::record_table_apart(conn, self)?;
         let Some(hook) = hook else {
             let id = self.insert(conn, &entry)?;
             return Ok(entry.into_entry(id, self.name()));
@@ -300,6 +302,10 @@ impl LogTable {
         entries: &[NewLogEntry],
         hook: Option<&dyn WriteHook>,
     ) -> Result<usize> {
+        if entries.is_empty() {
+            return Ok(0);
+        }
+        super::catalog::record_table_apart(conn, self)?;
         let Some(hook) = hook else {
             return self.insert_many(conn, entries);
         };

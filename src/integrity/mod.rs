@@ -12,6 +12,11 @@
 //! table). A write that skips the chain shows up in [`verify`] as an inserted
 //! entry: loud, never silent.
 //!
+//! A keyed chain ([`HashChain::keyed`], [`ChainKey`]) computes links as HMAC-SHA-256 under a
+//! secret the database never holds, so a writer of the database without the key cannot
+//! rebuild the chain over changed entries. [`verify_registry`] verifies every table with the
+//! chain its registry sets, and fails a table that should be chained and is not.
+//!
 //! ```
 //! use std::sync::Arc;
 //! use loggable::{ObjectRef, integrity, log};
@@ -20,7 +25,7 @@
 //! let mut conn = loggable::db::connect(":memory:")?;
 //! loggable::db::run_migrations(&mut conn)?;
 //! let mut registry = loggable::registry::Registry::new();
-//! registry.set_write_hook(MODEL_LOG.name(), Arc::new(integrity::HashChain));
+//! registry.set_write_hook(MODEL_LOG.name(), Arc::new(integrity::HashChain::new()));
 //! integrity::enable(&mut conn, &MODEL_LOG)?;
 //! for n in 0..3 {
 //!     log(&ObjectRef::new("shop.sprocket", n).title("S"), "wagtail.edit").write_with(&mut conn, &registry)?;
@@ -40,11 +45,16 @@ use crate::error::{DatabaseContext, Result};
 use crate::schema::{log_chain, log_chain_heads};
 use crate::user_id::UserId;
 
+mod key;
 mod verify;
 
+use self::key::link_hash;
 use self::verify::links_after;
 
-pub use self::verify::{Anchor, Problem, Report, verify, verify_against};
+pub use self::key::ChainKey;
+pub use self::verify::{
+    Anchor, Problem, Report, VerifyOptions, verify, verify_against, verify_registry, verify_with,
+};
 
 /// The chain hash before the first link.
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -60,44 +70,13 @@ struct Head {
     chain_hash: String,
     /// The purge checkpoint: links up to here are gone.
     base_seq: i64,
+    /// The key the chain is made with ([`ChainKey`]'s id), if any.
+    key_id: Option<String>,
 }
 
-/// Starts the chain of `table` (nothing happens if it has one): chains every entry already in
-/// the table, in id order, in one transaction.
+/// Starts the plain (unkeyed) chain of `table`: [`HashChain::enable`] of [`HashChain::new`].
 pub fn enable(conn: &mut impl LogConnection, table: &LogTable) -> Result<()> {
-    crate::db::with_db(conn, |conn| {
-        crate::db::transaction(conn, |conn| {
-            if is_enabled(conn, table.name())? {
-                return Ok(());
-            }
-            diesel::insert_into(log_chain_heads::table)
-                .values((
-                    log_chain_heads::log_table.eq(table.name()),
-                    log_chain_heads::seq.eq(0_i64),
-                    log_chain_heads::chain_hash.eq(GENESIS),
-                ))
-                .execute(conn)
-                .context("starting the chain")?;
-            // The transaction holds the write lock (SQLite) or the new, uncommitted head row
-            // (PostgreSQL): no appender can get ahead of the entries chained here.
-            let mut head = Head {
-                table: table.name(),
-                seq: 0,
-                chain_hash: GENESIS.to_owned(),
-                base_seq: 0,
-            };
-            let mut after = None;
-            loop {
-                let chunk = table.scan(conn, after, None, VERIFY_CHUNK)?;
-                let Some(last) = chunk.last() else {
-                    break;
-                };
-                after = Some(last.id);
-                append(conn, &mut head, &chunk)?;
-            }
-            Ok(())
-        })
-    })
+    HashChain::new().enable(conn, table)
 }
 
 /// Locks the chain head of `table` for the current transaction, or `None` when the table has
@@ -107,8 +86,9 @@ fn lock_head(conn: &mut DbConnection, table: &'static str) -> Result<Option<Head
         log_chain_heads::seq,
         log_chain_heads::chain_hash,
         log_chain_heads::base_seq,
+        log_chain_heads::key_id,
     );
-    let head: Option<(i64, String, i64)> = match conn {
+    let head: Option<(i64, String, i64, Option<String>)> = match conn {
         // Locks the head row until the transaction ends: every appender queues here.
         #[cfg(feature = "postgres")]
         DbConnection::Postgresql(pg) => log_chain_heads::table
@@ -130,11 +110,12 @@ fn lock_head(conn: &mut DbConnection, table: &'static str) -> Result<Option<Head
         }
     }
     .context("locking the chain head")?;
-    Ok(head.map(|(seq, chain_hash, base_seq)| Head {
+    Ok(head.map(|(seq, chain_hash, base_seq, key_id)| Head {
         table,
         seq,
         chain_hash,
         base_seq,
+        key_id,
     }))
 }
 
@@ -147,11 +128,16 @@ fn require_head(conn: &mut DbConnection, table: &'static str) -> Result<Head> {
 
 /// Appends links for `entries` (as stored, in insertion order) after `head`, and moves the
 /// head. Runs inside the transaction that holds the head's lock.
-fn append(conn: &mut DbConnection, head: &mut Head, entries: &[LogEntry]) -> Result<()> {
+fn append(
+    conn: &mut DbConnection,
+    head: &mut Head,
+    key: Option<&ChainKey>,
+    entries: &[LogEntry],
+) -> Result<()> {
     let mut links = Vec::with_capacity(entries.len());
     for entry in entries {
         let content_hash = content_hash(entry);
-        let chain_hash = chain_hash(&head.chain_hash, &content_hash);
+        let chain_hash = link_hash(key, &head.chain_hash, &content_hash);
         head.seq += 1;
         links.push((
             log_chain::log_table.eq(head.table),
@@ -178,12 +164,106 @@ fn append(conn: &mut DbConnection, head: &mut Head, entries: &[LogEntry]) -> Res
 }
 
 /// The write hook that extends a table's hash chain: set it on the registry of every process
-/// that writes the table, after [`enable`] ran once.
+/// that writes the table, after [`HashChain::enable`] ran once.
 ///
 /// Each write takes the chain head's lock before its rows go in, so entry ids grow along the
 /// chain, and appends the rows' links after them, in the write's transaction.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct HashChain;
+///
+/// ```
+/// use std::sync::Arc;
+/// use loggable::integrity::{ChainKey, HashChain};
+/// use loggable::entry::MODEL_LOG;
+///
+/// let mut conn = loggable::db::connect(":memory:")?;
+/// loggable::db::run_migrations(&mut conn)?;
+/// // In production, e.g. ChainKey::from_env("LOGGABLE_CHAIN_KEY")?.
+/// let chain = HashChain::keyed(ChainKey::new("0123456789abcdef0123456789abcdef")?);
+/// chain.enable(&mut conn, &MODEL_LOG)?;
+/// let mut registry = loggable::registry::Registry::new();
+/// registry.set_write_hook(MODEL_LOG.name(), Arc::new(chain));
+/// let reports = loggable::integrity::verify_registry(&mut conn, &registry)?;
+/// assert!(reports.iter().all(|report| report.problem.is_none()));
+/// # Ok::<(), loggable::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct HashChain {
+    key: Option<ChainKey>,
+}
+
+impl HashChain {
+    /// A plain chain: links are SHA-256 hashes (see the module docs for what that catches).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A keyed chain: links are HMAC-SHA-256 under `key`.
+    pub fn keyed(key: ChainKey) -> Self {
+        Self { key: Some(key) }
+    }
+
+    /// The key, for a keyed chain.
+    pub fn key(&self) -> Option<&ChainKey> {
+        self.key.as_ref()
+    }
+
+    /// Starts the chain of `table` (nothing happens if it has one made the same way): chains
+    /// every entry already in the table, in id order, in one transaction. A chain already
+    /// made with another key, or without one, is [`Error::ChainKeyMismatch`](crate::Error::ChainKeyMismatch).
+    pub fn enable(&self, conn: &mut impl LogConnection, table: &LogTable) -> Result<()> {
+        crate::db::with_db(conn, |conn| {
+            crate::db::transaction(conn, |conn| {
+                if let Some(head) = lock_head(conn, table.name())? {
+                    return self.check_key(&head);
+                }
+                let key_id = self.key.as_ref().map(ChainKey::id);
+                diesel::insert_into(log_chain_heads::table)
+                    .values((
+                        log_chain_heads::log_table.eq(table.name()),
+                        log_chain_heads::seq.eq(0_i64),
+                        log_chain_heads::chain_hash.eq(GENESIS),
+                        log_chain_heads::key_id.eq(&key_id),
+                    ))
+                    .execute(conn)
+                    .context("starting the chain")?;
+                crate::entry::record_table(conn, table)?;
+                // The transaction holds the write lock (SQLite) or the new, uncommitted head
+                // row (PostgreSQL): no appender can get ahead of the entries chained here.
+                let mut head = Head {
+                    table: table.name(),
+                    seq: 0,
+                    chain_hash: GENESIS.to_owned(),
+                    base_seq: 0,
+                    key_id,
+                };
+                let mut after = None;
+                loop {
+                    let chunk = table.scan(conn, after, None, VERIFY_CHUNK)?;
+                    let Some(last) = chunk.last() else {
+                        break;
+                    };
+                    after = Some(last.id);
+                    append(conn, &mut head, self.key.as_ref(), &chunk)?;
+                }
+                Ok(())
+            })
+        })
+    }
+
+    /// Whether `head`'s chain is made with this chain's key (or, like it, with none).
+    fn check_key(&self, head: &Head) -> Result<()> {
+        let problem = match (&head.key_id, &self.key) {
+            (None, None) => return Ok(()),
+            (Some(stored), Some(key)) if *stored == key.id() => return Ok(()),
+            (Some(_), Some(_)) => "is made with another key",
+            (Some(_), None) => "is keyed; give this process its key",
+            (None, Some(_)) => "is not keyed",
+        };
+        Err(crate::Error::ChainKeyMismatch {
+            table: head.table,
+            problem,
+        })
+    }
+}
 
 impl WriteHook for HashChain {
     fn around_write(
@@ -193,13 +273,19 @@ impl WriteHook for HashChain {
         write: &mut dyn FnMut(&mut DbConnection) -> Result<Vec<LogEntry>>,
     ) -> Result<Vec<LogEntry>> {
         let mut head = require_head(conn, table.name())?;
+        self.check_key(&head)?;
         let stored = write(conn)?;
-        append(conn, &mut head, &stored)?;
+        append(conn, &mut head, self.key.as_ref(), &stored)?;
         Ok(stored)
     }
 }
 
-/// Whether `table` has a hash chain.
+/// Whether `table` has a hash chain in the database.
+pub fn is_chained(conn: &mut impl LogConnection, table: &LogTable) -> Result<bool> {
+    is_enabled(conn, table.name())
+}
+
+/// Whether the table named `table` has a hash chain.
 pub(crate) fn is_enabled(conn: &mut impl LogConnection, table: &str) -> Result<bool> {
     crate::db::with_db(conn, |conn| {
         let heads: i64 = log_chain_heads::table
@@ -280,13 +366,6 @@ pub(crate) fn content_hash(entry: &LogEntry) -> String {
     format!("{:x}", Sha256::digest(text.as_bytes()))
 }
 
-fn chain_hash(previous: &str, content_hash: &str) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(previous.as_bytes());
-    hasher.update(content_hash.as_bytes());
-    format!("{:x}", hasher.finalize())
-}
-
 /// JSON with object keys sorted, whatever order the map keeps them in (serde_json's
 /// `preserve_order` feature may be on in the application's build).
 fn write_canonical(value: &Value, out: &mut String) {
@@ -330,8 +409,20 @@ mod tests {
         // sha256("0" * 64 + "abc"), computed outside Rust: a chain written by any earlier
         // build must keep verifying.
         assert_eq!(
-            chain_hash(GENESIS, "abc"),
+            link_hash(None, GENESIS, "abc"),
             "b64374d04ef9c4f39fddb1e0d6be38a0130f6c057fc0f4ee467ea0e18bc758f1"
         );
+    }
+
+    #[test]
+    fn keyed_links_are_hmac_sha256_and_the_stored_id_is_not_the_key() -> Result<()> {
+        // Both computed outside Rust (Python's hmac module).
+        let key = ChainKey::new("0123456789abcdef0123456789abcdef")?;
+        assert_eq!(
+            link_hash(Some(&key), GENESIS, "abc"),
+            "2ba10e684d13eadc7566d5323c0b0803a45bd3650bf5713887d020617a57170a"
+        );
+        assert_eq!(key.id(), "da0c7224c1d7f225b58e079e4a159a4e");
+        Ok(())
     }
 }

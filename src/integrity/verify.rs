@@ -4,10 +4,11 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::{VERIFY_CHUNK, chain_hash, content_hash};
+use super::{ChainKey, HashChain, VERIFY_CHUNK, content_hash, link_hash};
 use crate::db::{DbConnection, LogConnection};
 use crate::entry::{LogEntry, LogTable};
 use crate::error::{DatabaseContext, Result};
+use crate::registry::Registry;
 use crate::schema::{log_chain, log_chain_heads};
 
 /// What [`verify`] found first.
@@ -51,8 +52,19 @@ pub enum Problem {
         /// The recorded head's position.
         seq: i64,
     },
-    /// A head was recorded for this table, and it has no chain now.
+    /// The table has no chain, and one is expected: a head was recorded for it, or the
+    /// registry chains it.
     ChainMissing,
+    /// The chain's links are there but its head is gone.
+    HeadMissing,
+    /// Links go on past the chain's head: the head was moved back.
+    HeadMoved {
+        /// The head's position.
+        seq: i64,
+    },
+    /// The chain is not made with the key it is expected to have (another key, or none): it
+    /// was rebuilt by someone without the key, or the key given is wrong.
+    KeyMismatch,
 }
 
 impl std::fmt::Display for Problem {
@@ -72,7 +84,12 @@ impl std::fmt::Display for Problem {
             Self::Rewritten { seq } => {
                 write!(f, "chain link {seq} differs from the head recorded earlier")
             }
-            Self::ChainMissing => write!(f, "a head was recorded but the table has no chain"),
+            Self::ChainMissing => write!(f, "the table has no hash chain, but one is expected"),
+            Self::HeadMissing => write!(f, "the chain's head is gone but its links remain"),
+            Self::HeadMoved { seq } => {
+                write!(f, "links go on past the chain's head at link {seq}")
+            }
+            Self::KeyMismatch => write!(f, "the chain is not made with the expected key"),
         }
     }
 }
@@ -132,13 +149,82 @@ pub(super) fn links_after(
         .context("reading the chain")
 }
 
+/// What a verification expects of a chain, beyond its own consistency.
+///
+/// ```
+/// use loggable::integrity::{HashChain, VerifyOptions};
+///
+/// let chain = HashChain::new();
+/// let options = VerifyOptions::new().expect_chain(&chain);
+/// # let _ = options;
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct VerifyOptions<'a> {
+    anchor: Option<&'a Anchor>,
+    chain: Option<&'a HashChain>,
+}
+
+impl<'a> VerifyOptions<'a> {
+    /// Nothing more than a consistent chain (or none).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The chain must still pass through `anchor`, a head an earlier verification reported.
+    pub fn anchor(mut self, anchor: &'a Anchor) -> Self {
+        self.anchor = Some(anchor);
+        self
+    }
+
+    /// The table must have a chain made like `chain` (with its key, or without one): no chain
+    /// is [`Problem::ChainMissing`], another key or none [`Problem::KeyMismatch`].
+    pub fn expect_chain(mut self, chain: &'a HashChain) -> Self {
+        self.chain = Some(chain);
+        self
+    }
+}
+
 /// Walks `table`'s chain and its entries in id order, a chunk at a time, and reports the first
 /// entry that was changed, removed, inserted or moved, or a link that was edited. The walk
 /// reads one snapshot, so writes and purges that commit meanwhile are not mistaken for
-/// tampering.
+/// tampering. A table without a chain passes (see [`verify_with`] to expect one); a keyed
+/// chain needs its key ([`VerifyOptions::expect_chain`]).
 pub fn verify(conn: &mut impl LogConnection, table: &LogTable) -> Result<Report> {
+    verify_with(conn, table, VerifyOptions::new())
+}
+
+/// [`verify`] with expectations: a recorded head to pass through, a chain (and key) to have.
+pub fn verify_with(
+    conn: &mut impl LogConnection,
+    table: &LogTable,
+    options: VerifyOptions<'_>,
+) -> Result<Report> {
     crate::db::with_db(conn, |conn| {
-        crate::db::read_snapshot(conn, |conn| walk(conn, table, None))
+        crate::db::read_snapshot(conn, |conn| walk(conn, table, options))
+    })
+}
+
+/// Verifies every log table known to `registry` or recorded in the database, each expected
+/// to have the chain the registry sets as its write hook ([`HashChain`], with its key): a
+/// table the registry chains and that has no chain fails with [`Problem::ChainMissing`].
+pub fn verify_registry(conn: &mut impl LogConnection, registry: &Registry) -> Result<Vec<Report>> {
+    crate::db::with_db(conn, |conn| {
+        let tables = registry.all_log_tables(conn)?;
+        let mut reports = Vec::with_capacity(tables.len());
+        for table in &tables {
+            let chain = registry.write_hook(table.name()).and_then(|hook| {
+                let hook: &dyn std::any::Any = hook.as_ref();
+                hook.downcast_ref::<HashChain>()
+            });
+            let options = VerifyOptions {
+                anchor: None,
+                chain,
+            };
+            reports.push(crate::db::read_snapshot(conn, |conn| {
+                walk(conn, table, options)
+            })?);
+        }
+        Ok(reports)
     })
 }
 
@@ -151,9 +237,7 @@ pub fn verify_against(
     table: &LogTable,
     anchor: &Anchor,
 ) -> Result<Report> {
-    crate::db::with_db(conn, |conn| {
-        crate::db::read_snapshot(conn, |conn| walk(conn, table, Some(anchor)))
-    })
+    verify_with(conn, table, VerifyOptions::new().anchor(anchor))
 }
 
 /// Entries after `after` in id order; an entry whose stored form cannot be read back counts
@@ -176,15 +260,36 @@ fn scan_or_changed(
     Ok(Ok(entries))
 }
 
-fn walk(conn: &mut DbConnection, table: &LogTable, anchor: Option<&Anchor>) -> Result<Report> {
+/// The key to check `table`'s links with, or the problem that stops the walk before them.
+fn key_for<'a>(
+    table: &'static str,
+    stored_key_id: Option<&str>,
+    expected: Option<&'a HashChain>,
+) -> Result<std::result::Result<Option<&'a ChainKey>, Problem>> {
+    match (stored_key_id, expected.and_then(HashChain::key)) {
+        (None, None) => Ok(Ok(None)),
+        (Some(stored), Some(key)) if stored == key.id() => Ok(Ok(Some(key))),
+        // Rebuilt without the key, or under a key the verifier does not hold.
+        (_, Some(_)) => Ok(Err(Problem::KeyMismatch)),
+        (Some(_), None) if expected.is_some() => Ok(Err(Problem::KeyMismatch)),
+        (Some(_), None) => Err(crate::Error::ChainKeyMismatch {
+            table,
+            problem: "is keyed; verify it with its key",
+        }),
+    }
+}
+
+fn walk(conn: &mut DbConnection, table: &LogTable, options: VerifyOptions<'_>) -> Result<Report> {
+    let anchor = options.anchor;
     let name = table.name();
-    let head: Option<(i64, String, i64, String)> = log_chain_heads::table
+    let head: Option<(i64, String, i64, String, Option<String>)> = log_chain_heads::table
         .filter(log_chain_heads::log_table.eq(name))
         .select((
             log_chain_heads::seq,
             log_chain_heads::chain_hash,
             log_chain_heads::base_seq,
             log_chain_heads::base_hash,
+            log_chain_heads::key_id,
         ))
         .first(conn)
         .optional()
@@ -196,9 +301,23 @@ fn walk(conn: &mut DbConnection, table: &LogTable, anchor: Option<&Anchor>) -> R
         problem: None,
         head: None,
     };
-    let Some((head_seq, head_hash, base_seq, base_hash)) = head else {
-        report.problem = anchor.map(|_| Problem::ChainMissing);
+    let Some((head_seq, head_hash, base_seq, base_hash, key_id)) = head else {
+        let has_links = !links_after(conn, name, i64::MIN, 1)?.is_empty();
+        report.problem = if has_links {
+            Some(Problem::HeadMissing)
+        } else if anchor.is_some() || options.chain.is_some() {
+            Some(Problem::ChainMissing)
+        } else {
+            None
+        };
         return Ok(report);
+    };
+    let key = match key_for(name, key_id.as_deref(), options.chain)? {
+        Ok(key) => key,
+        Err(problem) => {
+            report.problem = Some(problem);
+            return Ok(report);
+        }
     };
     if let Some(anchor) = anchor {
         let passes = if anchor.seq > head_seq {
@@ -247,7 +366,7 @@ fn walk(conn: &mut DbConnection, table: &LogTable, anchor: Option<&Anchor>) -> R
         };
         links_after_seq = last.0;
         for (seq, entry_id, stored_content, stored_chain) in links {
-            if seq != expected_seq || chain_hash(&previous, &stored_content) != stored_chain {
+            if seq != expected_seq || link_hash(key, &previous, &stored_content) != stored_chain {
                 report.problem = Some(Problem::BrokenLink { seq: expected_seq });
                 return Ok(report);
             }
@@ -302,6 +421,10 @@ fn walk(conn: &mut DbConnection, table: &LogTable, anchor: Option<&Anchor>) -> R
         chain_hash: head_hash.clone(),
         last_entry_id: last_entry,
     });
+    if expected_seq - 1 > head_seq {
+        report.problem = Some(Problem::HeadMoved { seq: head_seq });
+        return Ok(report);
+    }
     if expected_seq - 1 != head_seq || previous != head_hash {
         // Links (and their entries) at the end of the chain went.
         report.problem = Some(Problem::Removed {

@@ -170,7 +170,7 @@ impl Registry {
     }
 
     /// Runs `hook` around every write of this process to the log table `table` (the hash
-    /// chain is one: [`HashChain`](crate::integrity::HashChain)). Replaces the table's
+    /// chain is one: [`HashChain`](crate::integrity::HashChain::new())). Replaces the table's
     /// previous hook.
     pub fn set_write_hook(&mut self, table: &str, hook: Arc<dyn WriteHook>) -> &mut Self {
         self.write_hooks.insert(table.to_owned(), hook);
@@ -334,6 +334,20 @@ impl Registry {
             }
         }
         tables
+    }
+
+    /// [`log_tables`](Self::log_tables) and every other table loggable has written to in
+    /// this database (recorded by the writes themselves): a model whose table this registry
+    /// never heard of still has its entries verified, purged, reported and exported.
+    pub fn all_log_tables(&self, conn: &mut impl LogConnection) -> Result<Vec<LogTable>> {
+        let mut tables = self.log_tables();
+        let recorded = crate::db::with_db(conn, crate::entry::recorded_tables)?;
+        for table in recorded {
+            if tables.iter().all(|known| known.name() != table.name()) {
+                tables.push(table);
+            }
+        }
+        Ok(tables)
     }
 
     /// The human name of the entry's object type: `page` for page entries, else the registered

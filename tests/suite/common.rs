@@ -155,6 +155,16 @@ impl Statements {
         Self::count(statements, "SELECT") - Self::count(statements, ROWID_READ_BACK)
     }
 
+    /// How many of `statements` write log entries: INSERTs (on PostgreSQL, into an
+    /// application's own table, behind the CTE that records the table) and COPYs, not
+    /// SQLite's separate statement recording an application's table.
+    pub fn entry_writes(statements: &[String]) -> usize {
+        Self::count(statements, "INSERT")
+            + Self::count(statements, "COPY")
+            + Self::count(statements, "WITH loggable_recorded")
+            - Self::count(statements, "INSERT INTO `loggable_log_tables`")
+    }
+
     /// How many of `statements` start with `prefix`.
     pub fn count(statements: &[String], prefix: &str) -> usize {
         statements

@@ -16,7 +16,7 @@ fn chained() -> Registry {
     let mut registry = Registry::new();
     registry.set_write_hook(
         "loggable_model_log_entries",
-        std::sync::Arc::new(loggable::integrity::HashChain),
+        std::sync::Arc::new(loggable::integrity::HashChain::new()),
     );
     registry
 }
@@ -183,7 +183,7 @@ fn chained_writes_need_the_chain_started_and_ids_are_stored_canonically() {
     registry.register_model(loggable::registry::ModelType::page("cms.simplepage"));
     registry.set_write_hook(
         "loggable_page_log_entries",
-        std::sync::Arc::new(loggable::integrity::HashChain),
+        std::sync::Arc::new(loggable::integrity::HashChain::new()),
     );
     let page = ObjectRef::new("cms.simplepage", "007").title("Seven");
     let err = log(&page, "wagtail.edit")

@@ -337,7 +337,7 @@ pub fn measure_writes(
     loggable::integrity::enable(conn, &loggable::entry::MODEL_LOG)?;
     widget.registry.set_write_hook(
         loggable::entry::MODEL_LOG.name(),
-        std::sync::Arc::new(loggable::integrity::HashChain),
+        std::sync::Arc::new(loggable::integrity::HashChain::new()),
     );
     figures.push(timed(conn, "write_log_autocommit_hash_chain", &|c| {
         widget.run(c, false)

@@ -20,7 +20,7 @@ fn seed(conn: &mut DbConnection, old: usize, new: usize, chained: bool) -> Regis
     if chained {
         registry.set_write_hook(
             "loggable_model_log_entries",
-            std::sync::Arc::new(loggable::integrity::HashChain),
+            std::sync::Arc::new(loggable::integrity::HashChain::new()),
         );
         integrity::enable(conn, &MODEL_LOG).unwrap();
     }
