@@ -69,6 +69,12 @@ pub struct LogEntry {
     pub content_changed: bool,
     /// Whether this entry records a deletion.
     pub deleted: bool,
+    /// Why part of the stored row could not be read, if it could not (`data` that is not a
+    /// JSON object, a malformed uuid): that part reads as empty, the rest of the row as
+    /// stored, and reads go on past it. Its message says it is unreadable; `integrity::verify`
+    /// reports the row as changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unreadable: Option<String>,
 }
 
 impl LogEntry {
@@ -123,6 +129,7 @@ impl NewLogEntry {
             revision_id: self.revision_id,
             content_changed: self.content_changed,
             deleted: self.deleted,
+            unreadable: None,
         }
     }
 

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::source::{
@@ -56,24 +56,32 @@ struct EntryRow {
 }
 
 impl EntryRow {
-    fn into_entry(self, log_table: &'static str) -> Result<LogEntry> {
-        let corrupt = |reason: String| Error::CorruptEntry {
-            table: log_table,
-            id: self.id,
-            reason,
-        };
+    /// The entry; a `data` or uuid that cannot be read is left empty and said so in
+    /// `unreadable`, so one damaged row does not take a whole read down with it.
+    fn into_entry(self, log_table: &'static str) -> LogEntry {
+        let mut unreadable = Vec::new();
         let data = match serde_json::from_str::<Value>(&self.data) {
             Ok(Value::Object(map)) => map,
-            Ok(other) => return Err(corrupt(format!("data is not a JSON object: {other}"))),
-            Err(e) => return Err(corrupt(format!("data is not JSON: {e}"))),
-        };
-        let uuid = match &self.uuid {
-            Some(text) => {
-                Some(Uuid::parse_str(text).map_err(|e| corrupt(format!("uuid '{text}': {e}")))?)
+            Ok(_) => {
+                unreadable.push("data is not a JSON object".to_owned());
+                Map::new()
             }
-            None => None,
+            Err(e) => {
+                unreadable.push(format!("data is not JSON ({e})"));
+                Map::new()
+            }
         };
-        Ok(LogEntry {
+        let uuid = self
+            .uuid
+            .as_deref()
+            .and_then(|text| match Uuid::parse_str(text) {
+                Ok(uuid) => Some(uuid),
+                Err(e) => {
+                    unreadable.push(format!("uuid is malformed ({e})"));
+                    None
+                }
+            });
+        LogEntry {
             id: self.id,
             log_table,
             object_id: self.object_id,
@@ -87,7 +95,8 @@ impl EntryRow {
             revision_id: self.revision_id,
             content_changed: self.content_changed,
             deleted: self.deleted,
-        })
+            unreadable: (!unreadable.is_empty()).then(|| unreadable.join("; ")),
+        }
     }
 }
 
@@ -400,7 +409,16 @@ impl LogTable {
         let mut select = Select::<EntryRowType>::new(*self, Selection::Entries, conditions);
         select.order = Order::ById;
         select.limit = Some(limit);
-        self.load_entries(conn, select, "reading log entries in id order")
+        let entries = self.load_entries(conn, select, "reading log entries in id order")?;
+        // What walks the table whole (chaining, archiving) must have every row as written.
+        if let Some(entry) = entries.iter().find(|entry| entry.unreadable.is_some()) {
+            return Err(Error::CorruptEntry {
+                table: self.name(),
+                id: entry.id,
+                reason: entry.unreadable.clone().unwrap_or_default(),
+            });
+        }
+        Ok(entries)
     }
 
     /// The first entry with an id above `after` (at most `limit` looked at, in id order) whose
@@ -444,9 +462,10 @@ impl LogTable {
         context: &'static str,
     ) -> Result<Vec<LogEntry>> {
         let rows: Vec<EntryRow> = select.load(conn).context(context)?;
-        rows.into_iter()
+        Ok(rows
+            .into_iter()
             .map(|row| row.into_entry(self.name()))
-            .collect()
+            .collect())
     }
 }
 

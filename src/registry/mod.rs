@@ -282,6 +282,12 @@ impl Registry {
 
     /// The entry's message: its action's, or `Unknown {action}` for an unregistered code.
     pub fn message(&self, entry: &LogEntry) -> String {
+        if let Some(reason) = &entry.unreadable {
+            return format!(
+                "Unreadable entry {} in {}: {reason}",
+                entry.id, entry.log_table
+            );
+        }
         match self.action(&entry.action) {
             Some(action) => action.render_message(entry, self),
             None => format!("Unknown {}", entry.action),

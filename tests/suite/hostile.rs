@@ -191,6 +191,7 @@ proptest! {
                 revision_id: None,
                 content_changed: false,
                 deleted: false,
+                unreadable: None,
             };
             let message = registry.message(&entry);
             let _ = registry.comment(&entry);

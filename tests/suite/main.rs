@@ -32,6 +32,7 @@ mod page_revisions;
 mod pages;
 mod reading;
 mod registry;
+mod unreadable;
 mod report;
 mod schema;
 mod visibility;

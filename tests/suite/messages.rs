@@ -24,6 +24,7 @@ fn entry(table: &'static str, content_type: &str, action: &str, data: Value) -> 
         revision_id: None,
         content_changed: false,
         deleted: false,
+        unreadable: None,
     }
 }
 
