@@ -432,6 +432,28 @@ impl LogTable {
         after: Option<i64>,
         limit: i64,
     ) -> Result<Option<i64>> {
+        let text_timestamps = conn.backend() == BackendKind::Sqlite;
+        let found = self.first_stored(conn, after, limit, |uuid, timestamp| {
+            let uuid_ok = uuid.is_none_or(|text| {
+                Uuid::parse_str(text).is_ok_and(|u| u.hyphenated().to_string() == text)
+            });
+            let timestamp_ok = !text_timestamps
+                || NaiveDateTime::parse_from_str(timestamp, "%Y-%m-%d %H:%M:%S%.f")
+                    .is_ok_and(|at| at.format("%Y-%m-%d %H:%M:%S%.f").to_string() == timestamp);
+            !(uuid_ok && timestamp_ok)
+        })?;
+        Ok(found.0.map(|(id, _)| id))
+    }
+
+    /// The first row after `after` (at most `limit` looked at, in id order) whose stored uuid
+    /// and timestamp text `odd` picks, with its timestamp text; and the last id looked at.
+    fn first_stored(
+        &self,
+        conn: &mut DbConnection,
+        after: Option<i64>,
+        limit: i64,
+        odd: impl Fn(Option<&str>, &str) -> bool,
+    ) -> Result<(Option<(i64, String)>, Option<i64>)> {
         let columns = Columns::of(self);
         let mut conditions: Vec<SqlFilter> = Vec::new();
         if let Some(after) = after {
@@ -443,16 +465,45 @@ impl LogTable {
         select.limit = Some(limit);
         let rows: Vec<(i64, Option<String>, String)> =
             select.load(conn).context("reading entries as stored")?;
-        let text_timestamps = conn.backend() == BackendKind::Sqlite;
-        Ok(rows.into_iter().find_map(|(id, uuid, timestamp)| {
-            let uuid_ok = uuid.as_deref().is_none_or(|text| {
-                Uuid::parse_str(text).is_ok_and(|u| u.hyphenated().to_string() == text)
-            });
-            let timestamp_ok = !text_timestamps
-                || NaiveDateTime::parse_from_str(&timestamp, "%Y-%m-%d %H:%M:%S%.f")
-                    .is_ok_and(|at| at.format("%Y-%m-%d %H:%M:%S%.f").to_string() == timestamp);
-            (!(uuid_ok && timestamp_ok)).then_some(id)
-        }))
+        let last = rows.last().map(|(id, _, _)| *id);
+        let found = rows
+            .into_iter()
+            .find(|(_, uuid, timestamp)| odd(uuid.as_deref(), timestamp))
+            .map(|(id, _, timestamp)| (id, timestamp));
+        Ok((found, last))
+    }
+
+    /// When a read failed on SQLite, the first row whose timestamp text is no date at all (the
+    /// likely cause), as the error naming it; `None` when every timestamp reads.
+    fn unreadable_timestamp(&self, conn: &mut DbConnection) -> Result<Option<Error>> {
+        const CHUNK: i64 = 5_000;
+        let readable = |text: &str| {
+            let text = text.strip_suffix('Z').unwrap_or(text);
+            [
+                "%Y-%m-%d %H:%M:%S%.f",
+                "%Y-%m-%dT%H:%M:%S%.f",
+                "%Y-%m-%d %H:%M",
+            ]
+            .iter()
+            .any(|format| NaiveDateTime::parse_from_str(text, format).is_ok())
+                || chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok()
+        };
+        let mut after = None;
+        loop {
+            let (found, last) =
+                self.first_stored(conn, after, CHUNK, |_, timestamp| !readable(timestamp))?;
+            if let Some((id, text)) = found {
+                return Ok(Some(Error::CorruptEntry {
+                    table: self.name(),
+                    id,
+                    reason: format!("its timestamp '{text}' is no date"),
+                }));
+            }
+            match last {
+                Some(last) => after = Some(last),
+                None => return Ok(None),
+            }
+        }
     }
 
     fn load_entries(
@@ -461,7 +512,20 @@ impl LogTable {
         select: Select<EntryRowType>,
         context: &'static str,
     ) -> Result<Vec<LogEntry>> {
-        let rows: Vec<EntryRow> = select.load(conn).context(context)?;
+        let rows: Vec<EntryRow> = match select.load(conn) {
+            Ok(rows) => rows,
+            // A timestamp SQLite holds as text that is no date fails the whole read: name the
+            // row, so it can be found and mended (`verify` reports it too).
+            Err(failed @ diesel::result::Error::DeserializationError(_))
+                if conn.backend() == BackendKind::Sqlite =>
+            {
+                return Err(self.unreadable_timestamp(conn)?.unwrap_or(Error::Database {
+                    context,
+                    source: failed,
+                }));
+            }
+            Err(other) => return Err(other).context(context),
+        };
         Ok(rows
             .into_iter()
             .map(|row| row.into_entry(self.name()))

@@ -135,3 +135,27 @@ fn verification_reports_a_damaged_row_and_chaining_refuses_it_by_id() {
         Some(loggable::integrity::Problem::Changed { entry_id: 2 })
     );
 }
+
+#[test]
+fn a_timestamp_that_is_no_date_fails_the_read_naming_its_row() {
+    let mut db = damaged_log();
+    if db.backend() != loggable::db::BackendKind::Sqlite {
+        return; // PostgreSQL's timestamp column holds nothing but dates.
+    }
+    db.conn
+        .batch_execute("UPDATE loggable_model_log_entries SET timestamp = 'soon' WHERE id = 3")
+        .unwrap();
+    let failed = site_history_page(
+        &mut db.conn,
+        &registry(),
+        None,
+        &Filters::default(),
+        None,
+        10,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&failed, Error::CorruptEntry { id: 3, reason, .. } if reason.contains("'soon'")),
+        "{failed}"
+    );
+}
