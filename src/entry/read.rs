@@ -38,6 +38,10 @@ pub(crate) struct TableChoices {
     pub content_types: Vec<Option<String>>,
 }
 
+/// What [`LogTable::first_stored`] found: the row picked (id, timestamp text), if any, and the
+/// last id looked at.
+type StoredScan = (Option<(i64, String)>, Option<i64>);
+
 /// A log row as loaded, before its text columns are parsed.
 #[derive(Queryable)]
 struct EntryRow {
@@ -453,7 +457,7 @@ impl LogTable {
         after: Option<i64>,
         limit: i64,
         odd: impl Fn(Option<&str>, &str) -> bool,
-    ) -> Result<(Option<(i64, String)>, Option<i64>)> {
+    ) -> Result<StoredScan> {
         let columns = Columns::of(self);
         let mut conditions: Vec<SqlFilter> = Vec::new();
         if let Some(after) = after {
