@@ -35,7 +35,7 @@ fn state_of<M: Model>(row: &M) -> DraftState {
     row.draft_state().unwrap_or_default()
 }
 
-fn model_from_revision<M: DeserializeOwned>(revision: &Revision) -> Result<M> {
+pub(crate) fn model_from_revision<M: DeserializeOwned>(revision: &Revision) -> Result<M> {
     serde_json::from_str(&revision.content).map_err(|e| Error::Revision {
         revision_id: Some(revision.id),
         reason: format!("content does not fit the model: {e}"),
@@ -72,6 +72,9 @@ pub(crate) fn save_draft_keeping<M: DraftStateful<C>, C: LogConnection>(
         let key = draft.key();
         let current = find::<M, _>(conn, &key)?;
         check_lock(&current, options)?;
+        // The first revision counts as a change, as Wagtail's `save_revision` has it: there
+        // is nothing earlier to compare with.
+        let first_revision = state_of(&current).latest_revision_id.is_none();
         let revision = save_revision(conn, draft, options.acting_user())?.ok_or(
             Error::DraftStateWithoutRevisions {
                 content_type: M::CONTENT_TYPE,
@@ -87,7 +90,10 @@ pub(crate) fn save_draft_keeping<M: DraftStateful<C>, C: LogConnection>(
             state.expire_at = draft_state.expire_at;
         }
         M::store_draft_state(conn, &key, &state).context("saving a draft")?;
-        let entry = options.edit_entry(&current, draft)?.revision(revision.id);
+        let mut entry = options.edit_entry(&current, draft)?.revision(revision.id);
+        if first_revision && options.content_changed.is_none() {
+            entry = entry.content_changed(true);
+        }
         options.write(conn, entry)?;
         Ok(revision)
     })
@@ -110,6 +116,28 @@ pub(crate) fn publish<M: DraftStateful<C>, C: LogConnection>(
         options,
         Utc::now(),
         "wagtail.publish",
+        None,
+    )
+}
+
+/// [`publish`] of a revision that reverts to `reverted_to`: the rename rule compares with
+/// the revision reverted to (as Wagtail's `previous_revision`), so going back to an older
+/// title is no rename.
+pub(crate) fn publish_reverted<M: DraftStateful<C>, C: LogConnection>(
+    conn: &mut C,
+    key: &M::Key,
+    revision_id: i64,
+    options: &LogOptions,
+    reverted_to: &Revision,
+) -> Result<M> {
+    publish_at(
+        conn,
+        key,
+        revision_id,
+        options,
+        Utc::now(),
+        "wagtail.publish",
+        Some(reverted_to),
     )
 }
 
@@ -120,6 +148,7 @@ fn publish_at<M: DraftStateful<C>, C: LogConnection>(
     options: &LogOptions,
     now: DateTime<Utc>,
     action: &str,
+    reverted_to: Option<&Revision>,
 ) -> Result<M> {
     in_transaction(conn, |conn| {
         let current = find::<M, _>(conn, key)?;
@@ -151,18 +180,28 @@ fn publish_at<M: DraftStateful<C>, C: LogConnection>(
             let entry = options
                 .entry(&stored, "wagtail.publish.schedule", true, data)?
                 .revision(revision.id)
-                .content_changed(true);
+                .content_changed(options.content_changed.unwrap_or(true));
             options.write(conn, entry)?;
             return Ok(stored);
         }
 
         revision::clear_schedules(conn, M::CONTENT_TYPE, &key.to_string())?;
         let mut data = Map::new();
-        let old_title = current.live_title();
         let new_title = row.live_title();
-        if old_title != new_title
-            && revision::has_earlier(conn, M::CONTENT_TYPE, &key.to_string(), revision.id)?
-        {
+        let (old_title, renamed) = match reverted_to {
+            Some(reverted_to) => {
+                let old_title = model_from_revision::<M>(reverted_to)?.live_title();
+                let renamed = old_title != new_title;
+                (old_title, renamed)
+            }
+            None => {
+                let old_title = current.live_title();
+                let renamed = old_title != new_title
+                    && revision::has_earlier(conn, M::CONTENT_TYPE, &key.to_string(), revision.id)?;
+                (old_title, renamed)
+            }
+        };
+        if renamed {
             data.insert(
                 "title".to_owned(),
                 json!({"old": old_title, "new": new_title}),
@@ -186,7 +225,7 @@ fn publish_at<M: DraftStateful<C>, C: LogConnection>(
         let entry = options
             .entry(&row, action, true, data)?
             .revision(revision.id)
-            .content_changed(true);
+            .content_changed(options.content_changed.unwrap_or(true));
         options.write(conn, entry)?;
         Ok(row)
     })
@@ -331,6 +370,7 @@ pub(crate) fn run_scheduled<M: Scheduled<C>, C: LogConnection>(
                 options,
                 now,
                 "wagtail.publish.scheduled",
+                None,
             )?;
             run.published += 1;
         }

@@ -212,9 +212,9 @@ pub fn run(conn: &mut DbConnection) -> Result<usize> {
             conn,
             blog.id,
             home.id,
-            CopyOptions {
+            &CopyOptions {
                 recursive: true,
-                keep_live: false,
+                ..CopyOptions::default()
             },
             &opts,
         )

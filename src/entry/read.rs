@@ -112,10 +112,22 @@ impl EntryRow {
 /// named at run time; it names only the table's fixed identifiers, never input, and binds
 /// nothing.
 fn no_newer_in_group(table: &LogTable) -> SqlCondition {
+    // A group is one object's: in a table shared by several types (the generic log), an
+    // object is its id and its type, so another type's object with the same id never hides
+    // this one's entries.
+    let same_type = if table.matches_content_type() {
+        let name = table.name();
+        format!(
+            " AND (newer.content_type = {name}.content_type \
+             OR (newer.content_type IS NULL AND {name}.content_type IS NULL))"
+        )
+    } else {
+        String::new()
+    };
     let (table, object) = (table.name(), table.object_column());
     SqlCondition::new(format!(
         "({table}.uuid IS NULL OR NOT EXISTS (SELECT 1 FROM {table} AS newer \
-         WHERE newer.{object} = {table}.{object} \
+         WHERE newer.{object} = {table}.{object}{same_type} \
          AND newer.uuid = {table}.uuid AND newer.action = {table}.action \
          AND (newer.timestamp > {table}.timestamp \
               OR (newer.timestamp = {table}.timestamp AND newer.id > {table}.id))))"

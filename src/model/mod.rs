@@ -12,7 +12,7 @@ pub(crate) use self::bulk::log_deletes;
 pub use self::bulk::{BulkEntries, log_bulk, prepare_bulk};
 pub(crate) use self::bulk::{delete_many, update_many};
 pub use self::lifecycle::Lifecycle;
-pub(crate) use self::lifecycle::{check_lock, create, find, in_transaction, save_revision};
+pub(crate) use self::lifecycle::{check_lock, find, in_transaction, save_revision};
 pub use self::lock::{LockState, Lockable, Locking};
 pub use self::options::LogOptions;
 pub use self::traits::{

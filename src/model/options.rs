@@ -36,6 +36,7 @@ pub struct LogOptions {
     pub(crate) data: Option<Value>,
     pub(crate) registry: Option<Arc<Registry>>,
     pub(crate) override_lock: bool,
+    pub(crate) content_changed: Option<bool>,
 }
 
 impl LogOptions {
@@ -82,6 +83,22 @@ impl LogOptions {
         self
     }
 
+    /// Whether the operation's main entry records a content change, for a caller who knows
+    /// better than the operation's own rule (an edit compares fields; publishing counts as a
+    /// change). Wagtail's `save_revision(changed=...)`: e.g. a draft saved only to attach a
+    /// comment changes nothing.
+    ///
+    /// ```
+    /// use loggable::model::LogOptions;
+    ///
+    /// let comment_only = LogOptions::new().content_changed(false);
+    /// # let _ = comment_only;
+    /// ```
+    pub fn content_changed(mut self, changed: bool) -> Self {
+        self.content_changed = Some(changed);
+        self
+    }
+
     /// The registry to validate against (default: the global one).
     pub fn registry(mut self, registry: Arc<Registry>) -> Self {
         self.registry = Some(registry);
@@ -100,16 +117,16 @@ impl LogOptions {
     }
 
     /// The `wagtail.edit` entry of `new` replacing `old`: `data.changes` with the fields that
-    /// differ, and content changed exactly when some do.
+    /// differ, and content changed exactly when some do (unless the caller said otherwise).
     pub(crate) fn edit_entry<'a, M: Model>(
         &self,
         old: &M,
         new: &'a M,
     ) -> Result<LogBuilder<'a, M>> {
         let changes = M::field_changes(old, new).into_map();
-        let changed = !changes.is_empty();
+        let changed = self.content_changed.unwrap_or(!changes.is_empty());
         let mut data = Map::new();
-        if changed {
+        if !changes.is_empty() {
             data.insert("changes".to_owned(), Value::Object(changes));
         }
         Ok(self

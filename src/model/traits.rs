@@ -136,6 +136,23 @@ impl FieldChanges {
         }
     }
 
+    /// Records a datetime field like [`compare`](Self::compare), its values in the one form
+    /// every datetime in `data` has: UTC, milliseconds, `Z` (`2024-05-06T03:00:00.000Z`).
+    /// `#[derive(Loggable)]` uses it for `NaiveDateTime` and `DateTime` fields (and their
+    /// `Option`s); a naive datetime is taken as UTC.
+    pub fn compare_datetime<T: PartialEq + Serialize + ?Sized>(
+        &mut self,
+        name: &str,
+        old: &T,
+        new: &T,
+    ) {
+        if old != new {
+            let value = |v: &T| data_datetime_value(serde_json::to_value(v).unwrap_or(Value::Null));
+            self.0
+                .insert(name.to_owned(), Value::Array(vec![value(old), value(new)]));
+        }
+    }
+
     /// Records that `name` changed, as `["[redacted]", "[redacted]"]`, never its values.
     pub fn compare_redacted<T: PartialEq + ?Sized>(&mut self, name: &str, old: &T, new: &T) {
         if old != new {
@@ -165,4 +182,20 @@ impl RevisionContent {
     pub fn of<T: Serialize + ?Sized>(row: &T) -> Self {
         Self(serde_json::to_value(row))
     }
+}
+
+/// A serialized datetime in `data`'s form; anything else (`null` for `None`) as it is.
+fn data_datetime_value(value: Value) -> Value {
+    let Value::String(text) = value else {
+        return value;
+    };
+    let at = chrono::DateTime::parse_from_rfc3339(&text)
+        .map(|at| at.to_utc())
+        .ok()
+        .or_else(|| {
+            chrono::NaiveDateTime::parse_from_str(&text, "%Y-%m-%dT%H:%M:%S%.f")
+                .ok()
+                .map(|at| at.and_utc())
+        });
+    Value::String(at.map_or(text, crate::registry::data_datetime))
 }

@@ -75,7 +75,8 @@ pub fn overwrite_revision(
 /// Saves the content of the older revision `revision_id` as the new draft and logs
 /// `wagtail.revert` (the new revision; data `{"revision": {"id", "created"}}` of the revision
 /// reverted to). With `publish`, publishes it too: `wagtail.revert` → (`wagtail.rename`) →
-/// `wagtail.publish`, the last two carrying the same revision data.
+/// `wagtail.publish`, the last two carrying the same revision data; the rename compares with
+/// the revision reverted to, so going back to an older title is no rename.
 pub fn revert(
     conn: &mut impl LogConnection,
     page_id: i64,
@@ -106,7 +107,13 @@ pub fn revert(
             }
             let mut publish_options = options.clone();
             publish_options.data = Some(data);
-            publishing::publish::<Page, _>(conn, &page_id, new_revision.id, &publish_options)
+            publishing::publish_reverted::<Page, _>(
+                conn,
+                &page_id,
+                new_revision.id,
+                &publish_options,
+                &old,
+            )
         })
     })
 }

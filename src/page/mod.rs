@@ -11,7 +11,7 @@ mod history;
 pub(crate) mod tree;
 
 pub use self::comments::{CommentChange, CommentsSaved, save_draft_with_comments};
-pub use self::copy::{CopyOptions, convert_alias, copy, create_alias};
+pub use self::copy::{AliasOptions, CopyOptions, convert_alias, copy, create_alias};
 pub use self::history::{overwrite_revision, revert, unpublish};
 
 use chrono::NaiveDateTime;
@@ -302,24 +302,30 @@ fn insert_page(
     }
     crate::db::transaction(conn, |conn| {
         let path = tree::next_child_path(conn, parent_path, depth)?;
-        model::create(conn, &options, |conn| {
-            diesel::insert_into(pages::table)
-                .values((
-                    pages::path.eq(&path),
-                    pages::depth.eq(depth),
-                    pages::numchild.eq(0),
-                    pages::title.eq(&new.title),
-                    pages::draft_title.eq(&new.title),
-                    pages::slug.eq(&new.slug),
-                    pages::content_type.eq(&new.content_type),
-                    pages::live.eq(false),
-                    pages::has_unpublished_changes.eq(true),
-                    pages::owner.eq(new.owner),
-                    pages::specific.eq(&new.specific),
-                ))
-                .returning(pages::all_columns)
-                .get_result::<Page>(conn)
-        })
+        let page: Page = diesel::insert_into(pages::table)
+            .values((
+                pages::path.eq(&path),
+                pages::depth.eq(depth),
+                pages::numchild.eq(0),
+                pages::title.eq(&new.title),
+                pages::draft_title.eq(&new.title),
+                pages::slug.eq(&new.slug),
+                pages::content_type.eq(&new.content_type),
+                pages::live.eq(false),
+                pages::has_unpublished_changes.eq(true),
+                pages::owner.eq(new.owner),
+                pages::specific.eq(&new.specific),
+            ))
+            .returning(pages::all_columns)
+            .get_result(conn)
+            .context("creating the page")?;
+        // No revision yet, as in Wagtail: a page row is saved before its first revision, and
+        // its `wagtail.create` has none.
+        let entry = options
+            .entry(&page, "wagtail.create", true, Map::new())?
+            .content_changed(true);
+        options.write(conn, entry)?;
+        Ok(page)
     })
 }
 

@@ -76,7 +76,7 @@ pub(crate) fn builtin_actions() -> Vec<Action> {
     add(
         "wagtail.create_alias",
         "Create alias",
-        T("Created an alias of {source.title}", "Created an alias"),
+        Function(alias_message),
     );
     add(
         "wagtail.convert_alias",
@@ -291,6 +291,14 @@ fn copy_message(entry: &LogEntry, _: &Registry) -> String {
         .or_else(|| data_text(&entry.data, "source.title"))
         .map(|title| format!("Copied from {title}"))
         .unwrap_or_else(|| "Copied".to_owned())
+}
+
+/// The aliased page (`original`), else Wagtail's `source` (the original's parent).
+fn alias_message(entry: &LogEntry, _: &Registry) -> String {
+    data_text(&entry.data, "original.title")
+        .or_else(|| data_text(&entry.data, "source.title"))
+        .map(|title| format!("Created an alias of {title}"))
+        .unwrap_or_else(|| "Created an alias".to_owned())
 }
 
 fn copy_for_translation_message(entry: &LogEntry, registry: &Registry) -> String {

@@ -250,6 +250,14 @@ fn decide<M: DraftStateful<DbConnection>>(
     let workflow = workflow(conn, state.workflow_id)?;
     let next = next_task(conn, &state)?;
     let current = model::find::<M, _>(conn, &object.key())?;
+    // The decision is about the revision under review: the entry records its title, not that
+    // of a draft saved since (Wagtail logs the revision's object).
+    let reviewed: Option<M> = match task_state.revision_id {
+        Some(id) => Some(publishing::model_from_revision(
+            &publishing::revision_of::<M, _>(conn, &object.key(), id)?,
+        )?),
+        None => None,
+    };
     let data = decision_data(
         &workflow,
         &task_state,
@@ -259,7 +267,7 @@ fn decide<M: DraftStateful<DbConnection>>(
         comment,
     );
     let action = format!("wagtail.workflow.{}", decision.verb());
-    let entry = options.entry(&current, &action, true, data)?;
+    let entry = options.entry(reviewed.as_ref().unwrap_or(&current), &action, true, data)?;
     options.write(conn, entry.revision_if_any(task_state.revision_id))?;
     Ok((state, task_state, next, current))
 }
@@ -279,11 +287,14 @@ pub fn approve<M: DraftStateful<DbConnection>>(
     let options = &options.clone().user(by);
     crate::db::with_db(conn, |conn| {
         crate::db::transaction(conn, |conn| {
-            let (state, task_state, next, current) =
+            let (state, _, next, current) =
                 decide(conn, object, by, comment, options, Decision::Approve)?;
             match next {
+                // A task starts on the object's latest revision, which may be a draft saved
+                // while the previous task was under review.
                 Some(next) => {
-                    start_task(conn, &state, &next, task_state.revision_id)?;
+                    let latest = current.draft_state().and_then(|s| s.latest_revision_id);
+                    start_task(conn, &state, &next, latest)?;
                 }
                 None => finish(conn, &current, &state, options)?,
             }

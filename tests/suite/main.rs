@@ -17,6 +17,7 @@ mod context;
 mod custom_table;
 mod derive;
 mod docs;
+mod fidelity;
 mod history;
 mod hostile;
 mod integrity;

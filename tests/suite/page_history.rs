@@ -237,9 +237,9 @@ fn a_day_of_page_edits_leaves_the_exact_history() {
             conn,
             blog.id,
             home.id,
-            page::CopyOptions {
-                recursive: false,
+            &page::CopyOptions {
                 keep_live: true,
+                ..Default::default()
             },
             &opts(),
         )

@@ -192,6 +192,47 @@ fn a_two_task_workflow_approved_to_completion_publishes_as_the_approver() {
 }
 
 #[test]
+fn a_draft_saved_under_review_is_what_the_next_task_reviews() {
+    let mut site = site();
+    let home = renamed_draft(&mut site);
+    let under_review = home.latest_revision_id;
+    let before = workflow_entries(&mut site.db.conn, &home).len();
+    let conn = &mut site.db.conn;
+    submit(conn, site.editor, site.workflow.id, &home);
+    // While the first task is under review, the editor saves another draft.
+    let mut newer = page::find(conn, home.id).unwrap();
+    newer.draft_title = "Welcome, again".into();
+    newer.title = "Welcome, again".into();
+    let newer_revision = as_user(site.editor, || {
+        page::save_draft(conn, &newer, &LogOptions::new())
+    })
+    .unwrap();
+    as_user(site.reviewer, || {
+        workflow::approve(conn, &home, site.reviewer, "", &LogOptions::new())
+    })
+    .unwrap();
+    as_user(site.lawyer, || {
+        workflow::approve(conn, &home, site.lawyer, "", &LogOptions::new())
+    })
+    .unwrap();
+    let entries = workflow_entries(conn, &home)[before..].to_vec();
+    let approvals: Vec<(Option<i64>, &str)> = entries
+        .iter()
+        .filter(|e| e.action == "wagtail.workflow.approve")
+        .map(|e| (e.revision_id, e.label.as_str()))
+        .collect();
+    // The first approval is about the revision it reviewed, under that revision's title; the
+    // next task started on the latest revision, the draft saved meanwhile.
+    assert_eq!(
+        approvals,
+        [
+            (under_review, "Welcome"),
+            (Some(newer_revision.id), "Welcome, again")
+        ]
+    );
+}
+
+#[test]
 fn reject_resume_then_approve() {
     let mut site = site();
     let home = renamed_draft(&mut site);

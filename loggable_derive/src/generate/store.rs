@@ -84,6 +84,8 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
             let name = field.to_string();
             let compare = if f.attrs.redact.is_some() {
                 quote!(compare_redacted)
+            } else if is_datetime(&f.field.ty) {
+                quote!(compare_datetime)
             } else {
                 quote!(compare)
             };
@@ -466,4 +468,25 @@ fn set_based(model: &Model<'_>, table: &syn::Path, key: &ModelField<'_>) -> Toke
             }
         }
     }
+}
+
+/// Whether `ty` is a chrono datetime, or an `Option` of one, by its last path segment
+/// (`NaiveDateTime`, `DateTime<Tz>`): its changes are then written in `data`'s datetime form.
+fn is_datetime(ty: &syn::Type) -> bool {
+    let syn::Type::Path(path) = ty else {
+        return false;
+    };
+    let Some(last) = path.path.segments.last() else {
+        return false;
+    };
+    if last.ident == "Option" {
+        return match &last.arguments {
+            syn::PathArguments::AngleBracketed(args) => matches!(
+                args.args.first(),
+                Some(syn::GenericArgument::Type(inner)) if is_datetime(inner)
+            ),
+            _ => false,
+        };
+    }
+    last.ident == "NaiveDateTime" || last.ident == "DateTime"
 }
