@@ -10,6 +10,7 @@ mod catalog;
 mod copy;
 mod query;
 mod read;
+mod row;
 mod source;
 mod table;
 #[cfg(feature = "postgres")]
@@ -70,8 +71,9 @@ pub struct LogEntry {
     /// Whether this entry records a deletion.
     pub deleted: bool,
     /// Why part of the stored row could not be read, if it could not (`data` that is not a
-    /// JSON object, a malformed uuid): that part reads as empty, the rest of the row as
-    /// stored, and reads go on past it. Its message says it is unreadable; `integrity::verify`
+    /// JSON object, a malformed uuid, a SQLite timestamp that is no date): that part reads as
+    /// empty (a timestamp as the date where its text sorts), the rest of the row as stored,
+    /// and reads go on past it. Its message says it is unreadable; `integrity::verify`
     /// reports the row as changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unreadable: Option<String>,

@@ -6,11 +6,11 @@ use std::rc::Rc;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
-use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::row::EntryRow;
 use super::source::{
-    Columns, EntryRowType, Order, Select, Selection, SqlFilter, StoredFormRowType,
+    Columns, EntryRowType, EntryTextRowType, Order, Select, Selection, SqlFilter, StoredFormRowType,
 };
 use super::{Condition, EntryQuery, EntryScope, LogEntry, LogTable, ObjectKeyKind};
 use super::{Restriction, Visibility};
@@ -36,72 +36,6 @@ pub(crate) struct TableChoices {
     pub users: Vec<Option<UserId>>,
     /// Type names.
     pub content_types: Vec<Option<String>>,
-}
-
-/// What [`LogTable::first_stored`] found: the row picked (id, timestamp text), if any, and the
-/// last id looked at.
-type StoredScan = (Option<(i64, String)>, Option<i64>);
-
-/// A log row as loaded, before its text columns are parsed.
-#[derive(Queryable)]
-struct EntryRow {
-    id: i64,
-    content_type: Option<String>,
-    label: String,
-    action: String,
-    data: String,
-    timestamp: NaiveDateTime,
-    uuid: Option<String>,
-    user_id: Option<String>,
-    revision_id: Option<i64>,
-    content_changed: bool,
-    deleted: bool,
-    object_id: String,
-}
-
-impl EntryRow {
-    /// The entry; a `data` or uuid that cannot be read is left empty and said so in
-    /// `unreadable`, so one damaged row does not take a whole read down with it.
-    fn into_entry(self, log_table: &'static str) -> LogEntry {
-        let mut unreadable = Vec::new();
-        let data = match serde_json::from_str::<Value>(&self.data) {
-            Ok(Value::Object(map)) => map,
-            Ok(_) => {
-                unreadable.push("data is not a JSON object".to_owned());
-                Map::new()
-            }
-            Err(e) => {
-                unreadable.push(format!("data is not JSON ({e})"));
-                Map::new()
-            }
-        };
-        let uuid = self
-            .uuid
-            .as_deref()
-            .and_then(|text| match Uuid::parse_str(text) {
-                Ok(uuid) => Some(uuid),
-                Err(e) => {
-                    unreadable.push(format!("uuid is malformed ({e})"));
-                    None
-                }
-            });
-        LogEntry {
-            id: self.id,
-            log_table,
-            object_id: self.object_id,
-            content_type: self.content_type,
-            label: self.label,
-            action: self.action,
-            data,
-            timestamp: self.timestamp.and_utc(),
-            uuid,
-            user_id: self.user_id.map(UserId::stored),
-            revision_id: self.revision_id,
-            content_changed: self.content_changed,
-            deleted: self.deleted,
-            unreadable: (!unreadable.is_empty()).then(|| unreadable.join("; ")),
-        }
-    }
 }
 
 /// SQL for history grouping: "the entry has no uuid, or no newer entry of the same object,
@@ -448,28 +382,6 @@ impl LogTable {
         after: Option<i64>,
         limit: i64,
     ) -> Result<Option<i64>> {
-        let text_timestamps = conn.backend() == BackendKind::Sqlite;
-        let found = self.first_stored(conn, after, limit, |uuid, timestamp| {
-            let uuid_ok = uuid.is_none_or(|text| {
-                Uuid::parse_str(text).is_ok_and(|u| u.hyphenated().to_string() == text)
-            });
-            let timestamp_ok = !text_timestamps
-                || NaiveDateTime::parse_from_str(timestamp, "%Y-%m-%d %H:%M:%S%.f")
-                    .is_ok_and(|at| at.format("%Y-%m-%d %H:%M:%S%.f").to_string() == timestamp);
-            !(uuid_ok && timestamp_ok)
-        })?;
-        Ok(found.0.map(|(id, _)| id))
-    }
-
-    /// The first row after `after` (at most `limit` looked at, in id order) whose stored uuid
-    /// and timestamp text `odd` picks, with its timestamp text; and the last id looked at.
-    fn first_stored(
-        &self,
-        conn: &mut DbConnection,
-        after: Option<i64>,
-        limit: i64,
-        odd: impl Fn(Option<&str>, &str) -> bool,
-    ) -> Result<StoredScan> {
         let columns = Columns::of(self);
         let mut conditions: Vec<SqlFilter> = Vec::new();
         if let Some(after) = after {
@@ -481,45 +393,16 @@ impl LogTable {
         select.limit = Some(limit);
         let rows: Vec<(i64, Option<String>, String)> =
             select.load(conn).context("reading entries as stored")?;
-        let last = rows.last().map(|(id, _, _)| *id);
-        let found = rows
-            .into_iter()
-            .find(|(_, uuid, timestamp)| odd(uuid.as_deref(), timestamp))
-            .map(|(id, _, timestamp)| (id, timestamp));
-        Ok((found, last))
-    }
-
-    /// When a read failed on SQLite, the first row whose timestamp text is no date at all (the
-    /// likely cause), as the error naming it; `None` when every timestamp reads.
-    fn unreadable_timestamp(&self, conn: &mut DbConnection) -> Result<Option<Error>> {
-        const CHUNK: i64 = 5_000;
-        let readable = |text: &str| {
-            let text = text.strip_suffix('Z').unwrap_or(text);
-            [
-                "%Y-%m-%d %H:%M:%S%.f",
-                "%Y-%m-%dT%H:%M:%S%.f",
-                "%Y-%m-%d %H:%M",
-            ]
-            .iter()
-            .any(|format| NaiveDateTime::parse_from_str(text, format).is_ok())
-                || chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok()
-        };
-        let mut after = None;
-        loop {
-            let (found, last) =
-                self.first_stored(conn, after, CHUNK, |_, timestamp| !readable(timestamp))?;
-            if let Some((id, text)) = found {
-                return Ok(Some(Error::CorruptEntry {
-                    table: self.name(),
-                    id,
-                    reason: format!("its timestamp '{text}' is no date"),
-                }));
-            }
-            match last {
-                Some(last) => after = Some(last),
-                None => return Ok(None),
-            }
-        }
+        let text_timestamps = conn.backend() == BackendKind::Sqlite;
+        Ok(rows.into_iter().find_map(|(id, uuid, timestamp)| {
+            let uuid_ok = uuid.as_deref().is_none_or(|text| {
+                Uuid::parse_str(text).is_ok_and(|u| u.hyphenated().to_string() == text)
+            });
+            let timestamp_ok = !text_timestamps
+                || NaiveDateTime::parse_from_str(&timestamp, "%Y-%m-%d %H:%M:%S%.f")
+                    .is_ok_and(|at| at.format("%Y-%m-%d %H:%M:%S%.f").to_string() == timestamp);
+            (!(uuid_ok && timestamp_ok)).then_some(id)
+        }))
     }
 
     fn load_entries(
@@ -528,19 +411,23 @@ impl LogTable {
         select: Select<EntryRowType>,
         context: &'static str,
     ) -> Result<Vec<LogEntry>> {
-        let rows: Vec<EntryRow> = match select.load(conn) {
-            Ok(rows) => rows,
-            // A timestamp SQLite holds as text that is no date fails the whole read: name the
-            // row, so it can be found and mended (`verify` reports it too).
-            Err(failed @ diesel::result::Error::DeserializationError(_))
-                if conn.backend() == BackendKind::Sqlite =>
-            {
-                return Err(self.unreadable_timestamp(conn)?.unwrap_or(Error::Database {
-                    context,
-                    source: failed,
-                }));
+        // SQLite keeps timestamps as text: one that is no date fails the typed read, which is
+        // then read again with the text, each row placed where its text sorts.
+        let as_text =
+            (conn.backend() == BackendKind::Sqlite).then(|| select.retyped::<EntryTextRowType>());
+        let rows: Vec<EntryRow> = match (select.load(conn), as_text) {
+            (Ok(rows), _) => rows,
+            (Err(diesel::result::Error::DeserializationError(_)), Some(as_text)) => {
+                let rows: Vec<EntryRow<String>> = as_text.load(conn).context(context)?;
+                return Ok(rows
+                    .into_iter()
+                    .map(|row| {
+                        let (row, problem) = row.with_timestamp();
+                        row.into_entry_noting(self.name(), problem)
+                    })
+                    .collect());
             }
-            Err(other) => return Err(other).context(context),
+            (Err(other), _) => return Err(other).context(context),
         };
         Ok(rows
             .into_iter()

@@ -113,6 +113,23 @@ pub(crate) type EntryRowType = (
     Text,
 );
 
+/// [`EntryRowType`] with the timestamp read as the text SQLite stores: what a read falls back
+/// to when a stored timestamp is no date.
+pub(crate) type EntryTextRowType = (
+    BigInt,
+    Nullable<Text>,
+    Text,
+    Text,
+    Text,
+    Text,
+    Nullable<Text>,
+    Nullable<Text>,
+    Nullable<BigInt>,
+    Bool,
+    Bool,
+    Text,
+);
+
 /// What a [`Select`] reads.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Selection {
@@ -161,6 +178,19 @@ impl<ST> Select<ST> {
             order: Order::Unordered,
             limit: None,
             offset: 0,
+            row_type: PhantomData,
+        }
+    }
+
+    /// The same statement, its rows read as `T`.
+    pub(crate) fn retyped<T>(&self) -> Select<T> {
+        Select {
+            table: self.table,
+            selection: self.selection,
+            conditions: self.conditions.clone(),
+            order: self.order,
+            limit: self.limit,
+            offset: self.offset,
             row_type: PhantomData,
         }
     }

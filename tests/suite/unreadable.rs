@@ -136,16 +136,47 @@ fn verification_reports_a_damaged_row_and_chaining_refuses_it_by_id() {
     );
 }
 
+/// Every entry id of the site history, reading it `per_page` at a time by cursor.
+fn paged_ids(db: &mut TestDb, per_page: i64) -> Vec<i64> {
+    let registry = registry();
+    let mut ids = Vec::new();
+    let mut after = None;
+    loop {
+        let page = site_history_page(
+            &mut db.conn,
+            &registry,
+            None,
+            &Filters::default(),
+            after,
+            per_page,
+        )
+        .unwrap();
+        ids.extend(page.entries.iter().map(|e| e.id));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return ids,
+        }
+    }
+}
+
 #[test]
-fn a_timestamp_that_is_no_date_fails_the_read_naming_its_row() {
+fn a_timestamp_that_is_no_date_is_shown_where_its_text_sorts() {
     let mut db = damaged_log();
     if db.backend() != loggable::db::BackendKind::Sqlite {
         return; // PostgreSQL's timestamp column holds nothing but dates.
     }
+    // Text after every date: it sorts first, newest-first.
     db.conn
         .batch_execute("UPDATE loggable_model_log_entries SET timestamp = 'soon' WHERE id = 3")
         .unwrap();
-    let failed = site_history_page(
+    for per_page in [1, 2, 10] {
+        assert_eq!(
+            paged_ids(&mut db, per_page),
+            [3, 5, 4, 2, 1],
+            "{per_page} a page"
+        );
+    }
+    let page = site_history_page(
         &mut db.conn,
         &registry(),
         None,
@@ -153,9 +184,40 @@ fn a_timestamp_that_is_no_date_fails_the_read_naming_its_row() {
         None,
         10,
     )
-    .unwrap_err();
+    .unwrap();
+    let soon = &page.entries[0];
     assert!(
-        matches!(&failed, Error::CorruptEntry { id: 3, reason, .. } if reason.contains("'soon'")),
-        "{failed}"
+        registry()
+            .message(soon)
+            .starts_with("Unreadable entry 3 in loggable_model_log_entries: timestamp 'soon'"),
+        "{}",
+        registry().message(soon)
     );
+
+    // Text just after entry 1's: it sits between entries 1 and 2.
+    db.conn
+        .batch_execute(
+            "UPDATE loggable_model_log_entries SET timestamp = \
+             (SELECT timestamp FROM loggable_model_log_entries WHERE id = 1) || 'x' WHERE id = 5",
+        )
+        .unwrap();
+    for per_page in [1, 2, 10] {
+        assert_eq!(
+            paged_ids(&mut db, per_page),
+            [3, 4, 2, 5, 1],
+            "{per_page} a page"
+        );
+    }
+    let mut out = Vec::new();
+    let rows = loggable::export::site_history(
+        &mut db.conn,
+        &registry(),
+        None,
+        &Filters::default(),
+        ExportFormat::Csv,
+        &mut out,
+        |_| {},
+    )
+    .unwrap();
+    assert_eq!(rows, 5);
 }
