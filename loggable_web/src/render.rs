@@ -1,0 +1,244 @@
+//! The pages' HTML, with maud: every value is escaped as it is written, so a label holding
+//! markup shows as text. No JavaScript; a narrow screen gets one column per row.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use loggable::DisplayNames;
+use loggable::LogEntry;
+use loggable::registry::Registry;
+use loggable::report::{Choice, FilterChoices, HistoryRow};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use crate::query::{PageQuery, encode};
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:1rem;color:#222}\
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem;\
+border-bottom:1px solid #ddd;vertical-align:top}form{display:flex;flex-wrap:wrap;gap:.5rem;\
+margin-bottom:1rem}nav{margin:1rem 0;display:flex;gap:1rem}.mark{font-weight:bold}\
+@media (max-width:40rem){thead{display:none}tr,td{display:block}tr{border-bottom:2px solid #bbb}}";
+
+/// A whole page around `body`.
+pub(crate) fn layout(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body { h1 { (title) } (body) }
+        }
+    }
+}
+
+/// An error page.
+pub(crate) fn problem(title: &str, detail: &str) -> Markup {
+    layout(title, html! { p { (detail) } })
+}
+
+/// `at` in the display time zone, and how long ago: `2026-12-02 09:14 (5 min ago)`.
+fn when(at: DateTime<Utc>, now: DateTime<Utc>, offset: FixedOffset) -> String {
+    let local = at.with_timezone(&offset).format("%Y-%m-%d %H:%M");
+    let seconds = (now - at).num_seconds().max(0).unsigned_abs();
+    let ago = match seconds {
+        0..60 => return format!("{local} (just now)"),
+        60..3_600 => format!("{} min", seconds / 60),
+        3_600..86_400 => format!("{} h", seconds / 3_600),
+        _ => format!("{} d", seconds / 86_400),
+    };
+    format!("{local} ({ago} ago)")
+}
+
+/// The action's message, with its comment when it has one.
+fn message(registry: &Registry, entry: &LogEntry) -> String {
+    let message = registry.message(entry);
+    let comment = registry.comment(entry);
+    if comment.is_empty() {
+        message
+    } else {
+        format!("{message} — \"{comment}\"")
+    }
+}
+
+/// Where an entry's object history is, under the pages' `base` path.
+pub(crate) fn object_link(base: &str, entry: &LogEntry) -> String {
+    let content_type = entry.content_type.as_deref().unwrap_or("-");
+    format!(
+        "{base}/object/{}/{}",
+        encode_segment(content_type),
+        encode_segment(&entry.object_id)
+    )
+}
+
+/// The site history's own address: the mount path (a nested router answers it without a
+/// trailing slash), or `/` at the root.
+fn home(base: &str) -> &str {
+    if base.is_empty() { "/" } else { base }
+}
+
+fn encode_segment(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+fn select<T>(
+    name: &str,
+    label: &str,
+    choices: &[Choice<T>],
+    chosen: &[String],
+    value: impl Fn(&T) -> String,
+) -> Markup {
+    html! {
+        label {
+            (label) " "
+            select name=(name) multiple size="3" {
+                @for choice in choices {
+                    @let v = value(&choice.value);
+                    option value=(v) selected[chosen.contains(&v)] { (choice.label) }
+                }
+            }
+        }
+    }
+}
+
+/// What the site history shows.
+pub(crate) struct SitePage<'a> {
+    /// Where the pages are mounted (`/admin/history`), for links.
+    pub base: &'a str,
+    pub registry: &'a Registry,
+    pub entries: &'a [LogEntry],
+    pub names: &'a DisplayNames,
+    pub choices: &'a FilterChoices,
+    pub query: &'a PageQuery,
+    pub next: Option<String>,
+    pub offset: FixedOffset,
+}
+
+pub(crate) fn site_history(page: &SitePage<'_>) -> Markup {
+    let now = Utc::now();
+    let filters = &page.query.filters;
+    let users: Vec<String> = filters
+        .users
+        .iter()
+        .map(|u| u.as_str().to_owned())
+        .collect();
+    let kept = encode(&page.query.filter_pairs());
+    let with_kept = |extra: &str| {
+        if kept.is_empty() {
+            format!("?{extra}")
+        } else {
+            format!("?{kept}&{extra}")
+        }
+    };
+    layout(
+        "Site history",
+        html! {
+            form method="get" action=(home(page.base)) {
+                (select("action", "Action", &page.choices.actions, &filters.actions, |v: &String| v.clone()))
+                (select("user", "User", &page.choices.users, &users, |v| v.as_str().to_owned()))
+                (select("type", "Type", &page.choices.content_types, &filters.content_types, |v: &String| v.clone()))
+                label { "Name " input name="q" value=(filters.name_contains.clone().unwrap_or_default()); }
+                label { "From " input type="date" name="from" value=(filters.from.map(|d| d.to_string()).unwrap_or_default()); }
+                label { "To " input type="date" name="to" value=(filters.to.map(|d| d.to_string()).unwrap_or_default()); }
+                button type="submit" { "Filter" }
+            }
+            nav {
+                a href=(format!("{}/export{}", page.base, with_kept("format=csv"))) { "Download CSV" }
+                a href=(format!("{}/export{}", page.base, with_kept("format=jsonl"))) { "Download JSON Lines" }
+            }
+            table {
+                thead { tr { th { "User" } th { "Date" } th { "Type" } th { "Object" } th { "Action" } } }
+                tbody {
+                    @for entry in page.entries {
+                        tr {
+                            td { (page.names.get(entry.user_id.as_ref())) }
+                            td { (when(entry.timestamp, now, page.offset)) }
+                            td { (page.registry.type_label(entry.content_type.as_deref())) }
+                            td { a href=(object_link(page.base, entry)) { (entry.label) } }
+                            td { (message(page.registry, entry)) }
+                        }
+                    }
+                }
+            }
+            @if page.entries.is_empty() { p { "No entries." } }
+            @if let Some(next) = &page.next {
+                nav { a rel="next" href=(format!("{}{}", home(page.base), with_kept(&format!("after={next}")))) { "Older entries" } }
+            }
+        },
+    )
+}
+
+/// What an object's history shows.
+pub(crate) struct ObjectPage<'a> {
+    /// Where the pages are mounted, for links.
+    pub base: &'a str,
+    pub registry: &'a Registry,
+    pub title: String,
+    pub rows: &'a [HistoryRow],
+    pub names: &'a DisplayNames,
+    pub page: i64,
+    pub pages: i64,
+    pub offset: FixedOffset,
+}
+
+/// `data.changes` as `field: old → new` lines; a redacted field shows only that it changed.
+fn changes(entry: &LogEntry) -> Vec<String> {
+    let Some(changes) = entry.data.get("changes").and_then(|c| c.as_object()) else {
+        return Vec::new();
+    };
+    changes
+        .iter()
+        .map(|(field, values)| {
+            let pair = values.as_array().filter(|pair| pair.len() == 2);
+            match pair {
+                Some(pair) if pair[0] == "[redacted]" && pair[1] == "[redacted]" => {
+                    format!("{field}: changed")
+                }
+                Some(pair) => format!("{field}: {} → {}", shown(&pair[0]), shown(&pair[1])),
+                None => format!("{field}: changed"),
+            }
+        })
+        .collect()
+}
+
+fn shown(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(text) => text.clone(),
+        serde_json::Value::Null => "(none)".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+pub(crate) fn object_history(page: &ObjectPage<'_>) -> Markup {
+    let now = Utc::now();
+    layout(
+        &format!("History of {}", page.title),
+        html! {
+            nav { a href=(home(page.base)) { "Site history" } }
+            table {
+                thead { tr { th { "User" } th { "Date" } th { "Action" } th { "Status" } } }
+                tbody {
+                    @for row in page.rows {
+                        tr {
+                            td { (page.names.get(row.entry.user_id.as_ref())) }
+                            td { (when(row.entry.timestamp, now, page.offset)) }
+                            td {
+                                (message(page.registry, &row.entry))
+                                @let lines = changes(&row.entry);
+                                @if !lines.is_empty() {
+                                    ul { @for line in &lines { li { (line) } } }
+                                }
+                            }
+                            td class="mark" { (row.mark.map(|m| m.label()).unwrap_or_default()) }
+                        }
+                    }
+                }
+            }
+            nav {
+                @if page.page > 1 { a rel="prev" href=(format!("?page={}", page.page - 1)) { "Newer" } }
+                span { "Page " (page.page) " of " (page.pages) }
+                @if page.page < page.pages { a rel="next" href=(format!("?page={}", page.page + 1)) { "Older" } }
+            }
+        },
+    )
+}
