@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Offset, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::db::{DbConnection, LogConnection};
 pub use crate::entry::Cursor;
@@ -425,4 +426,70 @@ pub fn object_history(
             choices,
         })
     })
+}
+
+/// One field an edit changed (`data.changes`), as a history shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldChange {
+    /// The field.
+    pub field: String,
+    /// Its old and new values as text (`(none)` for null); `None` for a redacted field, shown
+    /// as changed without its values.
+    pub values: Option<(String, String)>,
+}
+
+impl std::fmt::Display for FieldChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.values {
+            Some((old, new)) => write!(f, "{}: {old} → {new}", self.field),
+            None => write!(f, "{}: changed", self.field),
+        }
+    }
+}
+
+/// The fields `entry` records as changed, in the order stored.
+///
+/// ```
+/// use loggable::{ObjectRef, log};
+/// use loggable::report::field_changes;
+///
+/// let registry = loggable::registry::Registry::new();
+/// let entry = log(&ObjectRef::new("shop.sprocket", 1).title("S"), "wagtail.edit")
+///     .data(serde_json::json!({"changes": {
+///         "teeth": [12, 14],
+///         "secret": ["[redacted]", "[redacted]"],
+///     }}))
+///     .prepare(&registry)?
+///     .1
+///     .into_entry(1, "loggable_model_log_entries");
+/// let shown: Vec<String> = field_changes(&entry).iter().map(ToString::to_string).collect();
+/// assert!(shown.contains(&"teeth: 12 → 14".to_owned()));
+/// assert!(shown.contains(&"secret: changed".to_owned()));
+/// # Ok::<(), loggable::Error>(())
+/// ```
+pub fn field_changes(entry: &LogEntry) -> Vec<FieldChange> {
+    let Some(changes) = entry.data.get("changes").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    let text = |value: &Value| match value {
+        Value::String(text) => text.clone(),
+        Value::Null => "(none)".to_owned(),
+        other => other.to_string(),
+    };
+    let redacted = Value::String("[redacted]".to_owned());
+    changes
+        .iter()
+        .map(|(field, values)| {
+            let values = match values.as_array().map(Vec::as_slice) {
+                Some([old, new]) if !(*old == redacted && *new == redacted) => {
+                    Some((text(old), text(new)))
+                }
+                _ => None,
+            };
+            FieldChange {
+                field: field.clone(),
+                values,
+            }
+        })
+        .collect()
 }

@@ -108,12 +108,20 @@ pub(crate) fn print_entries(
                 if !comment.is_empty() {
                     message = format!("{message} — \"{comment}\"");
                 }
+                let mut action = terminal_safe(&message);
+                // An object's history shows what each edit changed, one field a line.
+                if marks.is_some() {
+                    for change in loggable::report::field_changes(e) {
+                        action.push_str("\n  ");
+                        action.push_str(&terminal_safe(&change.to_string()));
+                    }
+                }
                 let mut row = vec![
                     when(e.timestamp, now),
                     terminal_safe(&names.get(e.user_id.as_ref())),
                     terminal_safe(&registry.type_label(e.content_type.as_deref())),
                     terminal_safe(&e.label),
-                    terminal_safe(&message),
+                    action,
                 ];
                 if marks.is_some() {
                     row.push(mark_of(index).unwrap_or_default().to_owned());

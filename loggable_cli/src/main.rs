@@ -3,6 +3,7 @@
 mod bench_command;
 mod commands;
 mod demo;
+mod serve;
 
 use commands::{
     export, migrate, print_actions, print_choices, print_entries, purge, report, verify,
@@ -119,6 +120,16 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+    },
+    /// Serves the site history and object histories in a browser, as one user sees them, on
+    /// this machine only unless told otherwise.
+    Serve {
+        /// Show what this user (id) may see.
+        #[arg(long = "as")]
+        as_user: i64,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8000")]
+        bind: std::net::SocketAddr,
     },
     /// Deletes entries older than a day, archiving them first, in batches that each commit on
     /// their own (an interrupted purge loses nothing; run it again to finish).
@@ -311,6 +322,7 @@ fn run(cli: Cli) -> Result<()> {
             )
         }
         Command::Actions { format } => print_actions(format),
+        Command::Serve { as_user, bind } => serve::run(&cli.database, as_user, bind),
         Command::WriteMigrations {
             backend,
             to,

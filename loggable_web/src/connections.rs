@@ -15,8 +15,9 @@ pub enum Unavailable {
     Failed(loggable::Error),
 }
 
-/// A source of connections the pages run their reads on: `deadpool_diesel`'s pool of any
-/// connection loggable works with (`DbConnection`, `PgConnection`, `SqliteConnection`).
+/// A source of connections the pages run their reads on: `deadpool_diesel`'s pool of a
+/// connection loggable works with (`DbConnection`, `PgConnection`, `SqliteConnection`), or
+/// loggable's own r2d2 pool ([`loggable::db::pool`]).
 pub trait Connections: Clone + Send + Sync + 'static {
     /// The connection lent.
     type Connection: LogConnection + Send + 'static;
@@ -58,6 +59,28 @@ deadpool_connections!(loggable::db::DbConnection);
 deadpool_connections!(diesel::PgConnection);
 #[cfg(feature = "sqlite")]
 deadpool_connections!(diesel::SqliteConnection);
+
+/// loggable's own r2d2 pool ([`loggable::db::pool`]): a connection is taken and used on a
+/// blocking thread.
+impl Connections for loggable::db::Pool {
+    type Connection = loggable::db::DbConnection;
+
+    async fn run<T, F>(&self, work: F) -> Result<T, Unavailable>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut loggable::db::DbConnection) -> loggable::Result<T> + Send + 'static,
+    {
+        let pool = self.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            let mut conn = pool
+                .get()
+                .map_err(|e| Unavailable::NoConnection(e.to_string()))?;
+            work(&mut conn).map_err(classify)
+        })
+        .await;
+        done.unwrap_or_else(|interrupted| Err(Unavailable::NoConnection(interrupted.to_string())))
+    }
+}
 
 /// A lost connection is an outage, not a failure of the page.
 fn classify(error: loggable::Error) -> Unavailable {

@@ -181,34 +181,6 @@ pub(crate) struct ObjectPage<'a> {
     pub offset: FixedOffset,
 }
 
-/// `data.changes` as `field: old → new` lines; a redacted field shows only that it changed.
-fn changes(entry: &LogEntry) -> Vec<String> {
-    let Some(changes) = entry.data.get("changes").and_then(|c| c.as_object()) else {
-        return Vec::new();
-    };
-    changes
-        .iter()
-        .map(|(field, values)| {
-            let pair = values.as_array().filter(|pair| pair.len() == 2);
-            match pair {
-                Some(pair) if pair[0] == "[redacted]" && pair[1] == "[redacted]" => {
-                    format!("{field}: changed")
-                }
-                Some(pair) => format!("{field}: {} → {}", shown(&pair[0]), shown(&pair[1])),
-                None => format!("{field}: changed"),
-            }
-        })
-        .collect()
-}
-
-fn shown(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::String(text) => text.clone(),
-        serde_json::Value::Null => "(none)".to_owned(),
-        other => other.to_string(),
-    }
-}
-
 pub(crate) fn object_history(page: &ObjectPage<'_>) -> Markup {
     let now = Utc::now();
     layout(
@@ -224,9 +196,9 @@ pub(crate) fn object_history(page: &ObjectPage<'_>) -> Markup {
                             td { (when(row.entry.timestamp, now, page.offset)) }
                             td {
                                 (message(page.registry, &row.entry))
-                                @let lines = changes(&row.entry);
+                                @let lines = loggable::report::field_changes(&row.entry);
                                 @if !lines.is_empty() {
-                                    ul { @for line in &lines { li { (line) } } }
+                                    ul { @for line in &lines { li { (line.to_string()) } } }
                                 }
                             }
                             td class="mark" { (row.mark.map(|m| m.label()).unwrap_or_default()) }

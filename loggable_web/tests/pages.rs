@@ -78,6 +78,17 @@ fn site() -> Site {
         &options,
     )
     .unwrap();
+    // An edit of the hidden page that changed a field and a redacted one.
+    log(
+        &ObjectRef::new("cms.page", hidden.id).title(hidden.title.clone()),
+        "wagtail.edit",
+    )
+    .data(serde_json::json!({"changes": {
+        "teeth": [12, 14],
+        "secret": ["[redacted]", "[redacted]"],
+    }}))
+    .write_with(&mut conn, &registry)
+    .unwrap();
     // Sixty user actions, each its own log context (so none collapse in the object history).
     for n in 0..60 {
         LogContext::new(Some(admin)).scope(|| {
@@ -149,7 +160,7 @@ async fn two_users_see_what_each_may_see() {
     assert_eq!(rows(&admin), 50, "a full first page");
     let (_, editor) = get(address, "?q=onerror", Some(site.editor)).await;
     let (_, admin_search) = get(address, "?q=onerror", Some(site.admin)).await;
-    assert_eq!((rows(&editor), rows(&admin_search)), (0, 1));
+    assert_eq!((rows(&editor), rows(&admin_search)), (0, 2));
     // Markup in a label is text.
     assert!(admin_search.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;onerror=x"));
     assert!(!admin_search.contains("<script>alert"));
@@ -176,7 +187,11 @@ async fn filters_and_pages_follow_the_links() {
         .strip_prefix("/history")
         .expect("a link under the mount path");
     let (status, second) = get(address, next, Some(site.admin)).await;
-    assert_eq!((status, rows(&second)), (200, 10));
+    assert_eq!(
+        (status, rows(&second)),
+        (200, 11),
+        "60 edits of one page, one of another"
+    );
     assert!(!second.contains("rel=\"next\""));
     let (_, creates) = get(address, "?action=wagtail.create", Some(site.admin)).await;
     assert_eq!(rows(&creates), 5, "the five pages");
@@ -229,7 +244,11 @@ async fn an_object_history_and_what_it_refuses() {
     assert_eq!(status, 404, "past the end");
     let hidden = format!("/object/cms.page/{}", site.hidden);
     assert_eq!(get(address, &hidden, Some(site.editor)).await.0, 404);
-    assert_eq!(get(address, &hidden, Some(site.admin)).await.0, 200);
+    let (status, html) = get(address, &hidden, Some(site.admin)).await;
+    assert_eq!(status, 200);
+    // Each edit's field changes; a redacted field only says it changed.
+    assert!(html.contains("teeth: 12 → 14"), "{html}");
+    assert!(html.contains("secret: changed"));
     assert_eq!(
         get(address, "/object/cms.page/12345", Some(site.admin))
             .await
@@ -259,4 +278,20 @@ async fn a_database_that_cannot_be_reached_is_a_503() {
     let (status, html) = get(address, "", Some(1)).await;
     assert_eq!(status, 503, "{html}");
     assert!(html.contains("try again"));
+}
+
+#[tokio::test]
+async fn the_pages_recover_when_the_database_comes_back() {
+    let site = site();
+    // The database file is not there yet (its folder is missing): every request is a 503.
+    let dir = tempfile::tempdir().unwrap();
+    let later = dir.path().join("later");
+    let url = later.join("site.sqlite3").to_string_lossy().into_owned();
+    let address = serve(&url).await;
+    assert_eq!(get(address, "", Some(site.admin)).await.0, 503);
+    // It comes back: the next request is served, with no restart.
+    std::fs::create_dir(&later).unwrap();
+    std::fs::copy(&site.url, &url).unwrap();
+    let (status, html) = get(address, "", Some(site.admin)).await;
+    assert_eq!((status, rows(&html)), (200, 50));
 }
