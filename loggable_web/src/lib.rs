@@ -48,6 +48,9 @@ pub use crate::connections::{Connections, Unavailable};
 /// Who is asking: the request's user as a CMS-layer user id, `None` for nobody.
 type UserOf = dyn Fn(&Parts) -> Option<i64> + Send + Sync;
 
+/// The request's time zone, as an offset from UTC, if it says.
+type OffsetOf = dyn Fn(&Parts) -> Option<FixedOffset> + Send + Sync;
+
 /// The history pages of one application: where they read, what they know of actions and
 /// models, and who is asking.
 pub struct HistoryPages<P> {
@@ -55,6 +58,7 @@ pub struct HistoryPages<P> {
     registry: Arc<Registry>,
     user_of: Arc<UserOf>,
     offset: FixedOffset,
+    offset_of: Option<Arc<OffsetOf>>,
 }
 
 impl<P: Clone> Clone for HistoryPages<P> {
@@ -64,6 +68,7 @@ impl<P: Clone> Clone for HistoryPages<P> {
             registry: Arc::clone(&self.registry),
             user_of: Arc::clone(&self.user_of),
             offset: self.offset,
+            offset_of: self.offset_of.clone(),
         }
     }
 }
@@ -81,6 +86,7 @@ impl<P: Connections> HistoryPages<P> {
             registry,
             user_of: Arc::new(user_of),
             offset: Utc.fix(),
+            offset_of: None,
         }
     }
 
@@ -88,6 +94,24 @@ impl<P: Connections> HistoryPages<P> {
     pub fn utc_offset(mut self, offset: FixedOffset) -> Self {
         self.offset = offset;
         self
+    }
+
+    /// Takes each request's time zone from the request where it says (a cookie, the user's
+    /// profile in the session), else [`utc_offset`](Self::utc_offset)'s.
+    pub fn utc_offset_of(
+        mut self,
+        offset_of: impl Fn(&Parts) -> Option<FixedOffset> + Send + Sync + 'static,
+    ) -> Self {
+        self.offset_of = Some(Arc::new(offset_of));
+        self
+    }
+
+    /// The time zone `request` is shown in.
+    fn offset_for(&self, request: &Parts) -> FixedOffset {
+        self.offset_of
+            .as_ref()
+            .and_then(|offset_of| offset_of(request))
+            .unwrap_or(self.offset)
     }
 
     /// The router: `/` the site history, `/export?format=csv|jsonl` its download (same

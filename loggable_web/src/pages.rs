@@ -79,11 +79,8 @@ impl From<Unavailable> for Refusal {
     }
 }
 
-fn parse(
-    query: Option<&str>,
-    pages: &HistoryPages<impl Connections>,
-) -> Result<PageQuery, Refusal> {
-    PageQuery::parse(query, pages.offset.local_minus_utc())
+fn parse(query: Option<&str>, offset: chrono::FixedOffset) -> Result<PageQuery, Refusal> {
+    PageQuery::parse(query, offset.local_minus_utc())
         .map_err(|bad| Refusal::BadParameter(format!("{}: {}", bad.name, bad.reason)))
 }
 
@@ -112,7 +109,8 @@ async fn site_history<P: Connections>(
     RawQuery(query): RawQuery,
 ) -> Result<Html<String>, Refusal> {
     let user = (pages.user_of)(&parts).ok_or(Refusal::NoUser)?;
-    let query = parse(query.as_deref(), &pages)?;
+    let offset = pages.offset_for(&parts);
+    let query = parse(query.as_deref(), offset)?;
     let registry = pages.registry.clone();
     let (filters, after) = (query.filters.clone(), query.after.clone());
     let (page, choices, names) = pages
@@ -142,7 +140,7 @@ async fn site_history<P: Connections>(
         choices: &choices,
         query: &query,
         next: page.next.as_ref().map(cursor_token),
-        offset: pages.offset,
+        offset,
     });
     Ok(Html(markup.into_string()))
 }
@@ -154,7 +152,8 @@ async fn object_history<P: Connections>(
     RawQuery(query): RawQuery,
 ) -> Result<Html<String>, Refusal> {
     let user = (pages.user_of)(&parts).ok_or(Refusal::NoUser)?;
-    let query = parse(query.as_deref(), &pages)?;
+    let offset = pages.offset_for(&parts);
+    let query = parse(query.as_deref(), offset)?;
     let registry = pages.registry.clone();
     let table: LogTable = registry.log_table_for(&content_type);
     let object_id = table
@@ -211,7 +210,7 @@ async fn object_history<P: Connections>(
         names: &names,
         page: history.page,
         pages: history.pages,
-        offset: pages.offset,
+        offset,
     });
     Ok(Html(markup.into_string()))
 }
@@ -264,7 +263,8 @@ async fn export<P: Connections>(
         ),
         _ => return Err(Refusal::BadParameter("format: csv or jsonl".to_owned())),
     };
-    let query = parse(query.as_deref(), &pages)?;
+    let offset = pages.offset_for(&parts);
+    let query = parse(query.as_deref(), offset)?;
     let registry = pages.registry.clone();
     let (chunks, mut receiver) = tokio::sync::mpsc::channel::<Bytes>(4);
     let filters = query.filters;

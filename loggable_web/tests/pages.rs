@@ -129,6 +129,17 @@ async fn serve(url: &str) -> SocketAddr {
         .unwrap();
     let pages = HistoryPages::new(pool, registry(), |request| {
         request.headers.get("x-user")?.to_str().ok()?.parse().ok()
+    })
+    // The request's time zone, where it says: minutes east of UTC.
+    .utc_offset_of(|request| {
+        let minutes: i32 = request
+            .headers
+            .get("x-utc-offset")?
+            .to_str()
+            .ok()?
+            .parse()
+            .ok()?;
+        chrono::FixedOffset::east_opt(minutes * 60)
     });
     let app = axum::Router::new().nest("/history", pages.router());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -294,4 +305,29 @@ async fn the_pages_recover_when_the_database_comes_back() {
     std::fs::copy(&site.url, &url).unwrap();
     let (status, html) = get(address, "", Some(site.admin)).await;
     assert_eq!((status, rows(&html)), (200, 50));
+}
+
+#[tokio::test]
+async fn dates_show_in_the_requests_time_zone() {
+    let site = site();
+    let address = serve(&site.url).await;
+    let page = |offset: Option<&'static str>| async move {
+        let mut request = reqwest::Client::new()
+            .get(format!("http://{address}/history?action=wagtail.create"))
+            .header("x-user", site.admin.to_string());
+        if let Some(offset) = offset {
+            request = request.header("x-utc-offset", offset);
+        }
+        request.send().await.unwrap().text().await.unwrap()
+    };
+    let now = chrono::Utc::now();
+    let hour = |at: chrono::DateTime<chrono::FixedOffset>| at.format("%Y-%m-%d %H:").to_string();
+    let utc = chrono::FixedOffset::east_opt(0).unwrap();
+    let east = chrono::FixedOffset::east_opt(5 * 3600 + 30 * 60).unwrap();
+    assert!(page(None).await.contains(&hour(now.with_timezone(&utc))));
+    assert!(
+        page(Some("330"))
+            .await
+            .contains(&hour(now.with_timezone(&east)))
+    );
 }
