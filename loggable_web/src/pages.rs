@@ -1,6 +1,8 @@
 //! The handlers: each reads on a lent connection, as the request's user, then renders.
 
+use std::borrow::Cow;
 use std::io::Write;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -9,7 +11,8 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use loggable::ObjectRef;
+
+use loggable::Loggable;
 use loggable::entry::{LogTable, PAGE_LOG};
 use loggable::export::ExportFormat;
 use loggable::permission::Viewer;
@@ -84,13 +87,42 @@ fn parse(query: Option<&str>, offset: chrono::FixedOffset) -> Result<PageQuery, 
         .map_err(|bad| Refusal::BadParameter(format!("{}: {}", bad.name, bad.reason)))
 }
 
-/// Where the router is mounted (`""` at the root), for links that work from any page.
+/// Where the router is mounted (`""` at the root), for links that work from any page: the
+/// request's original path less the part the router saw (path parameters of the mount
+/// included, e.g. `/{tenant}/history`).
 fn base(parts: &Parts) -> String {
-    parts
-        .extensions
-        .get::<axum::extract::NestedPath>()
-        .map(|nested| nested.as_str().trim_end_matches('/').to_owned())
-        .unwrap_or_default()
+    let Some(original) = parts.extensions.get::<axum::extract::OriginalUri>() else {
+        return String::new();
+    };
+    let original = original.path();
+    let inner = parts.uri.path();
+    let base = if inner == "/" {
+        original
+    } else {
+        original.strip_suffix(inner).unwrap_or(original)
+    };
+    base.trim_end_matches('/').to_owned()
+}
+
+/// An object the pages were asked about: its type and id, in the table it logs to.
+struct Asked {
+    content_type: String,
+    object_id: String,
+    table: LogTable,
+}
+
+impl Loggable for Asked {
+    fn content_type(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.content_type)
+    }
+
+    fn object_id(&self) -> Option<String> {
+        Some(self.object_id.clone())
+    }
+
+    fn declared_log_table(&self) -> Option<LogTable> {
+        Some(self.table)
+    }
 }
 
 /// The request's viewer: an unknown user is an inactive one, who sees nothing.
@@ -155,16 +187,33 @@ async fn object_history<P: Connections>(
     let offset = pages.offset_for(&parts);
     let query = parse(query.as_deref(), offset)?;
     let registry = pages.registry.clone();
-    let table: LogTable = registry.log_table_for(&content_type);
-    let object_id = table
-        .check_object_id(&object_id)
-        .map_err(|_| Refusal::NotFound)?;
-    let object = ObjectRef::new(content_type, &object_id);
     let page_number = query.page;
     let filters = query.filters.clone();
-    let (history, names, title) = pages
+    let table_name = query.table.clone();
+    let found = pages
         .connections
         .run(move |conn| {
+            // The table a site-history link names (a type may log to a table it declares
+            // itself, unknown to the registry), else the one the registry gives the type.
+            let table = match table_name {
+                Some(name) => match registry
+                    .all_log_tables(conn)?
+                    .into_iter()
+                    .find(|table| table.name() == name)
+                {
+                    Some(table) => table,
+                    None => return Ok(None),
+                },
+                None => registry.log_table_for(&content_type),
+            };
+            let Ok(object_id) = table.check_object_id(&object_id) else {
+                return Ok(None);
+            };
+            let object = Asked {
+                content_type,
+                object_id: object_id.clone(),
+                table,
+            };
             let viewer = viewer(conn, user)?;
             // A page's live and draft marks come from its row.
             let marks = match (table == PAGE_LOG, object_id.parse::<i64>()) {
@@ -192,9 +241,12 @@ async fn object_history<P: Connections>(
                 .first()
                 .map(|row| row.entry.label.clone())
                 .unwrap_or_default();
-            Ok((history, names, title))
+            Ok(Some((history, names, title)))
         })
         .await?;
+    let Some((history, names, title)) = found else {
+        return Err(Refusal::NotFound);
+    };
     if history.total == 0 {
         return Err(Refusal::NotFound);
     }
@@ -202,8 +254,13 @@ async fn object_history<P: Connections>(
         return Err(Refusal::NotFound);
     }
     let base = base(&parts);
+    let mut kept = query.filter_pairs();
+    if let Some(table) = &query.table {
+        kept.push(("table", table.clone()));
+    }
     let markup = render::object_history(&render::ObjectPage {
         base: &base,
+        kept: &kept,
         registry: &pages.registry,
         title,
         rows: &history.rows,
@@ -218,11 +275,15 @@ async fn object_history<P: Connections>(
 /// Hands what the export writes to the response body a chunk at a time, so a long export
 /// streams in flat memory.
 struct ChunkSender {
-    chunks: tokio::sync::mpsc::Sender<Bytes>,
+    chunks: tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
     buffer: Vec<u8>,
 }
 
 const CHUNK_BYTES: usize = 64 * 1024;
+
+/// How long a download may stall (its reader not reading) before the export gives up and
+/// returns its connection to the pool.
+const STALL_LIMIT: Duration = Duration::from_secs(60);
 
 impl Write for ChunkSender {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
@@ -234,14 +295,35 @@ impl Write for ChunkSender {
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
+        use tokio::sync::mpsc::error::TrySendError;
         if self.buffer.is_empty() {
             return Ok(());
         }
-        let chunk = Bytes::from(std::mem::take(&mut self.buffer));
-        // The export runs on a blocking thread: waiting here is what applies back-pressure.
-        self.chunks
-            .blocking_send(chunk)
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "download cancelled"))
+        // The export runs on a blocking thread: waiting here applies back-pressure, up to
+        // the stall limit.
+        let mut chunk = Ok(Bytes::from(std::mem::take(&mut self.buffer)));
+        let deadline = Instant::now() + STALL_LIMIT;
+        loop {
+            match self.chunks.try_send(chunk) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Closed(_)) => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::BrokenPipe,
+                        "download cancelled",
+                    ));
+                }
+                Err(TrySendError::Full(back)) if Instant::now() < deadline => {
+                    chunk = back;
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(TrySendError::Full(_)) => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "download stalled",
+                    ));
+                }
+            }
+        }
     }
 }
 
@@ -265,8 +347,15 @@ async fn export<P: Connections>(
     };
     let offset = pages.offset_for(&parts);
     let query = parse(query.as_deref(), offset)?;
+    // Before any header goes out: a database that cannot be reached is a 503, not an empty
+    // file.
+    pages
+        .connections
+        .run(move |conn| viewer(conn, user))
+        .await?;
     let registry = pages.registry.clone();
-    let (chunks, mut receiver) = tokio::sync::mpsc::channel::<Bytes>(4);
+    let (chunks, mut receiver) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
+    let failed = chunks.clone();
     let filters = query.filters;
     let connections = pages.connections.clone();
     let work = move |conn: &mut P::Connection| {
@@ -288,14 +377,19 @@ async fn export<P: Connections>(
             .map_err(|e| loggable::Error::Export(e.to_string()))?;
         Ok(rows)
     };
-    // The export runs while the body is sent; a failure midway ends the body early.
+    // The export runs while the body is sent. A failure midway ends the body with an error,
+    // so the download is seen to be cut short, never taken for a complete file.
     tokio::spawn(async move {
-        let _ = connections.run(work).await;
+        if let Err(error) = connections.run(work).await {
+            let reason = match error {
+                Unavailable::NoConnection(reason) => reason,
+                Unavailable::Failed(error) => error.to_string(),
+            };
+            let _ = failed.send(Err(std::io::Error::other(reason))).await;
+        }
     });
     let body = Body::from_stream(futures_util::stream::poll_fn(move |context| {
-        receiver
-            .poll_recv(context)
-            .map(|chunk| chunk.map(Ok::<Bytes, std::io::Error>))
+        receiver.poll_recv(context)
     }));
     Ok((
         [

@@ -11,6 +11,8 @@ pub(crate) struct PageQuery {
     pub filters: Filters,
     pub after: Option<Cursor>,
     pub page: i64,
+    /// The log table an object link names.
+    pub table: Option<String>,
 }
 
 /// A parameter that does not parse, and why.
@@ -46,6 +48,7 @@ impl PageQuery {
                 "user" => parsed.filters.users.push(value.into()),
                 "type" => parsed.filters.content_types.push(value),
                 "q" => parsed.filters.name_contains = Some(value),
+                "table" => parsed.table = Some(value),
                 "from" => {
                     parsed.filters.from =
                         Some(day(&value).ok_or_else(|| bad("from", "not a date (YYYY-MM-DD)"))?);

@@ -61,14 +61,17 @@ fn message(registry: &Registry, entry: &LogEntry) -> String {
     }
 }
 
-/// Where an entry's object history is, under the pages' `base` path.
-pub(crate) fn object_link(base: &str, entry: &LogEntry) -> String {
-    let content_type = entry.content_type.as_deref().unwrap_or("-");
-    format!(
-        "{base}/object/{}/{}",
+/// Where an entry's object history is, under the pages' `base` path (the entry's table
+/// named, so a type logging to a table of its own is found); `None` for an entry with no
+/// type, which names no object.
+pub(crate) fn object_link(base: &str, entry: &LogEntry) -> Option<String> {
+    let content_type = entry.content_type.as_deref()?;
+    Some(format!(
+        "{base}/object/{}/{}?{}",
         encode_segment(content_type),
-        encode_segment(&entry.object_id)
-    )
+        encode_segment(&entry.object_id),
+        encode(&[("table", entry.log_table.to_owned())])
+    ))
 }
 
 /// The site history's own address: the mount path (a nested router answers it without a
@@ -77,8 +80,15 @@ fn home(base: &str) -> &str {
     if base.is_empty() { "/" } else { base }
 }
 
+/// `text` as one path segment: everything but unreserved characters percent-encoded (a
+/// space as `%20`, never `+`).
 fn encode_segment(text: &str) -> String {
-    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(text, SEGMENT).to_string()
 }
 
 fn select<T>(
@@ -154,7 +164,12 @@ pub(crate) fn site_history(page: &SitePage<'_>) -> Markup {
                             td { (page.names.get(entry.user_id.as_ref())) }
                             td { (when(entry.timestamp, now, page.offset)) }
                             td { (page.registry.type_label(entry.content_type.as_deref())) }
-                            td { a href=(object_link(page.base, entry)) { (entry.label) } }
+                            td {
+                                @match object_link(page.base, entry) {
+                                    Some(link) => a href=(link) { (entry.label) },
+                                    None => (entry.label),
+                                }
+                            }
                             td { (message(page.registry, entry)) }
                         }
                     }
@@ -162,7 +177,7 @@ pub(crate) fn site_history(page: &SitePage<'_>) -> Markup {
             }
             @if page.entries.is_empty() { p { "No entries." } }
             @if let Some(next) = &page.next {
-                nav { a rel="next" href=(format!("{}{}", home(page.base), with_kept(&format!("after={next}")))) { "Older entries" } }
+                nav { a rel="next" href=(format!("{}{}", home(page.base), with_kept(&encode(&[("after", next.clone())])))) { "Older entries" } }
             }
         },
     )
@@ -172,6 +187,8 @@ pub(crate) fn site_history(page: &SitePage<'_>) -> Markup {
 pub(crate) struct ObjectPage<'a> {
     /// Where the pages are mounted, for links.
     pub base: &'a str,
+    /// The query pairs page links keep (filters, the table).
+    pub kept: &'a [(&'static str, String)],
     pub registry: &'a Registry,
     pub title: String,
     pub rows: &'a [HistoryRow],
@@ -179,6 +196,13 @@ pub(crate) struct ObjectPage<'a> {
     pub page: i64,
     pub pages: i64,
     pub offset: FixedOffset,
+}
+
+/// Page `number` of an object's history, keeping `kept`.
+fn page_link(kept: &[(&'static str, String)], number: i64) -> String {
+    let mut pairs = kept.to_vec();
+    pairs.push(("page", number.to_string()));
+    format!("?{}", encode(&pairs))
 }
 
 pub(crate) fn object_history(page: &ObjectPage<'_>) -> Markup {
@@ -207,9 +231,9 @@ pub(crate) fn object_history(page: &ObjectPage<'_>) -> Markup {
                 }
             }
             nav {
-                @if page.page > 1 { a rel="prev" href=(format!("?page={}", page.page - 1)) { "Newer" } }
+                @if page.page > 1 { a rel="prev" href=(page_link(page.kept, page.page - 1)) { "Newer" } }
                 span { "Page " (page.page) " of " (page.pages) }
-                @if page.page < page.pages { a rel="next" href=(format!("?page={}", page.page + 1)) { "Older" } }
+                @if page.page < page.pages { a rel="next" href=(page_link(page.kept, page.page + 1)) { "Older" } }
             }
         },
     )

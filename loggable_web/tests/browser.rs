@@ -199,6 +199,18 @@ async fn an_editor_clicks_through_the_history_in_chromium() {
         .unwrap();
     assert_eq!(title, "History of Shared");
     assert_eq!(rows(&client).await, 20);
+    // The published page with a field edit: marks and changes, for the screenshot.
+    client
+        .goto(&format!("{home}/object/cms.page/{}", site.hidden))
+        .await
+        .unwrap();
+    client
+        .find(Locator::XPath(
+            "//td[@class='mark' and text()='Live version']",
+        ))
+        .await
+        .expect("the live version marked");
+    assert!(client.source().await.unwrap().contains("teeth: 12 → 14"));
     screenshot(&client, "object-history.png").await;
 
     // Download the CSV.

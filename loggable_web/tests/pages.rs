@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 mod support;
 
-use crate::support::{serve, site};
+use crate::support::{serve, serve_at, site};
 
 async fn get(address: SocketAddr, path: &str, user: Option<i64>) -> (u16, String) {
     let mut request = reqwest::Client::new().get(format!("http://{address}/history{path}"));
@@ -152,6 +152,8 @@ async fn a_database_that_cannot_be_reached_is_a_503() {
     let (status, html) = get(address, "", Some(1)).await;
     assert_eq!(status, 503, "{html}");
     assert!(html.contains("try again"));
+    // A download too: refused before any header goes out, never an empty file.
+    assert_eq!(get(address, "/export?format=csv", Some(1)).await.0, 503);
 }
 
 #[tokio::test]
@@ -193,4 +195,88 @@ async fn dates_show_in_the_requests_time_zone() {
             .await
             .contains(&hour(now.with_timezone(&east)))
     );
+}
+
+/// The `href` of the first link whose tag or text holds `marker` (e.g. `rel="next"` or
+/// `>Blog</a>`) in `html`.
+fn link(html: &str, marker: &str) -> String {
+    let at = html.find(marker).expect("the link");
+    let tag = html[..at].rfind("<a ").expect("a link tag");
+    let start = tag + html[tag..].find("href=\"").expect("an href") + 6;
+    let end = start + html[start..].find('"').unwrap();
+    html[start..end].replace("&amp;", "&")
+}
+
+#[tokio::test]
+async fn an_objects_pages_keep_its_filters() {
+    let site = site();
+    let address = serve(&site.url).await;
+    let path = format!("/object/cms.page/{}?action=wagtail.edit", site.shared);
+    let (status, first) = get(address, &path, Some(site.admin)).await;
+    assert_eq!((status, rows(&first)), (200, 20));
+    assert!(
+        first.contains("Page 1 of 3"),
+        "60 edits, not the create too"
+    );
+    let older = link(&first, "rel=\"next\"");
+    assert!(
+        older.contains("action=wagtail.edit") && older.contains("page=2"),
+        "{older}"
+    );
+    let (status, second) = get(
+        address,
+        &format!("/object/cms.page/{}{older}", site.shared),
+        Some(site.admin),
+    )
+    .await;
+    assert_eq!((status, rows(&second)), (200, 20));
+    assert!(second.contains("Page 2 of 3"));
+}
+
+#[tokio::test]
+async fn a_type_logging_to_a_table_the_registry_does_not_know_is_linked_and_found() {
+    let site = site();
+    // A page type nobody registered: its entries go to the page table pages declare.
+    let mut conn = loggable::db::connect(&site.url).unwrap();
+    let root = loggable::page::find_by_path(&mut conn, "0001")
+        .unwrap()
+        .unwrap();
+    loggable::page::add_child(
+        &mut conn,
+        root.id,
+        &loggable::page::NewPage::new("cms.blogpage", "Blog"),
+        &loggable::model::LogOptions::new(),
+    )
+    .unwrap();
+    drop(conn);
+    let address = serve(&site.url).await;
+    let (_, found) = get(address, "?q=Blog", Some(site.admin)).await;
+    let object = link(&found, ">Blog</a>");
+    assert!(
+        object.contains("table=loggable_page_log_entries"),
+        "{object}"
+    );
+    let object = object.strip_prefix("/history").expect("under the mount");
+    let (status, html) = get(address, object, Some(site.admin)).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("History of Blog"));
+}
+
+#[tokio::test]
+async fn links_follow_a_mount_with_path_parameters() {
+    let site = site();
+    let address = serve_at(&site.url, None, "/{tenant}/history").await;
+    let response = reqwest::Client::new()
+        .get(format!("http://{address}/acme/history?action=wagtail.edit"))
+        .header("x-user", site.admin.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let html = response.text().await.unwrap();
+    assert!(
+        link(&html, "rel=\"next\"").starts_with("/acme/history?"),
+        "{html}"
+    );
+    assert!(link(&html, ">Shared</a>").starts_with("/acme/history/object/cms.page/"));
 }

@@ -130,6 +130,11 @@ pub async fn serve(url: &str) -> SocketAddr {
 
 /// [`serve`], and a request without `x-user` is `default_user`'s (a browser's).
 pub async fn serve_as(url: &str, default_user: Option<i64>) -> SocketAddr {
+    serve_at(url, default_user, "/history").await
+}
+
+/// [`serve_as`], mounted at `mount` (which may hold path parameters).
+pub async fn serve_at(url: &str, default_user: Option<i64>, mount: &str) -> SocketAddr {
     let manager =
         deadpool_diesel::Manager::<DbConnection>::new(url, deadpool_diesel::Runtime::Tokio1);
     let pool = deadpool_diesel::Pool::builder(manager)
@@ -151,7 +156,7 @@ pub async fn serve_as(url: &str, default_user: Option<i64>) -> SocketAddr {
             .ok()?;
         chrono::FixedOffset::east_opt(minutes * 60)
     });
-    let app = axum::Router::new().nest("/history", pages.router());
+    let app = axum::Router::new().nest(mount, pages.router());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
