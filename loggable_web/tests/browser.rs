@@ -85,6 +85,10 @@ async fn rows(client: &Client) -> usize {
         .len()
 }
 
+async fn click(client: &Client, locator: Locator<'_>) {
+    client.find(locator).await.unwrap().click().await.unwrap();
+}
+
 async fn screenshot(client: &Client, name: &str) {
     if std::env::var_os("LOGGABLE_SCREENSHOTS").is_none() {
         return;
@@ -125,13 +129,7 @@ async fn an_editor_clicks_through_the_history_in_chromium() {
         .await
         .unwrap();
     actions.select_by_value("wagtail.create").await.unwrap();
-    client
-        .find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, Locator::Css("button[type=submit]")).await;
     assert!(
         client
             .current_url()
@@ -149,13 +147,7 @@ async fn an_editor_clicks_through_the_history_in_chromium() {
         .select_by_value(&site.admin.to_string())
         .await
         .unwrap();
-    client
-        .find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, Locator::Css("button[type=submit]")).await;
     assert_eq!(
         rows(&client).await,
         0,
@@ -164,13 +156,7 @@ async fn an_editor_clicks_through_the_history_in_chromium() {
 
     // Page forward from the unfiltered history.
     client.goto(&home).await.unwrap();
-    client
-        .find(Locator::Css("a[rel=next]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, Locator::Css("a[rel=next]")).await;
     assert!(
         client
             .current_url()
@@ -183,13 +169,7 @@ async fn an_editor_clicks_through_the_history_in_chromium() {
 
     // Open an object's history from a row.
     client.goto(&home).await.unwrap();
-    client
-        .find(Locator::LinkText("Shared"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, Locator::LinkText("Shared")).await;
     let title = client
         .find(Locator::Css("h1"))
         .await
@@ -215,13 +195,7 @@ async fn an_editor_clicks_through_the_history_in_chromium() {
 
     // Download the CSV.
     client.goto(&home).await.unwrap();
-    client
-        .find(Locator::LinkText("Download CSV"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, Locator::LinkText("Download CSV")).await;
     let file = downloads.path().join("history.csv");
     let started = Instant::now();
     while !file.exists() {
