@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 mod support;
 
-use crate::support::{serve, serve_at, site};
+use crate::support::{serve, serve_at, site, sqlite_site};
 
 async fn get(address: SocketAddr, path: &str, user: Option<i64>) -> (u16, String) {
     let mut request = reqwest::Client::new().get(format!("http://{address}/history{path}"));
@@ -158,7 +158,8 @@ async fn a_database_that_cannot_be_reached_is_a_503() {
 
 #[tokio::test]
 async fn the_pages_recover_when_the_database_comes_back() {
-    let site = site();
+    // A SQLite file that appears: the database coming back, on any machine.
+    let site = sqlite_site();
     // The database file is not there yet (its folder is missing): every request is a 503.
     let dir = tempfile::tempdir().unwrap();
     let later = dir.path().join("later");

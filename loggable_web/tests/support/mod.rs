@@ -16,6 +16,8 @@ use loggable_web::HistoryPages;
 /// The users of the fixture.
 pub struct Site {
     _dir: tempfile::TempDir,
+    /// On PostgreSQL, the schema the site lives in (dropped with it).
+    _schema: Option<loggable::db::IsolatedSchema>,
     pub url: String,
     pub admin: i64,
     pub editor: i64,
@@ -26,14 +28,35 @@ pub struct Site {
 }
 
 /// A site: a superuser, an editor with rights on one section, 60 entries on the shared page
-/// and a few on a page in the other section, one of them titled with markup.
+/// and a few on a page in the other section, one of them titled with markup. On the
+/// PostgreSQL server `DATABASE_URL` names, in a schema of its own; else in a SQLite file.
 pub fn site() -> Site {
+    match std::env::var("DATABASE_URL") {
+        Ok(server) if server.starts_with("postgres") => {
+            let schema = loggable::db::IsolatedSchema::create(&server, "web").unwrap();
+            let url = schema.url().to_owned();
+            build_site(url, tempfile::tempdir().unwrap(), Some(schema))
+        }
+        _ => sqlite_site(),
+    }
+}
+
+/// [`site`] in a SQLite file, whatever `DATABASE_URL` says.
+pub fn sqlite_site() -> Site {
     let dir = tempfile::tempdir().unwrap();
     let url = dir
         .path()
         .join("site.sqlite3")
         .to_string_lossy()
         .into_owned();
+    build_site(url, dir, None)
+}
+
+fn build_site(
+    url: String,
+    dir: tempfile::TempDir,
+    schema: Option<loggable::db::IsolatedSchema>,
+) -> Site {
     let mut conn = loggable::db::connect(&url).unwrap();
     loggable::db::run_migrations(&mut conn).unwrap();
     let admin = create_user(
@@ -107,6 +130,7 @@ pub fn site() -> Site {
     }
     Site {
         _dir: dir,
+        _schema: schema,
         url,
         admin,
         editor,
