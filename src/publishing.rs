@@ -90,10 +90,9 @@ pub(crate) fn save_draft_keeping<M: DraftStateful<C>, C: LogConnection>(
             state.expire_at = draft_state.expire_at;
         }
         M::store_draft_state(conn, &key, &state).context("saving a draft")?;
-        let mut entry = options.edit_entry(&current, draft)?.revision(revision.id);
-        if first_revision && options.content_changed.is_none() {
-            entry = entry.content_changed(true);
-        }
+        let entry = options
+            .edit_entry(&current, draft, first_revision)?
+            .revision(revision.id);
         options.write(conn, entry)?;
         Ok(revision)
     })
@@ -109,26 +108,18 @@ pub(crate) fn publish<M: DraftStateful<C>, C: LogConnection>(
     revision_id: i64,
     options: &LogOptions,
 ) -> Result<M> {
-    publish_at(
-        conn,
-        key,
-        revision_id,
-        options,
-        Utc::now(),
-        "wagtail.publish",
-        None,
-    )
+    publish_reverted(conn, key, revision_id, options, None)
 }
 
-/// [`publish`] of a revision that reverts to `reverted_to`: the rename rule compares with
-/// the revision reverted to (as Wagtail's `previous_revision`), so going back to an older
-/// title is no rename.
+/// [`publish`] of a revision that reverts to `reverted_to` (that revision's content), if
+/// any: the rename rule compares with the revision reverted to (as Wagtail's
+/// `previous_revision`), so going back to an older title is no rename.
 pub(crate) fn publish_reverted<M: DraftStateful<C>, C: LogConnection>(
     conn: &mut C,
     key: &M::Key,
     revision_id: i64,
     options: &LogOptions,
-    reverted_to: &Revision,
+    reverted_to: Option<&M>,
 ) -> Result<M> {
     publish_at(
         conn,
@@ -137,7 +128,7 @@ pub(crate) fn publish_reverted<M: DraftStateful<C>, C: LogConnection>(
         options,
         Utc::now(),
         "wagtail.publish",
-        Some(reverted_to),
+        reverted_to,
     )
 }
 
@@ -148,7 +139,7 @@ fn publish_at<M: DraftStateful<C>, C: LogConnection>(
     options: &LogOptions,
     now: DateTime<Utc>,
     action: &str,
-    reverted_to: Option<&Revision>,
+    reverted_to: Option<&M>,
 ) -> Result<M> {
     in_transaction(conn, |conn| {
         let current = find::<M, _>(conn, key)?;
@@ -190,7 +181,7 @@ fn publish_at<M: DraftStateful<C>, C: LogConnection>(
         let new_title = row.live_title();
         let (old_title, renamed) = match reverted_to {
             Some(reverted_to) => {
-                let old_title = model_from_revision::<M>(reverted_to)?.live_title();
+                let old_title = reverted_to.live_title();
                 let renamed = old_title != new_title;
                 (old_title, renamed)
             }

@@ -493,3 +493,33 @@ pub fn field_changes(entry: &LogEntry) -> Vec<FieldChange> {
         })
         .collect()
 }
+
+/// When `at` was, as a history shows it: in `zone`, to the minute, and how long before `now`
+/// (`2026-11-27 09:14 (5 min ago)`, `(just now)`, `(in 2 h)` for a time ahead of `now`).
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+///
+/// let at = Utc.with_ymd_and_hms(2026, 11, 27, 9, 14, 0).unwrap();
+/// let now = at + chrono::Duration::minutes(5);
+/// assert_eq!(loggable::report::relative_time(at, now, &Utc), "2026-11-27 09:14 (5 min ago)");
+/// ```
+pub fn relative_time<Tz: TimeZone>(at: DateTime<Utc>, now: DateTime<Utc>, zone: &Tz) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    let local = at.with_timezone(zone).format("%Y-%m-%d %H:%M");
+    let seconds = (now - at).num_seconds();
+    let (amount, future) = (seconds.unsigned_abs(), seconds < 0);
+    let span = match amount {
+        0..60 => return format!("{local} (just now)"),
+        60..3_600 => format!("{} min", amount / 60),
+        3_600..86_400 => format!("{} h", amount / 3_600),
+        _ => format!("{} d", amount / 86_400),
+    };
+    if future {
+        format!("{local} (in {span})")
+    } else {
+        format!("{local} ({span} ago)")
+    }
+}

@@ -221,7 +221,7 @@ fn purge_table(
     batch: i64,
     mut progress: impl FnMut(u64),
 ) -> Result<Purged> {
-    let chained = crate::integrity::is_enabled(conn, table.name())?;
+    let chained = crate::integrity::is_chained(conn, table)?;
     let mut purged = Purged {
         table: table.name(),
         archived: 0,

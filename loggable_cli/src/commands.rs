@@ -103,12 +103,7 @@ pub(crate) fn print_entries(
             let mut table = Table::new();
             table.load_preset(UTF8_FULL_CONDENSED).set_header(header);
             for (index, e) in entries.iter().enumerate() {
-                let mut message = registry.message(e);
-                let comment = registry.comment(e);
-                if !comment.is_empty() {
-                    message = format!("{message} — \"{comment}\"");
-                }
-                let mut action = terminal_safe(&message);
+                let mut action = terminal_safe(&registry.message_with_comment(e));
                 // An object's history shows what each edit changed, one field a line.
                 if marks.is_some() {
                     for change in loggable::report::field_changes(e) {
@@ -117,7 +112,7 @@ pub(crate) fn print_entries(
                     }
                 }
                 let mut row = vec![
-                    when(e.timestamp, now),
+                    loggable::report::relative_time(e.timestamp, now, &chrono::Local),
                     terminal_safe(&names.get(e.user_id.as_ref())),
                     terminal_safe(&registry.type_label(e.content_type.as_deref())),
                     terminal_safe(&e.label),
@@ -132,27 +127,6 @@ pub(crate) fn print_entries(
         }
     }
     Ok(())
-}
-
-/// Local time, and how long ago it was: `2026-11-27 09:14 (5 min ago)`.
-pub(crate) fn when(
-    at: chrono::DateTime<chrono::Utc>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> String {
-    let local = at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M");
-    let seconds = (now - at).num_seconds();
-    let (amount, future) = (seconds.unsigned_abs(), seconds < 0);
-    let span = match amount {
-        0..60 => return format!("{local} (just now)"),
-        60..3_600 => format!("{} min", amount / 60),
-        3_600..86_400 => format!("{} h", amount / 3_600),
-        _ => format!("{} d", amount / 86_400),
-    };
-    if future {
-        format!("{local} (in {span})")
-    } else {
-        format!("{local} ({span} ago)")
-    }
 }
 
 /// Prints the choices a report's filters offer.

@@ -349,7 +349,7 @@ async fn export<P: Connections>(
     let query = parse(query.as_deref(), offset)?;
     // Before any header goes out: a database that cannot be reached is a 503, not an empty
     // file.
-    pages
+    let viewer = pages
         .connections
         .run(move |conn| viewer(conn, user))
         .await?;
@@ -359,7 +359,6 @@ async fn export<P: Connections>(
     let filters = query.filters;
     let connections = pages.connections.clone();
     let work = move |conn: &mut P::Connection| {
-        let viewer = viewer(conn, user)?;
         let mut out = ChunkSender {
             chunks,
             buffer: Vec::new(),

@@ -1,11 +1,11 @@
 //! The pages' HTML, with maud: every value is escaped as it is written, so a label holding
 //! markup shows as text. No JavaScript; a narrow screen gets one column per row.
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{FixedOffset, Utc};
 use loggable::DisplayNames;
 use loggable::LogEntry;
 use loggable::registry::Registry;
-use loggable::report::{Choice, FilterChoices, HistoryRow};
+use loggable::report::{Choice, FilterChoices, HistoryRow, relative_time};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::query::{PageQuery, encode};
@@ -35,30 +35,6 @@ pub(crate) fn layout(title: &str, body: Markup) -> Markup {
 /// An error page.
 pub(crate) fn problem(title: &str, detail: &str) -> Markup {
     layout(title, html! { p { (detail) } })
-}
-
-/// `at` in the display time zone, and how long ago: `2026-12-02 09:14 (5 min ago)`.
-fn when(at: DateTime<Utc>, now: DateTime<Utc>, offset: FixedOffset) -> String {
-    let local = at.with_timezone(&offset).format("%Y-%m-%d %H:%M");
-    let seconds = (now - at).num_seconds().max(0).unsigned_abs();
-    let ago = match seconds {
-        0..60 => return format!("{local} (just now)"),
-        60..3_600 => format!("{} min", seconds / 60),
-        3_600..86_400 => format!("{} h", seconds / 3_600),
-        _ => format!("{} d", seconds / 86_400),
-    };
-    format!("{local} ({ago} ago)")
-}
-
-/// The action's message, with its comment when it has one.
-fn message(registry: &Registry, entry: &LogEntry) -> String {
-    let message = registry.message(entry);
-    let comment = registry.comment(entry);
-    if comment.is_empty() {
-        message
-    } else {
-        format!("{message} — \"{comment}\"")
-    }
 }
 
 /// Where an entry's object history is, under the pages' `base` path (the entry's table
@@ -162,7 +138,7 @@ pub(crate) fn site_history(page: &SitePage<'_>) -> Markup {
                     @for entry in page.entries {
                         tr {
                             td { (page.names.get(entry.user_id.as_ref())) }
-                            td { (when(entry.timestamp, now, page.offset)) }
+                            td { (relative_time(entry.timestamp, now, &page.offset)) }
                             td { (page.registry.type_label(entry.content_type.as_deref())) }
                             td {
                                 @match object_link(page.base, entry) {
@@ -170,7 +146,7 @@ pub(crate) fn site_history(page: &SitePage<'_>) -> Markup {
                                     None => (entry.label),
                                 }
                             }
-                            td { (message(page.registry, entry)) }
+                            td { (page.registry.message_with_comment(entry)) }
                         }
                     }
                 }
@@ -217,9 +193,9 @@ pub(crate) fn object_history(page: &ObjectPage<'_>) -> Markup {
                     @for row in page.rows {
                         tr {
                             td { (page.names.get(row.entry.user_id.as_ref())) }
-                            td { (when(row.entry.timestamp, now, page.offset)) }
+                            td { (relative_time(row.entry.timestamp, now, &page.offset)) }
                             td {
-                                (message(page.registry, &row.entry))
+                                (page.registry.message_with_comment(&row.entry))
                                 @let lines = loggable::report::field_changes(&row.entry);
                                 @if !lines.is_empty() {
                                     ul { @for line in &lines { li { (line.to_string()) } } }

@@ -89,6 +89,34 @@ async fn click(client: &Client, locator: Locator<'_>) {
     client.find(locator).await.unwrap().click().await.unwrap();
 }
 
+/// Clicks what leads to another page and waits until that page has loaded (a loaded machine
+/// can answer the next command before the navigation is done).
+async fn click_through(client: &Client, locator: Locator<'_>) {
+    let before = client.current_url().await.unwrap();
+    click(client, locator).await;
+    let started = Instant::now();
+    loop {
+        let moved = client.current_url().await.unwrap() != before;
+        let ready = client
+            .execute("return document.readyState", Vec::new())
+            .await
+            .unwrap();
+        if moved && ready == "complete" {
+            return;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "no new page");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Chooses `value` in the filter form's `select` named `name` and submits the form.
+async fn filter(client: &Client, name: &str, value: &str) {
+    let select = format!("select[name={name}]");
+    let select = client.find(Locator::Css(&select)).await.unwrap();
+    select.select_by_value(value).await.unwrap();
+    click_through(client, Locator::Css("button[type=submit]")).await;
+}
+
 async fn screenshot(client: &Client, name: &str) {
     if std::env::var_os("LOGGABLE_SCREENSHOTS").is_none() {
         return;
@@ -124,12 +152,7 @@ async fn an_editor_clicks_through_the_history_in_chromium() {
 
     // Filter by action, then by user too.
     client.goto(&home).await.unwrap();
-    let actions = client
-        .find(Locator::Css("select[name=action]"))
-        .await
-        .unwrap();
-    actions.select_by_value("wagtail.create").await.unwrap();
-    click(&client, Locator::Css("button[type=submit]")).await;
+    filter(&client, "action", "wagtail.create").await;
     assert!(
         client
             .current_url()
@@ -139,15 +162,7 @@ async fn an_editor_clicks_through_the_history_in_chromium() {
             .contains("action=wagtail.create")
     );
     assert_eq!(rows(&client).await, 5);
-    let users = client
-        .find(Locator::Css("select[name=user]"))
-        .await
-        .unwrap();
-    users
-        .select_by_value(&site.admin.to_string())
-        .await
-        .unwrap();
-    click(&client, Locator::Css("button[type=submit]")).await;
+    filter(&client, "user", &site.admin.to_string()).await;
     assert_eq!(
         rows(&client).await,
         0,
@@ -156,7 +171,7 @@ async fn an_editor_clicks_through_the_history_in_chromium() {
 
     // Page forward from the unfiltered history.
     client.goto(&home).await.unwrap();
-    click(&client, Locator::Css("a[rel=next]")).await;
+    click_through(&client, Locator::Css("a[rel=next]")).await;
     assert!(
         client
             .current_url()
@@ -169,7 +184,7 @@ async fn an_editor_clicks_through_the_history_in_chromium() {
 
     // Open an object's history from a row.
     client.goto(&home).await.unwrap();
-    click(&client, Locator::LinkText("Shared")).await;
+    click_through(&client, Locator::LinkText("Shared")).await;
     let title = client
         .find(Locator::Css("h1"))
         .await

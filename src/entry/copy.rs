@@ -4,7 +4,7 @@
 
 use diesel::prelude::*;
 
-use super::{LogTable, MODEL_LOG_TABLE, NewLogEntry, PAGE_LOG_TABLE};
+use super::{LogTable, NewLogEntry, PAGE_LOG_TABLE};
 use crate::error::{Error, Result};
 use crate::schema::{loggable_model_log_entries, loggable_page_log_entries};
 
@@ -34,7 +34,7 @@ pub(super) fn copy_into_builtin(
     table: &LogTable,
     rows: &[NewLogEntry],
 ) -> Option<Result<usize>> {
-    if table.name() != PAGE_LOG_TABLE && table.name() != MODEL_LOG_TABLE {
+    if !table.is_builtin() {
         return None;
     }
     let stored: Vec<_> = rows.iter().map(NewLogEntry::stored_columns).collect();

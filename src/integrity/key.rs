@@ -23,7 +23,11 @@ use crate::error::{Error, Result};
 /// # Ok::<(), loggable::Error>(())
 /// ```
 #[derive(Clone)]
-pub struct ChainKey(Arc<[u8]>);
+pub struct ChainKey {
+    secret: Arc<[u8]>,
+    /// What the database stores to name the key, computed once.
+    id: Arc<str>,
+}
 
 impl std::fmt::Debug for ChainKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -45,7 +49,14 @@ impl ChainKey {
                 min: Self::MIN_LEN,
             });
         }
-        Ok(Self(secret.into()))
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret)
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        mac.update(b"loggable chain key id");
+        let id = hex(&mac.finalize().into_bytes()[..16]).into();
+        Ok(Self {
+            secret: secret.into(),
+            id,
+        })
     }
 
     /// The key held by the environment variable `name`.
@@ -74,16 +85,13 @@ impl ChainKey {
 
     /// What the database stores to name this key: the first 16 bytes (hex) of
     /// HMAC(key, "loggable chain key id").
-    pub(super) fn id(&self) -> String {
-        let mut mac = self.mac();
-        mac.update(b"loggable chain key id");
-        let tag = mac.finalize().into_bytes();
-        hex(&tag[..16])
+    pub(super) fn id(&self) -> &str {
+        &self.id
     }
 
     fn mac(&self) -> Hmac<Sha256> {
         // HMAC takes a key of any length: this cannot fail.
-        <Hmac<Sha256> as Mac>::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!())
+        <Hmac<Sha256> as Mac>::new_from_slice(&self.secret).unwrap_or_else(|_| unreachable!())
     }
 }
 

@@ -215,7 +215,7 @@ impl HashChain {
                 if let Some(head) = lock_head(conn, table.name())? {
                     return self.check_key(&head);
                 }
-                let key_id = self.key.as_ref().map(ChainKey::id);
+                let key_id = self.key.as_ref().map(|key| key.id().to_owned());
                 diesel::insert_into(log_chain_heads::table)
                     .values((
                         log_chain_heads::log_table.eq(table.name()),
@@ -249,14 +249,25 @@ impl HashChain {
         })
     }
 
-    /// Whether `head`'s chain is made with this chain's key (or, like it, with none).
+    /// Whether a chain whose head names `stored_key_id` is made like this one: with this
+    /// chain's key, or like it with none.
+    pub(super) fn made_with(&self, stored_key_id: Option<&str>) -> bool {
+        match (stored_key_id, &self.key) {
+            (None, None) => true,
+            (Some(stored), Some(key)) => stored == key.id(),
+            _ => false,
+        }
+    }
+
+    /// [`made_with`](Self::made_with) `head`'s key, or the error saying how it differs.
     fn check_key(&self, head: &Head) -> Result<()> {
+        if self.made_with(head.key_id.as_deref()) {
+            return Ok(());
+        }
         let problem = match (&head.key_id, &self.key) {
-            (None, None) => return Ok(()),
-            (Some(stored), Some(key)) if *stored == key.id() => return Ok(()),
-            (Some(_), Some(_)) => "is made with another key",
             (Some(_), None) => "is keyed; give this process its key",
-            (None, Some(_)) => "is not keyed",
+            (None, _) => "is not keyed",
+            (Some(_), Some(_)) => "is made with another key",
         };
         Err(crate::Error::ChainKeyMismatch {
             table: head.table,
@@ -282,14 +293,9 @@ impl WriteHook for HashChain {
 
 /// Whether `table` has a hash chain in the database.
 pub fn is_chained(conn: &mut impl LogConnection, table: &LogTable) -> Result<bool> {
-    is_enabled(conn, table.name())
-}
-
-/// Whether the table named `table` has a hash chain.
-pub(crate) fn is_enabled(conn: &mut impl LogConnection, table: &str) -> Result<bool> {
     crate::db::with_db(conn, |conn| {
         let heads: i64 = log_chain_heads::table
-            .filter(log_chain_heads::log_table.eq(table))
+            .filter(log_chain_heads::log_table.eq(table.name()))
             .count()
             .get_result(conn)
             .context("reading the chain head")?;

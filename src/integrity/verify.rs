@@ -220,9 +220,7 @@ pub fn verify_registry(conn: &mut impl LogConnection, registry: &Registry) -> Re
                 anchor: None,
                 chain,
             };
-            reports.push(crate::db::read_snapshot(conn, |conn| {
-                walk(conn, table, options)
-            })?);
+            reports.push(verify_with(conn, table, options)?);
         }
         Ok(reports)
     })
@@ -266,13 +264,12 @@ fn key_for<'a>(
     stored_key_id: Option<&str>,
     expected: Option<&'a HashChain>,
 ) -> Result<std::result::Result<Option<&'a ChainKey>, Problem>> {
-    match (stored_key_id, expected.and_then(HashChain::key)) {
-        (None, None) => Ok(Ok(None)),
-        (Some(stored), Some(key)) if stored == key.id() => Ok(Ok(Some(key))),
+    match expected {
+        Some(chain) if chain.made_with(stored_key_id) => Ok(Ok(chain.key())),
         // Rebuilt without the key, or under a key the verifier does not hold.
-        (_, Some(_)) => Ok(Err(Problem::KeyMismatch)),
-        (Some(_), None) if expected.is_some() => Ok(Err(Problem::KeyMismatch)),
-        (Some(_), None) => Err(crate::Error::ChainKeyMismatch {
+        Some(_) => Ok(Err(Problem::KeyMismatch)),
+        None if stored_key_id.is_none() => Ok(Ok(None)),
+        None => Err(crate::Error::ChainKeyMismatch {
             table,
             problem: "is keyed; verify it with its key",
         }),

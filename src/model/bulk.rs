@@ -156,7 +156,7 @@ pub(crate) fn update_many<M: ModelStore<C>, C: LogConnection>(
                 let Some(old) = old_by_key.get(&new.key().to_string()) else {
                     continue;
                 };
-                bulk.push(&registry, options.edit_entry(*old, new)?)?;
+                bulk.push(&registry, options.edit_entry(*old, new, false)?)?;
             }
             log_bulk(conn, &bulk)?;
         }

@@ -107,7 +107,7 @@ fn save_over<M: ModelStore<C>, C: LogConnection>(
         return Err(not_found(new));
     }
     let revision = save_revision(conn, new, options.acting_user())?;
-    let entry = options.edit_entry(old, new)?;
+    let entry = options.edit_entry(old, new, false)?;
     options.write(conn, entry.revision_if_any(revision.as_ref().map(|r| r.id)))?;
     Ok(())
 }

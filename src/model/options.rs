@@ -117,14 +117,18 @@ impl LogOptions {
     }
 
     /// The `wagtail.edit` entry of `new` replacing `old`: `data.changes` with the fields that
-    /// differ, and content changed exactly when some do (unless the caller said otherwise).
+    /// differ, and content changed when some do, or `always_changed` (a first revision), unless
+    /// the caller said otherwise.
     pub(crate) fn edit_entry<'a, M: Model>(
         &self,
         old: &M,
         new: &'a M,
+        always_changed: bool,
     ) -> Result<LogBuilder<'a, M>> {
         let changes = M::field_changes(old, new).into_map();
-        let changed = self.content_changed.unwrap_or(!changes.is_empty());
+        let changed = self
+            .content_changed
+            .unwrap_or(always_changed || !changes.is_empty());
         let mut data = Map::new();
         if !changes.is_empty() {
             data.insert("changes".to_owned(), Value::Object(changes));

@@ -65,7 +65,9 @@ pub fn overwrite_revision(
             if let Some(uuid) = previous_uuid.and_then(|text| uuid::Uuid::parse_str(&text).ok()) {
                 options = options.uuid(uuid);
             }
-            let entry = options.edit_entry(&current, draft)?.revision(stored.id);
+            let entry = options
+                .edit_entry(&current, draft, false)?
+                .revision(stored.id);
             options.write(conn, entry)?;
             Ok(())
         })
@@ -88,11 +90,7 @@ pub fn revert(
         crate::db::transaction(conn, |conn| {
             let current = find(conn, page_id)?;
             let old = publishing::revision_of::<Page, _>(conn, &page_id, revision_id)?;
-            let mut draft: Page =
-                serde_json::from_str(&old.content).map_err(|e| Error::Revision {
-                    revision_id: Some(old.id),
-                    reason: format!("content does not fit a page: {e}"),
-                })?;
+            let mut draft: Page = publishing::model_from_revision(&old)?;
             // The tree position and state are the page's now, not the old revision's.
             draft.path = current.path.clone();
             draft.depth = current.depth;
@@ -112,7 +110,7 @@ pub fn revert(
                 &page_id,
                 new_revision.id,
                 &publish_options,
-                &old,
+                Some(&draft),
             )
         })
     })

@@ -294,6 +294,18 @@ impl Registry {
         }
     }
 
+    /// The entry's message followed by its comment, when it has one: `message — "comment"`,
+    /// as a history shows an entry.
+    pub fn message_with_comment(&self, entry: &LogEntry) -> String {
+        let message = self.message(entry);
+        let comment = self.comment(entry);
+        if comment.is_empty() {
+            message
+        } else {
+            format!("{message} — \"{comment}\"")
+        }
+    }
+
     /// The entry's comment (workflow actions: `data.comment`); empty for other actions.
     pub fn comment(&self, entry: &LogEntry) -> String {
         self.action(&entry.action)

@@ -173,3 +173,28 @@ impl Statements {
             .count()
     }
 }
+
+/// The whole site history exported as JSON Lines (no viewer, no filters): how many rows the
+/// export says it wrote, and each line parsed.
+pub fn export_json_lines(
+    conn: &mut DbConnection,
+    registry: &loggable::registry::Registry,
+) -> (u64, Vec<serde_json::Value>) {
+    let mut out = Vec::new();
+    let written = loggable::export::site_history(
+        conn,
+        registry,
+        None,
+        &loggable::report::Filters::default(),
+        loggable::export::ExportFormat::JsonLines,
+        &mut out,
+        |_| {},
+    )
+    .unwrap();
+    let rows = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    (written, rows)
+}

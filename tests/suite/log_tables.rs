@@ -6,7 +6,6 @@ use std::sync::Arc;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use loggable::db::BackendKind;
-use loggable::export::ExportFormat;
 use loggable::integrity::{self, HashChain};
 use loggable::registry::{ModelType, Registry};
 use loggable::report::Filters;
@@ -58,17 +57,7 @@ fn a_table_named_by_a_derive_is_read_verified_exported_and_purged_unregistered()
             .collect::<Vec<_>>(),
         [("sprocket_log_entries", "Left")]
     );
-    let mut csv = Vec::new();
-    let rows = loggable::export::site_history(
-        &mut db.conn,
-        &registry,
-        None,
-        &Filters::default(),
-        ExportFormat::JsonLines,
-        &mut csv,
-        |_| {},
-    )
-    .unwrap();
+    let (rows, _) = crate::common::export_json_lines(&mut db.conn, &registry);
     assert_eq!(rows, 1);
     let reports = integrity::verify_registry(&mut db.conn, &registry).unwrap();
     assert!(reports.iter().any(|r| r.table == "sprocket_log_entries"));

@@ -351,23 +351,8 @@ fn export_reads_every_row_once_across_chunks_and_tables() {
     });
     let bulk = loggable::model::prepare_bulk(&registry, builders).unwrap();
     loggable::model::log_bulk(&mut db.conn, &bulk).unwrap();
-    let mut out = Vec::new();
-    let written = export::site_history(
-        &mut db.conn,
-        &registry,
-        None,
-        &Filters::default(),
-        ExportFormat::JsonLines,
-        &mut out,
-        |_| {},
-    )
-    .unwrap();
+    let (written, rows) = crate::common::export_json_lines(&mut db.conn, &registry);
     assert_eq!(written, 4_500);
-    let rows: Vec<serde_json::Value> = String::from_utf8(out)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
     let keys: Vec<(String, i64, String)> = rows
         .iter()
         .map(|r| {

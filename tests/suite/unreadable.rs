@@ -77,23 +77,8 @@ fn a_report_shows_the_damaged_rows_as_unreadable_and_goes_on() {
 fn an_export_writes_every_row_the_damaged_ones_marked() {
     let mut db = damaged_log();
     let registry = registry();
-    let mut out = Vec::new();
-    let rows = loggable::export::site_history(
-        &mut db.conn,
-        &registry,
-        None,
-        &Filters::default(),
-        ExportFormat::JsonLines,
-        &mut out,
-        |_| {},
-    )
-    .unwrap();
+    let (rows, lines) = crate::common::export_json_lines(&mut db.conn, &registry);
     assert_eq!(rows, 5);
-    let lines: Vec<serde_json::Value> = String::from_utf8(out)
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
     let marked: Vec<i64> = lines
         .iter()
         .filter(|row| row["entry"].get("unreadable").is_some())
