@@ -98,6 +98,11 @@ fn measure(
     figures.extend(bench::measure_reads(conn, &seeded, args.runs)?);
     if with_writes {
         figures.extend(bench::measure_writes(conn, &seeded, args.writes)?);
+        figures.extend(bench::measure_updates(
+            conn,
+            args.writes / 4,
+            seeded.entries,
+        )?);
     }
     Ok(figures)
 }
@@ -147,6 +152,28 @@ fn print(figures: &[Measurement], json: bool) -> Result<()> {
         ]);
     }
     writeln!(out, "{table}")?;
+    let mut targets = Table::new();
+    targets.load_preset(UTF8_FULL_CONDENSED).set_header([
+        "db",
+        "target (issue #20)",
+        "this run",
+        "wanted",
+        "met",
+    ]);
+    for check in bench::check_targets(figures) {
+        targets.add_row([
+            check.db.to_owned(),
+            check.target.clone(),
+            format!("{:.2}", check.figure),
+            format!(
+                "{} {}",
+                if check.at_least { ">=" } else { "<=" },
+                check.bound
+            ),
+            if check.met() { "yes" } else { "no" }.to_owned(),
+        ]);
+    }
+    writeln!(out, "{targets}")?;
     Ok(())
 }
 

@@ -280,3 +280,28 @@ where
         }
     }
 }
+
+/// Runs `body` atomically at the least cost: in a transaction of its own (a savepoint inside
+/// the caller's), except inside the caller's transaction on PostgreSQL, where it runs
+/// directly. There a failed statement aborts the caller's whole transaction, so what `body`
+/// wrote before it cannot be committed without the rest; `body` must therefore check
+/// everything it can before its first write, and fail after that only at the database.
+pub(crate) fn atomically<C, T>(conn: &mut C, body: impl FnOnce(&mut C) -> Result<T>) -> Result<T>
+where
+    C: LogConnection + ?Sized,
+{
+    let backend = conn.backend_connection().backend();
+    let open = on_backend!(conn, |inner| {
+        AnsiTransactionManager::transaction_manager_status_mut(inner).transaction_depth()
+    })
+    .map_err(|source| Error::Database {
+        context: "starting a transaction",
+        source,
+    })?
+    .is_some();
+    if open && backend == BackendKind::Postgresql {
+        body(conn)
+    } else {
+        transaction(conn, body)
+    }
+}

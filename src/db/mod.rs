@@ -25,8 +25,8 @@ pub use self::connection::DbConnection;
 pub(crate) use self::connection::MultiBackend;
 #[cfg(all(feature = "test-util", feature = "postgres"))]
 pub use self::isolated::IsolatedSchema;
-pub(crate) use self::log_connection::with_db;
 pub use self::log_connection::{BackendConnection, LogConnection};
+pub(crate) use self::log_connection::{atomically, with_db};
 pub use self::log_connection::{read_snapshot, transaction};
 pub use self::migrations::{
     Layer, MigrationFile, check_schema, migration_files, run_core_migrations, run_migrations,

@@ -54,20 +54,36 @@ pub(super) fn record_table_apart(conn: &mut DbConnection, table: &LogTable) -> R
     }
 }
 
-/// Starts an INSERT into `table` with a data-modifying CTE that records the table first
-/// (PostgreSQL), when it is an application's own. Raw SQL because Diesel's query builder has
-/// no CTEs; the values are bound.
+/// Starts an INSERT into `table` with `WITH {the CTE of push_record_table} `, when it is an
+/// application's own table (PostgreSQL).
+#[cfg(feature = "postgres")]
+pub(super) fn push_with_record_table<'b>(
+    out: &mut AstPass<'_, 'b, diesel::pg::Pg>,
+    table: &'b LogTable,
+) -> QueryResult<()> {
+    if !table.is_builtin() {
+        out.push_sql("WITH ");
+        push_record_table(out, table)?;
+        out.push_sql(" ");
+    }
+    Ok(())
+}
+
+/// A data-modifying common table expression, `loggable_recorded AS (...)`, that records
+/// `table` in the list of log tables, when it is an application's own (PostgreSQL); returns
+/// whether it pushed one. Raw SQL because Diesel's query builder has no CTEs; the values are
+/// bound.
 #[cfg(feature = "postgres")]
 pub(super) fn push_record_table<'b>(
     out: &mut AstPass<'_, 'b, diesel::pg::Pg>,
     table: &'b LogTable,
-) -> QueryResult<()> {
+) -> QueryResult<bool> {
     use diesel::sql_types::{Bool, Text};
     if table.is_builtin() {
-        return Ok(());
+        return Ok(false);
     }
     out.push_sql(
-        "WITH loggable_recorded AS (INSERT INTO loggable_log_tables \
+        "loggable_recorded AS (INSERT INTO loggable_log_tables \
          (name, object_column, integer_objects, match_content_type) VALUES (",
     );
     out.push_bind_param::<Text, str>(table.name())?;
@@ -85,8 +101,8 @@ pub(super) fn push_record_table<'b>(
     } else {
         &false
     })?;
-    out.push_sql(") ON CONFLICT DO NOTHING) ");
-    Ok(())
+    out.push_sql(") ON CONFLICT DO NOTHING)");
+    Ok(true)
 }
 
 /// The application tables recorded in the database, by name.

@@ -80,7 +80,7 @@ impl<Conn> diesel::RunQueryDsl<Conn> for UnnestRows<'_> {}
 
 impl QueryFragment<Pg> for UnnestRows<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        super::catalog::push_record_table(&mut out, &self.table)?;
+        super::catalog::push_with_record_table(&mut out, &self.table)?;
         super::write::push_insert_into(&mut out, &self.table)?;
         out.push_sql(" SELECT * FROM UNNEST(");
         out.push_bind_param::<Array<Nullable<Text>>, _>(&self.content_type)?;

@@ -34,6 +34,43 @@ pub trait WriteHook: std::any::Any + Send + Sync + std::fmt::Debug {
         table: &LogTable,
         write: &mut dyn FnMut(&mut DbConnection) -> Result<Vec<LogEntry>>,
     ) -> Result<Vec<LogEntry>>;
+
+    /// Writes one entry into `table` with what the hook records about it, in one
+    /// transaction, and returns it as stored. The default opens the transaction and runs
+    /// [`around_write`](Self::around_write) around one INSERT; a hook that can do the same in
+    /// fewer statements (the hash chain on PostgreSQL) does it its own way.
+    fn write_one(
+        &self,
+        conn: &mut DbConnection,
+        table: &LogTable,
+        entry: NewLogEntry,
+    ) -> Result<LogEntry> {
+        write_one_around(self, conn, table, entry)
+    }
+}
+
+/// [`WriteHook::write_one`]'s default: `hook`'s [`around_write`](WriteHook::around_write)
+/// around one INSERT, in one transaction.
+pub(crate) fn write_one_around<H: WriteHook + ?Sized>(
+    hook: &H,
+    conn: &mut DbConnection,
+    table: &LogTable,
+    entry: NewLogEntry,
+) -> Result<LogEntry> {
+    let mut entry = Some(entry);
+    let stored = crate::db::transaction(conn, |conn| {
+        hook.around_write(conn, table, &mut |conn| {
+            let Some(entry) = entry.take() else {
+                return Ok(Vec::new());
+            };
+            let id = table.insert(conn, &entry)?;
+            Ok(vec![entry.into_entry(id, table.name())])
+        })
+    })?;
+    stored
+        .into_iter()
+        .next()
+        .ok_or(crate::Error::WriteHookDroppedEntries)
 }
 
 /// `INSERT INTO {table} ({entry columns}, {object column})`, the start of every bulk and
@@ -161,7 +198,7 @@ impl<Conn> diesel::RunQueryDsl<Conn> for InsertRows<'_> {}
 #[cfg(feature = "postgres")]
 impl QueryFragment<diesel::pg::Pg> for InsertRows<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
-        super::catalog::push_record_table(&mut out, &self.table)?;
+        super::catalog::push_with_record_table(&mut out, &self.table)?;
         self.walk_values(out.reborrow())?;
         if self.returning {
             out.push_sql(" RETURNING id");
@@ -174,6 +211,44 @@ impl QueryFragment<diesel::pg::Pg> for InsertRows<'_> {
 impl QueryFragment<diesel::sqlite::Sqlite> for InsertRows<'_> {
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, diesel::sqlite::Sqlite>) -> QueryResult<()> {
         self.walk_values(out)
+    }
+}
+
+/// One entry's INSERT as the first common table expression of a statement that goes on with
+/// `then` (see [`LogTable::insert_then`]).
+#[cfg(feature = "postgres")]
+struct InsertThen<'a> {
+    rows: InsertRows<'a>,
+    then: &'a dyn QueryFragment<diesel::pg::Pg>,
+}
+
+#[cfg(feature = "postgres")]
+impl QueryId for InsertThen<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+#[cfg(feature = "postgres")]
+impl diesel::query_builder::Query for InsertThen<'_> {
+    type SqlType = BigInt;
+}
+
+#[cfg(feature = "postgres")]
+impl<Conn> diesel::RunQueryDsl<Conn> for InsertThen<'_> {}
+
+#[cfg(feature = "postgres")]
+impl QueryFragment<diesel::pg::Pg> for InsertThen<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        out.push_sql("WITH ");
+        if super::catalog::push_record_table(&mut out, &self.rows.table)? {
+            out.push_sql(", ");
+        }
+        out.push_sql("loggable_entry AS (");
+        self.rows.walk_values(out.reborrow())?;
+        out.push_sql(" RETURNING id), ");
+        self.then.walk_ast(out.reborrow())?;
+        out.push_sql(" SELECT id FROM loggable_entry");
+        Ok(())
     }
 }
 
@@ -273,24 +348,31 @@ impl LogTable {
         hook: Option<&dyn WriteHook>,
     ) -> Result<LogEntry> {
         super::catalog::record_table_apart(conn, self)?;
-        let Some(hook) = hook else {
-            let id = self.insert(conn, &entry)?;
-            return Ok(entry.into_entry(id, self.name()));
-        };
-        let mut entry = Some(entry);
-        let stored = crate::db::transaction(conn, |conn| {
-            hook.around_write(conn, self, &mut |conn| {
-                let Some(entry) = entry.take() else {
-                    return Ok(Vec::new());
-                };
+        match hook {
+            Some(hook) => hook.write_one(conn, self, entry),
+            None => {
                 let id = self.insert(conn, &entry)?;
-                Ok(vec![entry.into_entry(id, self.name())])
-            })
-        })?;
-        stored
-            .into_iter()
-            .next()
-            .ok_or(crate::Error::WriteHookDroppedEntries)
+                Ok(entry.into_entry(id, self.name()))
+            }
+        }
+    }
+
+    /// Writes one entry on PostgreSQL with one statement that also runs `then`: `WITH
+    /// loggable_entry AS (INSERT ... RETURNING id), {then} SELECT id FROM loggable_entry`,
+    /// where `then` is more common table expressions (which may read `loggable_entry.id`).
+    /// Returns the entry's id.
+    #[cfg(feature = "postgres")]
+    pub(crate) fn insert_then(
+        &self,
+        conn: &mut diesel::PgConnection,
+        entry: &NewLogEntry,
+        then: &dyn QueryFragment<diesel::pg::Pg>,
+    ) -> Result<i64> {
+        use diesel::RunQueryDsl;
+        let rows = InsertRows::new(*self, std::slice::from_ref(entry))?;
+        InsertThen { rows, then }
+            .get_result::<i64>(conn)
+            .context("writing a log entry")
     }
 
     /// Writes `entries` in order and returns how many were written: with multi-row INSERTs,

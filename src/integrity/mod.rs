@@ -40,12 +40,14 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::db::{DbConnection, LogConnection};
-use crate::entry::{LogEntry, LogTable, WriteHook};
+use crate::entry::{LogEntry, LogTable, NewLogEntry, WriteHook};
 use crate::error::{DatabaseContext, Result};
 use crate::schema::{log_chain, log_chain_heads};
 use crate::user_id::UserId;
 
 mod key;
+#[cfg(feature = "postgres")]
+mod single_write;
 mod verify;
 
 use self::key::link_hash;
@@ -288,6 +290,26 @@ impl WriteHook for HashChain {
         let stored = write(conn)?;
         append(conn, &mut head, self.key.as_ref(), &stored)?;
         Ok(stored)
+    }
+
+    fn write_one(
+        &self,
+        conn: &mut DbConnection,
+        table: &LogTable,
+        entry: NewLogEntry,
+    ) -> Result<LogEntry> {
+        match conn {
+            #[cfg(feature = "postgres")]
+            DbConnection::Postgresql(pg) => single_write::write_chained(
+                pg,
+                self.key.as_ref(),
+                |head| self.check_key(head),
+                table,
+                entry,
+            ),
+            #[cfg(feature = "sqlite")]
+            DbConnection::Sqlite(_) => crate::entry::write_one_around(self, conn, table, entry),
+        }
     }
 }
 

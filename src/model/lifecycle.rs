@@ -21,12 +21,17 @@ pub(crate) fn save_revision<M: ModelStore<C>, C: LogConnection>(
     let Some(content) = row.revision_content() else {
         return Ok(None);
     };
-    let content = content.0.map_err(|e| Error::Revision {
-        revision_id: None,
-        reason: format!("the model cannot be serialised: {e}"),
-    })?;
+    let content = content.0.map_err(unserialisable)?;
     let object_id = row.key().to_string();
     revision::save(conn, M::CONTENT_TYPE, &object_id, &content, user).map(Some)
+}
+
+/// The error of a model whose revision content cannot be serialised.
+fn unserialisable(error: serde_json::Error) -> Error {
+    Error::Revision {
+        revision_id: None,
+        reason: format!("the model cannot be serialised: {error}"),
+    }
 }
 
 /// Inserts a row with `insert` and logs `wagtail.create` (content_changed; the new revision
@@ -72,7 +77,7 @@ pub(crate) fn update<M: ModelStore<C>, C: LogConnection>(
     new: &M,
     options: &LogOptions,
 ) -> Result<()> {
-    in_transaction(conn, |conn| {
+    crate::db::atomically(conn, |conn| {
         // Read in this transaction: its lock is current, no second read needed.
         let old = find::<M, _>(conn, &new.key())?;
         check_lock(&old, options)?;
@@ -89,26 +94,43 @@ pub(crate) fn update_from<M: ModelStore<C>, C: LogConnection>(
     new: &M,
     options: &LogOptions,
 ) -> Result<()> {
-    in_transaction(conn, |conn| {
+    crate::db::atomically(conn, |conn| {
         check_stored_locks(conn, std::slice::from_ref(old), options)?;
         save_over(conn, old, new, options)
     })
 }
 
-/// Saves `new` over `old` and logs the edit; the caller has checked the lock.
+/// Saves `new` over `old` and logs the edit; the caller has checked the lock. Everything that
+/// can fail before the database is checked before the first write (the entry, the revision's
+/// content), so it runs without a savepoint of its own (see [`crate::db::atomically`]).
 fn save_over<M: ModelStore<C>, C: LogConnection>(
     conn: &mut C,
     old: &M,
     new: &M,
     options: &LogOptions,
 ) -> Result<()> {
+    let entry = options.prepare(options.edit_entry(old, new, false)?)?;
+    let revision_content = new
+        .revision_content()
+        .map(|content| content.0.map_err(unserialisable))
+        .transpose()?;
     let saved = new.save_row(conn).context("updating the object")?;
     if saved == 0 {
         return Err(not_found(new));
     }
-    let revision = save_revision(conn, new, options.acting_user())?;
-    let entry = options.edit_entry(old, new, false)?;
-    options.write(conn, entry.revision_if_any(revision.as_ref().map(|r| r.id)))?;
+    let revision = match revision_content {
+        Some(content) => Some(revision::save(
+            conn,
+            M::CONTENT_TYPE,
+            &new.key().to_string(),
+            &content,
+            options.acting_user(),
+        )?),
+        None => None,
+    };
+    if let Some(entry) = entry {
+        entry.write(conn, revision.map(|r| r.id))?;
+    }
     Ok(())
 }
 

@@ -183,6 +183,25 @@ impl LogOptions {
         Ok(builder)
     }
 
+    /// One entry of the operation checked against the registry, ready to write; `None` when
+    /// logging is suppressed. Operations that must not fail between their writes check their
+    /// entries this way before the first one.
+    pub(crate) fn prepare<O: Loggable + ?Sized>(
+        &self,
+        builder: LogBuilder<'_, O>,
+    ) -> Result<Option<PreparedEntry>> {
+        if self.suppress {
+            return Ok(None);
+        }
+        let registry = self.registry_or_global();
+        let (table, entry) = builder.prepare(&registry)?;
+        Ok(Some(PreparedEntry {
+            table,
+            entry,
+            registry,
+        }))
+    }
+
     /// Writes one entry of the operation unless logging is suppressed.
     pub(crate) fn write<O: Loggable + ?Sized, C: LogConnection>(
         &self,
@@ -195,5 +214,38 @@ impl LogOptions {
         builder
             .write_with(conn, &self.registry_or_global())
             .map(Some)
+    }
+}
+
+/// An entry checked against its registry ([`LogOptions::prepare`]), written later.
+pub(crate) struct PreparedEntry {
+    table: crate::entry::LogTable,
+    entry: crate::entry::NewLogEntry,
+    registry: Arc<Registry>,
+}
+
+impl PreparedEntry {
+    /// Writes it, about `revision` when there is one: one INSERT (with the table's write hook,
+    /// if any, around it).
+    pub(crate) fn write<C: LogConnection>(
+        self,
+        conn: &mut C,
+        revision: Option<i64>,
+    ) -> Result<LogEntry> {
+        let Self {
+            table,
+            mut entry,
+            registry,
+        } = self;
+        if revision.is_some() {
+            entry.revision_id = revision;
+        }
+        crate::db::with_db(conn, |conn| {
+            table.write_one(
+                conn,
+                entry,
+                registry.write_hook(table.name()).map(|hook| &**hook),
+            )
+        })
     }
 }

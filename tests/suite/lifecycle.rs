@@ -255,6 +255,60 @@ fn update_over_a_held_row_reads_nothing() {
 }
 
 #[test]
+fn an_update_in_the_callers_transaction_checks_first_and_needs_no_savepoint_on_postgresql() {
+    let mut db = setup();
+    let gear = Gear::create(
+        &mut db.conn,
+        &NewGear {
+            name: "Cog".into(),
+            size: 4,
+        },
+        &Default::default(),
+    )
+    .unwrap();
+    let statements = Statements::default();
+    db.conn.set_instrumentation(statements.clone());
+    let mut bigger = gear.clone();
+    bigger.size = 6;
+    loggable::db::transaction(&mut db.conn, |conn| {
+        bigger.update_over(conn, &gear, &LogOptions::new())
+    })
+    .unwrap();
+    let run = statements.take();
+    // On PostgreSQL a failed statement aborts the caller's whole transaction, so the update
+    // and its entry need no savepoint of their own; SQLite keeps one.
+    let savepoints = match db.backend() {
+        loggable::db::BackendKind::Postgresql => 0,
+        _ => 1,
+    };
+    assert_eq!(Statements::count(&run, "SAVEPOINT"), savepoints, "{run:#?}");
+    assert_eq!(Statements::entry_writes(&run), 1, "{run:#?}");
+
+    // What loggable checks itself (here: data over the registry's limit) fails before the
+    // row is written, so the caller's transaction goes on and commits without the change.
+    let mut registry = loggable::registry::Registry::new();
+    registry.register_model(Gear::model_type());
+    registry.set_max_data_bytes(10);
+    let options = LogOptions::new()
+        .registry(std::sync::Arc::new(registry))
+        .data(json!({"reason": "a reason longer than ten bytes"}));
+    let mut biggest = bigger.clone();
+    biggest.size = 8;
+    let committed = loggable::db::transaction(&mut db.conn, |conn| {
+        let refused = biggest.update_over(conn, &bigger, &options);
+        assert!(
+            matches!(refused, Err(Error::DataTooLarge { .. })),
+            "{refused:?}"
+        );
+        Gear::find(conn, &gear.id)
+    })
+    .unwrap();
+    assert_eq!(committed.size, 6);
+    let logged = history(&mut db.conn, &gear);
+    assert_eq!(actions(&logged), ["wagtail.create", "wagtail.edit"]);
+}
+
+#[test]
 fn delete_is_logged_before_the_row_goes() {
     let mut db = setup();
     let sprocket =

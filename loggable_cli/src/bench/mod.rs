@@ -38,8 +38,12 @@ use loggable::report::{Filters, site_history_page};
 use loggable::{Error, Result};
 
 mod seed;
+mod targets;
+mod updates;
 
 pub use self::seed::{Seeded, seed};
+pub use self::targets::{TargetCheck, check_targets};
+pub use self::updates::{BATCH, measure_updates};
 
 /// The page type of the data set.
 pub const PAGE_TYPE: &str = "bench.page";
@@ -155,7 +159,7 @@ impl Measurement {
     /// Whether the figure is a rate (entries or rows written per second) rather than the
     /// time one read takes.
     pub fn is_throughput(&self) -> bool {
-        ["write_", "seed_", "calibration_commit"]
+        ["write_", "seed_", "update_", "calibration_commit"]
             .iter()
             .any(|prefix| self.metric.starts_with(prefix))
     }
