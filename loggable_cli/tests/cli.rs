@@ -447,6 +447,10 @@ fn bench_prints_one_json_line_per_metric() {
             "write_log_autocommit_synchronous_full",
             "calibration_commit_trivial_insert",
             "calibration_round_trip",
+            "update_bare_own_transaction",
+            "update_logged_own_transaction",
+            "update_bare_x100_one_transaction",
+            "update_logged_x100_one_transaction",
         ]
     );
     for line in &lines {
@@ -461,6 +465,12 @@ fn bench_prints_one_json_line_per_metric() {
     assert_eq!(lines[9]["n"], 20);
     assert_eq!(lines[10]["n"], 20);
     assert_eq!(lines[14]["n"], 20);
+    // A quarter as many updates as writes, in four alternating rounds; batched ones in whole
+    // transactions of a hundred.
+    assert_eq!(lines[16]["n"], 8);
+    assert_eq!(lines[17]["n"], 8);
+    assert_eq!(lines[18]["n"], 400);
+    assert_eq!(lines[19]["n"], 400);
 
     let unreachable = loggable(
         &[
@@ -532,7 +542,7 @@ fn write_migrations_copies_loggables_migrations_into_a_folder() {
     );
     assert!(output.status.success(), "{}", stderr(&output));
     let listed = stdout(&output);
-    assert_eq!(listed.lines().count(), 5, "{listed}");
+    assert_eq!(listed.lines().count(), 7, "{listed}");
     let core =
         std::fs::read_to_string(target.join("2026-12-01-000001_loggable_core/up.sql")).unwrap();
     assert!(core.contains("BIGSERIAL"), "the PostgreSQL dialect: {core}");
@@ -549,5 +559,5 @@ fn write_migrations_copies_loggables_migrations_into_a_folder() {
         dir.path(),
     );
     assert!(output.status.success(), "{}", stderr(&output));
-    assert_eq!(std::fs::read_dir(&core_only).unwrap().count(), 2);
+    assert_eq!(std::fs::read_dir(&core_only).unwrap().count(), 3);
 }
