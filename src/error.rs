@@ -146,6 +146,15 @@ pub enum Error {
     #[error("the write hook of a log table returned none of the entries it was asked to write")]
     WriteHookDroppedEntries,
 
+    /// A log table's `id` gave no value from its sequence (a
+    /// [`BufferedLog`](crate::db::BufferedLog) takes ids beforehand): the column is not a
+    /// `BIGSERIAL` or identity column.
+    #[error("log table {table} has no id sequence to take entry ids from")]
+    NoEntryId {
+        /// The table.
+        table: &'static str,
+    },
+
     /// A page's type-specific fields could not be read or written as JSON.
     #[error("page {page} does not hold {content_type} fields: {reason}")]
     PageFields {

@@ -231,15 +231,28 @@ impl<O: Loggable + ?Sized> LogBuilder<'_, O> {
         conn: &mut impl LogConnection,
         registry: &Registry,
     ) -> Result<LogEntry> {
-        crate::db::with_db(conn, |conn| {
-            let (table, entry) = self.prepare(registry)?;
-            table.write_one(
-                conn,
-                entry,
-                registry.write_hook(table.name()).map(|hook| &**hook),
-            )
-        })
+        let (table, entry) = self.prepare(registry)?;
+        write_prepared(conn, registry, table, entry)
     }
+}
+
+/// Writes an entry [`LogBuilder::prepare`] checked, with its table's write hook, if any.
+pub(crate) fn write_prepared(
+    conn: &mut (impl LogConnection + ?Sized),
+    registry: &Registry,
+    table: LogTable,
+    entry: NewLogEntry,
+) -> Result<LogEntry> {
+    let hook = registry.write_hook(table.name()).map(|hook| &**hook);
+    // Through a BufferedLog, an entry without a write hook waits to go in with others.
+    let entry = match (hook, conn.deferred_writes()) {
+        (None, Some(deferred)) => match crate::entry::take_deferred(deferred, table, entry) {
+            Ok(taken) => return taken,
+            Err(entry) => entry,
+        },
+        _ => entry,
+    };
+    crate::db::with_db(conn, |conn| table.write_one(conn, entry, hook))
 }
 
 /// Entries of `object`, newest first, from the table its type logs to.

@@ -42,6 +42,14 @@ pub struct BenchArgs {
 }
 
 pub fn run(args: &BenchArgs, database: &str) -> Result<()> {
+    let postgres = match &args.postgres {
+        Some(url) => (url.clone(), true),
+        None => bench::postgres_server(Some(database)),
+    };
+    if !args.sqlite_only && postgres.1 {
+        // A server named explicitly must be reachable: say so before minutes of SQLite.
+        drop(IsolatedSchema::create(&postgres.0, "loggable_bench")?);
+    }
     let mut figures = Vec::new();
     let mut sizes = vec![args.entries];
     sizes.extend(args.scale);
@@ -58,10 +66,7 @@ pub fn run(args: &BenchArgs, database: &str) -> Result<()> {
         figures.extend(measure(&mut conn, args, entries, index == 0)?);
     }
     if !args.sqlite_only {
-        let (url, explicit) = match &args.postgres {
-            Some(url) => (url.clone(), true),
-            None => bench::postgres_server(Some(database)),
-        };
+        let (url, explicit) = postgres;
         for (index, &entries) in sizes.iter().enumerate() {
             // A schema of its own per data set, dropped when it has been measured.
             let schema = match IsolatedSchema::create(&url, "loggable_bench") {

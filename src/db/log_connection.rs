@@ -42,6 +42,22 @@ use crate::error::{Error, Result};
 pub trait LogConnection {
     /// The backend's own connection behind this one.
     fn backend_connection(&mut self) -> BackendConnection<'_>;
+
+    /// Where entries written through this connection wait to be sent together, if anywhere
+    /// (loggable's [`BufferedLog`](crate::db::BufferedLog)); `None` writes them at once. A
+    /// type that wraps another connection forwards it.
+    #[doc(hidden)]
+    fn deferred_writes(&mut self) -> Option<DeferredWrites<'_>> {
+        None
+    }
+}
+
+/// A buffer that entries written through a connection wait in, and the connection behind it.
+/// The buffer is opaque to this layer: the log writes downcast it.
+#[doc(hidden)]
+pub struct DeferredWrites<'a> {
+    pub(crate) buffer: &'a mut dyn std::any::Any,
+    pub(crate) conn: BackendConnection<'a>,
 }
 
 /// The backend connection behind a [`LogConnection`].
@@ -100,11 +116,19 @@ where
     fn backend_connection(&mut self) -> BackendConnection<'_> {
         (**self).backend_connection()
     }
+
+    fn deferred_writes(&mut self) -> Option<DeferredWrites<'_>> {
+        (**self).deferred_writes()
+    }
 }
 
 impl<T: LogConnection + ?Sized> LogConnection for &mut T {
     fn backend_connection(&mut self) -> BackendConnection<'_> {
         (**self).backend_connection()
+    }
+
+    fn deferred_writes(&mut self) -> Option<DeferredWrites<'_>> {
+        (**self).deferred_writes()
     }
 }
 

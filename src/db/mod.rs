@@ -25,7 +25,7 @@ pub use self::connection::DbConnection;
 pub(crate) use self::connection::MultiBackend;
 #[cfg(all(feature = "test-util", feature = "postgres"))]
 pub use self::isolated::IsolatedSchema;
-pub use self::log_connection::{BackendConnection, LogConnection};
+pub use self::log_connection::{BackendConnection, DeferredWrites, LogConnection};
 pub(crate) use self::log_connection::{atomically, with_db};
 pub use self::log_connection::{read_snapshot, transaction};
 pub use self::migrations::{
@@ -37,6 +37,7 @@ pub use self::migrations::{POSTGRES_CMS, POSTGRES_CORE};
 #[cfg(feature = "sqlite")]
 pub use self::migrations::{SQLITE_CMS, SQLITE_CORE};
 pub use self::url::{BackendKind, DatabaseUrl};
+pub use crate::entry::{BufferedLog, buffered_transaction};
 use crate::error::{Error, Result};
 
 /// Runs `$body` with `$conn` bound to the backend's own connection type.

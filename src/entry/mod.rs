@@ -5,6 +5,7 @@
 //! layers above hand it plain conditions ([`Condition`]), a [`Visibility`] that resolves to a
 //! condition per table, and [`WriteHook`]s that run around a table's writes.
 
+mod buffer;
 mod catalog;
 #[cfg(feature = "postgres")]
 mod copy;
@@ -26,6 +27,8 @@ use uuid::Uuid;
 
 use crate::user_id::UserId;
 
+pub(crate) use self::buffer::take_deferred;
+pub use self::buffer::{BufferedLog, buffered_transaction};
 pub(crate) use self::catalog::{record_table, recorded_tables};
 pub(crate) use self::query::merge_key;
 pub use self::query::{

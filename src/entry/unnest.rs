@@ -21,6 +21,8 @@ enum ObjectIds<'a> {
 /// `INSERT INTO {table} ({columns}) SELECT * FROM UNNEST($1, ..., $11)`.
 pub(super) struct UnnestRows<'a> {
     table: LogTable,
+    /// The rows' ids, when they were taken from the table's sequence beforehand.
+    ids: Option<&'a [i64]>,
     content_type: Vec<Option<&'a str>>,
     label: Vec<&'a str>,
     action: Vec<&'a str>,
@@ -53,6 +55,7 @@ impl<'a> UnnestRows<'a> {
             .unzip();
         Ok(Self {
             table,
+            ids: None,
             content_type: rows.iter().map(|r| r.content_type.as_deref()).collect(),
             label: rows.iter().map(|r| r.label.as_str()).collect(),
             action: rows.iter().map(|r| r.action.as_str()).collect(),
@@ -71,6 +74,16 @@ impl<'a> UnnestRows<'a> {
     }
 }
 
+impl<'a> UnnestRows<'a> {
+    /// The same rows with these ids (one per row, taken from the table's sequence).
+    pub(super) fn with_ids(self, ids: &'a [i64]) -> Self {
+        Self {
+            ids: Some(ids),
+            ..self
+        }
+    }
+}
+
 impl QueryId for UnnestRows<'_> {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
@@ -81,8 +94,12 @@ impl<Conn> diesel::RunQueryDsl<Conn> for UnnestRows<'_> {}
 impl QueryFragment<Pg> for UnnestRows<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         super::catalog::push_with_record_table(&mut out, &self.table)?;
-        super::write::push_insert_into(&mut out, &self.table)?;
+        super::write::push_insert_into(&mut out, &self.table, self.ids.is_some())?;
         out.push_sql(" SELECT * FROM UNNEST(");
+        if let Some(ids) = &self.ids {
+            out.push_bind_param::<Array<BigInt>, _>(ids)?;
+            out.push_sql(", ");
+        }
         out.push_bind_param::<Array<Nullable<Text>>, _>(&self.content_type)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<Text>, _>(&self.label)?;

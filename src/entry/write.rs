@@ -78,11 +78,13 @@ pub(crate) fn write_one_around<H: WriteHook + ?Sized>(
 pub(super) fn push_insert_into<DB: Backend>(
     out: &mut AstPass<'_, '_, DB>,
     table: &LogTable,
+    with_id: bool,
 ) -> QueryResult<()> {
     out.push_sql("INSERT INTO ");
     super::table::push_table_name(out, table.name())?;
+    out.push_sql(if with_id { " (id, " } else { " (" });
     out.push_sql(
-        " (content_type, label, action, data, timestamp, uuid, user_id, revision_id, \
+        "content_type, label, action, data, timestamp, uuid, user_id, revision_id, \
          content_changed, deleted, ",
     );
     out.push_identifier(table.object_column())?;
@@ -141,7 +143,7 @@ impl<'a> InsertRows<'a> {
         NaiveDateTime: ToSql<Timestamp, DB>,
         bool: ToSql<Bool, DB>,
     {
-        push_insert_into(&mut out, &self.table)?;
+        push_insert_into(&mut out, &self.table, false)?;
         out.push_sql(" VALUES ");
         for (i, ((row, stored), object)) in self
             .rows

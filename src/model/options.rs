@@ -240,12 +240,6 @@ impl PreparedEntry {
         if revision.is_some() {
             entry.revision_id = revision;
         }
-        crate::db::with_db(conn, |conn| {
-            table.write_one(
-                conn,
-                entry,
-                registry.write_hook(table.name()).map(|hook| &**hook),
-            )
-        })
+        crate::log::write_prepared(conn, &registry, table, entry)
     }
 }

@@ -10,6 +10,7 @@ mod tables;
 mod anchoring;
 mod app_connection;
 mod async_context;
+mod buffered;
 mod chain_keys;
 mod concurrency;
 mod connection;

@@ -319,6 +319,10 @@ pub fn measure_writes(
             page.run(c, false)
         })?,
         timed(conn, "write_log_one_transaction", &|c| page.run(c, true))?,
+        // The same through a BufferedLog: entries wait and go in together (PostgreSQL).
+        timed(conn, "write_log_one_transaction_buffered", &|c| {
+            page.run_buffered(c)
+        })?,
         // One user action per entry, the shape of a web application's requests: each entry
         // has a uuid of its own, which the uuid index must take.
         timed(conn, "write_log_autocommit_context_per_entry", &|c| {
@@ -474,6 +478,16 @@ impl Writes {
     /// One entry through [`log`], in the active log context.
     fn write_one(&self, conn: &mut DbConnection) -> Result<()> {
         self.entry().write_with(conn, &self.registry).map(drop)
+    }
+
+    /// Writes them in one [`db::buffered_transaction`].
+    fn run_buffered(&self, conn: &mut DbConnection) -> Result<()> {
+        LogContext::new(self.user).scope(|| {
+            db::buffered_transaction(conn, |conn| {
+                (0..self.n)
+                    .try_for_each(|_| self.entry().write_with(conn, &self.registry).map(drop))
+            })
+        })
     }
 
     /// Writes them, each committed on its own and in a log context of its own.
