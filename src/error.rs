@@ -147,7 +147,7 @@ pub enum Error {
     WriteHookDroppedEntries,
 
     /// A log table's `id` gave no value from its sequence (a
-    /// [`BufferedLog`](crate::db::BufferedLog) takes ids beforehand): the column is not a
+    /// [`BufferedLog`](crate::entry::BufferedLog) takes ids beforehand): the column is not a
     /// `BIGSERIAL` or identity column.
     #[error("log table {table} has no id sequence to take entry ids from")]
     NoEntryId {

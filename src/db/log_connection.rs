@@ -44,7 +44,7 @@ pub trait LogConnection {
     fn backend_connection(&mut self) -> BackendConnection<'_>;
 
     /// Where entries written through this connection wait to be sent together, if anywhere
-    /// (loggable's [`BufferedLog`](crate::db::BufferedLog)); `None` writes them at once. A
+    /// (loggable's [`BufferedLog`](crate::entry::BufferedLog)); `None` writes them at once. A
     /// type that wraps another connection forwards it.
     #[doc(hidden)]
     fn deferred_writes(&mut self) -> Option<DeferredWrites<'_>> {

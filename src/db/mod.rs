@@ -37,7 +37,6 @@ pub use self::migrations::{POSTGRES_CMS, POSTGRES_CORE};
 #[cfg(feature = "sqlite")]
 pub use self::migrations::{SQLITE_CMS, SQLITE_CORE};
 pub use self::url::{BackendKind, DatabaseUrl};
-pub use crate::entry::{BufferedLog, buffered_transaction};
 use crate::error::{Error, Result};
 
 /// Runs `$body` with `$conn` bound to the backend's own connection type.

@@ -60,7 +60,7 @@ pub(crate) struct LogBuffer {
 ///
 /// let mut conn = loggable::db::connect(":memory:")?;
 /// loggable::db::run_migrations(&mut conn)?;
-/// let ids = loggable::db::buffered_transaction(&mut conn, |conn| {
+/// let ids = loggable::entry::buffered_transaction(&mut conn, |conn| {
 ///     (0..3)
 ///         .map(|n| {
 ///             let sprocket = ObjectRef::new("shop.sprocket", n).title("Sprocket");

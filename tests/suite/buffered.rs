@@ -1,12 +1,13 @@
-//! Entries sent together: `db::buffered_transaction` on both backends (entries wait on
+//! Entries sent together: `entry::buffered_transaction` on both backends (entries wait on
 //! PostgreSQL, go in at once on SQLite), what reads inside it see, rollback, and chained
 //! tables written at once.
 
 use std::sync::Arc;
 
 use diesel::prelude::*;
-use loggable::db::{BackendKind, buffered_transaction};
+use loggable::db::BackendKind;
 use loggable::entry::MODEL_LOG;
+use loggable::entry::buffered_transaction;
 use loggable::integrity::{self, HashChain};
 use loggable::registry::Registry;
 use loggable::{Error, ObjectRef, log};

@@ -480,10 +480,10 @@ impl Writes {
         self.entry().write_with(conn, &self.registry).map(drop)
     }
 
-    /// Writes them in one [`db::buffered_transaction`].
+    /// Writes them in one [`loggable::entry::buffered_transaction`].
     fn run_buffered(&self, conn: &mut DbConnection) -> Result<()> {
         LogContext::new(self.user).scope(|| {
-            db::buffered_transaction(conn, |conn| {
+            loggable::entry::buffered_transaction(conn, |conn| {
                 (0..self.n)
                     .try_for_each(|_| self.entry().write_with(conn, &self.registry).map(drop))
             })

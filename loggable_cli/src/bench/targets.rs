@@ -130,7 +130,7 @@ pub fn check_targets(figures: &[Measurement]) -> Vec<TargetCheck> {
             let in_one_transaction = match figure.metric {
                 "write_log_one_transaction" => Some("log() inside one transaction, per second"),
                 "write_log_one_transaction_buffered" => {
-                    Some("  through db::buffered_transaction, per second")
+                    Some("  through entry::buffered_transaction, per second")
                 }
                 _ => None,
             };
