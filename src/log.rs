@@ -245,13 +245,11 @@ pub(crate) fn write_prepared(
 ) -> Result<LogEntry> {
     let hook = registry.write_hook(table.name()).map(|hook| &**hook);
     // Through a BufferedLog, an entry without a write hook waits to go in with others.
-    let entry = match (hook, conn.deferred_writes()) {
-        (None, Some(deferred)) => match crate::entry::take_deferred(deferred, table, entry) {
-            Ok(taken) => return taken,
-            Err(entry) => entry,
-        },
-        _ => entry,
-    };
+    if hook.is_none()
+        && let Some((buffer, backend)) = conn.deferred_writes().and_then(crate::entry::log_buffer)
+    {
+        return buffer.take(backend, table, entry);
+    }
     crate::db::with_db(conn, |conn| table.write_one(conn, entry, hook))
 }
 

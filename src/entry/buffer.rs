@@ -245,15 +245,12 @@ fn quoted_table_name(name: &str) -> String {
         .join(".")
 }
 
-/// Writes `entry` into the buffer `conn` lends, if it lends one that takes log entries;
-/// gives the entry back otherwise.
-pub(crate) fn take_deferred(
+/// The log buffer `deferred` lends, with the connection behind it, if it is loggable's.
+pub(crate) fn log_buffer(
     deferred: DeferredWrites<'_>,
-    table: LogTable,
-    entry: NewLogEntry,
-) -> std::result::Result<Result<LogEntry>, NewLogEntry> {
-    match deferred.buffer.downcast_mut::<LogBuffer>() {
-        Some(buffer) => Ok(buffer.take(deferred.conn, table, entry)),
-        None => Err(entry),
-    }
+) -> Option<(&mut LogBuffer, BackendConnection<'_>)> {
+    let DeferredWrites { buffer, conn } = deferred;
+    buffer
+        .downcast_mut::<LogBuffer>()
+        .map(|buffer| (buffer, conn))
 }

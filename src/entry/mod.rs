@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 use crate::user_id::UserId;
 
-pub(crate) use self::buffer::take_deferred;
+pub(crate) use self::buffer::log_buffer;
 pub use self::buffer::{BufferedLog, buffered_transaction};
 pub(crate) use self::catalog::{record_table, recorded_tables};
 pub(crate) use self::query::merge_key;
