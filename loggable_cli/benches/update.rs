@@ -10,58 +10,10 @@ use loggable::prelude::*;
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use loggable::db::{self, BackendKind, DbConnection};
+use loggable::db::{self, DbConnection};
 use loggable::model::LogOptions;
-use serde::Serialize;
-
-diesel::table! {
-    bench_widgets (id) {
-        id -> BigInt,
-        name -> Text,
-        size -> Integer,
-    }
-}
-
-#[derive(Debug, Clone, Queryable, Serialize, loggable::Loggable)]
-#[diesel(table_name = bench_widgets)]
-#[loggable(content_type = "bench.widget", title = name)]
-struct Widget {
-    id: i64,
-    name: String,
-    size: i32,
-}
-
-const ROWS: i64 = 1_000;
-
-fn prepare(conn: &mut DbConnection) {
-    let id = match conn.backend() {
-        BackendKind::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
-        BackendKind::Postgresql => "BIGSERIAL PRIMARY KEY",
-    };
-    conn.batch_execute(&format!(
-        "CREATE TABLE bench_widgets (id {id}, name TEXT NOT NULL, size INTEGER NOT NULL)"
-    ))
-    .expect("table");
-    let rows: Vec<_> = (0..ROWS)
-        .map(|i| {
-            (
-                bench_widgets::name.eq(format!("Widget {i}")),
-                bench_widgets::size.eq(0),
-            )
-        })
-        .collect();
-    for chunk in rows.chunks(500) {
-        let insert = diesel::insert_into(bench_widgets::table).values(chunk.to_vec());
-        match conn {
-            loggable::db::DbConnection::Postgresql(c) => insert.execute(c),
-            loggable::db::DbConnection::Sqlite(c) => insert.execute(c),
-        }
-        .expect("rows");
-    }
-    loggable::register_model(Widget::model_type());
-}
+use loggable_cli::bench::{Widget, bench_widgets, prepare_widgets};
 
 fn bench_backend(c: &mut Criterion, name: &str, conn: &mut DbConnection) {
     let mut widgets: Vec<Widget> = bench_widgets::table.load(conn).expect("load");
@@ -148,7 +100,8 @@ fn bench_backend(c: &mut Criterion, name: &str, conn: &mut DbConnection) {
 fn updates(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
     loggable_cli::bench::on_each_backend(dir.path(), |name, conn| {
-        prepare(conn);
+        loggable::register_model(Widget::model_type());
+        prepare_widgets(conn).expect("widgets");
         bench_backend(c, name, conn);
     })
     .expect("bench databases");

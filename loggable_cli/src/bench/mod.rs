@@ -43,7 +43,7 @@ mod updates;
 
 pub use self::seed::{Seeded, seed};
 pub use self::targets::{TargetCheck, check_targets};
-pub use self::updates::{BATCH, measure_updates};
+pub use self::updates::{BATCH, Widget, bench_widgets, measure_updates, prepare_widgets};
 
 /// The page type of the data set.
 pub const PAGE_TYPE: &str = "bench.page";

@@ -52,9 +52,12 @@ diesel::table! {
 #[diesel(table_name = bench_widgets)]
 #[loggable(content_type = "bench.widget", title = name)]
 pub struct Widget {
-    id: i64,
-    name: String,
-    size: i32,
+    /// Its key.
+    pub id: i64,
+    /// Its name, the entries' label.
+    pub name: String,
+    /// What the updates change.
+    pub size: i32,
 }
 
 /// Widgets in the table.
@@ -66,8 +69,8 @@ pub const BATCH: usize = 100;
 /// Alternating rounds of bare and logged updates.
 const ROUNDS: usize = 4;
 
-/// Creates the widget table and its rows.
-fn prepare(conn: &mut DbConnection) -> Result<Vec<Widget>> {
+/// Creates the widget table and its 1,000 rows; returns them.
+pub fn prepare_widgets(conn: &mut DbConnection) -> Result<Vec<Widget>> {
     let id = match conn.backend() {
         BackendKind::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
         BackendKind::Postgresql => "BIGSERIAL PRIMARY KEY",
@@ -202,7 +205,7 @@ pub fn measure_updates(
     let mut registry = Registry::new();
     registry.register_model(Widget::model_type());
     let mut updates = Updates {
-        widgets: prepare(conn)?,
+        widgets: prepare_widgets(conn)?,
         options: LogOptions::new().registry(Arc::new(registry)),
         turn: 0,
     };
