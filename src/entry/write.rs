@@ -107,6 +107,10 @@ struct InsertRows<'a> {
     objects: Vec<ObjectValue<'a>>,
     #[cfg(feature = "postgres")]
     returning: bool,
+    /// A common table expression to select the (one) row from instead of `VALUES`: the row
+    /// goes in once for each row it yields.
+    #[cfg(feature = "postgres")]
+    from: Option<&'static str>,
 }
 
 impl<'a> InsertRows<'a> {
@@ -127,7 +131,17 @@ impl<'a> InsertRows<'a> {
             objects,
             #[cfg(feature = "postgres")]
             returning: false,
+            #[cfg(feature = "postgres")]
+            from: None,
         })
+    }
+
+    /// Where the rows are selected from, if not from `VALUES`.
+    fn selected_from(&self) -> Option<&'static str> {
+        #[cfg(feature = "postgres")]
+        return self.from;
+        #[cfg(not(feature = "postgres"))]
+        None
     }
 
     fn walk_values<'b, DB>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()>
@@ -144,7 +158,12 @@ impl<'a> InsertRows<'a> {
         bool: ToSql<Bool, DB>,
     {
         push_insert_into(&mut out, &self.table, false)?;
-        out.push_sql(" VALUES ");
+        let from = self.selected_from();
+        out.push_sql(if from.is_some() {
+            " SELECT "
+        } else {
+            " VALUES "
+        });
         for (i, ((row, stored), object)) in self
             .rows
             .iter()
@@ -152,7 +171,11 @@ impl<'a> InsertRows<'a> {
             .zip(&self.objects)
             .enumerate()
         {
-            out.push_sql(if i == 0 { "(" } else { ", (" });
+            out.push_sql(match (from, i) {
+                (Some(_), _) => "",
+                (None, 0) => "(",
+                (None, _) => ", (",
+            });
             out.push_bind_param::<Nullable<Text>, Option<String>>(&row.content_type)?;
             out.push_sql(", ");
             out.push_bind_param::<Text, String>(&row.label)?;
@@ -180,7 +203,13 @@ impl<'a> InsertRows<'a> {
                 ObjectValue::Integer(id) => out.push_bind_param::<BigInt, i64>(id)?,
                 ObjectValue::Text(id) => out.push_bind_param::<Text, str>(id)?,
             }
-            out.push_sql(")");
+            match from {
+                Some(source) => {
+                    out.push_sql(" FROM ");
+                    out.push_sql(source);
+                }
+                None => out.push_sql(")"),
+            }
         }
         Ok(())
     }
@@ -220,6 +249,8 @@ impl QueryFragment<diesel::sqlite::Sqlite> for InsertRows<'_> {
 /// `then` (see [`LogTable::insert_then`]).
 #[cfg(feature = "postgres")]
 struct InsertThen<'a> {
+    /// Common table expressions before the entry's, which the row is selected from.
+    before: Option<&'a dyn QueryFragment<diesel::pg::Pg>>,
     rows: InsertRows<'a>,
     then: &'a dyn QueryFragment<diesel::pg::Pg>,
 }
@@ -243,6 +274,10 @@ impl QueryFragment<diesel::pg::Pg> for InsertThen<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
         out.push_sql("WITH ");
         if super::catalog::push_record_table(&mut out, &self.rows.table)? {
+            out.push_sql(", ");
+        }
+        if let Some(before) = self.before {
+            before.walk_ast(out.reborrow())?;
             out.push_sql(", ");
         }
         out.push_sql("loggable_entry AS (");
@@ -362,19 +397,28 @@ impl LogTable {
     /// Writes one entry on PostgreSQL with one statement that also runs `then`: `WITH
     /// loggable_entry AS (INSERT ... RETURNING id), {then} SELECT id FROM loggable_entry`,
     /// where `then` is more common table expressions (which may read `loggable_entry.id`).
-    /// Returns the entry's id.
+    /// With `before` (common table expressions and the name of one of them), the row is
+    /// selected from that one and goes in only if it yields a row. Returns the entry's id, or
+    /// `None` when it did not go in.
     #[cfg(feature = "postgres")]
     pub(crate) fn insert_then(
         &self,
         conn: &mut diesel::PgConnection,
         entry: &NewLogEntry,
+        before: Option<(&dyn QueryFragment<diesel::pg::Pg>, &'static str)>,
         then: &dyn QueryFragment<diesel::pg::Pg>,
-    ) -> Result<i64> {
-        use diesel::RunQueryDsl;
-        let rows = InsertRows::new(*self, std::slice::from_ref(entry))?;
-        InsertThen { rows, then }
-            .get_result::<i64>(conn)
-            .context("writing a log entry")
+    ) -> Result<Option<i64>> {
+        use diesel::{OptionalExtension, RunQueryDsl};
+        let mut rows = InsertRows::new(*self, std::slice::from_ref(entry))?;
+        rows.from = before.map(|(_, source)| source);
+        InsertThen {
+            before: before.map(|(fragment, _)| fragment),
+            rows,
+            then,
+        }
+        .get_result::<i64>(conn)
+        .optional()
+        .context("writing a log entry")
     }
 
     /// Writes `entries` in order and returns how many were written: with multi-row INSERTs,

@@ -300,13 +300,22 @@ impl WriteHook for HashChain {
     ) -> Result<LogEntry> {
         match conn {
             #[cfg(feature = "postgres")]
-            DbConnection::Postgresql(pg) => single_write::write_chained(
-                pg,
-                self.key.as_ref(),
-                |head| self.check_key(head),
-                table,
-                entry,
-            ),
+            DbConnection::Postgresql(pg) => {
+                if self.key.is_none()
+                    && let Some(stored) = single_write::write_plain(pg, table, &entry)?
+                {
+                    return Ok(stored);
+                }
+                // A keyed chain, or no plain one: lock and read the head first (which also
+                // says what is wrong, if anything).
+                single_write::write_chained(
+                    pg,
+                    self.key.as_ref(),
+                    |head| self.check_key(head),
+                    table,
+                    entry,
+                )
+            }
             #[cfg(feature = "sqlite")]
             DbConnection::Sqlite(_) => crate::entry::write_one_around(self, conn, table, entry),
         }

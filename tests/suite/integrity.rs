@@ -2,6 +2,7 @@
 //! or moved directly in SQL, and edited links, are each reported; concurrent writers keep the
 //! chain whole.
 
+use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use loggable::db::DbConnection;
 use loggable::entry::MODEL_LOG;
@@ -286,4 +287,28 @@ fn stored_text_that_reads_back_the_same_is_still_caught() {
             Some(Problem::Changed { entry_id: 3 })
         );
     }
+}
+
+#[test]
+fn a_chained_entry_costs_one_statement_on_postgresql_and_links_as_the_library_hashes() {
+    let mut db = TestDb::new();
+    let registry = chained();
+    integrity::enable(&mut db.conn, &MODEL_LOG).unwrap();
+    let statements = crate::common::Statements::default();
+    db.conn.set_instrumentation(statements.clone());
+    for n in 1..=3 {
+        log(&ObjectRef::new("shop.widget", n).title("W"), "wagtail.edit")
+            .data(serde_json::json!({"b": [1, "é"], "a": null}))
+            .write_with(&mut db.conn, &registry)
+            .unwrap();
+    }
+    let run = statements.take();
+    if db.backend() == loggable::db::BackendKind::Postgresql {
+        // The head's lock, the entry, the link (hashed by the server) and the head's move:
+        // one statement per entry, no transaction around it.
+        assert_eq!(run.len(), 3, "{run:#?}");
+    }
+    // The links the server hashed are the ones verify recomputes.
+    let report = integrity::verify(&mut db.conn, &MODEL_LOG).unwrap();
+    assert_eq!((report.links, report.problem), (3, None));
 }
