@@ -146,6 +146,14 @@ pub enum Error {
     #[error("the write hook of a log table returned none of the entries it was asked to write")]
     WriteHookDroppedEntries,
 
+    /// Entries waiting in a [`BufferedLog`](crate::entry::BufferedLog) could not be written
+    /// (the error went to the call that sent them) and the transaction's body still returned
+    /// `Ok`: the transaction is rolled back instead of committing without them.
+    #[error(
+        "log entries waiting to be written together could not be written; the transaction was rolled back"
+    )]
+    BufferedEntriesLost,
+
     /// A log table's `id` gave no value from its sequence (a
     /// [`BufferedLog`](crate::entry::BufferedLog) takes ids beforehand): the column is not a
     /// `BIGSERIAL` or identity column.

@@ -306,14 +306,22 @@ where
 }
 
 /// Runs `body` atomically at the least cost: in a transaction of its own (a savepoint inside
-/// the caller's), except inside the caller's transaction on PostgreSQL, where it runs
-/// directly. There a failed statement aborts the caller's whole transaction, so what `body`
-/// wrote before it cannot be committed without the rest; `body` must therefore check
-/// everything it can before its first write, and fail after that only at the database.
-pub(crate) fn atomically<C, T>(conn: &mut C, body: impl FnOnce(&mut C) -> Result<T>) -> Result<T>
+/// the caller's), except, when `fails_only_at_the_database`, inside the caller's transaction
+/// on PostgreSQL, where it runs directly. There a failed statement aborts the caller's whole
+/// transaction, so what `body` wrote before it cannot be committed without the rest. The
+/// caller vouches that `body` checks everything it can before its first write and after that
+/// fails only at the database (no write hook, no buffer that could refuse later).
+pub(crate) fn atomically<C, T>(
+    conn: &mut C,
+    fails_only_at_the_database: bool,
+    body: impl FnOnce(&mut C) -> Result<T>,
+) -> Result<T>
 where
     C: LogConnection + ?Sized,
 {
+    if !fails_only_at_the_database || conn.deferred_writes().is_some() {
+        return transaction(conn, body);
+    }
     let backend = conn.backend_connection().backend();
     let open = on_backend!(conn, |inner| {
         AnsiTransactionManager::transaction_manager_status_mut(inner).transaction_depth()

@@ -43,13 +43,18 @@ pub(crate) struct LogBuffer {
     spare_ids: HashMap<&'static str, Vec<i64>>,
     /// Per table, how many ids the next batch takes.
     next_batch: HashMap<&'static str, i64>,
+    /// Whether sending waiting entries failed: the transaction cannot commit, whatever the
+    /// body made of the error.
+    failed_to_send: bool,
 }
 
 /// Runs `body` in a transaction (a savepoint inside one you hold) on `conn`, with entries
 /// written through the [`BufferedLog`] it gets sent together: each `log()` checks its entry and
 /// returns it with its id at once, and the entries go in with one statement per table when
 /// anything else runs on the connection, or at the end. Committed when `body` returns `Ok` and
-/// every entry went in; rolled back otherwise.
+/// every entry went in; rolled back otherwise: if sending waiting entries failed, the
+/// transaction fails even when `body` went on after the error
+/// ([`Error::BufferedEntriesLost`]).
 ///
 /// Entries of a table with a write hook (a hash chain) are written at once, as elsewhere. The
 /// table's `id` must take its values from a sequence (`BIGSERIAL`, or an identity column
@@ -86,14 +91,17 @@ where
             failed: None,
         };
         let value = body(&mut buffered);
-        let sent = buffered.buffer.send(buffered.conn.backend_connection());
-        // A send that failed earlier aborted the transaction: what failed after it is only a
-        // consequence.
+        // A send that failed where no error could be returned aborted the transaction: what
+        // failed after it is only a consequence.
         if let Some(failure) = buffered.failed {
             return Err(failure);
         }
         let value = value?;
-        sent?;
+        // A send failed and the body went on (it had the error): its entries are gone.
+        if buffered.buffer.failed_to_send {
+            return Err(Error::BufferedEntriesLost);
+        }
+        buffered.buffer.send(buffered.conn.backend_connection())?;
         Ok(value)
     })
 }
@@ -149,7 +157,7 @@ impl LogBuffer {
                 let id = self.next_id(pg, table.name())?;
                 self.waiting.push((table, entry.clone(), id));
                 if self.waiting.len() >= MAX_WAITING {
-                    send_waiting(pg, std::mem::take(&mut self.waiting))?;
+                    self.send(BackendConnection::Postgresql(&mut *pg))?;
                 }
                 Ok(entry.into_entry(id, table.name()))
             }
@@ -199,13 +207,15 @@ impl LogBuffer {
             return Ok(());
         }
         let waiting = std::mem::take(&mut self.waiting);
-        match conn {
+        let sent = match conn {
             #[cfg(feature = "postgres")]
             BackendConnection::Postgresql(pg) => send_waiting(pg, waiting),
             // Nothing waits on SQLite: entries are written as they come.
             #[cfg(feature = "sqlite")]
             BackendConnection::Sqlite(_) => Ok(()),
-        }
+        };
+        self.failed_to_send |= sent.is_err();
+        sent
     }
 }
 

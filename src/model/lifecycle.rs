@@ -77,7 +77,7 @@ pub(crate) fn update<M: ModelStore<C>, C: LogConnection>(
     new: &M,
     options: &LogOptions,
 ) -> Result<()> {
-    crate::db::atomically(conn, |conn| {
+    crate::db::atomically(conn, options.writes_plainly(new), |conn| {
         // Read in this transaction: its lock is current, no second read needed.
         let old = find::<M, _>(conn, &new.key())?;
         check_lock(&old, options)?;
@@ -94,7 +94,7 @@ pub(crate) fn update_from<M: ModelStore<C>, C: LogConnection>(
     new: &M,
     options: &LogOptions,
 ) -> Result<()> {
-    crate::db::atomically(conn, |conn| {
+    crate::db::atomically(conn, options.writes_plainly(new), |conn| {
         check_stored_locks(conn, std::slice::from_ref(old), options)?;
         save_over(conn, old, new, options)
     })
@@ -102,7 +102,8 @@ pub(crate) fn update_from<M: ModelStore<C>, C: LogConnection>(
 
 /// Saves `new` over `old` and logs the edit; the caller has checked the lock. Everything that
 /// can fail before the database is checked before the first write (the entry, the revision's
-/// content), so it runs without a savepoint of its own (see [`crate::db::atomically`]).
+/// content), so without a write hook it runs without a savepoint of its own (see
+/// [`crate::db::atomically`]).
 fn save_over<M: ModelStore<C>, C: LogConnection>(
     conn: &mut C,
     old: &M,

@@ -183,6 +183,18 @@ impl LogOptions {
         Ok(builder)
     }
 
+    /// Whether an entry about `object` goes in with one plain INSERT (or not at all): no write
+    /// hook on its table, which could refuse it after the change is written.
+    pub(crate) fn writes_plainly<O: Loggable + ?Sized>(&self, object: &O) -> bool {
+        if self.suppress {
+            return true;
+        }
+        let registry = self.registry_or_global();
+        registry
+            .write_hook(registry.log_table_of(object).name())
+            .is_none()
+    }
+
     /// One entry of the operation checked against the registry, ready to write; `None` when
     /// logging is suppressed. Operations that must not fail between their writes check their
     /// entries this way before the first one.

@@ -122,3 +122,38 @@ fn a_chained_table_is_written_at_once_and_its_chain_verifies() {
         .sum();
     assert_eq!(pages, 5);
 }
+
+#[test]
+fn a_send_that_fails_fails_the_transaction_even_when_the_body_goes_on() {
+    let mut db = crate::custom_table::app_db();
+    if db.backend() != BackendKind::Postgresql {
+        return; // SQLite writes each entry at once: nothing waits to be sent.
+    }
+    use diesel::connection::SimpleConnection;
+    db.conn
+        .batch_execute(
+            "ALTER TABLE sprocket_log_entries \
+             ADD CONSTRAINT refuses_unlock CHECK (action <> 'wagtail.unlock')",
+        )
+        .unwrap();
+    let mut registry = page_registry();
+    registry.register_model(
+        loggable::registry::ModelType::new("shop.sprocket")
+            .log_table(crate::custom_table::SPROCKET_LOG),
+    );
+    let sprocket = ObjectRef::new("shop.sprocket", 1).title("Sprocket");
+    let outcome = buffered_transaction(&mut db.conn, |conn| {
+        log(&page(1), "wagtail.edit").write_with(conn, &registry)?;
+        log(&sprocket, "wagtail.unlock").write_with(conn, &registry)?;
+        // The waiting entries go in here, and the database refuses one of them.
+        assert!(conn.connection().is_err());
+        // The body goes on as if nothing had happened.
+        Ok(())
+    });
+    assert!(
+        matches!(outcome, Err(Error::BufferedEntriesLost)),
+        "{outcome:?}"
+    );
+    let stored = loggable::entries_for_object(&mut db.conn, &registry, &page(1)).unwrap();
+    assert!(stored.is_empty(), "{stored:?}");
+}

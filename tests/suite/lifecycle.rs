@@ -309,6 +309,42 @@ fn an_update_in_the_callers_transaction_checks_first_and_needs_no_savepoint_on_p
 }
 
 #[test]
+fn an_update_whose_entry_a_write_hook_refuses_leaves_the_row_unchanged_in_the_callers_transaction()
+{
+    let mut db = setup();
+    let gear = Gear::create(
+        &mut db.conn,
+        &NewGear {
+            name: "Cog".into(),
+            size: 4,
+        },
+        &Default::default(),
+    )
+    .unwrap();
+    // The generic table has a chain hook but its chain was never started: the hook refuses
+    // the entry after the UPDATE ran, so that UPDATE must not outlive the refusal.
+    let mut registry = loggable::registry::Registry::new();
+    registry.register_model(Gear::model_type());
+    registry.set_write_hook(
+        loggable::entry::MODEL_LOG.name(),
+        std::sync::Arc::new(loggable::integrity::HashChain::new()),
+    );
+    let options = LogOptions::new().registry(std::sync::Arc::new(registry));
+    let mut bigger = gear.clone();
+    bigger.size = 6;
+    let stored = loggable::db::transaction(&mut db.conn, |conn| {
+        let refused = bigger.update_over(conn, &gear, &options);
+        assert!(
+            matches!(refused, Err(Error::ChainNotStarted { .. })),
+            "{refused:?}"
+        );
+        Gear::find(conn, &gear.id)
+    })
+    .unwrap();
+    assert_eq!(stored.size, 4);
+}
+
+#[test]
 fn delete_is_logged_before_the_row_goes() {
     let mut db = setup();
     let sprocket =
