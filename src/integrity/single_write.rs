@@ -16,6 +16,22 @@ use crate::db::DbConnection;
 use crate::entry::{LogEntry, LogTable, NewLogEntry};
 use crate::error::Result;
 
+/// `loggable_link AS (INSERT INTO loggable_log_chain (...) SELECT {table}, `: the start of a
+/// link's insert, which the caller goes on with seq, entry id and hashes. Raw SQL because
+/// Diesel's query builder has no common table expressions; every value is bound.
+fn push_link_insert<'b>(
+    out: &mut AstPass<'_, 'b, diesel::pg::Pg>,
+    table: &'b str,
+) -> QueryResult<()> {
+    out.push_sql(
+        "loggable_link AS (INSERT INTO loggable_log_chain \
+         (log_table, seq, entry_id, content_hash, chain_hash) SELECT ",
+    );
+    out.push_bind_param::<Text, str>(table)?;
+    out.push_sql(", ");
+    Ok(())
+}
+
 /// The next link of a chain and the head's move to it, as common table expressions that read
 /// the entry's id from `loggable_entry`.
 struct NextLink<'a> {
@@ -27,14 +43,7 @@ struct NextLink<'a> {
 
 impl QueryFragment<diesel::pg::Pg> for NextLink<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
-        // Raw SQL because Diesel's query builder has no common table expressions; every value
-        // is bound.
-        out.push_sql(
-            "loggable_link AS (INSERT INTO loggable_log_chain \
-             (log_table, seq, entry_id, content_hash, chain_hash) SELECT ",
-        );
-        out.push_bind_param::<Text, str>(self.table)?;
-        out.push_sql(", ");
+        push_link_insert(&mut out, self.table)?;
         out.push_bind_param::<BigInt, i64>(&self.seq)?;
         out.push_sql(", id, ");
         out.push_bind_param::<Text, str>(self.content_hash)?;
@@ -110,12 +119,8 @@ struct PlainLink<'a> {
 
 impl QueryFragment<diesel::pg::Pg> for PlainLink<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
-        out.push_sql(
-            "loggable_link AS (INSERT INTO loggable_log_chain \
-             (log_table, seq, entry_id, content_hash, chain_hash) SELECT ",
-        );
-        out.push_bind_param::<Text, str>(self.table)?;
-        out.push_sql(", loggable_head.seq + 1, loggable_entry.id, ");
+        push_link_insert(&mut out, self.table)?;
+        out.push_sql("loggable_head.seq + 1, loggable_entry.id, ");
         out.push_bind_param::<Text, str>(self.content_hash)?;
         out.push_sql(", encode(sha256(convert_to(loggable_head.chain_hash || ");
         out.push_bind_param::<Text, str>(self.content_hash)?;

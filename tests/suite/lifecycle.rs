@@ -105,6 +105,19 @@ pub(crate) fn setup() -> TestDb {
     app_db()
 }
 
+/// A gear named "Cog" of size 4, created (and logged) as usual.
+fn cog(db: &mut TestDb) -> Gear {
+    Gear::create(
+        &mut db.conn,
+        &NewGear {
+            name: "Cog".into(),
+            size: 4,
+        },
+        &Default::default(),
+    )
+    .unwrap()
+}
+
 pub(crate) fn new_sprocket(name: &str) -> NewSprocket<'_> {
     NewSprocket {
         name,
@@ -164,15 +177,7 @@ fn create_published_logs_create_then_publish() {
 #[test]
 fn plain_models_log_to_the_generic_table() {
     let mut db = setup();
-    let gear = Gear::create(
-        &mut db.conn,
-        &NewGear {
-            name: "Cog".into(),
-            size: 4,
-        },
-        &Default::default(),
-    )
-    .unwrap();
+    let gear = cog(&mut db);
     let mut bigger = gear.clone();
     bigger.size = 5;
     bigger.update(&mut db.conn, &Default::default()).unwrap();
@@ -232,15 +237,7 @@ fn update_records_changed_fields_with_skip_and_redact() {
 #[test]
 fn update_over_a_held_row_reads_nothing() {
     let mut db = setup();
-    let gear = Gear::create(
-        &mut db.conn,
-        &NewGear {
-            name: "Cog".into(),
-            size: 4,
-        },
-        &Default::default(),
-    )
-    .unwrap();
+    let gear = cog(&mut db);
     let statements = Statements::default();
     db.conn.set_instrumentation(statements.clone());
     let mut bigger = gear.clone();
@@ -257,15 +254,7 @@ fn update_over_a_held_row_reads_nothing() {
 #[test]
 fn an_update_in_the_callers_transaction_checks_first_and_needs_no_savepoint_on_postgresql() {
     let mut db = setup();
-    let gear = Gear::create(
-        &mut db.conn,
-        &NewGear {
-            name: "Cog".into(),
-            size: 4,
-        },
-        &Default::default(),
-    )
-    .unwrap();
+    let gear = cog(&mut db);
     let statements = Statements::default();
     db.conn.set_instrumentation(statements.clone());
     let mut bigger = gear.clone();
@@ -312,15 +301,7 @@ fn an_update_in_the_callers_transaction_checks_first_and_needs_no_savepoint_on_p
 fn an_update_whose_entry_a_write_hook_refuses_leaves_the_row_unchanged_in_the_callers_transaction()
 {
     let mut db = setup();
-    let gear = Gear::create(
-        &mut db.conn,
-        &NewGear {
-            name: "Cog".into(),
-            size: 4,
-        },
-        &Default::default(),
-    )
-    .unwrap();
+    let gear = cog(&mut db);
     // The generic table has a chain hook but its chain was never started: the hook refuses
     // the entry after the UPDATE ran, so that UPDATE must not outlive the refusal.
     let mut registry = loggable::registry::Registry::new();
