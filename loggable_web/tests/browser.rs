@@ -153,14 +153,7 @@ async fn an_editor_clicks_through_the_history_in_chromium() {
     // Filter by action, then by user too.
     client.goto(&home).await.unwrap();
     filter(&client, "action", "wagtail.create").await;
-    assert!(
-        client
-            .current_url()
-            .await
-            .unwrap()
-            .as_str()
-            .contains("action=wagtail.create")
-    );
+    assert!(url_contains(&client, "action=wagtail.create").await);
     assert_eq!(rows(&client).await, 5);
     filter(&client, "user", &site.admin.to_string()).await;
     assert_eq!(
@@ -172,14 +165,7 @@ async fn an_editor_clicks_through_the_history_in_chromium() {
     // Page forward from the unfiltered history.
     client.goto(&home).await.unwrap();
     click_through(&client, Locator::Css("a[rel=next]")).await;
-    assert!(
-        client
-            .current_url()
-            .await
-            .unwrap()
-            .as_str()
-            .contains("after=")
-    );
+    assert!(url_contains(&client, "after=").await);
     assert_eq!(rows(&client).await, 18, "68 entries, 50 a page");
 
     // Open an object's history from a row.
@@ -220,4 +206,9 @@ async fn an_editor_clicks_through_the_history_in_chromium() {
     let csv = std::fs::read_to_string(&file).unwrap();
     assert_eq!(csv.lines().count(), 1 + 68, "{csv}");
     client.close().await.unwrap();
+}
+
+/// Whether the browser's current address contains `text`.
+async fn url_contains(client: &Client, text: &str) -> bool {
+    client.current_url().await.unwrap().as_str().contains(text)
 }

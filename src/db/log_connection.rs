@@ -266,11 +266,7 @@ where
     C: LogConnection + ?Sized,
 {
     let failed = |context: &'static str| move |source| Error::Database { context, source };
-    let depth = on_backend!(conn, |inner| {
-        AnsiTransactionManager::transaction_manager_status_mut(inner).transaction_depth()
-    })
-    .map_err(failed("starting a transaction"))?;
-    let started = if depth.is_some() {
+    let started = if in_open_transaction(conn)? {
         on_backend!(conn, |inner| AnsiTransactionManager::begin_transaction(
             inner
         ))
@@ -322,18 +318,23 @@ where
     if !fails_only_at_the_database || conn.deferred_writes().is_some() {
         return transaction(conn, body);
     }
-    let backend = conn.backend_connection().backend();
-    let open = on_backend!(conn, |inner| {
-        AnsiTransactionManager::transaction_manager_status_mut(inner).transaction_depth()
-    })
-    .map_err(|source| Error::Database {
-        context: "starting a transaction",
-        source,
-    })?
-    .is_some();
-    if open && backend == BackendKind::Postgresql {
+    let postgresql = conn.backend_connection().backend() == BackendKind::Postgresql;
+    if postgresql && in_open_transaction(conn)? {
         body(conn)
     } else {
         transaction(conn, body)
     }
+}
+
+/// Whether `conn` is inside a transaction (Diesel's bookkeeping, shared by every wrapper).
+fn in_open_transaction<C: LogConnection + ?Sized>(conn: &mut C) -> Result<bool> {
+    let depth = on_backend!(conn, |inner| {
+        AnsiTransactionManager::transaction_manager_status_mut(inner).transaction_depth()
+    });
+    depth
+        .map(|depth| depth.is_some())
+        .map_err(|source| Error::Database {
+            context: "starting a transaction",
+            source,
+        })
 }

@@ -8,6 +8,7 @@
 //! per table before anything else runs on the connection, and before the commit. On SQLite,
 //! where a statement costs no round trip, entries are written at once.
 
+#[cfg(feature = "postgres")]
 use std::collections::HashMap;
 
 #[cfg(feature = "postgres")]
@@ -15,14 +16,18 @@ use diesel::sql_types::{BigInt, Text};
 
 use super::{LogEntry, LogTable, NewLogEntry};
 use crate::db::{BackendConnection, DeferredWrites, LogConnection};
-use crate::error::{DatabaseContext, Error, Result};
+#[cfg(feature = "postgres")]
+use crate::error::DatabaseContext;
+use crate::error::{Error, Result};
 
 /// Entries a buffer holds before it sends them without waiting for the commit: memory stays
 /// bounded in a transaction that logs millions.
+#[cfg(feature = "postgres")]
 const MAX_WAITING: usize = 20_000;
 
 /// Ids taken from a table's sequence at a time, at most; the first batches are smaller so a
 /// transaction that logs a few entries wastes few ids.
+#[cfg(feature = "postgres")]
 const MAX_ID_BATCH: i64 = 4_096;
 
 /// A connection, lent by [`buffered_transaction`], through which entries are sent together.
@@ -39,10 +44,9 @@ pub struct BufferedLog<'c, C: LogConnection + ?Sized> {
 #[derive(Default)]
 pub(crate) struct LogBuffer {
     waiting: Vec<(LogTable, NewLogEntry, i64)>,
-    /// Per table, ids from its sequence not handed out yet, the next one last.
-    spare_ids: HashMap<&'static str, Vec<i64>>,
-    /// Per table, how many ids the next batch takes.
-    next_batch: HashMap<&'static str, i64>,
+    /// Per table, the ids taken from its sequence.
+    #[cfg(feature = "postgres")]
+    ids: HashMap<&'static str, TableIds>,
     /// Whether sending waiting entries failed: the transaction cannot commit, whatever the
     /// body made of the error.
     failed_to_send: bool,
@@ -134,6 +138,24 @@ impl<C: LogConnection + ?Sized> LogConnection for BufferedLog<'_, C> {
     }
 }
 
+/// The ids of one table taken from its sequence and not handed out yet (the next one last),
+/// and how many the next batch takes.
+#[cfg(feature = "postgres")]
+struct TableIds {
+    spare: Vec<i64>,
+    next_batch: i64,
+}
+
+#[cfg(feature = "postgres")]
+impl Default for TableIds {
+    fn default() -> Self {
+        Self {
+            spare: Vec::new(),
+            next_batch: 16,
+        }
+    }
+}
+
 #[cfg(feature = "postgres")]
 #[derive(diesel::QueryableByName)]
 struct TakenId {
@@ -173,11 +195,10 @@ impl LogBuffer {
     #[cfg(feature = "postgres")]
     fn next_id(&mut self, conn: &mut diesel::PgConnection, table: &'static str) -> Result<i64> {
         use diesel::RunQueryDsl;
-        let spare = self.spare_ids.entry(table).or_default();
-        if let Some(id) = spare.pop() {
+        let ids = self.ids.entry(table).or_default();
+        if let Some(id) = ids.spare.pop() {
             return Ok(id);
         }
-        let batch = self.next_batch.entry(table).or_insert(16);
         // Raw SQL: Diesel has no nextval or generate_series; the table's name and the count
         // are bound.
         let taken: Vec<TakenId> = diesel::sql_query(
@@ -185,18 +206,18 @@ impl LogBuffer {
              FROM generate_series(1, $2)",
         )
         .bind::<Text, _>(quoted_table_name(table))
-        .bind::<BigInt, _>(*batch)
+        .bind::<BigInt, _>(ids.next_batch)
         .load(conn)
         .context("taking log entry ids from the table's sequence")?;
-        *batch = (*batch * 2).min(MAX_ID_BATCH);
-        let mut ids: Vec<i64> = taken
+        ids.next_batch = (ids.next_batch * 2).min(MAX_ID_BATCH);
+        let mut spare: Vec<i64> = taken
             .into_iter()
             .map(|taken| taken.id.ok_or(Error::NoEntryId { table }))
             .collect::<Result<_>>()?;
         // Handed out from the end: the smallest last.
-        ids.sort_unstable_by(|a, b| b.cmp(a));
-        let next = ids.pop().ok_or(Error::NoEntryId { table })?;
-        *spare = ids;
+        spare.sort_unstable_by(|a, b| b.cmp(a));
+        let next = spare.pop().ok_or(Error::NoEntryId { table })?;
+        ids.spare = spare;
         Ok(next)
     }
 
@@ -206,10 +227,11 @@ impl LogBuffer {
         if self.waiting.is_empty() {
             return Ok(());
         }
-        let waiting = std::mem::take(&mut self.waiting);
         let sent = match conn {
             #[cfg(feature = "postgres")]
-            BackendConnection::Postgresql(pg) => send_waiting(pg, waiting),
+            BackendConnection::Postgresql(pg) => {
+                send_waiting(pg, std::mem::take(&mut self.waiting))
+            }
             // Nothing waits on SQLite: entries are written as they come.
             #[cfg(feature = "sqlite")]
             BackendConnection::Sqlite(_) => Ok(()),

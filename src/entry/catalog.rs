@@ -46,11 +46,10 @@ pub(crate) fn record_table(conn: &mut DbConnection, table: &LogTable) -> Result<
 /// [`record_table`] on the backends whose INSERT cannot carry it: on PostgreSQL the entries'
 /// own INSERT records the table ([`push_record_table`]), with no round trip of its own.
 pub(super) fn record_table_apart(conn: &mut DbConnection, table: &LogTable) -> Result<()> {
-    match conn {
-        #[cfg(feature = "postgres")]
-        DbConnection::Postgresql(_) => Ok(()),
-        #[cfg(feature = "sqlite")]
-        DbConnection::Sqlite(_) => record_table(conn, table),
+    if conn.backend() == crate::db::BackendKind::Sqlite {
+        record_table(conn, table)
+    } else {
+        Ok(())
     }
 }
 

@@ -38,6 +38,7 @@ pub(crate) use self::read::{TableChoices, merge_tables};
 pub use self::table::{LogTable, MODEL_LOG, ObjectKey, ObjectKeyKind, PAGE_LOG};
 pub(crate) use self::write::INSERT_CHUNK_ROWS;
 pub use self::write::WriteHook;
+#[cfg(feature = "sqlite")]
 pub(crate) use self::write::write_one_around;
 
 /// Name of the page log table.

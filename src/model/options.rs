@@ -220,12 +220,9 @@ impl LogOptions {
         conn: &mut C,
         builder: LogBuilder<'_, O>,
     ) -> Result<Option<LogEntry>> {
-        if self.suppress {
-            return Ok(None);
-        }
-        builder
-            .write_with(conn, &self.registry_or_global())
-            .map(Some)
+        self.prepare(builder)?
+            .map(|entry| entry.write(conn, None))
+            .transpose()
     }
 }
 

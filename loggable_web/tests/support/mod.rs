@@ -71,37 +71,18 @@ fn build_site(
     let registry = registry();
     let options = LogOptions::new().registry(registry.clone());
     let root = page::add_root(&mut conn, &NewPage::new("cms.page", "Root"), &options).unwrap();
-    let open = page::add_child(
-        &mut conn,
-        root.id,
-        &NewPage::new("cms.page", "Open"),
-        &options,
-    )
-    .unwrap();
-    let closed = page::add_child(
-        &mut conn,
-        root.id,
-        &NewPage::new("cms.page", "Closed"),
-        &options,
-    )
-    .unwrap();
+    let open = child(&mut conn, root.id, "Open", &options);
+    let closed = child(&mut conn, root.id, "Closed", &options);
     let editors = create_group(&mut conn, "Editors").unwrap();
     add_to_group(&mut conn, editor, editors.id).unwrap();
     grant_page_permission(&mut conn, editors.id, open.id, PagePermission::Change).unwrap();
-    let shared = page::add_child(
-        &mut conn,
-        open.id,
-        &NewPage::new("cms.page", "Shared"),
-        &options,
-    )
-    .unwrap();
-    let hidden = page::add_child(
+    let shared = child(&mut conn, open.id, "Shared", &options);
+    let hidden = child(
         &mut conn,
         closed.id,
-        &NewPage::new("cms.page", "<script>alert(1)</script>\"onerror=x"),
+        "<script>alert(1)</script>\"onerror=x",
         &options,
-    )
-    .unwrap();
+    );
     // The hidden page is published: its history marks the live version.
     let revision = page::save_draft(&mut conn, &hidden, &options).unwrap();
     loggable::publishing::Publishing::publish(&hidden, &mut conn, revision.id, &options).unwrap();
@@ -137,6 +118,11 @@ fn build_site(
         hidden: hidden.id,
         shared: shared.id,
     }
+}
+
+/// A `cms.page` titled `title` under `parent`, created (and logged) with `options`.
+fn child(conn: &mut DbConnection, parent: i64, title: &str, options: &LogOptions) -> page::Page {
+    page::add_child(conn, parent, &NewPage::new("cms.page", title), options).unwrap()
 }
 
 fn registry() -> std::sync::Arc<Registry> {
