@@ -252,7 +252,7 @@ struct InsertThen<'a> {
     /// Common table expressions before the entry's, which the row is selected from.
     before: Option<&'a dyn QueryFragment<diesel::pg::Pg>>,
     rows: InsertRows<'a>,
-    then: &'a dyn QueryFragment<diesel::pg::Pg>,
+    then: Option<&'a dyn QueryFragment<diesel::pg::Pg>>,
 }
 
 #[cfg(feature = "postgres")]
@@ -282,8 +282,11 @@ impl QueryFragment<diesel::pg::Pg> for InsertThen<'_> {
         }
         out.push_sql("loggable_entry AS (");
         self.rows.walk_values(out.reborrow())?;
-        out.push_sql(" RETURNING id), ");
-        self.then.walk_ast(out.reborrow())?;
+        out.push_sql(" RETURNING id)");
+        if let Some(then) = self.then {
+            out.push_sql(", ");
+            then.walk_ast(out.reborrow())?;
+        }
         out.push_sql(" SELECT id FROM loggable_entry");
         Ok(())
     }
@@ -394,9 +397,10 @@ impl LogTable {
         }
     }
 
-    /// Writes one entry on PostgreSQL with one statement that also runs `then`: `WITH
-    /// loggable_entry AS (INSERT ... RETURNING id), {then} SELECT id FROM loggable_entry`,
-    /// where `then` is more common table expressions (which may read `loggable_entry.id`).
+    /// Writes one entry on PostgreSQL with one statement that also runs `then`, if any:
+    /// `WITH loggable_entry AS (INSERT ... RETURNING id), {then} SELECT id FROM
+    /// loggable_entry`, where `then` is more common table expressions (which may read
+    /// `loggable_entry.id`).
     /// With `before` (common table expressions and the name of one of them), the row is
     /// selected from that one and goes in only if it yields a row. Returns the entry's id, or
     /// `None` when it did not go in.
@@ -406,7 +410,7 @@ impl LogTable {
         conn: &mut diesel::PgConnection,
         entry: &NewLogEntry,
         before: Option<(&dyn QueryFragment<diesel::pg::Pg>, &'static str)>,
-        then: &dyn QueryFragment<diesel::pg::Pg>,
+        then: Option<&dyn QueryFragment<diesel::pg::Pg>>,
     ) -> Result<Option<i64>> {
         use diesel::{OptionalExtension, RunQueryDsl};
         let mut rows = InsertRows::new(*self, std::slice::from_ref(entry))?;

@@ -77,6 +77,16 @@ pub(crate) fn update<M: ModelStore<C>, C: LogConnection>(
     new: &M,
     options: &LogOptions,
 ) -> Result<()> {
+    // With one statement to write, the read needs no transaction around it: inside one,
+    // at PostgreSQL's default isolation, the stored row could change after it just the same.
+    #[cfg(feature = "postgres")]
+    if super::one_statement::possible(conn, new, options) {
+        let old = find::<M, _>(conn, &new.key())?;
+        check_lock(&old, options)?;
+        if super::one_statement::save(conn, &old, new, options)? {
+            return Ok(());
+        }
+    }
     crate::db::atomically(conn, options.writes_plainly(new), |conn| {
         // Read in this transaction: its lock is current, no second read needed.
         let old = find::<M, _>(conn, &new.key())?;
@@ -94,6 +104,13 @@ pub(crate) fn update_from<M: ModelStore<C>, C: LogConnection>(
     new: &M,
     options: &LogOptions,
 ) -> Result<()> {
+    #[cfg(feature = "postgres")]
+    if super::one_statement::possible(conn, new, options) {
+        check_stored_locks(conn, std::slice::from_ref(old), options)?;
+        if super::one_statement::save(conn, old, new, options)? {
+            return Ok(());
+        }
+    }
     crate::db::atomically(conn, options.writes_plainly(new), |conn| {
         check_stored_locks(conn, std::slice::from_ref(old), options)?;
         save_over(conn, old, new, options)

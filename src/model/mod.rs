@@ -5,8 +5,38 @@
 mod bulk;
 mod lifecycle;
 mod lock;
+#[cfg(feature = "postgres")]
+mod one_statement;
 mod options;
 mod traits;
+
+/// What the code `#[derive(Loggable)]` generates names; not for applications.
+#[cfg(feature = "postgres")]
+#[doc(hidden)]
+pub mod __private {
+    pub use super::one_statement::{DeclinePostgres, OfferPostgres, PostgresOffer};
+}
+#[cfg(feature = "postgres")]
+#[doc(hidden)]
+pub use self::one_statement::PostgresStatement;
+
+/// Expands to its input when loggable is built with PostgreSQL, else to nothing: the
+/// derive's PostgreSQL-only items go through it, as the derive cannot see loggable's
+/// features.
+#[cfg(feature = "postgres")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __postgres_only {
+    ($($item:tt)*) => { $($item)* };
+}
+
+/// See the PostgreSQL build's.
+#[cfg(not(feature = "postgres"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __postgres_only {
+    ($($item:tt)*) => {};
+}
 
 pub(crate) use self::bulk::log_deletes;
 pub use self::bulk::{BulkEntries, log_bulk, prepare_bulk};

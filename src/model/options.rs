@@ -251,4 +251,20 @@ impl PreparedEntry {
         }
         crate::log::write_prepared(conn, &registry, table, entry)
     }
+
+    /// Writes it on PostgreSQL in one statement after `before` (common table expressions and
+    /// the one the row is selected from: it goes in once if that yields a row). Only for a
+    /// table without a write hook. Returns its id, or `None` when it did not go in.
+    #[cfg(feature = "postgres")]
+    pub(crate) fn write_after(
+        self,
+        conn: &mut diesel::PgConnection,
+        before: (
+            &dyn diesel::query_builder::QueryFragment<diesel::pg::Pg>,
+            &'static str,
+        ),
+    ) -> Result<Option<i64>> {
+        self.table
+            .insert_then(conn, &self.entry, Some(before), None)
+    }
 }

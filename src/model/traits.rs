@@ -74,6 +74,15 @@ pub trait ModelStore<C: ?Sized>: Model {
     /// Writes every column of `self` to its row; returns the rows changed.
     fn save_row(&self, conn: &mut C) -> QueryResult<usize>;
 
+    /// [`save_row`](Self::save_row)'s UPDATE returning the key, for the library to run
+    /// together with the entry's INSERT as one statement on PostgreSQL; `None` (the default)
+    /// where the statement does not compile for PostgreSQL.
+    #[cfg(feature = "postgres")]
+    #[doc(hidden)]
+    fn postgres_save(&self) -> Option<super::PostgresStatement<'_>> {
+        None
+    }
+
     /// Deletes the rows with these keys; returns how many went.
     fn delete_rows(conn: &mut C, keys: &[Self::Key]) -> QueryResult<usize>;
 

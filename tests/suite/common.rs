@@ -161,8 +161,24 @@ impl Statements {
     pub fn entry_writes(statements: &[String]) -> usize {
         Self::count(statements, "INSERT")
             + Self::count(statements, "COPY")
-            + Self::count(statements, "WITH loggable_recorded")
+            + Self::count_with(statements, "INSERT")
             - Self::count(statements, "INSERT INTO `loggable_log_tables`")
+    }
+
+    /// How many of `statements` update a model's row: UPDATEs, and on PostgreSQL the
+    /// statements that update the row and write its entry together.
+    pub fn row_updates(statements: &[String]) -> usize {
+        Self::count(statements, "UPDATE")
+            + Self::count_with(statements, "loggable_saved AS (UPDATE")
+    }
+
+    /// How many of `statements` are a `WITH` (common table expressions, PostgreSQL) holding
+    /// `part`.
+    pub fn count_with(statements: &[String], part: &str) -> usize {
+        statements
+            .iter()
+            .filter(|s| s.trim_start().starts_with("WITH") && s.contains(part))
+            .count()
     }
 
     /// How many of `statements` start with `prefix`.

@@ -26,6 +26,7 @@ mod log_tables;
 mod lifecycle;
 mod lifecycle_bulk;
 mod lifecycle_publishing;
+mod lifecycle_statement;
 mod messages;
 mod migrations;
 mod outage;

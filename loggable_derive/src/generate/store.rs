@@ -67,10 +67,13 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
         .filter(|f| f.ident != key_field && f.attrs.managed.is_none())
         .filter(|f| !bookkeeping.iter().any(|b| f.ident == b))
         .collect();
-    let changeset = content_fields.iter().map(|f| {
-        let (field, column) = (f.ident, &f.column);
-        quote!(#table::#column.eq(::core::clone::Clone::clone(&self.#field)))
-    });
+    let changeset: Vec<TokenStream> = content_fields
+        .iter()
+        .map(|f| {
+            let (field, column) = (f.ident, &f.column);
+            quote!(#table::#column.eq(::core::clone::Clone::clone(&self.#field)))
+        })
+        .collect();
     let changeset_type = content_fields.iter().map(|f| {
         let (ty, column) = (&f.field.ty, &f.column);
         quote!(#dsl::Eq<#table::#column, #ty>)
@@ -240,6 +243,25 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
                 #update_by_key
                 .set((#(#changeset,)*))
                 .execute(conn)
+            }
+
+            // The same UPDATE for loggable to run with the entry's INSERT as one statement,
+            // when it compiles for PostgreSQL and loggable is built with it.
+            ::loggable::__postgres_only! {
+                fn postgres_save(
+                    &self,
+                ) -> ::core::option::Option<::loggable::model::PostgresStatement<'_>> {
+                    use #diesel::prelude::*;
+                    #[allow(unused_imports)]
+                    use ::loggable::model::__private::{DeclinePostgres as _, OfferPostgres as _};
+                    let key = &self.#key_field;
+                    let offer = ::loggable::model::__private::PostgresOffer::new(
+                        #update_by_key
+                            .set((#(#changeset,)*))
+                            .returning(#table::#key_column),
+                    );
+                    (&offer).postgres_statement()
+                }
             }
 
             fn delete_rows(

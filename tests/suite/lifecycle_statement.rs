@@ -1,0 +1,171 @@
+//! A logged update of a model without revisions is one statement on PostgreSQL (the UPDATE
+//! and the entry's INSERT together, docs/operations.md "Atomicity"): what it writes, and that
+//! it writes both or neither.
+
+use diesel::Connection;
+use loggable::db::BackendKind;
+use loggable::model::LogOptions;
+use loggable::prelude::*;
+use loggable::{Error, LogContext};
+use serde_json::json;
+
+use crate::common::{Statements, actions, history};
+use crate::lifecycle::{Gear, cog, setup};
+
+#[test]
+fn an_update_outside_a_transaction_is_one_statement_on_postgresql() {
+    let mut db = setup();
+    let gear = cog(&mut db);
+    let statements = Statements::default();
+    db.conn.set_instrumentation(statements.clone());
+    let mut bigger = gear.clone();
+    bigger.size = 6;
+    bigger
+        .update_over(&mut db.conn, &gear, &LogOptions::new().user(7))
+        .unwrap();
+    let run = statements.take();
+    match db.backend() {
+        BackendKind::Postgresql => {
+            // No BEGIN or COMMIT: one statement is atomic by itself.
+            assert_eq!(run.len(), 1, "{run:#?}");
+            assert_eq!(Statements::count_with(&run, "loggable_saved AS (UPDATE"), 1);
+        }
+        _ => {
+            assert_eq!(Statements::count(&run, "BEGIN"), 1, "{run:#?}");
+            assert_eq!(Statements::count(&run, "COMMIT"), 1, "{run:#?}");
+        }
+    }
+    assert_eq!(Statements::row_updates(&run), 1, "{run:#?}");
+    assert_eq!(Statements::entry_writes(&run), 1, "{run:#?}");
+
+    // `update` reads the stored row, then writes the same one statement.
+    let mut biggest = bigger.clone();
+    biggest.size = 8;
+    biggest.update(&mut db.conn, &LogOptions::new()).unwrap();
+    let run = statements.take();
+    if db.backend() == BackendKind::Postgresql {
+        assert_eq!(run.len(), 2, "{run:#?}");
+    }
+    assert_eq!(Statements::reads(&run), 1, "{run:#?}");
+    assert_eq!(Statements::row_updates(&run), 1, "{run:#?}");
+
+    assert_eq!(Gear::find(&mut db.conn, &gear.id).unwrap().size, 8);
+    let entries = history(&mut db.conn, &gear);
+    assert_eq!(
+        actions(&entries),
+        ["wagtail.create", "wagtail.edit", "wagtail.edit"]
+    );
+    let edit = &entries[1];
+    assert_eq!(edit.data["changes"], json!({"size": [4, 6]}));
+    assert_eq!(edit.user_id, Some(7.into()));
+    assert_eq!((edit.label.as_str(), edit.content_changed), ("Cog", true));
+    assert_eq!(edit.revision_id, None);
+    assert_eq!(entries[2].data["changes"], json!({"size": [6, 8]}));
+}
+
+#[test]
+fn an_update_in_one_statement_keeps_the_log_context() {
+    let mut db = setup();
+    let gear = cog(&mut db);
+    let context = LogContext::new(Some(3));
+    let mut renamed = gear.clone();
+    renamed.name = "Sprocket wheel".into();
+    context
+        .scope(|| renamed.update_over(&mut db.conn, &gear, &LogOptions::new()))
+        .unwrap();
+    let entries = history(&mut db.conn, &gear);
+    let edit = entries.last().unwrap();
+    assert_eq!(
+        (edit.user_id.clone(), edit.uuid, edit.label.as_str()),
+        (Some(3.into()), context.uuid(), "Sprocket wheel")
+    );
+}
+
+#[test]
+fn an_update_of_a_row_that_is_gone_writes_no_entry() {
+    let mut db = setup();
+    let gear = cog(&mut db);
+    let mut ghost = gear.clone();
+    ghost.id = gear.id + 1_000;
+    ghost.size = 9;
+    let missing = ghost.update_over(&mut db.conn, &gear, &LogOptions::new());
+    assert!(
+        matches!(missing, Err(Error::NotFound { .. })),
+        "{missing:?}"
+    );
+    assert!(history(&mut db.conn, &ghost).is_empty());
+    assert_eq!(actions(&history(&mut db.conn, &gear)), ["wagtail.create"]);
+}
+
+#[test]
+fn an_update_in_one_statement_rolls_back_with_the_callers_transaction() {
+    let mut db = setup();
+    let gear = cog(&mut db);
+    let mut bigger = gear.clone();
+    bigger.size = 6;
+    let rolled_back: Result<(), Error> = loggable::db::transaction(&mut db.conn, |conn| {
+        bigger.update_over(conn, &gear, &LogOptions::new())?;
+        assert_eq!(Gear::find(conn, &gear.id)?.size, 6);
+        assert_eq!(actions(&history(conn, &gear)).len(), 2);
+        Err(Error::EmptyLabel)
+    });
+    assert!(matches!(rolled_back, Err(Error::EmptyLabel)));
+    assert_eq!(Gear::find(&mut db.conn, &gear.id).unwrap().size, 4);
+    assert_eq!(actions(&history(&mut db.conn, &gear)), ["wagtail.create"]);
+}
+
+#[test]
+fn a_suppressed_update_writes_the_row_alone() {
+    let mut db = setup();
+    let gear = cog(&mut db);
+    let statements = Statements::default();
+    db.conn.set_instrumentation(statements.clone());
+    let mut bigger = gear.clone();
+    bigger.size = 6;
+    bigger
+        .update_over(&mut db.conn, &gear, &LogOptions::new().suppress())
+        .unwrap();
+    let run = statements.take();
+    assert_eq!(Statements::count(&run, "UPDATE"), 1, "{run:#?}");
+    assert_eq!(Statements::entry_writes(&run), 0, "{run:#?}");
+    assert_eq!(Gear::find(&mut db.conn, &gear.id).unwrap().size, 6);
+    assert_eq!(actions(&history(&mut db.conn, &gear)), ["wagtail.create"]);
+}
+
+diesel::table! {
+    /// A table of SQLite's own column type: its UPDATE compiles for SQLite only.
+    stamps (id) {
+        id -> BigInt,
+        at -> TimestamptzSqlite,
+    }
+}
+
+#[derive(Debug, Clone, diesel::Queryable, serde::Serialize, loggable::Loggable)]
+#[diesel(table_name = stamps)]
+#[loggable(content_type = "clock.stamp")]
+struct Stamp {
+    id: i64,
+    at: chrono::DateTime<chrono::Utc>,
+}
+
+#[test]
+fn a_model_whose_update_does_not_compile_for_postgresql_offers_no_statement() {
+    use loggable::model::ModelStore;
+    let stamp = Stamp {
+        id: 1,
+        at: chrono::Utc::now(),
+    };
+    let statement = <Stamp as ModelStore<diesel::SqliteConnection>>::postgres_save(&stamp);
+    assert!(statement.is_none());
+    let gear = Gear {
+        id: 1,
+        name: "Cog".into(),
+        size: 4,
+    };
+    let statement = <Gear as ModelStore<diesel::PgConnection>>::postgres_save(&gear);
+    let sql = diesel::debug_query::<diesel::pg::Pg, _>(&statement.unwrap()).to_string();
+    assert!(
+        sql.starts_with(r#"UPDATE "gears" SET "name" = $1, "size" = $2 WHERE ("gears"."id" = $3) RETURNING "gears"."id""#),
+        "{sql}"
+    );
+}
