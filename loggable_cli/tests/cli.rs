@@ -447,6 +447,7 @@ fn bench_prints_one_json_line_per_metric() {
             "write_log_autocommit_hash_chain",
             "write_log_autocommit_synchronous_full",
             "calibration_commit_trivial_insert",
+            "calibration_commit_entry_row",
             "calibration_round_trip",
             "update_bare_own_transaction",
             "update_bare_with_entry_row_own_transaction",
@@ -471,7 +472,8 @@ fn bench_prints_one_json_line_per_metric() {
     // A quarter as many updates as writes, in four alternating rounds; batched ones in whole
     // transactions of a hundred.
     assert_eq!(lines[15]["n"], 20);
-    for (line, n) in lines[17..].iter().zip([8, 8, 8, 400, 400, 400]) {
+    assert_eq!(lines[16]["n"], 20);
+    for (line, n) in lines[18..].iter().zip([8, 8, 8, 400, 400, 400]) {
         assert_eq!(line["n"], n, "{line}");
     }
 

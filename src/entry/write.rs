@@ -290,6 +290,15 @@ impl QueryFragment<diesel::pg::Pg> for InsertThen<'_> {
         out.push_sql(" SELECT id FROM loggable_entry");
         Ok(())
     }
+
+    /// Cached by its text (with its bind types), so prepared once per table and `before`.
+    /// Diesel calls any UPDATE uncacheable, as an application's changeset with `Option`
+    /// fields can change its text from call to call and fill the cache; a derived model's
+    /// UPDATE (the `before` of a logged update) sets every column every time, so its text
+    /// is one per model.
+    fn is_safe_to_cache_prepared(&self, _backend: &diesel::pg::Pg) -> QueryResult<bool> {
+        Ok(true)
+    }
 }
 
 /// `DELETE FROM {table} WHERE {condition}`.

@@ -169,3 +169,27 @@ fn a_model_whose_update_does_not_compile_for_postgresql_offers_no_statement() {
         "{sql}"
     );
 }
+
+#[test]
+fn the_one_statement_is_prepared_once_per_model() {
+    let mut db = setup();
+    if db.backend() != BackendKind::Postgresql {
+        return;
+    }
+    let gear = cog(&mut db);
+    let statements = crate::visibility_sql::CachedStatements::default();
+    db.conn.set_instrumentation(statements.clone());
+    let mut old = gear.clone();
+    for size in 5..8 {
+        let mut new = old.clone();
+        new.size = size;
+        new.update_over(&mut db.conn, &old, &LogOptions::new())
+            .unwrap();
+        old = new;
+    }
+    let (run, cached) = statements.0.lock().unwrap().clone();
+    assert_eq!(run.len(), 3, "{run:#?}");
+    assert!(run.iter().all(|sql| sql.starts_with("WITH loggable_saved")));
+    // Diesel's own UPDATE is never cached; the logged update is, by its text.
+    assert!(cached.contains(&run[0]), "{cached:#?}");
+}

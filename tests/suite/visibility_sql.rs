@@ -17,7 +17,9 @@ use crate::visibility::{editor_of, new_user, tree};
 
 /// Every statement a read runs, and the statements the connection put in its cache.
 #[derive(Clone, Default)]
-struct CachedStatements(std::sync::Arc<std::sync::Mutex<(Vec<String>, BTreeSet<String>)>>);
+pub(crate) struct CachedStatements(
+    pub(crate) std::sync::Arc<std::sync::Mutex<(Vec<String>, BTreeSet<String>)>>,
+);
 
 impl diesel::connection::Instrumentation for CachedStatements {
     fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {

@@ -37,6 +37,7 @@ use loggable::registry::Registry;
 use loggable::report::{Filters, site_history_page};
 use loggable::{Error, Result};
 
+mod floors;
 mod seed;
 mod targets;
 mod updates;
@@ -358,12 +359,19 @@ pub fn measure_writes(
         let figure = timed(conn, "write_log_autocommit_synchronous_full", &|c| {
             page.run(c, false)
         })
-        .and_then(|figure| Ok([figure, commit_ceiling(conn, n, seeded.entries)?]));
+        .and_then(|figure| {
+            Ok([
+                figure,
+                commit_ceiling(conn, n, seeded.entries)?,
+                entry_row_floor(conn, n, seeded)?,
+            ])
+        });
         conn.batch_execute("PRAGMA synchronous = NORMAL")
             .context("restoring synchronous = NORMAL")?;
         figures.extend(figure?);
     } else {
         figures.push(commit_ceiling(conn, n, seeded.entries)?);
+        figures.push(entry_row_floor(conn, n, seeded)?);
     }
     figures.push(round_trip(conn, seeded.entries)?);
     Ok(figures)
@@ -406,6 +414,17 @@ fn commit_ceiling(conn: &mut DbConnection, n: usize, entries: usize) -> Result<M
         took,
         entries,
     ))
+}
+
+/// [`floors::entry_row_floor`] for the page and user of the single-entry metrics.
+fn entry_row_floor(conn: &mut DbConnection, n: usize, seeded: &Seeded) -> Result<Measurement> {
+    floors::entry_row_floor(
+        conn,
+        n,
+        seeded.history_page,
+        seeded.editor.user_id,
+        seeded.entries,
+    )
 }
 
 /// How long `write` takes from an empty write-ahead log to one written back into the database
