@@ -191,3 +191,35 @@ proptest! {
         prop_assert_eq!(region.subtrees, subtrees);
     }
 }
+
+#[test]
+fn a_limited_read_writes_its_limit_into_the_statement_and_each_limit_holds() {
+    use diesel::Connection as _;
+    let mut db = TestDb::new();
+    let registry = crate::common::page_registry();
+    let page = ObjectRef::new("cms.simplepage", 7).title("Limited");
+    for _ in 0..5 {
+        log(&page, "wagtail.edit")
+            .write_with(&mut db.conn, &registry)
+            .unwrap();
+    }
+    let statements = CachedStatements::default();
+    db.conn.set_instrumentation(statements.clone());
+    let scope = || EntryScope::Object {
+        content_type: None,
+        object_id: "7".to_owned(),
+    };
+    // Different limits in turn: each is its own cached statement, never another's.
+    for limit in [2, 3, 2, 4, 3] {
+        let read = PAGE_LOG
+            .query(&mut db.conn, &EntryQuery::new(scope()).limit(limit))
+            .unwrap();
+        assert_eq!(read.len(), usize::try_from(limit).unwrap());
+    }
+    let (run, cached) = statements.0.lock().unwrap().clone();
+    // A bound LIMIT makes SQLite (3.45 on) plan the statement again on every run, as Diesel
+    // binds its values anew each time; a literal one keeps the cached plan.
+    assert!(run.iter().all(|sql| sql.contains(" LIMIT ")), "{run:#?}");
+    assert!(run[0].ends_with(" LIMIT 2"), "{}", run[0]);
+    assert_eq!(cached.len(), 3, "{cached:#?}");
+}

@@ -1,14 +1,15 @@
-//! The floor of a durable single `log()`: the same page entry's row written with a bare
-//! Diesel INSERT, each in its own durable transaction, with no loggable code around it. What
-//! separates it from the trivial commit is the row itself (its width and the log table's
-//! indexes), which no logging library can leave out.
+//! Floors: what the database and Diesel take for the same work with no loggable code. A
+//! durable single `log()` against the same page entry's row written with a bare Diesel
+//! INSERT, each in its own durable transaction (what separates it from the trivial commit is
+//! the row itself: its width and the log table's indexes, which no log can leave out); and
+//! two reads against the same rows read with a bare Diesel query.
 
 use diesel::prelude::*;
 
 use loggable::Result;
 use loggable::db::DbConnection;
 
-use super::{DatabaseContext, Measurement, PAGE_TYPE, measurement, timed_write};
+use super::{DatabaseContext, Measurement, PAGE_TYPE, Seeded, measurement, median_of, timed_write};
 
 diesel::table! {
     /// loggable's page log table, written here without loggable.
@@ -21,6 +22,7 @@ diesel::table! {
         timestamp -> Timestamp,
         uuid -> Nullable<Text>,
         user_id -> Nullable<Text>,
+        revision_id -> Nullable<BigInt>,
         content_changed -> Bool,
         deleted -> Bool,
         page_id -> BigInt,
@@ -68,4 +70,64 @@ pub(super) fn entry_row_floor(
         took,
         entries,
     ))
+}
+
+/// A page log row as a bare query reads it: every column, `data` left as text.
+type EntryRow = (
+    i64,
+    Option<String>,
+    String,
+    String,
+    String,
+    chrono::NaiveDateTime,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    bool,
+    bool,
+    i64,
+);
+
+/// The floors of two reads, each the median of `runs`: one page's first 50 entries, newest
+/// first, loaded with a bare Diesel query (`page_history_first50_bare_diesel`; loggable's
+/// read also keeps one entry per user action and parses each entry's data), and a bare
+/// `COUNT(*)` of the page log (`viewable_by_user_count_superuser_bare_diesel`).
+pub(super) fn read_floors(
+    conn: &mut DbConnection,
+    seeded: &Seeded,
+    runs: usize,
+) -> Result<Vec<Measurement>> {
+    use loggable_page_log_entries as log;
+    let page = seeded.history_page;
+    let (rows, history) = median_of(conn, runs, |conn| {
+        let rows: Vec<EntryRow> = log::table
+            .filter(log::page_id.eq(page))
+            .order((log::timestamp.desc(), log::id.desc()))
+            .limit(50)
+            .load(conn)
+            .context("reading one page's entries by hand")?;
+        Ok(rows.len() as u64)
+    })?;
+    let (count, counting) = median_of(conn, runs, |conn| {
+        let count: i64 = log::table
+            .count()
+            .get_result(conn)
+            .context("counting the page log by hand")?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    })?;
+    Ok([
+        ("page_history_first50_bare_diesel", rows, history),
+        (
+            "viewable_by_user_count_superuser_bare_diesel",
+            count,
+            counting,
+        ),
+    ]
+    .into_iter()
+    .map(|(metric, n, took)| {
+        let mut figure = measurement(conn, metric, n, took, seeded.entries);
+        figure.per_second = 1.0 / figure.seconds.max(f64::MIN_POSITIVE);
+        figure
+    })
+    .collect())
 }

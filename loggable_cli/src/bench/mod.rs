@@ -138,6 +138,8 @@ pub struct Measurement {
 /// Wagtail 8.0.1's figures for the same metric on the same data set and machine kind (issue
 /// #8): entries per second for writes, seconds per run for reads.
 pub fn wagtail_reference(db: &str, metric: &str) -> Option<f64> {
+    // A bare read's floor is compared with Wagtail's figure for the same read.
+    let metric = metric.strip_suffix("_bare_diesel").unwrap_or(metric);
     let (sqlite, postgresql) = match metric {
         "write_log_autocommit_one_logcontext" | "write_log_autocommit_synchronous_full" => {
             (473.0, 532.0)
@@ -293,6 +295,7 @@ pub fn measure_reads(
         figure.per_second = 1.0 / figure.seconds.max(f64::MIN_POSITIVE);
         measured.push(figure);
     }
+    measured.extend(floors::read_floors(conn, seeded, runs)?);
     Ok(measured)
 }
 
