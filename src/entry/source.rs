@@ -285,11 +285,11 @@ impl<ST> QueryFragment<MultiBackend> for Select<ST> {
             _ => self.limit.as_ref(),
         };
         if let Some(limit) = limit {
-            // A literal, not a bound value: SQLite (3.45 on) plans with a bound LIMIT's value
-            // and marks the statement to be planned again whenever that value is bound anew,
-            // which Diesel does on every run, so a cached read was parsed and planned each
-            // time. The statement cache then keeps one statement per limit a caller uses
-            // (a few page sizes).
+            // A literal, not a bound value: SQLite (3.50, the bundled one) plans with a
+            // bound LIMIT's value and marks the statement to be planned again whenever that
+            // value is bound anew, which Diesel does on every run, so a cached read was
+            // parsed and planned each time. The statement cache then keeps one statement per
+            // limit a caller uses (a few page sizes).
             out.push_sql(" LIMIT ");
             out.push_sql(&limit.to_string());
         }

@@ -217,7 +217,7 @@ fn a_limited_read_writes_its_limit_into_the_statement_and_each_limit_holds() {
         assert_eq!(read.len(), usize::try_from(limit).unwrap());
     }
     let (run, cached) = statements.0.lock().unwrap().clone();
-    // A bound LIMIT makes SQLite (3.45 on) plan the statement again on every run, as Diesel
+    // A bound LIMIT makes SQLite (3.50) plan the statement again on every run, as Diesel
     // binds its values anew each time; a literal one keeps the cached plan.
     assert!(run.iter().all(|sql| sql.contains(" LIMIT ")), "{run:#?}");
     assert!(run[0].ends_with(" LIMIT 2"), "{}", run[0]);
