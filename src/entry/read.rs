@@ -86,6 +86,23 @@ fn like_pattern(text: &str, prefix: bool) -> String {
 }
 
 impl LogTable {
+    /// `{column} = CAST(? AS INTEGER|TEXT)`: one object's entries on SQLite, planned once.
+    /// With a bare `= ?`, an SQLite built with STAT4 (the bundled one is) looks the bound
+    /// value up in `sqlite_stat4` once `ANALYZE` has filled it, and so plans the statement
+    /// again each time the value is bound, which Diesel does on every run. A cast value is
+    /// not looked up; the index serves it all the same.
+    fn equals_on_sqlite(&self, column: &str, value: &str, kind: ObjectKeyKind) -> SqlCondition {
+        let cast = match kind {
+            ObjectKeyKind::Integer => " AS INTEGER)",
+            ObjectKeyKind::Text => " AS TEXT)",
+        };
+        SqlCondition::with_text(
+            format!("{}.{column} = CAST(", self.name()),
+            value.to_owned(),
+            cast,
+        )
+    }
+
     /// The conditions of `query` (and of the viewer's `restriction`) on this table, or `None`
     /// when no row can match.
     fn conditions(
@@ -107,18 +124,33 @@ impl LogTable {
                 content_type,
                 object_id,
             } => {
-                match self.object_key() {
-                    // No row can hold an id the column cannot store.
-                    ObjectKeyKind::Integer => {
+                match (self.object_key(), backend) {
+                    // One object's entries on SQLite: see `equals_on_sqlite`.
+                    (kind, BackendKind::Sqlite) => {
+                        // No row can hold an id the column cannot store.
+                        if kind == ObjectKeyKind::Integer {
+                            object_id.parse::<i64>().ok()?;
+                        }
+                        let column = self.object_column();
+                        all.push(Rc::new(self.equals_on_sqlite(column, object_id, kind)));
+                    }
+                    (ObjectKeyKind::Integer, _) => {
                         let id = object_id.parse::<i64>().ok()?;
                         all.push(Rc::new(columns.object_integer.eq(id)));
                     }
-                    ObjectKeyKind::Text => {
+                    (ObjectKeyKind::Text, _) => {
                         all.push(Rc::new(columns.object_text.eq(object_id.clone())));
                     }
                 }
                 if let (true, Some(content_type)) = (self.matches_content_type(), content_type) {
-                    all.push(Rc::new(columns.content_type.eq(content_type.clone())));
+                    all.push(match backend {
+                        BackendKind::Sqlite => Rc::new(self.equals_on_sqlite(
+                            "content_type",
+                            content_type,
+                            ObjectKeyKind::Text,
+                        )),
+                        _ => Rc::new(columns.content_type.eq(content_type.clone())),
+                    });
                 }
             }
             EntryScope::ContentType(content_type) => {

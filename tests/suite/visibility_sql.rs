@@ -193,7 +193,7 @@ proptest! {
 }
 
 #[test]
-fn a_limited_read_writes_its_limit_into_the_statement_and_each_limit_holds() {
+fn a_limited_read_of_one_object_is_planned_once_and_each_limit_holds() {
     use diesel::Connection as _;
     let mut db = TestDb::new();
     let registry = crate::common::page_registry();
@@ -221,5 +221,14 @@ fn a_limited_read_writes_its_limit_into_the_statement_and_each_limit_holds() {
     // binds its values anew each time; a literal one keeps the cached plan.
     assert!(run.iter().all(|sql| sql.contains(" LIMIT ")), "{run:#?}");
     assert!(run[0].ends_with(" LIMIT 2"), "{}", run[0]);
+    // On SQLite the object's id is cast: a bare bound value on an analysed index is looked up
+    // in sqlite_stat4 and the statement planned again whenever it is bound anew.
+    if db.backend() == loggable::db::BackendKind::Sqlite {
+        assert!(
+            run[0].contains("page_id = CAST(? AS INTEGER)"),
+            "{}",
+            run[0]
+        );
+    }
     assert_eq!(cached.len(), 3, "{cached:#?}");
 }
