@@ -285,13 +285,21 @@ impl<ST> QueryFragment<MultiBackend> for Select<ST> {
             _ => self.limit.as_ref(),
         };
         if let Some(limit) = limit {
-            // A literal, not a bound value: SQLite (3.50, the bundled one) plans with a
-            // bound LIMIT's value and marks the statement to be planned again whenever that
-            // value is bound anew, which Diesel does on every run, so a cached read was
-            // parsed and planned each time. The statement cache then keeps one statement per
-            // limit a caller uses (a few page sizes).
             out.push_sql(" LIMIT ");
-            out.push_sql(&limit.to_string());
+            match out.backend() {
+                // A literal, not a bound value: SQLite (3.50, the bundled one) plans with a
+                // bound LIMIT's value and marks the statement to be planned again whenever
+                // that value is bound anew, which Diesel does on every run, so a cached read
+                // was parsed and planned each time. The statement cache then keeps one
+                // statement per limit a caller uses (a few page sizes).
+                #[cfg(feature = "sqlite")]
+                MultiBackend::Sqlite(_) => out.push_sql(&limit.to_string()),
+                // PostgreSQL plans a prepared statement once for all values (its generic
+                // plan); a literal limit there changed the plan of one object's history for
+                // the worse.
+                #[allow(unreachable_patterns, reason = "one variant in a SQLite-only build")]
+                _ => out.push_bind_param::<BigInt, i64>(limit)?,
+            }
         }
         if self.offset > 0 {
             out.push_sql(" OFFSET ");

@@ -217,18 +217,22 @@ fn a_limited_read_of_one_object_is_planned_once_and_each_limit_holds() {
         assert_eq!(read.len(), usize::try_from(limit).unwrap());
     }
     let (run, cached) = statements.0.lock().unwrap().clone();
-    // A bound LIMIT makes SQLite (3.50) plan the statement again on every run, as Diesel
-    // binds its values anew each time; a literal one keeps the cached plan.
     assert!(run.iter().all(|sql| sql.contains(" LIMIT ")), "{run:#?}");
-    assert!(run[0].ends_with(" LIMIT 2"), "{}", run[0]);
-    // On SQLite the object's id is cast: a bare bound value on an analysed index is looked up
-    // in sqlite_stat4 and the statement planned again whenever it is bound anew.
     if db.backend() == loggable::db::BackendKind::Sqlite {
+        // A bound LIMIT makes SQLite (3.50) plan the statement again on every run, as Diesel
+        // binds its values anew each time; a literal one keeps the cached plan: one cached
+        // statement per limit.
+        assert!(run[0].ends_with(" LIMIT 2"), "{}", run[0]);
+        assert_eq!(cached.len(), 3, "{cached:#?}");
+        // The object's id is cast: a bare bound value on an analysed index is looked up in
+        // sqlite_stat4 and the statement planned again whenever it is bound anew.
         assert!(
             run[0].contains("page_id = CAST(? AS INTEGER)"),
             "{}",
             run[0]
         );
+    } else {
+        // PostgreSQL binds the limit: one statement for every limit.
+        assert_eq!(cached.len(), 1, "{cached:#?}");
     }
-    assert_eq!(cached.len(), 3, "{cached:#?}");
 }
