@@ -118,6 +118,17 @@ pub(crate) fn cog(db: &mut TestDb) -> Gear {
     .unwrap()
 }
 
+/// A cog (see [`cog`]), a copy of it grown to size 6 not yet saved, and the statements the
+/// connection runs from now on.
+pub(crate) fn cog_to_grow(db: &mut TestDb) -> (Gear, Gear, Statements) {
+    let gear = cog(db);
+    let statements = Statements::default();
+    db.conn.set_instrumentation(statements.clone());
+    let mut bigger = gear.clone();
+    bigger.size = 6;
+    (gear, bigger, statements)
+}
+
 pub(crate) fn new_sprocket(name: &str) -> NewSprocket<'_> {
     NewSprocket {
         name,
@@ -237,11 +248,7 @@ fn update_records_changed_fields_with_skip_and_redact() {
 #[test]
 fn update_over_a_held_row_reads_nothing() {
     let mut db = setup();
-    let gear = cog(&mut db);
-    let statements = Statements::default();
-    db.conn.set_instrumentation(statements.clone());
-    let mut bigger = gear.clone();
-    bigger.size = 6;
+    let (gear, bigger, statements) = cog_to_grow(&mut db);
     bigger
         .update_over(&mut db.conn, &gear, &LogOptions::new())
         .unwrap();
@@ -254,11 +261,7 @@ fn update_over_a_held_row_reads_nothing() {
 #[test]
 fn an_update_in_the_callers_transaction_checks_first_and_needs_no_savepoint_on_postgresql() {
     let mut db = setup();
-    let gear = cog(&mut db);
-    let statements = Statements::default();
-    db.conn.set_instrumentation(statements.clone());
-    let mut bigger = gear.clone();
-    bigger.size = 6;
+    let (gear, bigger, statements) = cog_to_grow(&mut db);
     loggable::db::transaction(&mut db.conn, |conn| {
         bigger.update_over(conn, &gear, &LogOptions::new())
     })

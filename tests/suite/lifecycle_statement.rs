@@ -10,16 +10,12 @@ use loggable::{Error, LogContext};
 use serde_json::json;
 
 use crate::common::{Statements, actions, history};
-use crate::lifecycle::{Gear, cog, setup};
+use crate::lifecycle::{Gear, cog, cog_to_grow, setup};
 
 #[test]
 fn an_update_outside_a_transaction_is_one_statement_on_postgresql() {
     let mut db = setup();
-    let gear = cog(&mut db);
-    let statements = Statements::default();
-    db.conn.set_instrumentation(statements.clone());
-    let mut bigger = gear.clone();
-    bigger.size = 6;
+    let (gear, bigger, statements) = cog_to_grow(&mut db);
     bigger
         .update_over(&mut db.conn, &gear, &LogOptions::new().user(7))
         .unwrap();
@@ -117,11 +113,7 @@ fn an_update_in_one_statement_rolls_back_with_the_callers_transaction() {
 #[test]
 fn a_suppressed_update_writes_the_row_alone() {
     let mut db = setup();
-    let gear = cog(&mut db);
-    let statements = Statements::default();
-    db.conn.set_instrumentation(statements.clone());
-    let mut bigger = gear.clone();
-    bigger.size = 6;
+    let (gear, bigger, statements) = cog_to_grow(&mut db);
     bigger
         .update_over(&mut db.conn, &gear, &LogOptions::new().suppress())
         .unwrap();
