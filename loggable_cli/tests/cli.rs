@@ -552,7 +552,7 @@ fn write_migrations_copies_loggables_migrations_into_a_folder() {
     );
     assert!(output.status.success(), "{}", stderr(&output));
     let listed = stdout(&output);
-    assert_eq!(listed.lines().count(), 7, "{listed}");
+    assert_eq!(listed.lines().count(), 8, "{listed}");
     let core =
         std::fs::read_to_string(target.join("2026-12-01-000001_loggable_core/up.sql")).unwrap();
     assert!(core.contains("BIGSERIAL"), "the PostgreSQL dialect: {core}");
@@ -569,5 +569,5 @@ fn write_migrations_copies_loggables_migrations_into_a_folder() {
         dir.path(),
     );
     assert!(output.status.success(), "{}", stderr(&output));
-    assert_eq!(std::fs::read_dir(&core_only).unwrap().count(), 3);
+    assert_eq!(std::fs::read_dir(&core_only).unwrap().count(), 4);
 }

@@ -95,7 +95,7 @@ fn enabling_chains_the_entries_already_there() {
 
 #[test]
 fn each_kind_of_tampering_is_reported() {
-    let cases: [(&str, Problem); 7] = [
+    let cases: [(&str, Problem); 8] = [
         (
             "UPDATE loggable_model_log_entries SET label = 'W2, quietly' WHERE id = 2",
             Problem::Changed { entry_id: 2 },
@@ -128,6 +128,12 @@ fn each_kind_of_tampering_is_reported() {
         (
             "UPDATE loggable_log_chain SET content_hash = 'ab' WHERE log_table = 'loggable_model_log_entries' AND seq = 2",
             Problem::BrokenLink { seq: 2 },
+        ),
+        // An entry linked twice (no unique index forbids it): the walk finds the entry the
+        // second link should have covered missing.
+        (
+            "UPDATE loggable_log_chain SET entry_id = 2 WHERE log_table = 'loggable_model_log_entries' AND seq = 3",
+            Problem::Removed { entry_id: 2 },
         ),
     ];
     for (tampering, expected) in cases {
