@@ -96,8 +96,13 @@ impl LogTable {
             ObjectKeyKind::Integer => " AS INTEGER)",
             ObjectKeyKind::Text => " AS TEXT)",
         };
+        let quoted = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
+        let table = match self.name().split_once('.') {
+            Some((schema, table)) => format!("{}.{}", quoted(schema), quoted(table)),
+            None => quoted(self.name()),
+        };
         SqlCondition::with_text(
-            format!("{}.{column} = CAST(", self.name()),
+            format!("{table}.{} = CAST(", quoted(column)),
             value.to_owned(),
             cast,
         )

@@ -285,20 +285,22 @@ impl<ST> QueryFragment<MultiBackend> for Select<ST> {
             _ => self.limit.as_ref(),
         };
         if let Some(limit) = limit {
-            out.push_sql(" LIMIT ");
-            match out.backend() {
-                // A literal, not a bound value: SQLite (3.50, the bundled one) plans with a
-                // bound LIMIT's value and marks the statement to be planned again whenever
-                // that value is bound anew, which Diesel does on every run, so a cached read
-                // was parsed and planned each time. The statement cache then keeps one
-                // statement per limit a caller uses (a few page sizes).
+            // On SQLite the bound limit is cast: SQLite (3.50, the bundled one) plans with a
+            // bare bound LIMIT's value and marks the statement to be planned again whenever
+            // that value is bound anew, which Diesel does on every run, so a cached read was
+            // parsed and planned each time. A cast value is computed when the statement runs.
+            // (A literal would do too, but would cache one statement per limit, and numbered
+            // pages ask for as many limits as there are pages.)
+            let sqlite = match out.backend() {
                 #[cfg(feature = "sqlite")]
-                MultiBackend::Sqlite(_) => out.push_sql(&limit.to_string()),
-                // PostgreSQL plans a prepared statement once for all values (its generic
-                // plan); a literal limit there changed the plan of one object's history for
-                // the worse.
+                MultiBackend::Sqlite(_) => true,
                 #[allow(unreachable_patterns, reason = "one variant in a SQLite-only build")]
-                _ => out.push_bind_param::<BigInt, i64>(limit)?,
+                _ => false,
+            };
+            out.push_sql(if sqlite { " LIMIT CAST(" } else { " LIMIT " });
+            out.push_bind_param::<BigInt, i64>(limit)?;
+            if sqlite {
+                out.push_sql(" AS INTEGER)");
             }
         }
         if self.offset > 0 {

@@ -409,7 +409,7 @@ impl LogTable {
     /// Writes one entry on PostgreSQL with one statement that also runs `then`, if any:
     /// `WITH loggable_entry AS (INSERT ... RETURNING id), {then} SELECT id FROM
     /// loggable_entry`, where `then` is more common table expressions (which may read
-    /// `loggable_entry.id`).
+    /// `loggable_entry.id`). `context` says what failed, if it does.
     /// With `before` (common table expressions and the name of one of them), the row is
     /// selected from that one and goes in only if it yields a row. Returns the entry's id, or
     /// `None` when it did not go in.
@@ -420,6 +420,7 @@ impl LogTable {
         entry: &NewLogEntry,
         before: Option<(&dyn QueryFragment<diesel::pg::Pg>, &'static str)>,
         then: Option<&dyn QueryFragment<diesel::pg::Pg>>,
+        context: &'static str,
     ) -> Result<Option<i64>> {
         use diesel::{OptionalExtension, RunQueryDsl};
         let mut rows = InsertRows::new(*self, std::slice::from_ref(entry))?;
@@ -431,7 +432,7 @@ impl LogTable {
         }
         .get_result::<i64>(conn)
         .optional()
-        .context("writing a log entry")
+        .context(context)
     }
 
     /// Writes `entries` in order and returns how many were written: with multi-row INSERTs,

@@ -85,7 +85,7 @@ pub(super) fn write_chained(
             chain_hash: &chain_hash,
         };
         let id = table
-            .insert_then(conn, &entry, None, Some(&link))?
+            .insert_then(conn, &entry, None, Some(&link), "writing a log entry")?
             .ok_or(crate::Error::WriteHookDroppedEntries)?;
         Ok(LogEntry { id, ..stored })
     })
@@ -154,6 +154,12 @@ pub(super) fn write_plain(
         table: table.name(),
         content_hash: &content,
     };
-    let id = table.insert_then(conn, entry, Some((&head, "loggable_head")), Some(&link))?;
+    let id = table.insert_then(
+        conn,
+        entry,
+        Some((&head, "loggable_head")),
+        Some(&link),
+        "writing a log entry",
+    )?;
     Ok(id.map(|id| LogEntry { id, ..stored }))
 }

@@ -77,21 +77,12 @@ pub(crate) fn update<M: ModelStore<C>, C: LogConnection>(
     new: &M,
     options: &LogOptions,
 ) -> Result<()> {
-    // With one statement to write, the read needs no transaction around it: inside one,
-    // at PostgreSQL's default isolation, the stored row could change after it just the same.
-    #[cfg(feature = "postgres")]
-    if super::one_statement::possible(conn, new, options) {
-        let old = find::<M, _>(conn, &new.key())?;
-        check_lock(&old, options)?;
-        if super::one_statement::save(conn, &old, new, options)? {
-            return Ok(());
-        }
-    }
+    let revision_content = revision_content(new)?;
     crate::db::atomically(conn, options.writes_plainly(new), |conn| {
         // Read in this transaction: its lock is current, no second read needed.
         let old = find::<M, _>(conn, &new.key())?;
         check_lock(&old, options)?;
-        save_over(conn, &old, new, options)
+        save_over(conn, &old, new, options, revision_content)
     })
 }
 
@@ -104,34 +95,46 @@ pub(crate) fn update_from<M: ModelStore<C>, C: LogConnection>(
     new: &M,
     options: &LogOptions,
 ) -> Result<()> {
+    let revision_content = revision_content(new)?;
+    // With no lock to read first, the update may be one statement (PostgreSQL), atomic by
+    // itself: no transaction around it.
     #[cfg(feature = "postgres")]
-    if super::one_statement::possible(conn, new, options) {
-        check_stored_locks(conn, std::slice::from_ref(old), options)?;
-        if super::one_statement::save(conn, old, new, options)? {
-            return Ok(());
-        }
+    if revision_content.is_none()
+        && (options.override_lock || old.lock_state().is_none())
+        && super::one_statement::save(conn, old, new, options)?
+    {
+        return Ok(());
     }
     crate::db::atomically(conn, options.writes_plainly(new), |conn| {
         check_stored_locks(conn, std::slice::from_ref(old), options)?;
-        save_over(conn, old, new, options)
+        save_over(conn, old, new, options, revision_content)
     })
 }
 
-/// Saves `new` over `old` and logs the edit; the caller has checked the lock. Everything that
-/// can fail before the database is checked before the first write (the entry, the revision's
-/// content), so without a write hook it runs without a savepoint of its own (see
-/// [`crate::db::atomically`]).
+/// What a revision of `row` stores, when the model keeps revisions.
+fn revision_content<M: Model>(row: &M) -> Result<Option<serde_json::Value>> {
+    row.revision_content()
+        .map(|content| content.0.map_err(unserialisable))
+        .transpose()
+}
+
+/// Saves `new` over `old` and logs the edit; the caller has checked the lock. Without a
+/// revision to save (`revision_content`), on PostgreSQL, the UPDATE and the entry are one
+/// statement where they can be. Otherwise everything that can fail before the database is
+/// checked before the first write (the entry, the revision's content), so without a write
+/// hook it runs without a savepoint of its own (see [`crate::db::atomically`]).
 fn save_over<M: ModelStore<C>, C: LogConnection>(
     conn: &mut C,
     old: &M,
     new: &M,
     options: &LogOptions,
+    revision_content: Option<serde_json::Value>,
 ) -> Result<()> {
+    #[cfg(feature = "postgres")]
+    if revision_content.is_none() && super::one_statement::save(conn, old, new, options)? {
+        return Ok(());
+    }
     let entry = options.prepare(options.edit_entry(old, new, false)?)?;
-    let revision_content = new
-        .revision_content()
-        .map(|content| content.0.map_err(unserialisable))
-        .transpose()?;
     let saved = new.save_row(conn).context("updating the object")?;
     if saved == 0 {
         return Err(not_found(new));

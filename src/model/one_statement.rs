@@ -15,7 +15,7 @@ use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment};
 
 use super::{LogOptions, ModelStore};
-use crate::db::{BackendConnection, BackendKind, LogConnection};
+use crate::db::{BackendConnection, LogConnection};
 use crate::error::Result;
 
 /// A statement of a model's, boxed for PostgreSQL.
@@ -80,31 +80,21 @@ impl QueryFragment<Pg> for Named<'_> {
     }
 }
 
-/// Whether [`save`] can write `new`'s update as one statement: on PostgreSQL, with no
-/// revision to save between the UPDATE and the entry, an entry to write, no write hook and
-/// no buffer for it. ([`save`] still declines a model whose UPDATE does not compile for
-/// PostgreSQL, which only a connection over several backends can meet.)
-pub(super) fn possible<M: ModelStore<C>, C: LogConnection>(
-    conn: &mut C,
-    new: &M,
-    options: &LogOptions,
-) -> bool {
-    !options.suppress
-        && new.revision_content().is_none()
-        && options.writes_plainly(new)
-        && conn.deferred_writes().is_none()
-        && conn.backend_connection().backend() == BackendKind::Postgresql
-}
-
-/// Saves `new` over `old` and writes its `wagtail.edit` entry with one statement, when
-/// [`possible`] and the model's UPDATE is at hand; returns `false`, having written nothing,
-/// when not. The caller has checked the lock.
+/// Saves `new` over `old` and writes its `wagtail.edit` entry with one statement, when it
+/// can: on PostgreSQL, with an entry to write (not suppressed), no buffer and no write hook
+/// for it, and the model's UPDATE at hand. Returns `false`, having written nothing, when it
+/// cannot. The caller has checked the lock and that there is no revision to save between the
+/// two.
 pub(super) fn save<M: ModelStore<C>, C: LogConnection>(
     conn: &mut C,
     old: &M,
     new: &M,
     options: &LogOptions,
 ) -> Result<bool> {
+    // The buffer first: asking for the backend connection sends what a buffer holds.
+    if options.suppress || conn.deferred_writes().is_some() || !options.writes_plainly(new) {
+        return Ok(false);
+    }
     #[allow(
         unreachable_patterns,
         reason = "one variant when built for PostgreSQL alone"
@@ -113,12 +103,17 @@ pub(super) fn save<M: ModelStore<C>, C: LogConnection>(
         BackendConnection::Postgresql(pg) => pg,
         _ => return Ok(false),
     };
-    let (Some(update), Some(entry)) = (
-        new.postgres_save(),
-        options.prepare(options.edit_entry(old, new, false)?)?,
-    ) else {
+    let Some(update) = new.postgres_save() else {
         return Ok(false);
     };
+    let Some(entry) = options.prepare(options.edit_entry(old, new, false)?)? else {
+        return Ok(false);
+    };
+    // Asked again of the registry the entry was checked with: a hook set on the global
+    // registry since the first question would otherwise be passed by.
+    if !entry.writes_plainly() {
+        return Ok(false);
+    }
     let saved = Named {
         name: "loggable_saved",
         statement: &*update,

@@ -252,9 +252,17 @@ impl PreparedEntry {
         crate::log::write_prepared(conn, &registry, table, entry)
     }
 
-    /// Writes it on PostgreSQL in one statement after `before` (common table expressions and
-    /// the one the row is selected from: it goes in once if that yields a row). Only for a
-    /// table without a write hook. Returns its id, or `None` when it did not go in.
+    /// Whether its table has no write hook in the registry it was checked with: it may go in
+    /// with a plain INSERT ([`write_after`](Self::write_after)).
+    #[cfg(feature = "postgres")]
+    pub(crate) fn writes_plainly(&self) -> bool {
+        self.registry.write_hook(self.table.name()).is_none()
+    }
+
+    /// Writes it on PostgreSQL in one statement after `before` (the change: common table
+    /// expressions and the one the row is selected from, so it goes in once if that yields a
+    /// row). Only for a table without a write hook ([`writes_plainly`](Self::writes_plainly)).
+    /// Returns its id, or `None` when it did not go in.
     #[cfg(feature = "postgres")]
     pub(crate) fn write_after(
         self,
@@ -264,7 +272,12 @@ impl PreparedEntry {
             &'static str,
         ),
     ) -> Result<Option<i64>> {
-        self.table
-            .insert_then(conn, &self.entry, Some(before), None)
+        self.table.insert_then(
+            conn,
+            &self.entry,
+            Some(before),
+            None,
+            "updating the object and writing its entry",
+        )
     }
 }

@@ -34,13 +34,16 @@ fn an_update_outside_a_transaction_is_one_statement_on_postgresql() {
     assert_eq!(Statements::row_updates(&run), 1, "{run:#?}");
     assert_eq!(Statements::entry_writes(&run), 1, "{run:#?}");
 
-    // `update` reads the stored row, then writes the same one statement.
+    // `update` reads the stored row, then writes the same one statement, in a transaction
+    // of its own: the read and the write see one snapshot where the isolation level says so.
     let mut biggest = bigger.clone();
     biggest.size = 8;
     biggest.update(&mut db.conn, &LogOptions::new()).unwrap();
     let run = statements.take();
     if db.backend() == BackendKind::Postgresql {
-        assert_eq!(run.len(), 2, "{run:#?}");
+        assert_eq!(run.len(), 4, "{run:#?}");
+        assert_eq!(Statements::count(&run, "BEGIN"), 1, "{run:#?}");
+        assert_eq!(Statements::count_with(&run, "loggable_saved AS (UPDATE"), 1);
     }
     assert_eq!(Statements::reads(&run), 1, "{run:#?}");
     assert_eq!(Statements::row_updates(&run), 1, "{run:#?}");
@@ -181,7 +184,100 @@ fn the_one_statement_is_prepared_once_per_model() {
     }
     let (run, cached) = statements.0.lock().unwrap().clone();
     assert_eq!(run.len(), 3, "{run:#?}");
-    assert!(run.iter().all(|sql| sql.starts_with("WITH loggable_saved")));
-    // Diesel's own UPDATE is never cached; the logged update is, by its text.
+    assert!(run.iter().all(|sql| *sql == run[0]), "{run:#?}");
+    assert!(run[0].starts_with("WITH loggable_saved"), "{}", run[0]);
+    // Diesel's own UPDATE is never cached; the logged update is, by its text, once.
+    assert_eq!(cached.len(), 1, "{cached:#?}");
     assert!(cached.contains(&run[0]), "{cached:#?}");
+}
+
+diesel::table! {
+    latches (id) {
+        id -> BigInt,
+        name -> Text,
+        locked -> Bool,
+        locked_at -> Nullable<Timestamp>,
+        locked_by -> Nullable<BigInt>,
+    }
+}
+
+/// Lockable, without revisions, logged to the application's own table.
+#[derive(Debug, Clone, diesel::Queryable, serde::Serialize, loggable::Loggable)]
+#[diesel(table_name = latches)]
+#[loggable(
+    content_type = "factory.latch",
+    title = name,
+    log_table = crate::custom_table::SPROCKET_LOG,
+    lockable
+)]
+struct Latch {
+    id: i64,
+    name: String,
+    locked: bool,
+    locked_at: Option<chrono::NaiveDateTime>,
+    locked_by: Option<i64>,
+}
+
+#[test]
+fn a_lock_holds_against_the_one_statement_and_the_entry_goes_to_the_models_own_table() {
+    use diesel::prelude::*;
+    let mut db = setup();
+    loggable::register_model(Latch::model_type());
+    let id = match db.backend() {
+        BackendKind::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+        _ => "BIGSERIAL PRIMARY KEY",
+    };
+    diesel::sql_query(format!(
+        "CREATE TABLE latches (id {id}, name TEXT NOT NULL, locked BOOLEAN NOT NULL DEFAULT FALSE, \
+         locked_at TIMESTAMP, locked_by BIGINT)"
+    ))
+    .execute(&mut db.conn)
+    .unwrap();
+    let latch: Latch = diesel::insert_into(latches::table)
+        .values(latches::name.eq("Gate"))
+        .get_result(&mut db.conn)
+        .unwrap();
+    let locked = latch.lock(&mut db.conn, 4, &LogOptions::new()).unwrap();
+
+    let mut renamed = locked.clone();
+    renamed.name = "Side gate".into();
+    let refused = renamed.update_over(&mut db.conn, &locked, &LogOptions::new().user(5));
+    assert!(matches!(refused, Err(Error::Locked { .. })), "{refused:?}");
+    let stored: Latch = latches::table.find(latch.id).first(&mut db.conn).unwrap();
+    assert_eq!(stored.name, "Gate");
+    assert_eq!(actions(&history(&mut db.conn, &latch)), ["wagtail.lock"]);
+
+    let statements = Statements::default();
+    db.conn.set_instrumentation(statements.clone());
+    renamed
+        .update_over(&mut db.conn, &locked, &LogOptions::new().user(4))
+        .unwrap();
+    let run = statements.take();
+    assert_eq!(Statements::row_updates(&run), 1, "{run:#?}");
+    assert_eq!(Statements::entry_writes(&run), 1, "{run:#?}");
+    if db.backend() == BackendKind::Postgresql {
+        // The lock is read first, so the read and the one statement share a transaction;
+        // the statement also records the application's table in the list of log tables.
+        assert_eq!(Statements::count(&run, "BEGIN"), 1, "{run:#?}");
+        assert_eq!(
+            Statements::count_with(&run, "loggable_recorded AS (INSERT"),
+            1,
+            "{run:#?}"
+        );
+    }
+    let stored: Latch = latches::table.find(latch.id).first(&mut db.conn).unwrap();
+    assert_eq!(stored.name, "Side gate");
+    let entries = history(&mut db.conn, &latch);
+    assert_eq!(actions(&entries), ["wagtail.lock", "wagtail.edit"]);
+    assert_eq!(
+        entries[1].data["changes"],
+        json!({"name": ["Gate", "Side gate"]})
+    );
+    let in_own_table = crate::custom_table::SPROCKET_LOG
+        .query(
+            &mut db.conn,
+            &loggable::entry::EntryQuery::new(loggable::entry::EntryScope::All),
+        )
+        .unwrap();
+    assert_eq!(in_own_table.len(), 2);
 }
