@@ -45,6 +45,7 @@ use crate::error::{DatabaseContext, Result};
 use crate::schema::{log_chain, log_chain_heads};
 use crate::user_id::UserId;
 
+mod head_statements;
 mod key;
 #[cfg(feature = "postgres")]
 mod single_write;
@@ -150,18 +151,27 @@ fn append(
         ));
         head.chain_hash = chain_hash;
     }
-    for chunk in links.chunks(crate::entry::INSERT_CHUNK_ROWS) {
-        let insert = diesel::insert_into(log_chain::table).values(chunk);
+    if let [link] = links.as_slice() {
+        // One link, the single write's: one row, not a batch, so Diesel caches the statement.
+        let insert = diesel::insert_into(log_chain::table).values(link);
         crate::db::on_backend_connection!(conn, |c| insert.execute(c))
-            .context("appending to the chain")?;
+    } else {
+        links
+            .chunks(crate::entry::INSERT_CHUNK_ROWS)
+            .try_for_each(|chunk| {
+                let insert = diesel::insert_into(log_chain::table).values(chunk);
+                crate::db::on_backend_connection!(conn, |c| insert.execute(c)).map(|_| ())
+            })
+            .map(|()| 0)
     }
-    diesel::update(log_chain_heads::table.filter(log_chain_heads::log_table.eq(head.table)))
-        .set((
-            log_chain_heads::seq.eq(head.seq),
-            log_chain_heads::chain_hash.eq(&head.chain_hash),
-        ))
-        .execute(conn)
-        .context("moving the chain head")?;
+    .context("appending to the chain")?;
+    head_statements::MoveHead {
+        table: head.table,
+        seq: head.seq,
+        chain_hash: &head.chain_hash,
+    }
+    .execute(conn)
+    .context("moving the chain head")?;
     Ok(())
 }
 
