@@ -205,7 +205,7 @@ impl LogBuffer {
             "SELECT nextval(pg_get_serial_sequence($1, 'id')) AS id \
              FROM generate_series(1, $2)",
         )
-        .bind::<Text, _>(quoted_table_name(table))
+        .bind::<Text, _>(super::table::quoted_name(table))
         .bind::<BigInt, _>(ids.next_batch)
         .load(conn)
         .context("taking log entry ids from the table's sequence")?;
@@ -265,16 +265,6 @@ fn send_waiting(
             .context("writing the transaction's log entries")?;
     }
     Ok(())
-}
-
-/// `name` (`table` or `schema.table`) as `pg_get_serial_sequence` reads it: each part
-/// double-quoted, so case and odd characters survive.
-#[cfg(feature = "postgres")]
-fn quoted_table_name(name: &str) -> String {
-    name.split('.')
-        .map(|part| format!("\"{}\"", part.replace('"', "\"\"")))
-        .collect::<Vec<_>>()
-        .join(".")
 }
 
 /// The log buffer `deferred` lends, with the connection behind it, if it is loggable's.

@@ -96,13 +96,12 @@ impl LogTable {
             ObjectKeyKind::Integer => " AS INTEGER)",
             ObjectKeyKind::Text => " AS TEXT)",
         };
-        let quoted = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
-        let table = match self.name().split_once('.') {
-            Some((schema, table)) => format!("{}.{}", quoted(schema), quoted(table)),
-            None => quoted(self.name()),
-        };
         SqlCondition::with_text(
-            format!("{table}.{} = CAST(", quoted(column)),
+            format!(
+                "{}.{} = CAST(",
+                super::table::quoted_name(self.name()),
+                super::table::quoted_name(column)
+            ),
             value.to_owned(),
             cast,
         )
@@ -129,24 +128,21 @@ impl LogTable {
                 content_type,
                 object_id,
             } => {
-                match (self.object_key(), backend) {
+                // No row can hold an id the column cannot store.
+                let integer_id = match self.object_key() {
+                    ObjectKeyKind::Integer => Some(object_id.parse::<i64>().ok()?),
+                    ObjectKeyKind::Text => None,
+                };
+                all.push(match (backend, integer_id) {
                     // One object's entries on SQLite: see `equals_on_sqlite`.
-                    (kind, BackendKind::Sqlite) => {
-                        // No row can hold an id the column cannot store.
-                        if kind == ObjectKeyKind::Integer {
-                            object_id.parse::<i64>().ok()?;
-                        }
-                        let column = self.object_column();
-                        all.push(Rc::new(self.equals_on_sqlite(column, object_id, kind)));
-                    }
-                    (ObjectKeyKind::Integer, _) => {
-                        let id = object_id.parse::<i64>().ok()?;
-                        all.push(Rc::new(columns.object_integer.eq(id)));
-                    }
-                    (ObjectKeyKind::Text, _) => {
-                        all.push(Rc::new(columns.object_text.eq(object_id.clone())));
-                    }
-                }
+                    (BackendKind::Sqlite, _) => Rc::new(self.equals_on_sqlite(
+                        self.object_column(),
+                        object_id,
+                        self.object_key(),
+                    )),
+                    (_, Some(id)) => Rc::new(columns.object_integer.eq(id)),
+                    (_, None) => Rc::new(columns.object_text.eq(object_id.clone())),
+                });
                 if let (true, Some(content_type)) = (self.matches_content_type(), content_type) {
                     all.push(match backend {
                         BackendKind::Sqlite => Rc::new(self.equals_on_sqlite(

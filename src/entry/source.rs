@@ -291,16 +291,18 @@ impl<ST> QueryFragment<MultiBackend> for Select<ST> {
             // parsed and planned each time. A cast value is computed when the statement runs.
             // (A literal would do too, but would cache one statement per limit, and numbered
             // pages ask for as many limits as there are pages.)
-            let sqlite = match out.backend() {
+            match out.backend() {
                 #[cfg(feature = "sqlite")]
-                MultiBackend::Sqlite(_) => true,
+                MultiBackend::Sqlite(_) => {
+                    out.push_sql(" LIMIT CAST(");
+                    out.push_bind_param::<BigInt, i64>(limit)?;
+                    out.push_sql(" AS INTEGER)");
+                }
                 #[allow(unreachable_patterns, reason = "one variant in a SQLite-only build")]
-                _ => false,
-            };
-            out.push_sql(if sqlite { " LIMIT CAST(" } else { " LIMIT " });
-            out.push_bind_param::<BigInt, i64>(limit)?;
-            if sqlite {
-                out.push_sql(" AS INTEGER)");
+                _ => {
+                    out.push_sql(" LIMIT ");
+                    out.push_bind_param::<BigInt, i64>(limit)?;
+                }
             }
         }
         if self.offset > 0 {

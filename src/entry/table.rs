@@ -278,6 +278,16 @@ macro_rules! log_table {
     };
 }
 
+/// `name` (a table, `schema.table`, or a column) as SQL text in double quotes, each part on
+/// its own (`"schema"."table"`), so case and odd characters survive: for raw SQL text that
+/// names a table outside [`push_table_name`]'s reach (a bound value, a condition's text).
+pub(super) fn quoted_name(name: &str) -> String {
+    name.split('.')
+        .map(|part| format!("\"{}\"", part.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
 /// Writes a table name into a statement, quoted, a schema-qualified one (`schema.table`) as
 /// two identifiers.
 pub(super) fn push_table_name<DB: Backend>(

@@ -28,14 +28,9 @@ impl QueryFragment<MultiBackend> for MoveHead<'_> {
     }
 }
 
-macro_rules! cached_by_text {
-    ($($statement:ident),*) => {$(
-        impl QueryId for $statement<'_> {
-            type QueryId = ();
-            const HAS_STATIC_QUERY_ID: bool = false;
-        }
-
-        impl<Conn> diesel::RunQueryDsl<Conn> for $statement<'_> {}
-    )*};
+impl QueryId for MoveHead<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
 }
-cached_by_text!(MoveHead);
+
+impl<Conn> diesel::RunQueryDsl<Conn> for MoveHead<'_> {}

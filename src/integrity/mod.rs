@@ -151,20 +151,21 @@ fn append(
         ));
         head.chain_hash = chain_hash;
     }
-    if let [link] = links.as_slice() {
-        // One link, the single write's: one row, not a batch, so Diesel caches the statement.
-        let insert = diesel::insert_into(log_chain::table).values(link);
-        crate::db::on_backend_connection!(conn, |c| insert.execute(c))
-    } else {
-        links
-            .chunks(crate::entry::INSERT_CHUNK_ROWS)
-            .try_for_each(|chunk| {
+    for chunk in links.chunks(crate::entry::INSERT_CHUNK_ROWS) {
+        let inserted = match chunk {
+            // One link (a single write's) goes in as one row, not a batch: Diesel caches that
+            // statement, where it calls every multi-row INSERT uncacheable.
+            [link] => {
+                let insert = diesel::insert_into(log_chain::table).values(link);
+                crate::db::on_backend_connection!(conn, |c| insert.execute(c))
+            }
+            _ => {
                 let insert = diesel::insert_into(log_chain::table).values(chunk);
-                crate::db::on_backend_connection!(conn, |c| insert.execute(c)).map(|_| ())
-            })
-            .map(|()| 0)
+                crate::db::on_backend_connection!(conn, |c| insert.execute(c))
+            }
+        };
+        inserted.context("appending to the chain")?;
     }
-    .context("appending to the chain")?;
     head_statements::MoveHead {
         table: head.table,
         seq: head.seq,

@@ -18,10 +18,9 @@ pub(crate) fn save_revision<M: ModelStore<C>, C: LogConnection>(
     row: &M,
     user: Option<UserId>,
 ) -> Result<Option<Revision>> {
-    let Some(content) = row.revision_content() else {
+    let Some(content) = revision_content(row)? else {
         return Ok(None);
     };
-    let content = content.0.map_err(unserialisable)?;
     let object_id = row.key().to_string();
     revision::save(conn, M::CONTENT_TYPE, &object_id, &content, user).map(Some)
 }

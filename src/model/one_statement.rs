@@ -91,8 +91,9 @@ pub(super) fn save<M: ModelStore<C>, C: LogConnection>(
     new: &M,
     options: &LogOptions,
 ) -> Result<bool> {
-    // The buffer first: asking for the backend connection sends what a buffer holds.
-    if options.suppress || conn.deferred_writes().is_some() || !options.writes_plainly(new) {
+    // The buffer first: asking for the backend connection sends what a buffer holds. The
+    // backend before the registry: on SQLite this answers at once, however often it is asked.
+    if options.suppress || conn.deferred_writes().is_some() {
         return Ok(false);
     }
     #[allow(
@@ -103,6 +104,9 @@ pub(super) fn save<M: ModelStore<C>, C: LogConnection>(
         BackendConnection::Postgresql(pg) => pg,
         _ => return Ok(false),
     };
+    if !options.writes_plainly(new) {
+        return Ok(false);
+    }
     let Some(update) = new.postgres_save() else {
         return Ok(false);
     };

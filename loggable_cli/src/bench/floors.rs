@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use loggable::Result;
 use loggable::db::DbConnection;
 
-use super::{DatabaseContext, Measurement, PAGE_TYPE, Seeded, measurement, median_of, timed_write};
+use super::{DatabaseContext, Measurement, PAGE_TYPE, Read, Seeded, measurement, timed_write};
 
 diesel::table! {
     /// loggable's page log table, written here without loggable.
@@ -29,17 +29,16 @@ diesel::table! {
     }
 }
 
-/// `n` page entries about `page` by `user`, each a bare INSERT in its own durable transaction
-/// (SQLite: at the connection's current `synchronous`), like the log() metrics' entries.
+/// `n` page entries about the single-entry metrics' page by their user, each a bare INSERT in
+/// its own durable transaction (SQLite: at the connection's current `synchronous`), like the
+/// log() metrics' entries.
 pub(super) fn entry_row_floor(
     conn: &mut DbConnection,
     n: usize,
-    page: i64,
-    user: i64,
-    entries: usize,
+    seeded: &Seeded,
 ) -> Result<Measurement> {
     let uuid = uuid::Uuid::now_v7().hyphenated().to_string();
-    let user = user.to_string();
+    let (page, user) = (seeded.history_page, seeded.editor.user_id.to_string());
     let took = timed_write(conn, |conn| {
         for _ in 0..n {
             let row = (
@@ -68,7 +67,7 @@ pub(super) fn entry_row_floor(
         "calibration_commit_entry_row",
         n as u64,
         took,
-        entries,
+        seeded.entries,
     ))
 }
 
@@ -88,46 +87,35 @@ type EntryRow = (
     i64,
 );
 
-/// The floors of two reads, each the median of `runs`: one page's first 50 entries, newest
-/// first, loaded with a bare Diesel query (`page_history_first50_bare_diesel`; loggable's
-/// read also keeps one entry per user action and parses each entry's data), and a bare
-/// `COUNT(*)` of the page log (`viewable_by_user_count_superuser_bare_diesel`).
-pub(super) fn read_floors(
-    conn: &mut DbConnection,
-    seeded: &Seeded,
-    runs: usize,
-) -> Result<Vec<Measurement>> {
+/// The floors of two reads, beside loggable's: one page's first 50 entries, newest first,
+/// loaded with a bare Diesel query (`page_history_first50_bare_diesel`; loggable's read also
+/// keeps one entry per user action and parses each entry's data), and a bare `COUNT(*)` of
+/// the page log (`viewable_by_user_count_superuser_bare_diesel`).
+pub(super) fn bare_reads(seeded: &Seeded) -> [(&'static str, Read<'_>); 2] {
     use loggable_page_log_entries as log;
     let page = seeded.history_page;
-    let (rows, history) = median_of(conn, runs, |conn| {
-        let rows: Vec<EntryRow> = log::table
-            .filter(log::page_id.eq(page))
-            .order((log::timestamp.desc(), log::id.desc()))
-            .limit(50)
-            .load(conn)
-            .context("reading one page's entries by hand")?;
-        Ok(rows.len() as u64)
-    })?;
-    let (count, counting) = median_of(conn, runs, |conn| {
-        let count: i64 = log::table
-            .count()
-            .get_result(conn)
-            .context("counting the page log by hand")?;
-        Ok(u64::try_from(count).unwrap_or(0))
-    })?;
-    Ok([
-        ("page_history_first50_bare_diesel", rows, history),
+    [
+        (
+            "page_history_first50_bare_diesel",
+            Box::new(move |conn| {
+                let rows: Vec<EntryRow> = log::table
+                    .filter(log::page_id.eq(page))
+                    .order((log::timestamp.desc(), log::id.desc()))
+                    .limit(50)
+                    .load(conn)
+                    .context("reading one page's entries by hand")?;
+                Ok(rows.len() as u64)
+            }),
+        ),
         (
             "viewable_by_user_count_superuser_bare_diesel",
-            count,
-            counting,
+            Box::new(|conn| {
+                let count: i64 = log::table
+                    .count()
+                    .get_result(conn)
+                    .context("counting the page log by hand")?;
+                Ok(u64::try_from(count).unwrap_or(0))
+            }),
         ),
     ]
-    .into_iter()
-    .map(|(metric, n, took)| {
-        let mut figure = measurement(conn, metric, n, took, seeded.entries);
-        figure.per_second = 1.0 / figure.seconds.max(f64::MIN_POSITIVE);
-        figure
-    })
-    .collect())
 }

@@ -225,6 +225,9 @@ fn median_of(
     Ok((rows, times[times.len() / 2]))
 }
 
+/// One read metric: reads on the connection, returns how many rows it read (or counted).
+type Read<'a> = Box<dyn FnMut(&mut DbConnection) -> Result<u64> + 'a>;
+
 /// Times the read metrics, each the median of `runs` runs.
 pub fn measure_reads(
     conn: &mut DbConnection,
@@ -235,9 +238,8 @@ pub fn measure_reads(
     let all = || EntryQuery::new(EntryScope::All);
     let as_rows = |n: usize| n as u64;
     let as_count = |n: i64| u64::try_from(n).unwrap_or(0);
-    type Read<'a> = Box<dyn FnMut(&mut DbConnection) -> Result<u64> + 'a>;
     let (editor, superuser) = (&seeded.editor, &seeded.superuser);
-    let reads: Vec<(&'static str, Read<'_>)> = vec![
+    let mut reads: Vec<(&'static str, Read<'_>)> = vec![
         (
             "viewable_by_user_first50_editor",
             Box::new(move |c| {
@@ -288,6 +290,7 @@ pub fn measure_reads(
             }),
         ),
     ];
+    reads.extend(floors::bare_reads(seeded));
     let mut measured = Vec::with_capacity(reads.len());
     for (metric, mut read) in reads {
         let (rows, median) = median_of(conn, runs, &mut read)?;
@@ -295,7 +298,6 @@ pub fn measure_reads(
         figure.per_second = 1.0 / figure.seconds.max(f64::MIN_POSITIVE);
         measured.push(figure);
     }
-    measured.extend(floors::read_floors(conn, seeded, runs)?);
     Ok(measured)
 }
 
@@ -366,7 +368,7 @@ pub fn measure_writes(
             Ok([
                 figure,
                 commit_ceiling(conn, n, seeded.entries)?,
-                entry_row_floor(conn, n, seeded)?,
+                floors::entry_row_floor(conn, n, seeded)?,
             ])
         });
         conn.batch_execute("PRAGMA synchronous = NORMAL")
@@ -374,7 +376,7 @@ pub fn measure_writes(
         figures.extend(figure?);
     } else {
         figures.push(commit_ceiling(conn, n, seeded.entries)?);
-        figures.push(entry_row_floor(conn, n, seeded)?);
+        figures.push(floors::entry_row_floor(conn, n, seeded)?);
     }
     figures.push(round_trip(conn, seeded.entries)?);
     Ok(figures)
@@ -417,17 +419,6 @@ fn commit_ceiling(conn: &mut DbConnection, n: usize, entries: usize) -> Result<M
         took,
         entries,
     ))
-}
-
-/// [`floors::entry_row_floor`] for the page and user of the single-entry metrics.
-fn entry_row_floor(conn: &mut DbConnection, n: usize, seeded: &Seeded) -> Result<Measurement> {
-    floors::entry_row_floor(
-        conn,
-        n,
-        seeded.history_page,
-        seeded.editor.user_id,
-        seeded.entries,
-    )
 }
 
 /// How long `write` takes from an empty write-ahead log to one written back into the database
