@@ -295,19 +295,26 @@ fn stored_text_that_reads_back_the_same_is_still_caught() {
     }
 }
 
-#[test]
-fn a_chained_entry_costs_one_statement_on_postgresql_and_links_as_the_library_hashes() {
+/// A chained generic log whose connection reports to `watcher` from then on, after three
+/// chained entries have gone in.
+fn three_chained_writes(watcher: impl diesel::connection::Instrumentation) -> TestDb {
     let mut db = TestDb::new();
     let registry = chained();
     integrity::enable(&mut db.conn, &MODEL_LOG).unwrap();
-    let statements = crate::common::Statements::default();
-    db.conn.set_instrumentation(statements.clone());
+    db.conn.set_instrumentation(watcher);
     for n in 1..=3 {
         log(&ObjectRef::new("shop.widget", n).title("W"), "wagtail.edit")
             .data(serde_json::json!({"b": [1, "é"], "a": null}))
             .write_with(&mut db.conn, &registry)
             .unwrap();
     }
+    db
+}
+
+#[test]
+fn a_chained_entry_costs_one_statement_on_postgresql_and_links_as_the_library_hashes() {
+    let statements = crate::common::Statements::default();
+    let mut db = three_chained_writes(statements.clone());
     let run = statements.take();
     if db.backend() == loggable::db::BackendKind::Postgresql {
         // The head's lock, the entry, the link (hashed by the server) and the head's move:
@@ -321,16 +328,8 @@ fn a_chained_entry_costs_one_statement_on_postgresql_and_links_as_the_library_ha
 
 #[test]
 fn a_chained_entrys_statements_are_prepared_once() {
-    let mut db = TestDb::new();
-    let registry = chained();
-    integrity::enable(&mut db.conn, &MODEL_LOG).unwrap();
     let statements = crate::visibility_sql::CachedStatements::default();
-    db.conn.set_instrumentation(statements.clone());
-    for n in 1..=3 {
-        log(&ObjectRef::new("shop.widget", n).title("W"), "wagtail.edit")
-            .write_with(&mut db.conn, &registry)
-            .unwrap();
-    }
+    three_chained_writes(statements.clone());
     let (run, cached) = statements.0.lock().unwrap().clone();
     // Diesel calls every UPDATE and multi-row INSERT uncacheable; the head's move and the
     // link have one text each and are cached, so neither is planned again. (SQLite's lock of
