@@ -12,7 +12,11 @@ fn main() {
     let root = Path::new(&env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
         .join("migrations");
     let mut listing = String::from("&[\n");
-    for (folder_name, backend) in [("sqlite", "Sqlite"), ("postgres", "Postgresql")] {
+    for (folder_name, backend) in [
+        ("sqlite", "Sqlite"),
+        ("postgres", "Postgresql"),
+        ("mysql", "Mysql"),
+    ] {
         for layer in ["core", "cms"] {
             let dir = root.join(folder_name).join(layer);
             let mut names: Vec<String> = fs::read_dir(&dir)

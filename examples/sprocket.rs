@@ -65,17 +65,19 @@ struct NewSprocket<'a> {
 /// The example's own table. Backend-specific DDL only because an example has no migrations
 /// directory of its own; an application would use Diesel migrations.
 fn create_table(conn: &mut loggable::db::DbConnection) -> QueryResult<usize> {
-    let id = match conn.backend() {
-        loggable::db::BackendKind::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
-        loggable::db::BackendKind::Postgresql => "BIGSERIAL PRIMARY KEY",
+    let (id, timestamp) = match conn.backend() {
+        loggable::db::BackendKind::Sqlite => ("INTEGER PRIMARY KEY AUTOINCREMENT", "TIMESTAMP"),
+        loggable::db::BackendKind::Postgresql => ("BIGSERIAL PRIMARY KEY", "TIMESTAMP"),
+        // MySQL's TIMESTAMP converts time zones and ends in 2038; DATETIME does neither.
+        loggable::db::BackendKind::Mysql => ("BIGINT AUTO_INCREMENT PRIMARY KEY", "DATETIME(6)"),
     };
     diesel::sql_query(format!(
         "CREATE TABLE IF NOT EXISTS example_sprockets (id {id}, name TEXT NOT NULL, \
-         teeth INTEGER NOT NULL, locked BOOLEAN NOT NULL DEFAULT FALSE, locked_at TIMESTAMP, \
+         teeth INTEGER NOT NULL, locked BOOLEAN NOT NULL DEFAULT FALSE, locked_at {timestamp}, \
          locked_by BIGINT, live BOOLEAN NOT NULL DEFAULT FALSE, \
-         has_unpublished_changes BOOLEAN NOT NULL DEFAULT FALSE, first_published_at TIMESTAMP, \
-         last_published_at TIMESTAMP, live_revision_id BIGINT, latest_revision_id BIGINT, \
-         go_live_at TIMESTAMP, expire_at TIMESTAMP, expired BOOLEAN NOT NULL DEFAULT FALSE)"
+         has_unpublished_changes BOOLEAN NOT NULL DEFAULT FALSE, first_published_at {timestamp}, \
+         last_published_at {timestamp}, live_revision_id BIGINT, latest_revision_id BIGINT, \
+         go_live_at {timestamp}, expire_at {timestamp}, expired BOOLEAN NOT NULL DEFAULT FALSE)"
     ))
     .execute(conn)
 }

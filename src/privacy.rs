@@ -119,16 +119,18 @@ pub fn set_restriction(
                     (existing.id, "wagtail.view_restriction.edit")
                 }
                 None => {
-                    let id = diesel::insert_into(view_restrictions::table)
-                        .values((
+                    let id: i64 = crate::db::get_returning!(
+                        conn,
+                        diesel::insert_into(view_restrictions::table).values((
                             view_restrictions::content_type.eq(object.content_type()),
                             view_restrictions::object_id.eq(&object_id),
                             view_restrictions::restriction_type.eq(restriction.type_name()),
                             view_restrictions::password.eq(&password),
-                        ))
-                        .returning(view_restrictions::id)
-                        .get_result::<i64>(conn)
-                        .context("adding a view restriction")?;
+                        )),
+                        view_restrictions::id,
+                        |mysql, id| Ok(id)
+                    )
+                    .context("adding a view restriction")?;
                     (id, "wagtail.view_restriction.create")
                 }
             };

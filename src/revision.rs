@@ -53,17 +53,19 @@ pub(crate) fn save(
 ) -> Result<Revision> {
     crate::db::with_db(conn, |conn| {
         let now = crate::entry::next_timestamp().naive_utc();
-        diesel::insert_into(revisions::table)
-            .values((
+        crate::db::get_returning!(
+            conn,
+            diesel::insert_into(revisions::table).values((
                 revisions::content_type.eq(content_type),
                 revisions::object_id.eq(object_id),
                 revisions::content.eq(content.to_string()),
                 revisions::created_at.eq(now),
                 revisions::user_id.eq(user_id),
-            ))
-            .returning(revisions::all_columns)
-            .get_result(conn)
-            .context("saving a revision")
+            )),
+            revisions::all_columns,
+            |mysql, id| revisions::table.find(id).get_result(mysql)
+        )
+        .context("saving a revision")
     })
 }
 

@@ -100,11 +100,13 @@ impl<'a> NewUser<'a> {
 /// ```
 pub fn create_user(conn: &mut impl LogConnection, user: &NewUser<'_>) -> Result<User> {
     crate::db::with_db(conn, |conn| {
-        diesel::insert_into(auth_users::table)
-            .values(user)
-            .returning(auth_users::all_columns)
-            .get_result(conn)
-            .context("creating a user")
+        crate::db::get_returning!(
+            conn,
+            diesel::insert_into(auth_users::table).values(user),
+            auth_users::all_columns,
+            |mysql, id| auth_users::table.find(id).get_result(mysql)
+        )
+        .context("creating a user")
     })
 }
 
@@ -171,6 +173,8 @@ impl UserDirectory for CmsUsers {
             BackendConnection::Postgresql(pg) => query().select(User::as_select()).load(pg),
             #[cfg(feature = "sqlite")]
             BackendConnection::Sqlite(sqlite) => query().select(User::as_select()).load(sqlite),
+            #[cfg(feature = "mysql")]
+            BackendConnection::Mysql(mysql) => query().select(User::as_select()).load(mysql),
         }
         .context("reading users")?;
         Ok(users

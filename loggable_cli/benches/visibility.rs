@@ -83,7 +83,115 @@ fn print_plans(conn: &mut DbConnection, label: &str, mut run: impl FnMut(&mut Db
             )
             .expect("auto_explain off");
         }
+        BackendKind::Mysql => {
+            let captured = Captured::default();
+            conn.set_instrumentation(captured.clone());
+            run(conn);
+            conn.set_instrumentation(None::<Captured>);
+            let statements = captured.0.lock().expect("capture").clone();
+            for statement in statements {
+                let Some((sql, binds)) = statement.split_once(" -- binds: ") else {
+                    continue;
+                };
+                if !sql.trim_start().starts_with("SELECT") {
+                    continue;
+                }
+                #[derive(QueryableByName)]
+                struct Row {
+                    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+                    table: Option<String>,
+                    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+                    r#type: Option<String>,
+                    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+                    key: Option<String>,
+                    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+                    rows: Option<String>,
+                    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+                    #[diesel(column_name = "Extra")]
+                    extra: Option<String>,
+                }
+                println!("  -- {}", &sql[..sql.len().min(160)]);
+                // EXPLAIN takes no bound parameters: the values go into the text.
+                let Some(inlined) = inline_binds(sql, binds) else {
+                    println!("  (no plan: binds not inlined)");
+                    continue;
+                };
+                match diesel::sql_query(format!("EXPLAIN {inlined}")).load::<Row>(conn) {
+                    Ok(rows) => rows.iter().for_each(|r| {
+                        println!(
+                            "  {} {} key={} rows={} {}",
+                            r.table.as_deref().unwrap_or("-"),
+                            r.r#type.as_deref().unwrap_or("-"),
+                            r.key.as_deref().unwrap_or("-"),
+                            r.rows.as_deref().unwrap_or("-"),
+                            r.extra.as_deref().unwrap_or("")
+                        )
+                    }),
+                    Err(e) => println!("  (no plan: {e})"),
+                }
+            }
+        }
     }
+}
+
+/// `sql` with each `?` replaced by the next of `binds` (Diesel's debug list of the bound
+/// values: numbers, `"text"`, `Some(..)`, `None`, timestamps) as an SQL literal.
+fn inline_binds(sql: &str, binds: &str) -> Option<String> {
+    let inner = binds.trim().strip_prefix('[')?.strip_suffix(']')?;
+    let mut values = Vec::new();
+    let mut chars = inner.chars().peekable();
+    let mut current = String::new();
+    let mut in_text = false;
+    while let Some(c) = chars.next() {
+        match (c, in_text) {
+            ('"', false) => {
+                in_text = true;
+                current.push('\'');
+            }
+            ('\\', true) => {
+                let escaped = chars.next()?;
+                match escaped {
+                    '\'' => current.push_str("''"),
+                    '\\' => current.push_str("\\\\"),
+                    other => current.push(other),
+                }
+            }
+            ('"', true) => {
+                in_text = false;
+                current.push('\'');
+            }
+            ('\'', true) => current.push_str("''"),
+            (',', false) => values.push(std::mem::take(&mut current)),
+            (other, _) => current.push(other),
+        }
+    }
+    if !current.trim().is_empty() {
+        values.push(current);
+    }
+    let literal = |value: &str| {
+        let value = value.trim();
+        let value = value
+            .strip_prefix("Some(")
+            .and_then(|v| v.strip_suffix(')'))
+            .unwrap_or(value);
+        if value == "None" {
+            "NULL".to_owned()
+        } else if value.chars().next().is_some_and(|c| c.is_ascii_digit()) && value.contains('T') {
+            format!("'{}'", value.replace('T', " "))
+        } else {
+            value.to_owned()
+        }
+    };
+    let mut out = String::with_capacity(sql.len());
+    let mut values = values.iter();
+    for c in sql.chars() {
+        if c == '?' {
+            out.push_str(&literal(values.next()?));
+        } else {
+            out.push(c);
+        }
+    }
+    Some(out)
 }
 
 fn bench_backend(c: &mut Criterion, name: &str, conn: &mut DbConnection) {

@@ -18,8 +18,12 @@ pub struct BenchArgs {
     #[arg(long)]
     postgres: Option<String>,
     /// Measure SQLite only.
-    #[arg(long, conflicts_with = "postgres")]
+    #[arg(long, conflicts_with_all = ["postgres", "mysql"])]
     sqlite_only: bool,
+    /// A MySQL or MariaDB server to measure as well (a database of its own is created and
+    /// dropped), e.g. mysql://root@127.0.0.1:3306/test.
+    #[arg(long)]
+    mysql: Option<String>,
     /// Page log entries in the data set.
     #[arg(long, default_value_t = 200_000)]
     entries: usize,
@@ -50,6 +54,9 @@ pub fn run(args: &BenchArgs, database: &str) -> Result<()> {
         // A server named explicitly must be reachable: say so before minutes of SQLite.
         drop(IsolatedSchema::create(&postgres.0, "loggable_bench")?);
     }
+    if let Some(url) = &args.mysql {
+        drop(IsolatedSchema::create(url, "loggable_bench")?);
+    }
     let mut figures = Vec::new();
     let mut sizes = vec![args.entries];
     sizes.extend(args.scale);
@@ -78,6 +85,13 @@ pub fn run(args: &BenchArgs, database: &str) -> Result<()> {
                 Err(error) => return Err(error.into()),
             };
             let mut conn = loggable::db::connect(schema.url())?;
+            figures.extend(measure(&mut conn, args, entries, index == 0)?);
+        }
+    }
+    if let Some(url) = &args.mysql {
+        for (index, &entries) in sizes.iter().enumerate() {
+            let database = IsolatedSchema::create(url, "loggable_bench")?;
+            let mut conn = loggable::db::connect(database.url())?;
             figures.extend(measure(&mut conn, args, entries, index == 0)?);
         }
     }

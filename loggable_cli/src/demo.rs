@@ -70,6 +70,9 @@ const SQLITE_MIGRATIONS: diesel_migrations::EmbeddedMigrations =
     diesel_migrations::embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: diesel_migrations::EmbeddedMigrations =
     diesel_migrations::embed_migrations!("migrations/postgres");
+#[cfg(feature = "mysql")]
+const MYSQL_MIGRATIONS: diesel_migrations::EmbeddedMigrations =
+    diesel_migrations::embed_migrations!("migrations/mysql");
 
 /// Registers the demo's types, so every command names them as the demo does (a real
 /// application registers its own at startup the same way).
@@ -98,6 +101,10 @@ fn prepare(conn: &mut DbConnection) -> Result<()> {
     let applied = match conn {
         DbConnection::Postgresql(pg) => pg.run_pending_migrations(POSTGRES_MIGRATIONS).map(drop),
         DbConnection::Sqlite(sqlite) => sqlite.run_pending_migrations(SQLITE_MIGRATIONS).map(drop),
+        #[cfg(feature = "mysql")]
+        DbConnection::Mysql(mysql) => mysql.run_pending_migrations(MYSQL_MIGRATIONS).map(drop),
+        #[allow(unreachable_patterns)]
+        _ => Err("this command line is built without its `mysql` feature".into()),
     };
     applied
         .map_err(|e| anyhow::anyhow!("{e}"))

@@ -35,6 +35,8 @@ struct Cli {
 enum BackendArg {
     Sqlite,
     Postgres,
+    /// MySQL and MariaDB.
+    Mysql,
 }
 
 #[derive(Subcommand)]
@@ -331,6 +333,7 @@ fn run(cli: Cli) -> Result<()> {
             let backend = match backend {
                 BackendArg::Sqlite => loggable::db::BackendKind::Sqlite,
                 BackendArg::Postgres => loggable::db::BackendKind::Postgresql,
+                BackendArg::Mysql => loggable::db::BackendKind::Mysql,
             };
             let layers: &[loggable::db::Layer] = if core_only {
                 &[loggable::db::Layer::Core]
@@ -477,11 +480,12 @@ fn open_existing(database: &str) -> Result<loggable::db::DbConnection> {
         }
     }
     let mut conn = url.connect()?;
-    let read_only = match &conn {
-        loggable::db::DbConnection::Sqlite(_) => "PRAGMA query_only = ON;",
-        loggable::db::DbConnection::Postgresql(_) => {
+    let read_only = match conn.backend() {
+        loggable::db::BackendKind::Sqlite => "PRAGMA query_only = ON;",
+        loggable::db::BackendKind::Postgresql => {
             "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY;"
         }
+        loggable::db::BackendKind::Mysql => "SET SESSION TRANSACTION READ ONLY;",
     };
     conn.batch_execute(read_only)
         .with_context(|| format!("opening {url} read-only"))?;

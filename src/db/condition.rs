@@ -69,9 +69,9 @@ impl SqlCondition {
                 let elements: Vec<String> = ids.iter().map(i64::to_string).collect();
                 format!("{{{}}}", elements.join(","))
             }
-            BackendKind::Sqlite => serde_json::Value::from(ids).to_string(),
+            BackendKind::Sqlite | BackendKind::Mysql => serde_json::Value::from(ids).to_string(),
         };
-        Self::list_condition(column, list, "bigint[]", probe, backend)
+        Self::list_condition(column, list, ListType::Ids, probe, backend)
     }
 
     /// `column` is one of `texts`, the whole list bound as one parameter (the statement's text does not
@@ -103,23 +103,40 @@ impl SqlCondition {
                 literal.push('}');
                 literal
             }
-            BackendKind::Sqlite => serde_json::Value::from(texts).to_string(),
+            BackendKind::Sqlite | BackendKind::Mysql => serde_json::Value::from(texts).to_string(),
         };
-        Self::list_condition(column, list, "text[]", probe, backend)
+        Self::list_condition(column, list, ListType::Texts, probe, backend)
     }
 
     /// SQLite unpacks a JSON array with `json_each` (and builds a lookup table of it once per
-    /// statement). PostgreSQL reads an array literal; how depends on `probe`, because a cast
-    /// from text is not folded into a constant and would parse the whole list again for every
-    /// row it is compared with.
+    /// statement), MySQL with `JSON_TABLE`. PostgreSQL reads an array literal; how depends on
+    /// `probe`, because a cast from text is not folded into a constant and would parse the
+    /// whole list again for every row it is compared with.
     fn list_condition(
         column: &str,
         list: String,
-        pg_array_type: &'static str,
+        list_type: ListType,
         probe: ListProbe,
         backend: BackendKind,
     ) -> Self {
+        let pg_array_type = match list_type {
+            ListType::Ids => "bigint[]",
+            ListType::Texts => "text[]",
+        };
         match (backend, probe) {
+            // The element column takes the binary collation of loggable's text columns, so
+            // the comparison neither fails on mixed collations nor folds case.
+            (BackendKind::Mysql, _) => Self::with_text(
+                format!("({column} IN (SELECT list.element FROM JSON_TABLE("),
+                list,
+                format!(
+                    ", '$[*]' COLUMNS (element {} PATH '$')) AS list))",
+                    match list_type {
+                        ListType::Ids => "BIGINT",
+                        ListType::Texts => "VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+                    }
+                ),
+            ),
             (BackendKind::Sqlite, _) => Self::with_text(
                 format!("({column} IN (SELECT value FROM json_each("),
                 list,
@@ -188,6 +205,13 @@ impl QueryFragment<MultiBackend> for InSubquery {
         out.push_sql(if self.hashed { ")) IS TRUE)" } else { "))" });
         Ok(())
     }
+}
+
+/// What a bound list holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ListType {
+    Ids,
+    Texts,
 }
 
 /// How the rows a list condition tests are found, which decides how PostgreSQL is asked.

@@ -1,8 +1,10 @@
 //! The connection enum. Kept alone in its module because Diesel's `MultiConnection` derive
 //! generates a sibling module that glob-imports everything beside it.
 
-#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
-compile_error!("loggable needs a backend: enable the `sqlite` or `postgres` feature (or both)");
+#[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
+compile_error!(
+    "loggable needs a backend: enable the `sqlite`, `postgres` or `mysql` feature (or several)"
+);
 
 /// A connection to any backend loggable was built with, opened from a URL by
 /// [`connect`](super::connect).
@@ -18,4 +20,7 @@ pub enum DbConnection {
     /// An SQLite connection (a file or `:memory:`).
     #[cfg(feature = "sqlite")]
     Sqlite(diesel::SqliteConnection),
+    /// A MySQL or MariaDB connection.
+    #[cfg(feature = "mysql")]
+    Mysql(diesel::MysqlConnection),
 }

@@ -1,12 +1,13 @@
-//! A PostgreSQL schema of its own, for tests and benchmarks that must not see each other.
+//! A PostgreSQL schema (or a MySQL database) of its own, for tests and benchmarks that must
+//! not see each other.
 
 use diesel::connection::SimpleConnection;
 
 use super::{BackendKind, DatabaseUrl, DbConnection};
 use crate::error::{DatabaseContext, Error, Result};
 
-/// A fresh PostgreSQL schema, reached through [`url`](Self::url), and dropped with everything
-/// in it when this value goes out of scope.
+/// A fresh PostgreSQL schema, or on MySQL/MariaDB a fresh database, reached through
+/// [`url`](Self::url), and dropped with everything in it when this value goes out of scope.
 ///
 /// ```no_run
 /// let scratch = loggable::db::IsolatedSchema::create("postgres://postgres@127.0.0.1/test", "demo")?;
@@ -16,7 +17,7 @@ use crate::error::{DatabaseContext, Error, Result};
 /// ```
 pub struct IsolatedSchema {
     admin: DbConnection,
-    name: String,
+    statement_to_drop: String,
     url: String,
 }
 
@@ -25,10 +26,10 @@ impl IsolatedSchema {
     /// lower-case ASCII letters, digits and underscores.
     pub fn create(server_url: &str, prefix: &str) -> Result<Self> {
         let parsed = DatabaseUrl::parse(server_url)?;
-        if parsed.backend() != BackendKind::Postgresql {
+        if parsed.backend() == BackendKind::Sqlite {
             return Err(Error::InvalidDatabaseUrl {
                 url: parsed.to_string(),
-                reason: "a schema of its own needs PostgreSQL".to_owned(),
+                reason: "a schema of its own needs PostgreSQL or MySQL".to_owned(),
             });
         }
         if prefix.is_empty()
@@ -40,16 +41,42 @@ impl IsolatedSchema {
         }
         let mut admin = parsed.connect()?;
         let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+        let (create, statement_to_drop, url) = match parsed.backend() {
+            BackendKind::Mysql => {
+                let target = parsed.driver_target();
+                // The database is the URL's path: replace it (keeping any parameters).
+                let after_scheme = target.len() - target.trim_start_matches("mysql://").len();
+                let path_start = target[after_scheme..]
+                    .find('/')
+                    .map_or(target.len(), |i| after_scheme + i);
+                let query = target[path_start..].find('?').map(|i| path_start + i);
+                let parameters = query.map_or("", |i| &target[i..]);
+                (
+                    format!("CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"),
+                    format!("DROP DATABASE IF EXISTS {name}"),
+                    format!("{}/{name}{parameters}", &target[..path_start]),
+                )
+            }
+            _ => {
+                let separator = if server_url.contains('?') { '&' } else { '?' };
+                (
+                    format!("CREATE SCHEMA {name}"),
+                    format!("DROP SCHEMA IF EXISTS {name} CASCADE"),
+                    format!("{server_url}{separator}options=-csearch_path%3D{name}"),
+                )
+            }
+        };
         // Identifiers cannot be bound; this one is checked above and a hex UUID.
-        admin
-            .batch_execute(&format!("CREATE SCHEMA {name}"))
-            .context("creating a schema")?;
-        let separator = if server_url.contains('?') { '&' } else { '?' };
-        let url = format!("{server_url}{separator}options=-csearch_path%3D{name}");
-        Ok(Self { admin, name, url })
+        admin.batch_execute(&create).context("creating a schema")?;
+        Ok(Self {
+            admin,
+            statement_to_drop,
+            url,
+        })
     }
 
-    /// A URL whose connections see this schema only (`search_path`).
+    /// A URL whose connections see this schema only (PostgreSQL's `search_path`, MySQL's
+    /// database).
     pub fn url(&self) -> &str {
         &self.url
     }
@@ -58,8 +85,6 @@ impl IsolatedSchema {
 impl Drop for IsolatedSchema {
     fn drop(&mut self) {
         // Best effort: a leftover schema only costs disk, never another user's isolation.
-        let _ = self
-            .admin
-            .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
+        let _ = self.admin.batch_execute(&self.statement_to_drop);
     }
 }

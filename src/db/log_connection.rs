@@ -69,6 +69,9 @@ pub enum BackendConnection<'a> {
     /// An SQLite connection.
     #[cfg(feature = "sqlite")]
     Sqlite(&'a mut diesel::SqliteConnection),
+    /// A MySQL or MariaDB connection.
+    #[cfg(feature = "mysql")]
+    Mysql(&'a mut diesel::MysqlConnection),
 }
 
 impl BackendConnection<'_> {
@@ -79,6 +82,8 @@ impl BackendConnection<'_> {
             Self::Postgresql(_) => BackendKind::Postgresql,
             #[cfg(feature = "sqlite")]
             Self::Sqlite(_) => BackendKind::Sqlite,
+            #[cfg(feature = "mysql")]
+            Self::Mysql(_) => BackendKind::Mysql,
         }
     }
 }
@@ -97,6 +102,13 @@ impl LogConnection for diesel::SqliteConnection {
     }
 }
 
+#[cfg(feature = "mysql")]
+impl LogConnection for diesel::MysqlConnection {
+    fn backend_connection(&mut self) -> BackendConnection<'_> {
+        BackendConnection::Mysql(self)
+    }
+}
+
 impl LogConnection for DbConnection {
     fn backend_connection(&mut self) -> BackendConnection<'_> {
         match self {
@@ -104,6 +116,8 @@ impl LogConnection for DbConnection {
             Self::Postgresql(conn) => BackendConnection::Postgresql(conn),
             #[cfg(feature = "sqlite")]
             Self::Sqlite(conn) => BackendConnection::Sqlite(conn),
+            #[cfg(feature = "mysql")]
+            Self::Mysql(conn) => BackendConnection::Mysql(conn),
         }
     }
 }
@@ -156,6 +170,15 @@ where
         BackendConnection::Sqlite(sqlite) => {
             let lent = Lent::new(sqlite, DbConnection::Sqlite, |db| match db {
                 DbConnection::Sqlite(inner) => Some(inner),
+                #[allow(unreachable_patterns)]
+                _ => None,
+            });
+            lent.run(body)
+        }
+        #[cfg(feature = "mysql")]
+        BackendConnection::Mysql(mysql) => {
+            let lent = Lent::new(mysql, DbConnection::Mysql, |db| match db {
+                DbConnection::Mysql(inner) => Some(inner),
                 #[allow(unreachable_patterns)]
                 _ => None,
             });
@@ -223,7 +246,7 @@ where
 {
     let begin = match conn.backend_connection().backend() {
         BackendKind::Sqlite => "BEGIN IMMEDIATE",
-        BackendKind::Postgresql => "BEGIN",
+        BackendKind::Postgresql | BackendKind::Mysql => "BEGIN",
     };
     in_transaction(conn, begin, body)
 }
@@ -238,6 +261,9 @@ where
         // A deferred transaction in WAL mode reads one snapshot from its first read on.
         BackendKind::Sqlite => "BEGIN",
         BackendKind::Postgresql => "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+        // InnoDB's default isolation (REPEATABLE READ) takes its snapshot at the first read;
+        // this takes it at once.
+        BackendKind::Mysql => "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
     };
     in_transaction(conn, begin, body)
 }
@@ -251,6 +277,8 @@ macro_rules! on_backend {
             BackendConnection::Postgresql($inner) => $body,
             #[cfg(feature = "sqlite")]
             BackendConnection::Sqlite($inner) => $body,
+            #[cfg(feature = "mysql")]
+            BackendConnection::Mysql($inner) => $body,
         }
     };
 }

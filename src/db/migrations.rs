@@ -68,6 +68,12 @@ pub const POSTGRES_CORE: EmbeddedMigrations = embed_migrations!("migrations/post
 /// The CMS layer for PostgreSQL (run after [`POSTGRES_CORE`]).
 #[cfg(feature = "postgres")]
 pub const POSTGRES_CMS: EmbeddedMigrations = embed_migrations!("migrations/postgres/cms");
+/// The core layer for MySQL and MariaDB, to run with the application's own `MigrationHarness`.
+#[cfg(feature = "mysql")]
+pub const MYSQL_CORE: EmbeddedMigrations = embed_migrations!("migrations/mysql/core");
+/// The CMS layer for MySQL and MariaDB (run after [`MYSQL_CORE`]).
+#[cfg(feature = "mysql")]
+pub const MYSQL_CMS: EmbeddedMigrations = embed_migrations!("migrations/mysql/cms");
 
 /// loggable's migrations for `backend` in the given layers, oldest first.
 ///
@@ -206,6 +212,11 @@ pub fn check_schema<C: LogConnection + ?Sized>(conn: &mut C) -> Result<()> {
                 query.load(sqlite),
                 versions::<diesel::sqlite::Sqlite>(&[SQLITE_CORE, SQLITE_CMS]),
             ),
+            #[cfg(feature = "mysql")]
+            BackendConnection::Mysql(mysql) => (
+                query.load(mysql),
+                versions::<diesel::mysql::Mysql>(&[MYSQL_CORE, MYSQL_CMS]),
+            ),
         };
     // No record at all reads as no schema (the table is missing).
     let applied = applied.unwrap_or_default();
@@ -246,6 +257,13 @@ fn run_layer<C: LogConnection + ?Sized>(conn: &mut C, layer: Layer) -> Result<Ve
             .run_pending_migrations(match layer {
                 Layer::Core => SQLITE_CORE,
                 Layer::Cms => SQLITE_CMS,
+            })
+            .map(|versions| versions.iter().map(ToString::to_string).collect()),
+        #[cfg(feature = "mysql")]
+        BackendConnection::Mysql(mysql) => mysql
+            .run_pending_migrations(match layer {
+                Layer::Core => MYSQL_CORE,
+                Layer::Cms => MYSQL_CMS,
             })
             .map(|versions| versions.iter().map(ToString::to_string).collect()),
     };

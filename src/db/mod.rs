@@ -7,7 +7,7 @@
 
 mod condition;
 mod connection;
-#[cfg(all(feature = "test-util", feature = "postgres"))]
+#[cfg(all(feature = "test-util", any(feature = "postgres", feature = "mysql")))]
 mod isolated;
 mod log_connection;
 mod migrations;
@@ -23,7 +23,7 @@ pub(crate) use self::condition::fixed_sql_expression;
 pub(crate) use self::condition::{ListProbe, SqlCondition};
 pub use self::connection::DbConnection;
 pub(crate) use self::connection::MultiBackend;
-#[cfg(all(feature = "test-util", feature = "postgres"))]
+#[cfg(all(feature = "test-util", any(feature = "postgres", feature = "mysql")))]
 pub use self::isolated::IsolatedSchema;
 pub use self::log_connection::{BackendConnection, DeferredWrites, LogConnection};
 pub(crate) use self::log_connection::{atomically, with_db};
@@ -32,6 +32,8 @@ pub use self::migrations::{
     Layer, MigrationFile, check_schema, migration_files, run_core_migrations, run_migrations,
     write_migrations,
 };
+#[cfg(feature = "mysql")]
+pub use self::migrations::{MYSQL_CMS, MYSQL_CORE};
 #[cfg(feature = "postgres")]
 pub use self::migrations::{POSTGRES_CMS, POSTGRES_CORE};
 #[cfg(feature = "sqlite")]
@@ -50,10 +52,79 @@ macro_rules! on_backend_connection {
             $crate::db::DbConnection::Postgresql($conn) => $body,
             #[cfg(feature = "sqlite")]
             $crate::db::DbConnection::Sqlite($conn) => $body,
+            #[cfg(feature = "mysql")]
+            $crate::db::DbConnection::Mysql($conn) => $body,
         }
     };
 }
 pub(crate) use on_backend_connection;
+
+/// Runs `$statement` (an INSERT or an UPDATE of one row) and returns `$columns` of the row it
+/// wrote: with `RETURNING` where the backend has it. MySQL has none: there the statement runs,
+/// then `$read_back` reads the row on the same connection (`$mysql`), given the id the INSERT
+/// generated as `$id` (an UPDATE's read-back names its row itself). A statement that wrote no
+/// row is `NotFound`, as `RETURNING` makes it elsewhere.
+macro_rules! get_returning {
+    ($connection:expr, $statement:expr, $columns:expr, |$mysql:ident, $id:ident| $read_back:expr) => {
+        $crate::db::get_returning!($connection, $statement, $columns, |$mysql| {
+            $crate::db::last_insert_id($mysql).and_then(|$id| $read_back)
+        })
+    };
+    ($connection:expr, $statement:expr, $columns:expr, |$mysql:ident| $read_back:expr) => {
+        match $connection {
+            #[cfg(feature = "postgres")]
+            $crate::db::DbConnection::Postgresql(conn) => {
+                diesel::RunQueryDsl::get_result($statement.returning($columns), conn)
+            }
+            #[cfg(feature = "sqlite")]
+            $crate::db::DbConnection::Sqlite(conn) => {
+                diesel::RunQueryDsl::get_result($statement.returning($columns), conn)
+            }
+            #[cfg(feature = "mysql")]
+            $crate::db::DbConnection::Mysql($mysql) => {
+                match diesel::RunQueryDsl::execute($statement, &mut *$mysql) {
+                    Ok(0) => Err(diesel::result::Error::NotFound),
+                    Ok(_) => $read_back,
+                    Err(error) => Err(error),
+                }
+            }
+        }
+    };
+}
+pub(crate) use get_returning;
+
+#[cfg(feature = "mysql")]
+mod mysql_functions {
+    diesel::define_sql_function! {
+        /// MySQL's id of the connection's latest INSERT into an AUTO_INCREMENT column.
+        fn last_insert_id() -> diesel::sql_types::Unsigned<diesel::sql_types::BigInt>;
+    }
+}
+
+/// The server's `max_allowed_packet`: the largest packet (a statement and its bound values)
+/// it takes.
+#[cfg(feature = "mysql")]
+pub(crate) fn max_allowed_packet(conn: &mut diesel::MysqlConnection) -> diesel::QueryResult<usize> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Packet {
+        #[diesel(sql_type = diesel::sql_types::Unsigned<diesel::sql_types::BigInt>)]
+        bytes: u64,
+    }
+    // Raw SQL: a system variable is no expression Diesel builds; nothing is bound.
+    let packet: Packet =
+        diesel::sql_query("SELECT @@max_allowed_packet AS bytes").get_result(conn)?;
+    Ok(usize::try_from(packet.bytes).unwrap_or(usize::MAX))
+}
+
+/// The id the latest INSERT on `conn` generated (its first row's, for a multi-row INSERT);
+/// read right after that INSERT.
+#[cfg(feature = "mysql")]
+pub(crate) fn last_insert_id(conn: &mut diesel::MysqlConnection) -> diesel::QueryResult<i64> {
+    use diesel::RunQueryDsl;
+    let id: u64 = diesel::select(mysql_functions::last_insert_id()).get_result(conn)?;
+    i64::try_from(id).map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+}
 
 #[cfg(feature = "sqlite")]
 mod sqlite_functions {
@@ -113,6 +184,13 @@ impl DatabaseUrl {
                 })?;
                 Ok(DbConnection::Sqlite(conn))
             }
+            #[cfg(feature = "mysql")]
+            BackendKind::Mysql => {
+                use diesel::Connection;
+                let conn =
+                    diesel::MysqlConnection::establish(self.driver_target()).map_err(failed)?;
+                Ok(DbConnection::Mysql(conn))
+            }
             #[allow(unreachable_patterns)]
             backend => Err(Error::BackendNotEnabled {
                 backend: backend.name(),
@@ -161,6 +239,8 @@ impl DbConnection {
             Self::Postgresql(_) => BackendKind::Postgresql,
             #[cfg(feature = "sqlite")]
             Self::Sqlite(_) => BackendKind::Sqlite,
+            #[cfg(feature = "mysql")]
+            Self::Mysql(_) => BackendKind::Mysql,
         }
     }
 }

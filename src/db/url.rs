@@ -11,14 +11,17 @@ pub enum BackendKind {
     Sqlite,
     /// PostgreSQL.
     Postgresql,
+    /// MySQL or MariaDB.
+    Mysql,
 }
 
 impl BackendKind {
-    /// The lower-case name used in reports and benchmarks (`sqlite`, `postgresql`).
+    /// The lower-case name used in reports and benchmarks (`sqlite`, `postgresql`, `mysql`).
     pub fn name(self) -> &'static str {
         match self {
             Self::Sqlite => "sqlite",
             Self::Postgresql => "postgresql",
+            Self::Mysql => "mysql",
         }
     }
 }
@@ -31,7 +34,8 @@ impl fmt::Display for BackendKind {
 
 /// A parsed database URL.
 ///
-/// Accepted forms: `postgres://…` or `postgresql://…`; `sqlite://PATH`, `sqlite::memory:`,
+/// Accepted forms: `postgres://…` or `postgresql://…`; `mysql://…` or `mariadb://…`
+/// (`mysql://user:password@host:port/database`); `sqlite://PATH`, `sqlite::memory:`,
 /// `:memory:`, or a bare file path for SQLite.
 ///
 /// ```
@@ -108,11 +112,25 @@ impl DatabaseUrl {
                 }
                 Ok(Self::sqlite(path))
             }
-            "mysql" | "mariadb" => Err(invalid("MySQL/MariaDB is not supported yet")),
+            "mysql" | "mariadb" => {
+                let Some(after_slashes) = rest.strip_prefix("//") else {
+                    return Err(invalid(
+                        "expected mysql://[user[:password]@]host[:port]/database",
+                    ));
+                };
+                if after_slashes.is_empty() {
+                    return Err(invalid("the URL names no host or database"));
+                }
+                // The client library takes `mysql://` only; `mariadb://` names the same thing.
+                Ok(Self {
+                    backend: BackendKind::Mysql,
+                    target: format!("mysql://{after_slashes}"),
+                })
+            }
             // A Windows drive letter or a relative path with a colon is still a file path.
             _ if !rest.starts_with("//") => Ok(Self::sqlite(trimmed)),
             other => Err(invalid(&format!(
-                "unknown scheme '{other}' (expected postgres://, sqlite://, a file path or :memory:)"
+                "unknown scheme '{other}' (expected postgres://, mysql://, sqlite://, a file path or :memory:)"
             ))),
         }
     }
@@ -129,7 +147,7 @@ impl DatabaseUrl {
         self.backend
     }
 
-    /// What the driver is given: the PostgreSQL URL, or the SQLite path or `:memory:`.
+    /// What the driver is given: the PostgreSQL or MySQL URL, or the SQLite path or `:memory:`.
     pub fn driver_target(&self) -> &str {
         &self.target
     }
@@ -143,7 +161,9 @@ impl DatabaseUrl {
 impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.backend {
-            BackendKind::Postgresql => f.write_str(&mask_password(&self.target)),
+            BackendKind::Postgresql | BackendKind::Mysql => {
+                f.write_str(&mask_password(&self.target))
+            }
             BackendKind::Sqlite if self.is_memory() => f.write_str(MEMORY),
             BackendKind::Sqlite => write!(f, "sqlite://{}", self.target),
         }
@@ -229,6 +249,17 @@ mod tests {
                 BackendKind::Postgresql,
                 "postgresql://h/db",
             ),
+            (
+                "mysql://root@127.0.0.1:3306/test",
+                BackendKind::Mysql,
+                "mysql://root@127.0.0.1:3306/test",
+            ),
+            // The client library knows `mysql://` only.
+            (
+                "mariadb://u:p@db/site",
+                BackendKind::Mysql,
+                "mysql://u:p@db/site",
+            ),
             ("sqlite://site.db", BackendKind::Sqlite, "site.db"),
             ("sqlite:///abs/site.db", BackendKind::Sqlite, "/abs/site.db"),
             ("sqlite::memory:", BackendKind::Sqlite, ":memory:"),
@@ -253,7 +284,8 @@ mod tests {
             ("postgres://", "no host"),
             ("sqlite://", "no SQLite file"),
             ("ftp://host/x", "unknown scheme 'ftp'"),
-            ("mysql://root@localhost/test", "not supported yet"),
+            ("mysql:test", "expected mysql://"),
+            ("mariadb://", "no host"),
             ("a\0b", "NUL"),
         ] {
             let err = DatabaseUrl::parse(input).expect_err(input).to_string();

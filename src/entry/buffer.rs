@@ -187,6 +187,11 @@ impl LogBuffer {
             BackendConnection::Sqlite(sqlite) => {
                 crate::db::with_db(sqlite, |conn| table.write_one(conn, entry, None))
             }
+            // No sequence to take ids from ahead of the INSERT: written at once, as on SQLite.
+            #[cfg(feature = "mysql")]
+            BackendConnection::Mysql(mysql) => {
+                crate::db::with_db(mysql, |conn| table.write_one(conn, entry, None))
+            }
         }
     }
 
@@ -235,6 +240,8 @@ impl LogBuffer {
             // Nothing waits on SQLite: entries are written as they come.
             #[cfg(feature = "sqlite")]
             BackendConnection::Sqlite(_) => Ok(()),
+            #[cfg(feature = "mysql")]
+            BackendConnection::Mysql(_) => Ok(()),
         };
         self.failed_to_send |= sent.is_err();
         sent

@@ -46,7 +46,7 @@ pub(crate) fn record_table(conn: &mut DbConnection, table: &LogTable) -> Result<
 /// [`record_table`] on the backends whose INSERT cannot carry it: on PostgreSQL the entries'
 /// own INSERT records the table ([`push_record_table`]), with no round trip of its own.
 pub(super) fn record_table_apart(conn: &mut DbConnection, table: &LogTable) -> Result<()> {
-    if conn.backend() == crate::db::BackendKind::Sqlite {
+    if conn.backend() != crate::db::BackendKind::Postgresql {
         record_table(conn, table)
     } else {
         Ok(())

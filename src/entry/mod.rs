@@ -38,7 +38,7 @@ pub(crate) use self::read::{TableChoices, merge_tables};
 pub use self::table::{LogTable, MODEL_LOG, ObjectKey, ObjectKeyKind, PAGE_LOG};
 pub(crate) use self::write::INSERT_CHUNK_ROWS;
 pub use self::write::WriteHook;
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
 pub(crate) use self::write::write_one_around;
 
 /// Name of the page log table.
@@ -138,6 +138,34 @@ impl NewLogEntry {
             deleted: self.deleted,
             unreadable: None,
         }
+    }
+
+    /// About how many bytes the entry's bound values take: its texts and JSON data, plus a
+    /// fixed allowance for the other columns.
+    #[cfg(feature = "mysql")]
+    pub(crate) fn bound_size(&self) -> usize {
+        /// Counts what serde_json writes, without keeping it.
+        struct Counter(usize);
+        impl std::io::Write for Counter {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0 += bytes.len();
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut data = Counter(0);
+        // Writing to a counter cannot fail; a failure would only undercount by the data.
+        let _ = serde_json::to_writer(&mut data, &self.data);
+        const FIXED_COLUMNS: usize = 128;
+        self.object_id.len()
+            + self.content_type.as_ref().map_or(0, String::len)
+            + self.label.len()
+            + self.action.len()
+            + self.user_id.as_ref().map_or(0, |user| user.as_str().len())
+            + data.0
+            + FIXED_COLUMNS
     }
 
     /// The columns whose stored form differs from the Rust one.

@@ -228,6 +228,28 @@ const ENTRY_COLUMNS: [&str; 11] = [
     "deleted",
 ];
 
+impl<ST> Select<ST> {
+    /// `CAST({column} AS TEXT)`, in the backend's words (MySQL casts to `CHAR`).
+    fn column_as_text<'b>(
+        &'b self,
+        out: &mut AstPass<'_, 'b, MultiBackend>,
+        name: &'b str,
+    ) -> QueryResult<()> {
+        out.push_sql("CAST(");
+        self.column(out, name)?;
+        match out.backend() {
+            #[cfg(feature = "mysql")]
+            MultiBackend::Mysql(_) => out.push_sql(" AS CHAR)"),
+            #[allow(
+                unreachable_patterns,
+                reason = "no other variant in a MySQL-only build"
+            )]
+            _ => out.push_sql(" AS TEXT)"),
+        }
+        Ok(())
+    }
+}
+
 impl<ST> QueryFragment<MultiBackend> for Select<ST> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
         out.push_sql("SELECT ");
@@ -238,18 +260,15 @@ impl<ST> QueryFragment<MultiBackend> for Select<ST> {
                     out.push_sql(", ");
                 }
                 // One row type for integer and text object columns alike.
-                out.push_sql("CAST(");
-                self.column(&mut out, self.table.object_column())?;
-                out.push_sql(" AS TEXT)");
+                self.column_as_text(&mut out, self.table.object_column())?;
             }
             Selection::Count => out.push_sql("COUNT(*)"),
             Selection::StoredForms => {
                 self.column(&mut out, "id")?;
                 out.push_sql(", ");
                 self.column(&mut out, "uuid")?;
-                out.push_sql(", CAST(");
-                self.column(&mut out, "timestamp")?;
-                out.push_sql(" AS TEXT)");
+                out.push_sql(", ");
+                self.column_as_text(&mut out, "timestamp")?;
             }
             Selection::Distinct(name) => {
                 out.push_sql("DISTINCT ");

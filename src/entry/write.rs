@@ -245,6 +245,63 @@ impl QueryFragment<diesel::sqlite::Sqlite> for InsertRows<'_> {
     }
 }
 
+#[cfg(feature = "mysql")]
+impl QueryFragment<diesel::mysql::Mysql> for InsertRows<'_> {
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, diesel::mysql::Mysql>) -> QueryResult<()> {
+        self.walk_values(out)
+    }
+}
+
+/// Writes `entries` on MySQL with multi-row INSERTs, each kept under the server's
+/// `max_allowed_packet` (its bound values travel in one packet) and under the 65,535 bound
+/// parameters of a prepared statement.
+#[cfg(feature = "mysql")]
+fn insert_many_mysql(
+    conn: &mut diesel::MysqlConnection,
+    table: &LogTable,
+    entries: &[NewLogEntry],
+) -> Result<usize> {
+    use diesel::RunQueryDsl;
+    let packet_limit = crate::db::max_allowed_packet(conn).context("writing log entries")?;
+    let mut written = 0;
+    for chunk in packet_sized_chunks(entries, packet_limit) {
+        written += InsertRows::new(*table, chunk)?
+            .execute(conn)
+            .context("writing log entries")?;
+    }
+    Ok(written)
+}
+
+/// `entries` cut into runs of at most [`INSERT_CHUNK_ROWS`] whose bound values take at most
+/// half of `packet_limit` bytes (the other half leaves room for the statement's framing and
+/// each value's length prefix); an entry larger than that goes alone.
+#[cfg(feature = "mysql")]
+pub(crate) fn packet_sized_chunks(
+    entries: &[NewLogEntry],
+    packet_limit: usize,
+) -> impl Iterator<Item = &[NewLogEntry]> {
+    let budget = packet_limit / 2;
+    let mut rest = entries;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut bytes = 0;
+        let mut rows = 0;
+        for entry in rest.iter().take(INSERT_CHUNK_ROWS) {
+            let size = entry.bound_size();
+            if rows > 0 && bytes + size > budget {
+                break;
+            }
+            bytes += size;
+            rows += 1;
+        }
+        let (chunk, after) = rest.split_at(rows);
+        rest = after;
+        Some(chunk)
+    })
+}
+
 /// One entry's INSERT as the first common table expression of a statement that goes on with
 /// `then` (see [`LogTable::insert_then`]).
 #[cfg(feature = "postgres")]
@@ -349,43 +406,56 @@ impl LogTable {
                     .execute(sqlite)
                     .and_then(|_| crate::db::last_insert_rowid(sqlite))
             }
+            #[cfg(feature = "mysql")]
+            DbConnection::Mysql(mysql) => {
+                use diesel::RunQueryDsl;
+                insert
+                    .execute(mysql)
+                    .and_then(|_| crate::db::last_insert_id(mysql))
+            }
         };
         id.context("writing a log entry")
     }
 
     /// Writes many entries, a chunk per statement: a multi-row INSERT on SQLite (within its
-    /// bind-parameter limit), an `UNNEST` of column arrays on PostgreSQL; returns how many
-    /// were written.
+    /// bind-parameter limit) and on MySQL (within its packet size), a `COPY` or an `UNNEST` of
+    /// column arrays on PostgreSQL; returns how many were written.
     pub(crate) fn insert_many(
         &self,
         conn: &mut DbConnection,
         entries: &[NewLogEntry],
     ) -> Result<usize> {
-        use diesel::RunQueryDsl;
-        // PostgreSQL binds a column per array, so a chunk is as large as memory allows.
-        let chunk_rows = match conn {
+        match conn {
             #[cfg(feature = "postgres")]
-            DbConnection::Postgresql(_) => UNNEST_CHUNK_ROWS,
-            #[cfg(feature = "sqlite")]
-            DbConnection::Sqlite(_) => INSERT_CHUNK_ROWS,
-        };
-        let mut written = 0;
-        for chunk in entries.chunks(chunk_rows) {
-            written += match conn {
-                #[cfg(feature = "postgres")]
-                DbConnection::Postgresql(pg) => {
-                    if let Some(copied) = super::copy::copy_into_builtin(pg, self, chunk) {
-                        written += copied?;
-                        continue;
-                    }
-                    super::unnest::UnnestRows::new(*self, chunk)?.execute(pg)
+            DbConnection::Postgresql(pg) => {
+                use diesel::RunQueryDsl;
+                // PostgreSQL binds a column per array, so a chunk is as large as memory
+                // allows.
+                let mut written = 0;
+                for chunk in entries.chunks(UNNEST_CHUNK_ROWS) {
+                    written += match super::copy::copy_into_builtin(pg, self, chunk) {
+                        Some(copied) => copied?,
+                        None => super::unnest::UnnestRows::new(*self, chunk)?
+                            .execute(pg)
+                            .context("writing log entries")?,
+                    };
                 }
-                #[cfg(feature = "sqlite")]
-                DbConnection::Sqlite(sqlite) => InsertRows::new(*self, chunk)?.execute(sqlite),
+                Ok(written)
             }
-            .context("writing log entries")?;
+            #[cfg(feature = "sqlite")]
+            DbConnection::Sqlite(sqlite) => {
+                use diesel::RunQueryDsl;
+                let mut written = 0;
+                for chunk in entries.chunks(INSERT_CHUNK_ROWS) {
+                    written += InsertRows::new(*self, chunk)?
+                        .execute(sqlite)
+                        .context("writing log entries")?;
+                }
+                Ok(written)
+            }
+            #[cfg(feature = "mysql")]
+            DbConnection::Mysql(mysql) => insert_many_mysql(mysql, self, entries),
         }
-        Ok(written)
     }
 
     /// Writes one entry and returns it as stored; `hook`, if any, runs around the write, in

@@ -100,6 +100,15 @@ fn lock_head(conn: &mut DbConnection, table: &'static str) -> Result<Option<Head
             .for_update()
             .first(pg)
             .optional(),
+        // InnoDB's locking read sees the latest committed head, whatever the transaction's
+        // snapshot (REPEATABLE READ), and holds the row until the transaction ends.
+        #[cfg(feature = "mysql")]
+        DbConnection::Mysql(mysql) => log_chain_heads::table
+            .filter(log_chain_heads::log_table.eq(table))
+            .select(columns)
+            .for_update()
+            .first(mysql)
+            .optional(),
         // SQLite has no row locks: a no-op UPDATE takes the database's write lock first, so
         // the transaction never has to upgrade a read lock (which fails under concurrency
         // instead of waiting); RETURNING reads the head in the same statement.
@@ -329,6 +338,8 @@ impl WriteHook for HashChain {
             }
             #[cfg(feature = "sqlite")]
             DbConnection::Sqlite(_) => crate::entry::write_one_around(self, conn, table, entry),
+            #[cfg(feature = "mysql")]
+            DbConnection::Mysql(_) => crate::entry::write_one_around(self, conn, table, entry),
         }
     }
 }

@@ -5,17 +5,37 @@
 mod bulk;
 mod lifecycle;
 mod lock;
+mod new_row;
 #[cfg(feature = "postgres")]
 mod one_statement;
 mod options;
 mod traits;
 
 /// What the code `#[derive(Loggable)]` generates names; not for applications.
-#[cfg(feature = "postgres")]
 #[doc(hidden)]
 pub mod __private {
+    pub use super::new_row::{
+        DeclineInsert, DeclineKey, InsertOffer, KeyFromId, OfferInsert, OfferKey, StatementOffer,
+    };
+    #[cfg(feature = "mysql")]
+    pub use super::new_row::{
+        DeclineMysqlInsert, DeclineMysqlLoad, OfferMysqlInsert, OfferMysqlLoad,
+    };
+    #[cfg(feature = "postgres")]
+    pub use super::new_row::{DeclinePostgresLoad, OfferPostgresLoad};
+    #[cfg(feature = "sqlite")]
+    pub use super::new_row::{DeclineSqliteLoad, OfferSqliteLoad};
+    #[cfg(feature = "postgres")]
     pub use super::one_statement::{DeclinePostgres, OfferPostgres, PostgresOffer};
+    #[cfg(feature = "mysql")]
+    pub use diesel::MysqlConnection;
+    #[cfg(feature = "postgres")]
+    pub use diesel::PgConnection;
+    #[cfg(feature = "sqlite")]
+    pub use diesel::SqliteConnection;
 }
+#[doc(hidden)]
+pub use self::new_row::NewRowStatements;
 #[cfg(feature = "postgres")]
 #[doc(hidden)]
 pub use self::one_statement::PostgresStatement;
@@ -35,6 +55,38 @@ macro_rules! __postgres_only {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __postgres_only {
+    ($($item:tt)*) => {};
+}
+
+/// Its tokens when loggable is built with SQLite, else nothing.
+#[cfg(feature = "sqlite")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __sqlite_only {
+    ($($item:tt)*) => { $($item)* };
+}
+
+/// Its tokens when loggable is built with SQLite, else nothing.
+#[cfg(not(feature = "sqlite"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __sqlite_only {
+    ($($item:tt)*) => {};
+}
+
+/// Its tokens when loggable is built with MySQL, else nothing.
+#[cfg(feature = "mysql")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __mysql_only {
+    ($($item:tt)*) => { $($item)* };
+}
+
+/// Its tokens when loggable is built with MySQL, else nothing.
+#[cfg(not(feature = "mysql"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __mysql_only {
     ($($item:tt)*) => {};
 }
 

@@ -105,17 +105,22 @@ pub fn save_draft_with_comments(
             for change in changes {
                 let (action, data) = match change {
                     CommentChange::Create { contentpath, text } => {
-                        let written = diesel::insert_into(page_comments::table)
-                            .values((
+                        let written: CommentRow = crate::db::get_returning!(
+                            conn,
+                            diesel::insert_into(page_comments::table).values((
                                 page_comments::page_id.eq(draft.id),
                                 page_comments::contentpath.eq(contentpath),
                                 page_comments::text.eq(text),
                                 page_comments::user_id.eq(user),
                                 page_comments::created_at.eq(now),
-                            ))
-                            .returning(CommentColumns::default())
-                            .get_result::<CommentRow>(conn)
-                            .context("adding a comment")?;
+                            )),
+                            CommentColumns::default(),
+                            |mysql, id| page_comments::table
+                                .find(id)
+                                .select(CommentColumns::default())
+                                .get_result(mysql)
+                        )
+                        .context("adding a comment")?;
                         created.push(written.id);
                         ("wagtail.comments.create", comment_data(&written))
                     }
@@ -145,16 +150,18 @@ pub fn save_draft_with_comments(
                     }
                     CommentChange::Reply { comment_id, text } => {
                         let parent = comment(conn, draft, *comment_id)?;
-                        let id = diesel::insert_into(page_comment_replies::table)
-                            .values((
+                        let id: i64 = crate::db::get_returning!(
+                            conn,
+                            diesel::insert_into(page_comment_replies::table).values((
                                 page_comment_replies::comment_id.eq(parent.id),
                                 page_comment_replies::text.eq(text),
                                 page_comment_replies::user_id.eq(user),
                                 page_comment_replies::created_at.eq(now),
-                            ))
-                            .returning(page_comment_replies::id)
-                            .get_result::<i64>(conn)
-                            .context("adding a reply")?;
+                            )),
+                            page_comment_replies::id,
+                            |mysql, id| Ok(id)
+                        )
+                        .context("adding a reply")?;
                         created.push(id);
                         (
                             "wagtail.comments.create_reply",

@@ -158,15 +158,17 @@ fn set_copied_content(
     original: &Page,
     draft_title: &str,
 ) -> Result<Page> {
-    diesel::update(pages::table.find(copy.id))
-        .set((
+    crate::db::get_returning!(
+        conn,
+        diesel::update(pages::table.find(copy.id)).set((
             pages::draft_title.eq(draft_title),
             pages::go_live_at.eq(original.go_live_at),
             pages::expire_at.eq(original.expire_at),
-        ))
-        .returning(pages::all_columns)
-        .get_result(conn)
-        .context("copying page content")
+        )),
+        pages::all_columns,
+        |mysql| pages::table.find(copy.id).get_result(mysql)
+    )
+    .context("copying page content")
 }
 
 /// Creates an alias of `page_id` under `destination_id` (and of its subtree with
@@ -210,11 +212,13 @@ fn alias_one(
     let source_parent = parent(conn, original)?;
     let new = new_page_like(original, renamed);
     let alias = super::add_child(conn, destination.id, &new, options)?;
-    let alias: Page = diesel::update(pages::table.find(alias.id))
-        .set(pages::alias_of.eq(original.id))
-        .returning(pages::all_columns)
-        .get_result(conn)
-        .context("marking an alias")?;
+    let alias: Page = crate::db::get_returning!(
+        conn,
+        diesel::update(pages::table.find(alias.id)).set(pages::alias_of.eq(original.id)),
+        pages::all_columns,
+        |mysql| pages::table.find(alias.id).get_result(mysql)
+    )
+    .context("marking an alias")?;
     let mut data = Map::new();
     data.insert("page".to_owned(), alias.reference());
     data.insert(
@@ -248,11 +252,13 @@ pub fn convert_alias(
             if page.alias_of.is_none() {
                 return Err(Error::NotAnAlias { page: page_id });
             }
-            let page: Page = diesel::update(pages::table.find(page_id))
-                .set(pages::alias_of.eq(None::<i64>))
-                .returning(pages::all_columns)
-                .get_result(conn)
-                .context("converting an alias")?;
+            let page: Page = crate::db::get_returning!(
+                conn,
+                diesel::update(pages::table.find(page_id)).set(pages::alias_of.eq(None::<i64>)),
+                pages::all_columns,
+                |mysql| pages::table.find(page_id).get_result(mysql)
+            )
+            .context("converting an alias")?;
             let revision = publishing::lifecycle_revision(conn, &page, options)?;
             let mut data = Map::new();
             data.insert("page".to_owned(), page.reference());

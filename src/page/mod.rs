@@ -302,8 +302,9 @@ fn insert_page(
     }
     crate::db::transaction(conn, |conn| {
         let path = tree::next_child_path(conn, parent_path, depth)?;
-        let page: Page = diesel::insert_into(pages::table)
-            .values((
+        let page: Page = crate::db::get_returning!(
+            conn,
+            diesel::insert_into(pages::table).values((
                 pages::path.eq(&path),
                 pages::depth.eq(depth),
                 pages::numchild.eq(0),
@@ -315,10 +316,11 @@ fn insert_page(
                 pages::has_unpublished_changes.eq(true),
                 pages::owner.eq(new.owner),
                 pages::specific.eq(&new.specific),
-            ))
-            .returning(pages::all_columns)
-            .get_result(conn)
-            .context("creating the page")?;
+            )),
+            pages::all_columns,
+            |mysql, id| pages::table.find(id).get_result(mysql)
+        )
+        .context("creating the page")?;
         // No revision yet, as in Wagtail: a page row is saved before its first revision, and
         // its `wagtail.create` has none.
         let entry = options

@@ -31,11 +31,13 @@ pub struct Group {
 /// ```
 pub fn create_group(conn: &mut impl LogConnection, name: &str) -> Result<Group> {
     crate::db::with_db(conn, |conn| {
-        diesel::insert_into(auth_groups::table)
-            .values(auth_groups::name.eq(name))
-            .returning(auth_groups::all_columns)
-            .get_result(conn)
-            .context("creating a group")
+        crate::db::get_returning!(
+            conn,
+            diesel::insert_into(auth_groups::table).values(auth_groups::name.eq(name)),
+            auth_groups::all_columns,
+            |mysql, id| auth_groups::table.find(id).get_result(mysql)
+        )
+        .context("creating a group")
     })
 }
 

@@ -247,8 +247,18 @@ impl diesel::query_builder::QueryFragment<crate::db::MultiBackend> for SubtreeSi
         // '~' sorts after every path character, so [path, path~) is the page's subtree.
         out.push_sql(
             "(SELECT COUNT(*) FROM loggable_pages below \
-             WHERE below.path >= loggable_pages.path AND below.path < loggable_pages.path || '~')",
+             WHERE below.path >= loggable_pages.path AND below.path < ",
         );
+        match out.backend() {
+            // `||` is OR on MySQL (unless the session's sql_mode says otherwise).
+            #[cfg(feature = "mysql")]
+            crate::db::MultiBackend::Mysql(_) => out.push_sql("CONCAT(loggable_pages.path, '~'))"),
+            #[allow(
+                unreachable_patterns,
+                reason = "no other variant in a MySQL-only build"
+            )]
+            _ => out.push_sql("loggable_pages.path || '~')"),
+        }
         Ok(())
     }
 }

@@ -50,17 +50,19 @@ fn start_task(
     revision_id: Option<i64>,
 ) -> Result<TaskState> {
     let now = crate::entry::next_timestamp().naive_utc();
-    let task_state: TaskState = diesel::insert_into(workflow_task_states::table)
-        .values((
+    let task_state: TaskState = crate::db::get_returning!(
+        conn,
+        diesel::insert_into(workflow_task_states::table).values((
             workflow_task_states::workflow_state_id.eq(state.id),
             workflow_task_states::task_id.eq(task.id),
             workflow_task_states::revision_id.eq(revision_id),
             workflow_task_states::status.eq("in_progress"),
             workflow_task_states::started_at.eq(now),
-        ))
-        .returning(workflow_task_states::all_columns)
-        .get_result(conn)
-        .context("starting a task")?;
+        )),
+        workflow_task_states::all_columns,
+        |mysql, id| workflow_task_states::table.find(id).get_result(mysql)
+    )
+    .context("starting a task")?;
     diesel::update(workflow_states::table.find(state.id))
         .set(workflow_states::current_task_state_id.eq(Some(task_state.id)))
         .execute(conn)
@@ -101,21 +103,24 @@ pub fn start<M: DraftStateful<DbConnection>>(
             let current = model::find::<M, _>(conn, &object.key())?;
             let revision_id = current.draft_state().and_then(|s| s.latest_revision_id);
             let now = crate::entry::next_timestamp().naive_utc();
-            let state: WorkflowState = diesel::insert_into(workflow_states::table)
-                .values((
+            let requested_by = crate::directory::cms_user(
+                options.acting_user(),
+                "loggable_workflow_states.requested_by",
+            )?;
+            let state: WorkflowState = crate::db::get_returning!(
+                conn,
+                diesel::insert_into(workflow_states::table).values((
                     workflow_states::content_type.eq(M::CONTENT_TYPE),
                     workflow_states::object_id.eq(&object_id),
                     workflow_states::workflow_id.eq(workflow.id),
                     workflow_states::status.eq("in_progress"),
-                    workflow_states::requested_by.eq(crate::directory::cms_user(
-                        options.acting_user(),
-                        "loggable_workflow_states.requested_by",
-                    )?),
+                    workflow_states::requested_by.eq(requested_by),
                     workflow_states::created_at.eq(now),
-                ))
-                .returning(workflow_states::all_columns)
-                .get_result(conn)
-                .context("starting a workflow")?;
+                )),
+                workflow_states::all_columns,
+                |mysql, id| workflow_states::table.find(id).get_result(mysql)
+            )
+            .context("starting a workflow")?;
             let first = next_task(conn, &state)?;
             let task_state = match &first {
                 Some(task) => Some(start_task(conn, &state, task, revision_id)?),

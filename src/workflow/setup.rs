@@ -116,11 +116,14 @@ pub fn create_group_approval_task(
 pub fn create_task(conn: &mut impl LogConnection, name: &str, kind: &str) -> Result<Task> {
     crate::db::with_db(conn, |conn| {
         task_kind(kind)?;
-        diesel::insert_into(workflow_tasks::table)
-            .values((workflow_tasks::name.eq(name), workflow_tasks::kind.eq(kind)))
-            .returning(workflow_tasks::all_columns)
-            .get_result(conn)
-            .context("creating a task")
+        crate::db::get_returning!(
+            conn,
+            diesel::insert_into(workflow_tasks::table)
+                .values((workflow_tasks::name.eq(name), workflow_tasks::kind.eq(kind))),
+            workflow_tasks::all_columns,
+            |mysql, id| workflow_tasks::table.find(id).get_result(mysql)
+        )
+        .context("creating a task")
     })
 }
 
@@ -132,11 +135,13 @@ pub fn create_workflow(
 ) -> Result<Workflow> {
     crate::db::with_db(conn, |conn| {
         crate::db::transaction(conn, |conn| {
-            let workflow: Workflow = diesel::insert_into(workflows::table)
-                .values(workflows::name.eq(name))
-                .returning(workflows::all_columns)
-                .get_result(conn)
-                .context("creating a workflow")?;
+            let workflow: Workflow = crate::db::get_returning!(
+                conn,
+                diesel::insert_into(workflows::table).values(workflows::name.eq(name)),
+                workflows::all_columns,
+                |mysql, id| workflows::table.find(id).get_result(mysql)
+            )
+            .context("creating a workflow")?;
             let rows: Vec<_> = tasks
                 .iter()
                 .enumerate()

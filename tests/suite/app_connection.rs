@@ -43,6 +43,10 @@ const WIDGETS_SQLITE: &str = "CREATE TABLE widgets (id INTEGER PRIMARY KEY AUTOI
      name TEXT NOT NULL, locked BOOLEAN NOT NULL DEFAULT 0, locked_at TIMESTAMP, locked_by BIGINT)";
 const WIDGETS_POSTGRES: &str = "CREATE TABLE widgets (id BIGSERIAL PRIMARY KEY, \
      name TEXT NOT NULL, locked BOOLEAN NOT NULL DEFAULT FALSE, locked_at TIMESTAMP, locked_by BIGINT)";
+#[cfg(feature = "mysql")]
+const WIDGETS_MYSQL: &str = "CREATE TABLE widgets (id BIGINT AUTO_INCREMENT PRIMARY KEY, \
+     name TEXT NOT NULL, locked BOOLEAN NOT NULL DEFAULT FALSE, locked_at DATETIME(6), \
+     locked_by BIGINT)";
 
 /// Create, lock, update and a hand-written entry inside the caller's transaction, which it
 /// then rolls back: neither the rows nor the entries remain.
@@ -107,6 +111,14 @@ fn a_rolled_back_caller_transaction_leaves_neither_change_nor_entry() {
                 .unwrap();
             rolled_back(&mut conn);
         }
+        #[cfg(feature = "mysql")]
+        BackendKind::Mysql => {
+            let mut conn = MysqlConnection::establish(db.url()).unwrap();
+            diesel::sql_query(WIDGETS_MYSQL).execute(&mut conn).unwrap();
+            rolled_back(&mut conn);
+        }
+        #[allow(unreachable_patterns)]
+        _ => unreachable!("a backend the suite is not built with"),
     }
 }
 
@@ -167,6 +179,19 @@ fn a_pooled_connection_of_the_applications_own_pool_works() {
             drop(conn);
             through_a_pool(&pool);
         }
+        #[cfg(feature = "mysql")]
+        BackendKind::Mysql => {
+            let pool = Pool::builder()
+                .max_size(2)
+                .build(ConnectionManager::<MysqlConnection>::new(db.url()))
+                .unwrap();
+            let mut conn = pool.get().unwrap();
+            diesel::sql_query(WIDGETS_MYSQL).execute(&mut conn).unwrap();
+            drop(conn);
+            through_a_pool(&pool);
+        }
+        #[allow(unreachable_patterns)]
+        _ => unreachable!("a backend the suite is not built with"),
     }
 }
 

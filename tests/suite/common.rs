@@ -1,4 +1,4 @@
-//! Test databases: SQLite in memory, or a PostgreSQL schema of its own per test, chosen by
+//! Test databases: SQLite in memory, or a PostgreSQL schema (a MySQL database) of its own per test, chosen by
 //! `DATABASE_URL`. Every test gets an empty, migrated database that no other test sees.
 
 use loggable::db::{self, BackendKind, DbConnection};
@@ -32,9 +32,9 @@ impl TestDb {
                 let conn = db::connect(":memory:").expect("sqlite in memory");
                 Self { conn, schema: None }
             }
-            BackendKind::Postgresql => {
+            BackendKind::Postgresql | BackendKind::Mysql => {
                 let schema = db::IsolatedSchema::create(&base, "test").expect("test schema");
-                let conn = db::connect(schema.url()).expect("postgres test schema");
+                let conn = db::connect(schema.url()).expect("test schema");
                 Self {
                     conn,
                     schema: Some(schema),
@@ -59,7 +59,7 @@ impl TestDb {
 /// or an SQLite file (WAL, busy timeout) in `dir`. `db` must outlive its users.
 pub fn shared_url(db: &TestDb, dir: &tempfile::TempDir, name: &str) -> String {
     match db.backend() {
-        BackendKind::Postgresql => db.url().to_owned(),
+        BackendKind::Postgresql | BackendKind::Mysql => db.url().to_owned(),
         BackendKind::Sqlite => dir
             .path()
             .join(format!("{name}.sqlite3"))
@@ -137,6 +137,8 @@ impl diesel::connection::Instrumentation for Statements {
 
 /// What SQLite runs after an entry's INSERT to learn its id.
 pub const ROWID_READ_BACK: &str = "SELECT last_insert_rowid()";
+/// MySQL's read of the id its INSERT generated.
+pub const LAST_ID_READ_BACK: &str = "SELECT last_insert_id()";
 
 impl Statements {
     /// The statements run since the last call.
@@ -152,7 +154,9 @@ impl Statements {
     /// How many of `statements` read a table: SELECTs other than SQLite's read-back of the
     /// rowid an INSERT just gave.
     pub fn reads(statements: &[String]) -> usize {
-        Self::count(statements, "SELECT") - Self::count(statements, ROWID_READ_BACK)
+        Self::count(statements, "SELECT")
+            - Self::count(statements, ROWID_READ_BACK)
+            - Self::count(statements, LAST_ID_READ_BACK)
     }
 
     /// How many of `statements` write log entries: INSERTs (on PostgreSQL, into an
@@ -213,4 +217,14 @@ pub fn export_json_lines(
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
     (written, rows)
+}
+
+/// The DDL of an auto-incremented BIGINT key and of a timestamp column, per backend (for test
+/// tables made by hand).
+pub fn id_and_timestamp(backend: BackendKind) -> (&'static str, &'static str) {
+    match backend {
+        BackendKind::Sqlite => ("INTEGER PRIMARY KEY AUTOINCREMENT", "TIMESTAMP"),
+        BackendKind::Postgresql => ("BIGSERIAL PRIMARY KEY", "TIMESTAMP"),
+        BackendKind::Mysql => ("BIGINT AUTO_INCREMENT PRIMARY KEY", "DATETIME(6)"),
+    }
 }

@@ -33,12 +33,7 @@ fn sqlite_file_in_a_missing_directory_is_a_connection_error() {
 
 #[test]
 fn bad_urls_are_rejected_before_connecting() {
-    for url in [
-        "",
-        "ftp://host/db",
-        "mysql://root@127.0.0.1/test",
-        "postgres://",
-    ] {
+    for url in ["", "ftp://host/db", "mysql:test", "postgres://"] {
         let err = db::connect(url).err().expect(url);
         assert!(
             matches!(err, Error::InvalidDatabaseUrl { .. }),

@@ -33,6 +33,8 @@ loggable::log_table! {
 
 const SQLITE: EmbeddedMigrations = embed_migrations!("tests/migrations/sqlite");
 const POSTGRES: EmbeddedMigrations = embed_migrations!("tests/migrations/postgres");
+#[cfg(feature = "mysql")]
+const MYSQL: EmbeddedMigrations = embed_migrations!("tests/migrations/mysql");
 
 /// Adds the test application's tables to a migrated database.
 pub fn migrate_app(conn: &mut loggable::db::DbConnection) {
@@ -45,6 +47,8 @@ fn run_app_migrations(conn: &mut loggable::db::DbConnection) -> Vec<String> {
     let applied = match conn {
         loggable::db::DbConnection::Postgresql(pg) => pg.run_pending_migrations(POSTGRES),
         loggable::db::DbConnection::Sqlite(sqlite) => sqlite.run_pending_migrations(SQLITE),
+        #[cfg(feature = "mysql")]
+        loggable::db::DbConnection::Mysql(mysql) => mysql.run_pending_migrations(MYSQL),
     };
     applied.unwrap().iter().map(ToString::to_string).collect()
 }

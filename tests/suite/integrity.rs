@@ -297,11 +297,21 @@ fn stored_text_that_reads_back_the_same_is_still_caught() {
 
 /// A chained generic log whose connection reports to `watcher` from then on, after three
 /// chained entries have gone in.
-fn three_chained_writes(watcher: impl diesel::connection::Instrumentation) -> TestDb {
+/// Three chained writes, watched from the first of them (or, with `watch_enable`, from the
+/// chain's start, which prepares statements the writes then use).
+fn three_chained_writes(
+    watcher: impl diesel::connection::Instrumentation,
+    watch_enable: bool,
+) -> TestDb {
     let mut db = TestDb::new();
     let registry = chained();
-    integrity::enable(&mut db.conn, &MODEL_LOG).unwrap();
-    db.conn.set_instrumentation(watcher);
+    if watch_enable {
+        db.conn.set_instrumentation(watcher);
+        integrity::enable(&mut db.conn, &MODEL_LOG).unwrap();
+    } else {
+        integrity::enable(&mut db.conn, &MODEL_LOG).unwrap();
+        db.conn.set_instrumentation(watcher);
+    }
     for n in 1..=3 {
         log(&ObjectRef::new("shop.widget", n).title("W"), "wagtail.edit")
             .data(serde_json::json!({"b": [1, "é"], "a": null}))
@@ -314,7 +324,7 @@ fn three_chained_writes(watcher: impl diesel::connection::Instrumentation) -> Te
 #[test]
 fn a_chained_entry_costs_one_statement_on_postgresql_and_links_as_the_library_hashes() {
     let statements = crate::common::Statements::default();
-    let mut db = three_chained_writes(statements.clone());
+    let mut db = three_chained_writes(statements.clone(), false);
     let run = statements.take();
     if db.backend() == loggable::db::BackendKind::Postgresql {
         // The head's lock, the entry, the link (hashed by the server) and the head's move:
@@ -329,7 +339,7 @@ fn a_chained_entry_costs_one_statement_on_postgresql_and_links_as_the_library_ha
 #[test]
 fn a_chained_entrys_statements_are_prepared_once() {
     let statements = crate::visibility_sql::CachedStatements::default();
-    three_chained_writes(statements.clone());
+    three_chained_writes(statements.clone(), true);
     let (run, cached) = statements.0.lock().unwrap().clone();
     // Diesel calls every UPDATE and multi-row INSERT uncacheable; the head's move and the
     // link have one text each and are cached, so neither is planned again. (SQLite's lock of

@@ -223,20 +223,18 @@ fn a_lock_holds_against_the_one_statement_and_the_entry_goes_to_the_models_own_t
     use diesel::prelude::*;
     let mut db = setup();
     loggable::register_model(Latch::model_type());
-    let id = match db.backend() {
-        BackendKind::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
-        _ => "BIGSERIAL PRIMARY KEY",
-    };
+    let (id, timestamp) = crate::common::id_and_timestamp(db.backend());
     diesel::sql_query(format!(
         "CREATE TABLE latches (id {id}, name TEXT NOT NULL, locked BOOLEAN NOT NULL DEFAULT FALSE, \
-         locked_at TIMESTAMP, locked_by BIGINT)"
+         locked_at {timestamp}, locked_by BIGINT)"
     ))
     .execute(&mut db.conn)
     .unwrap();
-    let latch: Latch = diesel::insert_into(latches::table)
+    diesel::insert_into(latches::table)
         .values(latches::name.eq("Gate"))
-        .get_result(&mut db.conn)
+        .execute(&mut db.conn)
         .unwrap();
+    let latch: Latch = latches::table.first(&mut db.conn).unwrap();
     let locked = latch.lock(&mut db.conn, 4, &LogOptions::new()).unwrap();
 
     let mut renamed = locked.clone();

@@ -144,12 +144,21 @@ fn create_audit_table(db: &mut crate::common::TestDb) {
             format!("DROP SCHEMA IF EXISTS {AUDIT_SCHEMA} CASCADE; CREATE SCHEMA {AUDIT_SCHEMA};"),
             "BIGSERIAL PRIMARY KEY",
         ),
+        // A schema is a database on MySQL.
+        BackendKind::Mysql => (
+            format!(
+                "DROP DATABASE IF EXISTS {AUDIT_SCHEMA}; CREATE DATABASE {AUDIT_SCHEMA} \
+                 CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;"
+            ),
+            "BIGINT AUTO_INCREMENT PRIMARY KEY",
+        ),
     };
+    let timestamp = crate::common::id_and_timestamp(db.backend()).1;
     db.conn
         .batch_execute(&format!(
             "{setup} CREATE TABLE {AUDIT_SCHEMA}.sprocket_log_entries (id {id}, \
              content_type TEXT, label TEXT NOT NULL, action VARCHAR(255) NOT NULL, \
-             data TEXT NOT NULL, timestamp TIMESTAMP NOT NULL, uuid VARCHAR(36), user_id TEXT, \
+             data TEXT NOT NULL, timestamp {timestamp} NOT NULL, uuid VARCHAR(36), user_id TEXT, \
              revision_id BIGINT, content_changed BOOLEAN NOT NULL, deleted BOOLEAN NOT NULL, \
              sprocket_id BIGINT NOT NULL)"
         ))

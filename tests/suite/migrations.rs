@@ -99,12 +99,31 @@ fn copied_migrations_run_redo_and_revert_with_diesels_own_harness() {
                 .n
             });
         }
+        #[cfg(feature = "mysql")]
+        BackendKind::Mysql => {
+            let mut conn = MysqlConnection::establish(db.url()).unwrap();
+            run_redo_revert(&mut conn, dir.path(), |conn| {
+                diesel::sql_query(
+                    "SELECT COUNT(*) AS n FROM information_schema.tables \
+                     WHERE table_schema = DATABASE() AND table_name LIKE 'loggable_%'",
+                )
+                .get_result::<Count>(conn)
+                .unwrap()
+                .n
+            });
+        }
+        #[allow(unreachable_patterns)]
+        _ => unreachable!("a backend the suite is not built with"),
     }
 }
 
 #[test]
 fn the_core_alone_holds_the_generic_log_and_the_hash_chain() {
-    for backend in [BackendKind::Sqlite, BackendKind::Postgresql] {
+    for backend in [
+        BackendKind::Sqlite,
+        BackendKind::Postgresql,
+        BackendKind::Mysql,
+    ] {
         let core: String = migration_files(backend, &[Layer::Core])
             .map(|m| m.up)
             .collect();

@@ -339,14 +339,9 @@ fn page_view_restrictions_of_every_type_and_page_expiry() {
     let mut db = setup();
     let root = page::add_root(&mut db.conn, &simple("Root"), &opts()).unwrap();
     let home = publish_new(&mut db.conn, root.id, "Home");
-    let group: i64 = {
-        use diesel::prelude::*;
-        diesel::insert_into(crate::tables::auth_groups::table)
-            .values(crate::tables::auth_groups::name.eq("Members"))
-            .returning(crate::tables::auth_groups::id)
-            .get_result(&mut db.conn)
-            .unwrap()
-    };
+    let group = loggable::permission::create_group(&mut db.conn, "Members")
+        .unwrap()
+        .id;
     for restriction in [
         Restriction::Login,
         Restriction::Password("pw".into()),

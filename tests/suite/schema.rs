@@ -34,6 +34,10 @@ fn indexes(conn: &mut DbConnection, table: &str) -> BTreeSet<String> {
             "SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() \
              AND tablename = '{table}' AND indexname NOT LIKE '%_pkey'"
         ),
+        BackendKind::Mysql => format!(
+            "SELECT DISTINCT index_name AS name FROM information_schema.statistics \
+             WHERE table_schema = DATABASE() AND table_name = '{table}' AND index_name <> 'PRIMARY'"
+        ),
     };
     diesel::sql_query(sql)
         .load::<Name>(conn)
@@ -53,6 +57,11 @@ fn columns(conn: &mut DbConnection, table: &str) -> Vec<Column> {
              FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '{table}' \
              ORDER BY ordinal_position"
         ),
+        BackendKind::Mysql => format!(
+            "SELECT column_name AS name, CASE WHEN is_nullable = 'NO' THEN 1 ELSE 0 END AS not_null \
+             FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = '{table}' \
+             ORDER BY ordinal_position"
+        ),
     };
     diesel::sql_query(sql).load::<Column>(conn).unwrap()
 }
@@ -65,6 +74,10 @@ fn foreign_keys(conn: &mut DbConnection, table: &str) -> usize {
         BackendKind::Postgresql => format!(
             "SELECT constraint_name::text AS name FROM information_schema.table_constraints \
              WHERE table_schema = current_schema() AND table_name = '{table}' AND constraint_type = 'FOREIGN KEY'"
+        ),
+        BackendKind::Mysql => format!(
+            "SELECT constraint_name AS name FROM information_schema.table_constraints \
+             WHERE table_schema = DATABASE() AND table_name = '{table}' AND constraint_type = 'FOREIGN KEY'"
         ),
     };
     diesel::sql_query(sql).load::<Name>(conn).unwrap().len()
@@ -141,6 +154,12 @@ fn composite_history_index_is_uuid_action_timestamp_desc() {
         }
         BackendKind::Postgresql => {
             "SELECT indexdef AS name FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'loggable_page_log_entries_uuid_action_timestamp'"
+        }
+        // The definition assembled from the catalog's rows, one per indexed column.
+        BackendKind::Mysql => {
+            "SELECT CONCAT('(', GROUP_CONCAT(CONCAT(column_name, IF(collation = 'D', ' DESC', '')) \
+             ORDER BY seq_in_index SEPARATOR ', '), ')') AS name FROM information_schema.statistics \
+             WHERE table_schema = DATABASE() AND index_name = 'loggable_page_log_entries_uuid_action_timestamp'"
         }
     };
     let definition = diesel::sql_query(sql)

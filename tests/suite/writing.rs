@@ -224,9 +224,9 @@ fn writing_an_entry_is_exactly_one_insert() {
     });
     let queries = counter.seen();
     // SQLite reads the new rowid back (an INSERT ... RETURNING would keep a statement
-    // journal); PostgreSQL returns it with the INSERT.
+    // journal), MySQL its LAST_INSERT_ID(); PostgreSQL returns it with the INSERT.
     let expected = match db.conn.backend() {
-        BackendKind::Sqlite => 2,
+        BackendKind::Sqlite | BackendKind::Mysql => 2,
         BackendKind::Postgresql => 1,
     };
     assert_eq!(queries.len(), expected, "{queries:?}");

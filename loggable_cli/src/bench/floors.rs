@@ -54,11 +54,8 @@ pub(super) fn entry_row_floor(
                 loggable_page_log_entries::page_id.eq(page),
             );
             let insert = diesel::insert_into(loggable_page_log_entries::table).values(row);
-            match conn {
-                DbConnection::Postgresql(c) => insert.execute(c),
-                DbConnection::Sqlite(c) => insert.execute(c),
-            }
-            .context("writing an entry's row by hand")?;
+            crate::on_backend!(conn, |c| insert.execute(c))
+                .context("writing an entry's row by hand")?;
         }
         Ok(())
     })?;

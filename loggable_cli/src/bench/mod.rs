@@ -396,6 +396,7 @@ fn commit_ceiling(conn: &mut DbConnection, n: usize, entries: usize) -> Result<M
     let key = match conn.backend() {
         db::BackendKind::Sqlite => "INTEGER PRIMARY KEY",
         db::BackendKind::Postgresql => "BIGSERIAL PRIMARY KEY",
+        db::BackendKind::Mysql => "BIGINT AUTO_INCREMENT PRIMARY KEY",
     };
     conn.batch_execute(&format!(
         "CREATE TABLE bench_calibration (id {key}, v INTEGER NOT NULL)"

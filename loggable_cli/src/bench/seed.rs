@@ -142,6 +142,11 @@ pub fn seed(
     let settle = match conn.backend() {
         db::BackendKind::Sqlite => "ANALYZE",
         db::BackendKind::Postgresql => "VACUUM ANALYZE",
+        db::BackendKind::Mysql => {
+            "ANALYZE TABLE loggable_page_log_entries, loggable_model_log_entries, loggable_pages, \
+             loggable_users, loggable_groups, loggable_user_groups, \
+             loggable_group_page_permissions, loggable_model_permissions"
+        }
     };
     conn.batch_execute(settle)
         .context("analyzing the data set")?;
@@ -200,11 +205,7 @@ fn seed_pages(conn: &mut DbConnection) -> Result<Vec<(i64, String)>> {
             })
             .collect();
         let insert = diesel::insert_into(pages::table).values(values);
-        match conn {
-            DbConnection::Postgresql(c) => insert.execute(c),
-            DbConnection::Sqlite(c) => insert.execute(c),
-        }
-        .context("seeding pages")?;
+        crate::on_backend!(conn, |c| insert.execute(c)).context("seeding pages")?;
     }
     pages::table
         .select((pages::id, pages::path))

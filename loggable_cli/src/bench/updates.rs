@@ -74,6 +74,7 @@ pub fn prepare_widgets(conn: &mut DbConnection) -> Result<Vec<Widget>> {
     let id = match conn.backend() {
         BackendKind::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
         BackendKind::Postgresql => "BIGSERIAL PRIMARY KEY",
+        BackendKind::Mysql => "BIGINT AUTO_INCREMENT PRIMARY KEY",
     };
     conn.batch_execute(&format!(
         "CREATE TABLE bench_widgets (id {id}, name TEXT NOT NULL, size INTEGER NOT NULL)"
@@ -89,11 +90,7 @@ pub fn prepare_widgets(conn: &mut DbConnection) -> Result<Vec<Widget>> {
         .collect();
     for chunk in rows.chunks(500) {
         let insert = diesel::insert_into(bench_widgets::table).values(chunk);
-        match conn {
-            DbConnection::Postgresql(c) => insert.execute(c),
-            DbConnection::Sqlite(c) => insert.execute(c),
-        }
-        .context("writing the widgets")?;
+        crate::on_backend!(conn, |c| insert.execute(c)).context("writing the widgets")?;
     }
     bench_widgets::table
         .order(bench_widgets::id)
@@ -153,11 +150,8 @@ impl Updates {
             loggable_model_log_entries::object_id.eq(widget.id.to_string()),
         );
         let insert = diesel::insert_into(loggable_model_log_entries::table).values(row);
-        match conn {
-            DbConnection::Postgresql(c) => insert.execute(c),
-            DbConnection::Sqlite(c) => insert.execute(c),
-        }
-        .context("writing an entry's row by hand")?;
+        crate::on_backend!(conn, |c| insert.execute(c))
+            .context("writing an entry's row by hand")?;
         Ok(())
     }
 

@@ -56,11 +56,7 @@ fn a_user_with_thousands_of_permission_pages_can_still_read_the_log() {
         .collect();
     for chunk in rows.chunks(500) {
         let insert = diesel::insert_into(group_page_permissions::table).values(chunk);
-        match &mut db.conn {
-            DbConnection::Postgresql(c) => insert.execute(c),
-            DbConnection::Sqlite(c) => insert.execute(c),
-        }
-        .unwrap();
+        loggable_cli::on_backend!(&mut db.conn, |c| insert.execute(c)).unwrap();
     }
     let everything = count_viewable(
         &mut db.conn,

@@ -409,20 +409,76 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
                 #insertable
             };
 
-            impl<'__new, __C> ::loggable::model::NewRow<__C, #ident> for &'__new #new_type
-            where
-                __C: #diesel::Connection,
-                Self: #diesel::Insertable<#table::table>,
-                #diesel::query_builder::InsertStatement<
-                    #table::table,
-                    <Self as #diesel::Insertable<#table::table>>::Values,
-                >: #diesel::query_dsl::LoadQuery<'__new, __C, #ident>,
-            {
-                fn insert_row(self, conn: &mut __C) -> #diesel::QueryResult<#ident> {
-                    use #diesel::prelude::*;
-                    #diesel::insert_into(#table::table)
-                        .values(self)
-                        .get_result::<#ident>(conn)
+            // The INSERT on each backend loggable is built with, taken where it compiles.
+            impl<'__new> ::loggable::model::NewRowStatements<#ident> for &'__new #new_type {
+                ::loggable::__postgres_only! {
+                    fn insert_postgres(
+                        self,
+                        conn: &mut ::loggable::model::__private::PgConnection,
+                    ) -> ::core::option::Option<#diesel::QueryResult<#ident>> {
+                        #[allow(unused_imports)]
+                        use ::loggable::model::__private::{
+                            DeclineInsert as _, DeclinePostgresLoad as _, OfferInsert as _,
+                            OfferPostgresLoad as _,
+                        };
+                        let offer = ::loggable::model::__private::StatementOffer::<_, #ident>::new(
+                            (&::loggable::model::__private::InsertOffer::new(#table::table, self))
+                                .insert_statement()?,
+                        );
+                        (&offer).load_postgres(conn)
+                    }
+                }
+                ::loggable::__sqlite_only! {
+                    fn insert_sqlite(
+                        self,
+                        conn: &mut ::loggable::model::__private::SqliteConnection,
+                    ) -> ::core::option::Option<#diesel::QueryResult<#ident>> {
+                        #[allow(unused_imports)]
+                        use ::loggable::model::__private::{
+                            DeclineInsert as _, DeclineSqliteLoad as _, OfferInsert as _,
+                            OfferSqliteLoad as _,
+                        };
+                        let offer = ::loggable::model::__private::StatementOffer::<_, #ident>::new(
+                            (&::loggable::model::__private::InsertOffer::new(#table::table, self))
+                                .insert_statement()?,
+                        );
+                        (&offer).load_sqlite(conn)
+                    }
+                }
+                ::loggable::__mysql_only! {
+                    // No RETURNING on MySQL: the row is read back by its generated key.
+                    fn insert_mysql(
+                        self,
+                        conn: &mut ::loggable::model::__private::MysqlConnection,
+                    ) -> ::core::option::Option<#diesel::QueryResult<#ident>> {
+                        use #diesel::prelude::*;
+                        #[allow(unused_imports)]
+                        use ::loggable::model::__private::{
+                            DeclineInsert as _, DeclineKey as _, DeclineMysqlInsert as _,
+                            DeclineMysqlLoad as _, OfferInsert as _, OfferKey as _,
+                            OfferMysqlInsert as _, OfferMysqlLoad as _,
+                        };
+                        let offer = ::loggable::model::__private::StatementOffer::<_, #ident>::new(
+                            (&::loggable::model::__private::InsertOffer::new(#table::table, self))
+                                .insert_statement()?,
+                        );
+                        let id = match (&offer).insert_mysql(conn)? {
+                            ::core::result::Result::Ok(id) => id,
+                            ::core::result::Result::Err(error) => {
+                                return ::core::option::Option::Some(::core::result::Result::Err(error));
+                            }
+                        };
+                        let key = match (&::loggable::model::__private::KeyFromId::<#key_type>::new(id)).key() {
+                            ::core::result::Result::Ok(key) => key,
+                            ::core::result::Result::Err(error) => {
+                                return ::core::option::Option::Some(::core::result::Result::Err(error));
+                            }
+                        };
+                        let read_back = ::loggable::model::__private::StatementOffer::<_, #ident>::new(
+                            #table::table.filter(#table::#key_column.eq(key)),
+                        );
+                        (&read_back).load_mysql(conn)
+                    }
                 }
             }
         }

@@ -1,0 +1,10 @@
+DROP TABLE loggable_page_log_entries;
+DROP TABLE loggable_view_restriction_groups;
+DROP TABLE loggable_view_restrictions;
+DROP TABLE loggable_group_page_permissions;
+DROP TABLE loggable_revisions;
+DROP TABLE loggable_pages;
+DROP TABLE loggable_model_permissions;
+DROP TABLE loggable_user_groups;
+DROP TABLE loggable_groups;
+DROP TABLE loggable_users;

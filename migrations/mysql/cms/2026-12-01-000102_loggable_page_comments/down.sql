@@ -1,0 +1,2 @@
+DROP TABLE loggable_page_comment_replies;
+DROP TABLE loggable_page_comments;

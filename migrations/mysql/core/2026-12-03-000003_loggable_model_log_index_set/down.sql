@@ -1,0 +1,2 @@
+CREATE INDEX loggable_model_log_entries_content_changed ON loggable_model_log_entries (content_changed);
+CREATE INDEX loggable_model_log_entries_revision_id ON loggable_model_log_entries (revision_id);

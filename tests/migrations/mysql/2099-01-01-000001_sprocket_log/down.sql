@@ -1,0 +1,1 @@
+DROP TABLE sprocket_log_entries;

@@ -1,0 +1,2 @@
+DROP TABLE gears;
+DROP TABLE sprockets;
