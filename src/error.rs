@@ -339,6 +339,32 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// Another transaction held what this one needed: a deadlock (the server rolled this
+    /// transaction back), a lock wait that timed out, or a serialization failure. Running the
+    /// whole transaction again may succeed; loggable does so itself for the transactions it
+    /// opens, on a deadlock or a serialization failure.
+    #[error("database contention ({kind}) while {context}: {source}")]
+    Contention {
+        /// What loggable was doing.
+        context: &'static str,
+        /// Which kind of contention.
+        kind: Contention,
+        /// The driver's error.
+        #[source]
+        source: diesel::result::Error,
+    },
+
+    /// A statement with its values was larger than the server accepts (MySQL's
+    /// `max_allowed_packet`): an entry whose data is that large cannot be stored there.
+    #[error("a statement too large for the server while {context}: {source}")]
+    StatementTooLarge {
+        /// What loggable was doing.
+        context: &'static str,
+        /// The driver's error.
+        #[source]
+        source: diesel::result::Error,
+    },
+
     /// A database statement failed; `context` says what loggable was doing.
     #[error("database error while {context}: {source}")]
     Database {
@@ -348,6 +374,99 @@ pub enum Error {
         #[source]
         source: diesel::result::Error,
     },
+}
+
+/// What a transaction met in another: see [`Error::Contention`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Contention {
+    /// A deadlock: the server rolled this transaction back to let another go on.
+    Deadlock,
+    /// A lock was waited for longer than the server allows (MySQL's
+    /// `innodb_lock_wait_timeout`, PostgreSQL's `lock_timeout`).
+    LockWaitTimeout,
+    /// The transaction could not be serialized with a concurrent one.
+    SerializationFailure,
+}
+
+impl fmt::Display for Contention {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Deadlock => "deadlock",
+            Self::LockWaitTimeout => "lock wait timeout",
+            Self::SerializationFailure => "serialization failure",
+        })
+    }
+}
+
+impl Error {
+    /// A failed statement's error, with what loggable was doing: contention and oversized
+    /// statements get variants of their own.
+    pub(crate) fn database(context: &'static str, source: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error as Diesel};
+        let Diesel::DatabaseError(kind, info) = &source else {
+            return Self::Database { context, source };
+        };
+        // Diesel gives MySQL's error numbers no kinds of their own (but 1213, a deadlock, as a
+        // serialization failure), nor PostgreSQL's deadlock and lock timeout: the servers'
+        // messages tell them apart.
+        let message = info.message().to_ascii_lowercase();
+        let contention = if message.contains("deadlock") {
+            Some(Contention::Deadlock)
+        } else if matches!(kind, DatabaseErrorKind::SerializationFailure) {
+            Some(Contention::SerializationFailure)
+        } else if message.contains("lock wait timeout") || message.contains("lock timeout") {
+            Some(Contention::LockWaitTimeout)
+        } else {
+            None
+        };
+        match contention {
+            Some(kind) => Self::Contention {
+                context,
+                kind,
+                source,
+            },
+            None if message.contains("max_allowed_packet") => {
+                Self::StatementTooLarge { context, source }
+            }
+            None => Self::Database { context, source },
+        }
+    }
+
+    /// Whether running the whole transaction again may succeed: a deadlock or a
+    /// serialization failure, after which the server has rolled the transaction back.
+    pub(crate) fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::Contention {
+                kind: Contention::Deadlock | Contention::SerializationFailure,
+                ..
+            }
+        )
+    }
+
+    /// Whether the connection to the database was lost (the server went away or the
+    /// connection broke): an outage rather than a failed statement.
+    pub fn is_connection_lost(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error as Diesel};
+        match self {
+            Self::Connection { .. } => true,
+            Self::Database {
+                source: Diesel::DatabaseError(kind, info),
+                ..
+            } => {
+                let message = info.message().to_ascii_lowercase();
+                matches!(
+                    kind,
+                    DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand
+                )
+                    // MySQL's 2006 and 2013, which Diesel gives no kind.
+                    || message.contains("server has gone away")
+                    || message.contains("lost connection")
+            }
+            _ => false,
+        }
+    }
 }
 
 /// The JSON kind of a value that was not the object loggable expected.
@@ -400,7 +519,7 @@ pub(crate) trait DatabaseContext<T> {
 
 impl<T> DatabaseContext<T> for diesel::QueryResult<T> {
     fn context(self, context: &'static str) -> Result<T> {
-        self.map_err(|source| Error::Database { context, source })
+        self.map_err(|source| Error::database(context, source))
     }
 }
 
@@ -408,9 +527,6 @@ impl<T> DatabaseContext<T> for diesel::QueryResult<T> {
 /// attach their own context with `DatabaseContext`, so this only covers BEGIN and COMMIT.
 impl From<diesel::result::Error> for Error {
     fn from(source: diesel::result::Error) -> Self {
-        Error::Database {
-            context: "running a transaction",
-            source,
-        }
+        Error::database("running a transaction", source)
     }
 }

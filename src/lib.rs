@@ -112,7 +112,7 @@ pub mod workflow;
 pub use crate::context::{LogContext, Scoped};
 pub use crate::directory::{DisplayNames, UserDirectory};
 pub use crate::entry::LogEntry;
-pub use crate::error::{Error, JsonKind, Result};
+pub use crate::error::{Contention, Error, JsonKind, Result};
 pub use crate::log::{
     LogBuilder, entries_by_user, entries_for_content_type, entries_for_object, history_for_object,
     log,

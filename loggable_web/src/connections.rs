@@ -59,6 +59,8 @@ deadpool_connections!(loggable::db::DbConnection);
 deadpool_connections!(diesel::PgConnection);
 #[cfg(feature = "sqlite")]
 deadpool_connections!(diesel::SqliteConnection);
+#[cfg(feature = "mysql")]
+deadpool_connections!(diesel::MysqlConnection);
 
 /// loggable's own r2d2 pool ([`loggable::db::pool`]): a connection is taken and used on a
 /// blocking thread.
@@ -84,17 +86,9 @@ impl Connections for loggable::db::Pool {
 
 /// A lost connection is an outage, not a failure of the page.
 fn classify(error: loggable::Error) -> Unavailable {
-    match &error {
-        loggable::Error::Database {
-            source:
-                diesel::result::Error::DatabaseError(
-                    diesel::result::DatabaseErrorKind::ClosedConnection
-                    | diesel::result::DatabaseErrorKind::UnableToSendCommand,
-                    _,
-                ),
-            ..
-        }
-        | loggable::Error::Connection { .. } => Unavailable::NoConnection(error.to_string()),
-        _ => Unavailable::Failed(error),
+    if error.is_connection_lost() {
+        Unavailable::NoConnection(error.to_string())
+    } else {
+        Unavailable::Failed(error)
     }
 }

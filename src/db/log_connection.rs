@@ -251,6 +251,38 @@ where
     in_transaction(conn, begin, body)
 }
 
+/// How many times loggable runs one of its own transactions again after a deadlock.
+const DEADLOCK_RETRIES: u32 = 3;
+
+/// [`transaction`] for loggable's own transactions: when it opens the transaction (none is
+/// open yet) and `body` fails with a deadlock or a serialization failure, after which the
+/// server has rolled the whole transaction back, `body` runs again, up to
+/// [`DEADLOCK_RETRIES`] more times, a few milliseconds apart. Inside a caller's transaction it
+/// never runs `body` again: the rollback took the caller's earlier work too, which only the
+/// caller can redo, so the error goes to the caller.
+pub(crate) fn retrying_transaction<C, T>(
+    conn: &mut C,
+    mut body: impl FnMut(&mut C) -> Result<T>,
+) -> Result<T>
+where
+    C: LogConnection + ?Sized,
+{
+    if in_open_transaction(conn)? {
+        return transaction(conn, body);
+    }
+    let mut retries = 0;
+    loop {
+        match transaction(conn, &mut body) {
+            Err(error) if error.is_retryable() && retries < DEADLOCK_RETRIES => {
+                retries += 1;
+                // The other transaction is left a moment to finish.
+                std::thread::sleep(std::time::Duration::from_millis(5 * u64::from(retries)));
+            }
+            done => return done,
+        }
+    }
+}
+
 /// Runs `body` in one read-only snapshot of the database, so a long read (a chain walk, say)
 /// sees no write that commits while it runs. Inside an open transaction it simply runs.
 pub fn read_snapshot<C, T>(conn: &mut C, body: impl FnOnce(&mut C) -> Result<T>) -> Result<T>
@@ -293,7 +325,7 @@ fn in_transaction<C, T>(
 where
     C: LogConnection + ?Sized,
 {
-    let failed = |context: &'static str| move |source| Error::Database { context, source };
+    let failed = |context: &'static str| move |source| Error::database(context, source);
     let started = if in_open_transaction(conn)? {
         on_backend!(conn, |inner| AnsiTransactionManager::begin_transaction(
             inner

@@ -26,7 +26,7 @@ pub(crate) use self::connection::MultiBackend;
 #[cfg(all(feature = "test-util", any(feature = "postgres", feature = "mysql")))]
 pub use self::isolated::IsolatedSchema;
 pub use self::log_connection::{BackendConnection, DeferredWrites, LogConnection};
-pub(crate) use self::log_connection::{atomically, with_db};
+pub(crate) use self::log_connection::{atomically, retrying_transaction, with_db};
 pub use self::log_connection::{read_snapshot, transaction};
 pub use self::migrations::{
     Layer, MigrationFile, check_schema, migration_files, run_core_migrations, run_migrations,

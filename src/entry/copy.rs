@@ -65,8 +65,5 @@ pub(super) fn copy_into_builtin(
             .from_insertable(values)
             .execute(pg)
     };
-    Some(copied.map_err(|source| Error::Database {
-        context: "writing log entries",
-        source,
-    }))
+    Some(copied.map_err(|source| Error::database("writing log entries", source)))
 }

@@ -57,10 +57,11 @@ pub(crate) fn write_one_around<H: WriteHook + ?Sized>(
     table: &LogTable,
     entry: NewLogEntry,
 ) -> Result<LogEntry> {
-    let mut entry = Some(entry);
-    let stored = crate::db::transaction(conn, |conn| {
+    // A copy per attempt: a deadlock runs the transaction again.
+    let stored = crate::db::retrying_transaction(conn, |conn| {
+        let mut pending = Some(entry.clone());
         hook.around_write(conn, table, &mut |conn| {
-            let Some(entry) = entry.take() else {
+            let Some(entry) = pending.take() else {
                 return Ok(Vec::new());
             };
             let id = table.insert(conn, &entry)?;

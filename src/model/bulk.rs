@@ -134,7 +134,8 @@ pub(crate) fn update_many<M: ModelStore<C>, C: LogConnection>(
     options: &LogOptions,
     update: impl FnOnce(&mut C, &[M::Key]) -> QueryResult<usize>,
 ) -> Result<Vec<M>> {
-    in_transaction(conn, |conn| {
+    // Called inside the transaction that read `old_rows`, so never run again on its own.
+    crate::db::transaction(conn, |conn| {
         let keys: Vec<M::Key> = old_rows.iter().map(Model::key).collect();
         if keys.is_empty() {
             return Ok(Vec::new());

@@ -10,7 +10,7 @@ use crate::error::{DatabaseContext, Error, Result};
 use crate::revision::{self, Revision};
 use crate::user_id::UserId;
 
-pub(crate) use crate::db::transaction as in_transaction;
+pub(crate) use crate::db::retrying_transaction as in_transaction;
 
 /// Saves a revision of `row` when the model keeps revisions.
 pub(crate) fn save_revision<M: ModelStore<C>, C: LogConnection>(
@@ -38,7 +38,7 @@ fn unserialisable(error: serde_json::Error) -> Error {
 pub(crate) fn create<M: ModelStore<C>, C: LogConnection>(
     conn: &mut C,
     options: &LogOptions,
-    insert: impl FnOnce(&mut C) -> QueryResult<M>,
+    mut insert: impl FnMut(&mut C) -> QueryResult<M>,
 ) -> Result<M> {
     in_transaction(conn, |conn| {
         let row = insert(conn).context("creating the object")?;
@@ -241,7 +241,7 @@ pub trait Lifecycle: Model {
 
     /// Inserts `new` (the model's `new = Type`, by reference) and logs `wagtail.create`
     /// (then `wagtail.publish` if the row was created live).
-    fn create<C: LogConnection, N: NewRow<C, Self>>(
+    fn create<C: LogConnection, N: NewRow<C, Self> + Copy>(
         conn: &mut C,
         new: N,
         options: &LogOptions,

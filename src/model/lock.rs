@@ -72,7 +72,7 @@ fn set_locked<M: Lockable<C>, C: LogConnection>(
             LockState {
                 locked: true,
                 locked_at: Some(crate::entry::next_timestamp().naive_utc()),
-                locked_by: Some(by),
+                locked_by: Some(by.clone()),
             }
         } else {
             LockState::default()

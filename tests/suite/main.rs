@@ -14,6 +14,7 @@ mod buffered;
 mod chain_keys;
 mod concurrency;
 mod connection;
+mod contention;
 mod context;
 mod custom_table;
 mod derive;
