@@ -530,3 +530,94 @@ impl From<diesel::result::Error> for Error {
         Error::database("running a transaction", source)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::result::{DatabaseErrorKind, Error as Diesel};
+
+    use super::{Contention, Error};
+
+    fn classified(kind: DatabaseErrorKind, message: &str) -> Error {
+        Error::database(
+            "testing",
+            Diesel::DatabaseError(kind, Box::new(message.to_owned())),
+        )
+    }
+
+    /// The servers' own messages (MariaDB 10.11, MySQL 8, PostgreSQL 15) as Diesel reports them.
+    #[test]
+    fn contention_and_oversized_statements_are_told_apart_on_every_server() {
+        use DatabaseErrorKind::{SerializationFailure, Unknown};
+        let contention = [
+            (
+                SerializationFailure,
+                "Deadlock found when trying to get lock; try restarting transaction",
+                Contention::Deadlock,
+            ),
+            (Unknown, "deadlock detected", Contention::Deadlock),
+            (
+                Unknown,
+                "Lock wait timeout exceeded; try restarting transaction",
+                Contention::LockWaitTimeout,
+            ),
+            (
+                Unknown,
+                "canceling statement due to lock timeout",
+                Contention::LockWaitTimeout,
+            ),
+            (
+                SerializationFailure,
+                "could not serialize access due to concurrent update",
+                Contention::SerializationFailure,
+            ),
+        ];
+        for (kind, message, expected) in contention {
+            let error = classified(kind, message);
+            assert!(
+                matches!(error, Error::Contention { kind, .. } if kind == expected),
+                "{message}: {error:?}"
+            );
+            assert_eq!(
+                error.is_retryable(),
+                expected != Contention::LockWaitTimeout,
+                "{message}"
+            );
+        }
+        for message in [
+            "Got a packet bigger than 'max_allowed_packet' bytes",
+            "Parameter of prepared statement which is set through mysql_send_long_data() is longer than 'max_allowed_packet' bytes",
+        ] {
+            assert!(
+                matches!(
+                    classified(Unknown, message),
+                    Error::StatementTooLarge { .. }
+                ),
+                "{message}"
+            );
+        }
+        let other = classified(DatabaseErrorKind::UniqueViolation, "Duplicate entry 'a'");
+        assert!(matches!(other, Error::Database { .. }));
+        assert!(!other.is_retryable() && !other.is_connection_lost());
+    }
+
+    #[test]
+    fn a_lost_connection_is_told_apart_from_a_failed_statement() {
+        for message in [
+            "MySQL server has gone away",
+            "Server has gone away",
+            "Lost connection to server during query",
+            "Lost connection to MySQL server during query",
+        ] {
+            assert!(
+                classified(DatabaseErrorKind::Unknown, message).is_connection_lost(),
+                "{message}"
+            );
+        }
+        let closed = classified(
+            DatabaseErrorKind::ClosedConnection,
+            "server closed the connection",
+        );
+        assert!(closed.is_connection_lost());
+        assert!(!classified(DatabaseErrorKind::Unknown, "syntax error").is_connection_lost());
+    }
+}

@@ -8,12 +8,13 @@ report's union of every log model, the page history view's one entry per uuid an
 warm-up. Each read is timed twice: with the user read afresh for each read, as a request does,
 and with one user object kept (Wagtail caches permissions on it).
 
-    python3 -m venv venv && venv/bin/pip install "wagtail==8.0.1" "psycopg[binary]"
-    venv/bin/python bench.py sqlite|postgresql [entries]
+    python3 -m venv venv && venv/bin/pip install "wagtail==8.0.1" "psycopg[binary]" mysqlclient
+    venv/bin/python bench.py sqlite|postgresql|mysql [entries]
 
 SQLite: a file in /tmp/wagtail-bench (Django's defaults: rollback journal). PostgreSQL: a
-database `wagtail_bench` made afresh on 127.0.0.1:5432 as `postgres`. Prints one JSON line per
-read, named as `loggable bench` names them (`_warm_user` for the kept user object).
+database `wagtail_bench` made afresh on 127.0.0.1:5432 as `postgres`. MariaDB: a database
+`wagtail_bench` (utf8mb4) made afresh on 127.0.0.1:3306 as `root`, no password. Prints one JSON
+line per read, named as `loggable bench` names them (`_warm_user` for the kept user object).
 """
 import json, os, statistics, sys, time
 from datetime import datetime, timedelta, timezone
@@ -31,6 +32,14 @@ if backend == "sqlite":
     if os.path.exists(path):
         os.remove(path)
     db = {"ENGINE": "django.db.backends.sqlite3", "NAME": path}
+elif backend == "mysql":
+    import MySQLdb
+    c = MySQLdb.connect(host="127.0.0.1", port=3306, user="root", password="")
+    c.cursor().execute("DROP DATABASE IF EXISTS wagtail_bench")
+    c.cursor().execute("CREATE DATABASE wagtail_bench CHARACTER SET utf8mb4")
+    c.close()
+    db = {"ENGINE": "django.db.backends.mysql", "NAME": "wagtail_bench", "USER": "root",
+          "PASSWORD": "", "HOST": "127.0.0.1", "PORT": "3306", "OPTIONS": {"charset": "utf8mb4"}}
 else:
     import psycopg
     with psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True) as c:
@@ -139,7 +148,11 @@ def seed():
             batch = []
     PageLogEntry.objects.bulk_create(batch)
     with connection.cursor() as c:
-        c.execute("ANALYZE" if backend == "sqlite" else "VACUUM ANALYZE")
+        if backend == "mysql":
+            c.execute("ANALYZE TABLE " + ", ".join(connection.introspection.table_names(c)))
+            c.fetchall()
+        else:
+            c.execute("ANALYZE" if backend == "sqlite" else "VACUUM ANALYZE")
     return users[0], admin, pages[len(pages) // 2][0]
 
 
