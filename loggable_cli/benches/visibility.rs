@@ -41,12 +41,7 @@ fn print_plans(conn: &mut DbConnection, label: &str, mut run: impl FnMut(&mut Db
     println!("\n== plan: {label} ({})", conn.backend());
     match conn.backend() {
         BackendKind::Sqlite => {
-            let captured = Captured::default();
-            conn.set_instrumentation(captured.clone());
-            run(conn);
-            conn.set_instrumentation(None::<Captured>);
-            let statements = captured.0.lock().expect("capture").clone();
-            for statement in statements {
+            for statement in captured(conn, run) {
                 let sql = statement.split(" -- binds:").next().unwrap_or_default();
                 if !sql.trim_start().starts_with("SELECT") {
                     continue;
@@ -84,12 +79,7 @@ fn print_plans(conn: &mut DbConnection, label: &str, mut run: impl FnMut(&mut Db
             .expect("auto_explain off");
         }
         BackendKind::Mysql => {
-            let captured = Captured::default();
-            conn.set_instrumentation(captured.clone());
-            run(conn);
-            conn.set_instrumentation(None::<Captured>);
-            let statements = captured.0.lock().expect("capture").clone();
-            for statement in statements {
+            for statement in captured(conn, run) {
                 let Some((sql, binds)) = statement.split_once(" -- binds: ") else {
                     continue;
                 };
@@ -132,6 +122,15 @@ fn print_plans(conn: &mut DbConnection, label: &str, mut run: impl FnMut(&mut Db
             }
         }
     }
+}
+
+/// The statements `run` issues on `conn`, each with its bound values after ` -- binds: `.
+fn captured(conn: &mut DbConnection, run: impl FnOnce(&mut DbConnection)) -> Vec<String> {
+    let captured = Captured::default();
+    conn.set_instrumentation(captured.clone());
+    run(conn);
+    conn.set_instrumentation(None::<Captured>);
+    captured.0.lock().expect("capture").clone()
 }
 
 /// `sql` with each `?` replaced by the next of `binds` (Diesel's debug list of the bound

@@ -24,6 +24,9 @@ pub struct BenchArgs {
     /// dropped), e.g. mysql://root@127.0.0.1:3306/test.
     #[arg(long)]
     mysql: Option<String>,
+    /// Measure the `--mysql` server only.
+    #[arg(long, requires = "mysql", conflicts_with_all = ["postgres", "sqlite_only"])]
+    mysql_only: bool,
     /// Page log entries in the data set.
     #[arg(long, default_value_t = 200_000)]
     entries: usize,
@@ -50,7 +53,7 @@ pub fn run(args: &BenchArgs, database: &str) -> Result<()> {
         Some(url) => (url.clone(), true),
         None => bench::postgres_server(Some(database)),
     };
-    if !args.sqlite_only && postgres.1 {
+    if !args.sqlite_only && !args.mysql_only && postgres.1 {
         // A server named explicitly must be reachable: say so before minutes of SQLite.
         drop(IsolatedSchema::create(&postgres.0, "loggable_bench")?);
     }
@@ -61,6 +64,9 @@ pub fn run(args: &BenchArgs, database: &str) -> Result<()> {
     let mut sizes = vec![args.entries];
     sizes.extend(args.scale);
     for (index, &entries) in sizes.iter().enumerate() {
+        if args.mysql_only {
+            break;
+        }
         let file = SqliteFile::new()?;
         let path = match (&args.keep_sqlite, index) {
             (Some(kept), 0) => {
@@ -72,7 +78,7 @@ pub fn run(args: &BenchArgs, database: &str) -> Result<()> {
         let mut conn = loggable::db::connect(&path.to_string_lossy())?;
         figures.extend(measure(&mut conn, args, entries, index == 0)?);
     }
-    if !args.sqlite_only {
+    if !args.sqlite_only && !args.mysql_only {
         let (url, explicit) = postgres;
         for (index, &entries) in sizes.iter().enumerate() {
             // A schema of its own per data set, dropped when it has been measured.

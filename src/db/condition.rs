@@ -32,8 +32,8 @@ macro_rules! fixed_sql_expression {
 }
 pub(crate) use fixed_sql_expression;
 
-/// A boolean condition as SQL text built only from fixed table and column names, with at most
-/// one bound text value (followed by `tail`).
+/// A boolean condition as SQL text built only from fixed table and column names, with bound
+/// text values (each followed by its own tail of SQL text).
 ///
 /// `diesel::dsl::sql` would do, but Diesel never caches a statement holding one (its text
 /// could carry anything), so every read would be parsed and planned again. The text here is
@@ -42,7 +42,7 @@ pub(crate) use fixed_sql_expression;
 #[derive(Debug, Clone)]
 pub struct SqlCondition {
     sql: String,
-    bound: Option<(String, String)>,
+    bound: Vec<(String, String)>,
 }
 
 impl SqlCondition {
@@ -50,7 +50,7 @@ impl SqlCondition {
     pub fn new(sql: impl Into<String>) -> Self {
         Self {
             sql: sql.into(),
-            bound: None,
+            bound: Vec::new(),
         }
     }
 
@@ -58,7 +58,7 @@ impl SqlCondition {
     pub fn with_text(sql: impl Into<String>, value: String, tail: impl Into<String>) -> Self {
         Self {
             sql: sql.into(),
-            bound: Some((value, tail.into())),
+            bound: vec![(value, tail.into())],
         }
     }
 
@@ -83,6 +83,12 @@ impl SqlCondition {
         probe: ListProbe,
         backend: BackendKind,
     ) -> Self {
+        if backend == BackendKind::Mysql
+            && probe == ListProbe::Index
+            && (1..=MYSQL_LISTED_VALUES).contains(&texts.len())
+        {
+            return Self::texts_listed(column, texts);
+        }
         let list = match backend {
             // An array literal with every element quoted, so no text reads as NULL or splits.
             BackendKind::Postgresql => {
@@ -106,6 +112,22 @@ impl SqlCondition {
             BackendKind::Sqlite | BackendKind::Mysql => serde_json::Value::from(texts).to_string(),
         };
         Self::list_condition(column, list, ListType::Texts, probe, backend)
+    }
+
+    /// `column IN (?, ?, ...)`, each text bound. MySQL looks a listed value up in the column's
+    /// index (a range per value), but plans an `IN` over `JSON_TABLE` inside an `OR` as a
+    /// subquery run again for every row; the statement's text depends on the list's length,
+    /// which [`MYSQL_LISTED_VALUES`] bounds.
+    fn texts_listed(column: &str, texts: &[String]) -> Self {
+        let last = texts.len().saturating_sub(1);
+        Self {
+            sql: format!("({column} IN ("),
+            bound: texts
+                .iter()
+                .enumerate()
+                .map(|(i, text)| (text.clone(), if i == last { "))" } else { ", " }.to_owned()))
+                .collect(),
+        }
     }
 
     /// SQLite unpacks a JSON array with `json_each` (and builds a lookup table of it once per
@@ -207,6 +229,10 @@ impl QueryFragment<MultiBackend> for InSubquery {
     }
 }
 
+/// The longest list MySQL is given value by value (see [`SqlCondition::texts_in`]): a page's
+/// ancestors, the list it is for, number at most the tree's depth.
+const MYSQL_LISTED_VALUES: usize = 64;
+
 /// What a bound list holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ListType {
@@ -228,7 +254,7 @@ fixed_sql_expression!(SqlCondition, Bool);
 impl QueryFragment<MultiBackend> for SqlCondition {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
         out.push_sql(&self.sql);
-        if let Some((value, tail)) = &self.bound {
+        for (value, tail) in &self.bound {
             out.push_bind_param::<Text, String>(value)?;
             out.push_sql(tail);
         }

@@ -89,20 +89,13 @@ impl DatabaseUrl {
         };
         match scheme.to_ascii_lowercase().as_str() {
             "" if trimmed == MEMORY => Ok(Self::sqlite(MEMORY)),
-            "postgres" | "postgresql" => {
-                let Some(after_slashes) = rest.strip_prefix("//") else {
-                    return Err(invalid(
-                        "expected postgres://[user[:password]@]host[:port]/database",
-                    ));
-                };
-                if after_slashes.is_empty() {
-                    return Err(invalid("the URL names no host or database"));
-                }
-                Ok(Self {
-                    backend: BackendKind::Postgresql,
-                    target: trimmed.to_owned(),
-                })
-            }
+            "postgres" | "postgresql" => Ok(Self {
+                backend: BackendKind::Postgresql,
+                target: format!(
+                    "{scheme}://{}",
+                    server_part(rest, "postgres").map_err(invalid)?
+                ),
+            }),
             "sqlite" => {
                 let path = rest.strip_prefix("//").unwrap_or(rest);
                 if path.is_empty() {
@@ -112,21 +105,11 @@ impl DatabaseUrl {
                 }
                 Ok(Self::sqlite(path))
             }
-            "mysql" | "mariadb" => {
-                let Some(after_slashes) = rest.strip_prefix("//") else {
-                    return Err(invalid(
-                        "expected mysql://[user[:password]@]host[:port]/database",
-                    ));
-                };
-                if after_slashes.is_empty() {
-                    return Err(invalid("the URL names no host or database"));
-                }
-                // The client library takes `mysql://` only; `mariadb://` names the same thing.
-                Ok(Self {
-                    backend: BackendKind::Mysql,
-                    target: format!("mysql://{after_slashes}"),
-                })
-            }
+            // The client library takes `mysql://` only; `mariadb://` names the same thing.
+            "mysql" | "mariadb" => Ok(Self {
+                backend: BackendKind::Mysql,
+                target: format!("mysql://{}", server_part(rest, "mysql").map_err(invalid)?),
+            }),
             // A Windows drive letter or a relative path with a colon is still a file path.
             _ if !rest.starts_with("//") => Ok(Self::sqlite(trimmed)),
             other => Err(invalid(&format!(
@@ -156,6 +139,21 @@ impl DatabaseUrl {
     pub(crate) fn is_memory(&self) -> bool {
         self.backend == BackendKind::Sqlite && self.target == MEMORY
     }
+}
+
+/// What follows `scheme:` in a server's URL, without its `//`; why not, when it is no such
+/// thing.
+fn server_part<'a>(rest: &'a str, scheme: &str) -> std::result::Result<&'a str, &'static str> {
+    let Some(after_slashes) = rest.strip_prefix("//") else {
+        return Err(match scheme {
+            "mysql" => "expected mysql://[user[:password]@]host[:port]/database",
+            _ => "expected postgres://[user[:password]@]host[:port]/database",
+        });
+    };
+    if after_slashes.is_empty() {
+        return Err("the URL names no host or database");
+    }
+    Ok(after_slashes)
 }
 
 impl fmt::Display for DatabaseUrl {

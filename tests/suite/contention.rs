@@ -76,9 +76,9 @@ impl WriteHook for DeadlockOnce {
     }
 }
 
-#[test]
-fn a_deadlock_in_loggables_own_transaction_is_run_again() {
-    let Some(mut db) = mysql_db() else { return };
+/// The tables [`DeadlockOnce`] locks, and a registry that runs it around the model log's
+/// writes.
+fn deadlock_once(db: &mut TestDb) -> (Arc<DeadlockOnce>, Registry) {
     db.conn
         .batch_execute(
             "CREATE TABLE deadlock_rows (id INT PRIMARY KEY, n INT NOT NULL); \
@@ -93,6 +93,13 @@ fn a_deadlock_in_loggables_own_transaction_is_run_again() {
     });
     let mut registry = Registry::new();
     registry.set_write_hook(MODEL_LOG.name(), hook.clone());
+    (hook, registry)
+}
+
+#[test]
+fn a_deadlock_in_loggables_own_transaction_is_run_again() {
+    let Some(mut db) = mysql_db() else { return };
+    let (hook, registry) = deadlock_once(&mut db);
 
     let written = log(&ObjectRef::new("shop.widget", 1).title("W"), "wagtail.edit")
         .write_with(&mut db.conn, &registry);
@@ -107,20 +114,7 @@ fn a_deadlock_in_loggables_own_transaction_is_run_again() {
 #[test]
 fn inside_the_callers_transaction_a_deadlock_goes_to_the_caller() {
     let Some(mut db) = mysql_db() else { return };
-    db.conn
-        .batch_execute(
-            "CREATE TABLE deadlock_rows (id INT PRIMARY KEY, n INT NOT NULL); \
-             INSERT INTO deadlock_rows VALUES (1, 0), (2, 0); \
-             CREATE TABLE deadlock_weight (n INT NOT NULL);",
-        )
-        .unwrap();
-    let hook = Arc::new(DeadlockOnce {
-        url: db.url().to_owned(),
-        calls: AtomicUsize::new(0),
-        other: Mutex::new(None),
-    });
-    let mut registry = Registry::new();
-    registry.set_write_hook(MODEL_LOG.name(), hook.clone());
+    let (hook, registry) = deadlock_once(&mut db);
 
     let outcome = loggable::db::transaction(&mut db.conn, |conn| {
         log(&ObjectRef::new("shop.widget", 1).title("W"), "wagtail.edit")

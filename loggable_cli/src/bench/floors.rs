@@ -29,6 +29,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// loggable's page tree, the columns a bare read needs.
+    loggable_pages (id) {
+        id -> BigInt,
+        path -> Text,
+    }
+}
+
+diesel::table! {
+    /// Which group holds which permission on which page.
+    loggable_group_page_permissions (id) {
+        id -> BigInt,
+        group_id -> BigInt,
+        page_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Which user is in which group.
+    loggable_user_groups (user_id, group_id) {
+        user_id -> BigInt,
+        group_id -> BigInt,
+    }
+}
+
+diesel::joinable!(loggable_group_page_permissions -> loggable_pages (page_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    loggable_page_log_entries,
+    loggable_pages,
+    loggable_group_page_permissions,
+    loggable_user_groups,
+);
+
 /// `n` page entries about the single-entry metrics' page by their user, each a bare INSERT in
 /// its own durable transaction (SQLite: at the connection's current `synchronous`), like the
 /// log() metrics' entries.
@@ -88,10 +121,26 @@ type EntryRow = (
 /// loaded with a bare Diesel query (`page_history_first50_bare_diesel`; loggable's read also
 /// keeps one entry per user action and parses each entry's data), and a bare `COUNT(*)` of
 /// the page log (`viewable_by_user_count_superuser_bare_diesel`).
-pub(super) fn bare_reads(seeded: &Seeded) -> [(&'static str, Read<'_>); 2] {
+pub(super) fn bare_reads<'a>(
+    conn: &mut DbConnection,
+    seeded: &'a Seeded,
+) -> Result<[(&'static str, Read<'a>); 3]> {
     use loggable_page_log_entries as log;
     let page = seeded.history_page;
-    [
+    // The editor's permission pages, looked up once: the floor counts below them without
+    // asking which pages the editor may see.
+    let permission_paths: Vec<String> = loggable_pages::table
+        .inner_join(loggable_group_page_permissions::table)
+        .inner_join(
+            loggable_user_groups::table
+                .on(loggable_user_groups::group_id.eq(loggable_group_page_permissions::group_id)),
+        )
+        .filter(loggable_user_groups::user_id.eq(seeded.editor.user_id))
+        .select(loggable_pages::path)
+        .distinct()
+        .load(conn)
+        .context("reading the editor's permission pages by hand")?;
+    Ok([
         (
             "page_history_first50_bare_diesel",
             Box::new(move |conn| {
@@ -114,5 +163,30 @@ pub(super) fn bare_reads(seeded: &Seeded) -> [(&'static str, Read<'_>); 2] {
                 Ok(u64::try_from(count).unwrap_or(0))
             }),
         ),
-    ]
+        (
+            // The entries of the pages below the editor's permission pages (not of the pages
+            // above them, which the editor may see too: a floor), joined by hand.
+            "viewable_by_user_count_editor_bare_diesel",
+            Box::new(move |conn| {
+                let mut below = log::table
+                    .inner_join(loggable_pages::table.on(loggable_pages::id.eq(log::page_id)))
+                    .into_boxed();
+                for (i, path) in permission_paths.iter().enumerate() {
+                    let subtree = loggable_pages::path
+                        .ge(path.clone())
+                        .and(loggable_pages::path.lt(format!("{path}~")));
+                    below = if i == 0 {
+                        below.filter(subtree)
+                    } else {
+                        below.or_filter(subtree)
+                    };
+                }
+                let count: i64 = below
+                    .count()
+                    .get_result(conn)
+                    .context("counting the editor's entries by hand")?;
+                Ok(u64::try_from(count).unwrap_or(0))
+            }),
+        ),
+    ])
 }

@@ -92,8 +92,9 @@ fn postgres_bench_schema() -> Option<db::IsolatedSchema> {
 
 /// Runs `bench` on a migrated SQLite file (WAL) in `dir`, named `sqlite_file_wal`, then on a
 /// migrated scratch schema of the PostgreSQL server `DATABASE_URL` names (else the local test
-/// server), named `postgresql`, when that server is reachable: the shape of every criterion
-/// bench.
+/// server), named `postgresql`, when that server is reachable, then, when
+/// `LOGGABLE_BENCH_MYSQL` names a MySQL or MariaDB server, on a scratch database there, named
+/// `mysql`: the shape of every criterion bench.
 ///
 /// ```no_run
 /// let dir = std::env::temp_dir();
@@ -114,6 +115,12 @@ pub fn on_each_backend(
         let mut pg = db::connect(schema.url())?;
         db::run_migrations(&mut pg)?;
         bench("postgresql", &mut pg);
+    }
+    if let Ok(url) = std::env::var("LOGGABLE_BENCH_MYSQL") {
+        let database = db::IsolatedSchema::create(&url, "bench")?;
+        let mut mysql = db::connect(database.url())?;
+        db::run_migrations(&mut mysql)?;
+        bench("mysql", &mut mysql);
     }
     Ok(())
 }
@@ -290,7 +297,7 @@ pub fn measure_reads(
             }),
         ),
     ];
-    reads.extend(floors::bare_reads(seeded));
+    reads.extend(floors::bare_reads(conn, seeded)?);
     let mut measured = Vec::with_capacity(reads.len());
     for (metric, mut read) in reads {
         let (rows, median) = median_of(conn, runs, &mut read)?;
@@ -446,12 +453,41 @@ fn checkpoint(conn: &mut DbConnection) -> Result<()> {
     Ok(())
 }
 
+/// A constant read, of fixed text (prepared once): MySQL cannot say what type a bound value
+/// selected alone has, so no value is bound.
+#[derive(Clone, Copy)]
+struct SelectOne(&'static str);
+
+impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for SelectOne {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql(self.0);
+        Ok(())
+    }
+}
+
+impl diesel::query_builder::QueryId for SelectOne {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::Query for SelectOne {
+    type SqlType = diesel::sql_types::BigInt;
+}
+
+impl RunQueryDsl<DbConnection> for SelectOne {}
+
 /// The median time of `SELECT 1`: what one statement costs before any work (on PostgreSQL,
 /// the round trip to the server).
 fn round_trip(conn: &mut DbConnection, entries: usize) -> Result<Measurement> {
+    let one = SelectOne(match conn.backend() {
+        db::BackendKind::Mysql => "SELECT CAST(1 AS SIGNED)",
+        _ => "SELECT CAST(1 AS BIGINT)",
+    });
     let (_, took) = median_of(conn, 201, |conn| {
-        diesel::select(1.into_sql::<diesel::sql_types::Integer>())
-            .get_result::<i32>(conn)
+        one.get_result::<i64>(conn)
             .context("timing a round trip")
             .map(|_| 1)
     })?;

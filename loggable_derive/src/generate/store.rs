@@ -4,7 +4,7 @@
 //! exactly for the connections the model's statements compile for.
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
 use syn::spanned::Spanned;
 
@@ -404,6 +404,39 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
             fn __new_rows_go_to_the_model_table<T: #diesel::Insertable<#table::table>>() {}
             let _ = __new_rows_go_to_the_model_table::<&#new_type>;
         };
+        // PostgreSQL and SQLite insert the row and return it in one statement.
+        let insert_returning = [
+            ("__postgres_only", "postgres", "PgConnection", "Postgres"),
+            ("__sqlite_only", "sqlite", "SqliteConnection", "Sqlite"),
+        ]
+        .map(|(only, backend, connection, offered)| {
+            let only = format_ident!("{only}");
+            let method = format_ident!("insert_{backend}");
+            let load = format_ident!("load_{backend}");
+            let connection = format_ident!("{connection}");
+            let (offer, decline) = (
+                format_ident!("Offer{offered}Load"),
+                format_ident!("Decline{offered}Load"),
+            );
+            quote! {
+                ::loggable::#only! {
+                    fn #method(
+                        self,
+                        conn: &mut ::loggable::model::__private::#connection,
+                    ) -> ::core::option::Option<#diesel::QueryResult<#ident>> {
+                        #[allow(unused_imports)]
+                        use ::loggable::model::__private::{
+                            DeclineInsert as _, #decline as _, OfferInsert as _, #offer as _,
+                        };
+                        let offer = ::loggable::model::__private::StatementOffer::<_, #ident>::new(
+                            (&::loggable::model::__private::InsertOffer::new(#table::table, self))
+                                .insert_statement()?,
+                        );
+                        (&offer).#load(conn)
+                    }
+                }
+            }
+        });
         quote! {
             const _: () = {
                 #insertable
@@ -411,40 +444,7 @@ pub fn generate(model: &Model<'_>) -> TokenStream {
 
             // The INSERT on each backend loggable is built with, taken where it compiles.
             impl<'__new> ::loggable::model::NewRowStatements<#ident> for &'__new #new_type {
-                ::loggable::__postgres_only! {
-                    fn insert_postgres(
-                        self,
-                        conn: &mut ::loggable::model::__private::PgConnection,
-                    ) -> ::core::option::Option<#diesel::QueryResult<#ident>> {
-                        #[allow(unused_imports)]
-                        use ::loggable::model::__private::{
-                            DeclineInsert as _, DeclinePostgresLoad as _, OfferInsert as _,
-                            OfferPostgresLoad as _,
-                        };
-                        let offer = ::loggable::model::__private::StatementOffer::<_, #ident>::new(
-                            (&::loggable::model::__private::InsertOffer::new(#table::table, self))
-                                .insert_statement()?,
-                        );
-                        (&offer).load_postgres(conn)
-                    }
-                }
-                ::loggable::__sqlite_only! {
-                    fn insert_sqlite(
-                        self,
-                        conn: &mut ::loggable::model::__private::SqliteConnection,
-                    ) -> ::core::option::Option<#diesel::QueryResult<#ident>> {
-                        #[allow(unused_imports)]
-                        use ::loggable::model::__private::{
-                            DeclineInsert as _, DeclineSqliteLoad as _, OfferInsert as _,
-                            OfferSqliteLoad as _,
-                        };
-                        let offer = ::loggable::model::__private::StatementOffer::<_, #ident>::new(
-                            (&::loggable::model::__private::InsertOffer::new(#table::table, self))
-                                .insert_statement()?,
-                        );
-                        (&offer).load_sqlite(conn)
-                    }
-                }
+                #(#insert_returning)*
                 ::loggable::__mysql_only! {
                     // No RETURNING on MySQL: the row is read back by its generated key.
                     fn insert_mysql(

@@ -1,3 +1,4 @@
+-- Non-empty is CHAR_LENGTH(x) > 0: utf8mb4_bin pads with spaces when comparing, so x <> '' would refuse a text of spaces.
 -- loggable's CMS layer for MySQL 8 and MariaDB 10.11: users, groups, permissions, the page tree,
 -- revisions, view restrictions and the page log (it lives here because its entries belong to
 -- pages). Runs after the core (loggable_core). Keep in step with the PostgreSQL and SQLite CMS
@@ -13,7 +14,7 @@
 
 CREATE TABLE loggable_users (
     id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
-    username VARCHAR(255) NOT NULL CHECK (username <> ''),
+    username VARCHAR(255) NOT NULL CHECK (CHAR_LENGTH(username) > 0),
     full_name LONGTEXT NOT NULL DEFAULT (''),
     email LONGTEXT NOT NULL DEFAULT (''),
     is_active BOOLEAN NOT NULL DEFAULT TRUE,
@@ -23,7 +24,7 @@ CREATE TABLE loggable_users (
 
 CREATE TABLE loggable_groups (
     id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
-    name VARCHAR(255) NOT NULL CHECK (name <> ''),
+    name VARCHAR(255) NOT NULL CHECK (CHAR_LENGTH(name) > 0),
     CONSTRAINT loggable_groups_name_key UNIQUE (name)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
@@ -140,7 +141,7 @@ CREATE TABLE loggable_view_restriction_groups (
 CREATE TABLE loggable_page_log_entries (
     id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
     content_type VARCHAR(255),
-    label LONGTEXT NOT NULL CHECK (label <> ''),
+    label LONGTEXT NOT NULL CHECK (CHAR_LENGTH(label) > 0),
     action VARCHAR(255) NOT NULL,
     data LONGTEXT NOT NULL DEFAULT ('{}'),
     timestamp DATETIME(6) NOT NULL,

@@ -1,3 +1,4 @@
+-- Non-empty is CHAR_LENGTH(x) > 0: utf8mb4_bin pads with spaces when comparing, so x <> '' would refuse a text of spaces.
 -- loggable's core for MySQL 8 and MariaDB 10.11: the generic model log and the hash chain. It
 -- references no other table, so it runs without the CMS layer (the loggable_cms migrations,
 -- which run after it). Keep in step with the PostgreSQL and SQLite cores: same tables, columns
@@ -15,7 +16,7 @@
 CREATE TABLE loggable_model_log_entries (
     id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
     content_type VARCHAR(255),
-    label LONGTEXT NOT NULL CHECK (label <> ''),
+    label LONGTEXT NOT NULL CHECK (CHAR_LENGTH(label) > 0),
     action VARCHAR(255) NOT NULL,
     data LONGTEXT NOT NULL DEFAULT ('{}'),
     timestamp DATETIME(6) NOT NULL,
@@ -24,7 +25,7 @@ CREATE TABLE loggable_model_log_entries (
     revision_id BIGINT,
     content_changed BOOLEAN NOT NULL DEFAULT FALSE,
     deleted BOOLEAN NOT NULL DEFAULT FALSE,
-    object_id VARCHAR(255) NOT NULL CHECK (object_id <> ''),
+    object_id VARCHAR(255) NOT NULL CHECK (CHAR_LENGTH(object_id) > 0),
     INDEX loggable_model_log_entries_action (action),
     INDEX loggable_model_log_entries_timestamp (timestamp),
     INDEX loggable_model_log_entries_content_changed (content_changed),

@@ -1,8 +1,9 @@
+-- Non-empty is CHAR_LENGTH(x) > 0: utf8mb4_bin pads with spaces when comparing, so x <> '' would refuse a text of spaces.
 -- A model's own log table, as an application would create it (docs/entries.md).
 CREATE TABLE sprocket_log_entries (
     id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
     content_type VARCHAR(255),
-    label LONGTEXT NOT NULL CHECK (label <> ''),
+    label LONGTEXT NOT NULL CHECK (CHAR_LENGTH(label) > 0),
     action VARCHAR(255) NOT NULL,
     data LONGTEXT NOT NULL DEFAULT ('{}'),
     timestamp DATETIME(6) NOT NULL,
