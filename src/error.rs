@@ -409,13 +409,25 @@ impl Error {
         };
         // Diesel gives MySQL's error numbers no kinds of their own (but 1213, a deadlock, as a
         // serialization failure), nor PostgreSQL's deadlock and lock timeout: the servers'
-        // messages tell them apart.
+        // fixed texts tell them apart. Only errors Diesel left unclassified are read, and only
+        // by how the server's text starts: a value quoted later in a message (a duplicate key
+        // named "deadlock") never decides.
+        if !matches!(
+            kind,
+            DatabaseErrorKind::Unknown | DatabaseErrorKind::SerializationFailure
+        ) {
+            return Self::Database { context, source };
+        }
         let message = info.message().to_ascii_lowercase();
-        let contention = if message.contains("deadlock") {
+        let starts = |texts: &[&str]| texts.iter().any(|text| message.starts_with(text));
+        let contention = if starts(&["deadlock found", "deadlock detected"]) {
             Some(Contention::Deadlock)
         } else if matches!(kind, DatabaseErrorKind::SerializationFailure) {
             Some(Contention::SerializationFailure)
-        } else if message.contains("lock wait timeout") || message.contains("lock timeout") {
+        } else if starts(&[
+            "lock wait timeout exceeded",
+            "canceling statement due to lock timeout",
+        ]) {
             Some(Contention::LockWaitTimeout)
         } else {
             None
@@ -426,7 +438,13 @@ impl Error {
                 kind,
                 source,
             },
-            None if message.contains("max_allowed_packet") => {
+            None if starts(&[
+                // The server's text (1153), then the client library's (2020).
+                "got a packet bigger than 'max_allowed_packet'",
+                "got packet bigger than 'max_allowed_packet'",
+                "parameter of prepared statement which is set through mysql_send_long_data() is longer than 'max_allowed_packet'",
+            ]) =>
+            {
                 Self::StatementTooLarge { context, source }
             }
             None => Self::Database { context, source },
@@ -454,16 +472,23 @@ impl Error {
             Self::Database {
                 source: Diesel::DatabaseError(kind, info),
                 ..
-            } => {
-                let message = info.message().to_ascii_lowercase();
-                matches!(
-                    kind,
-                    DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand
-                )
-                    // MySQL's 2006 and 2013, which Diesel gives no kind.
-                    || message.contains("server has gone away")
-                    || message.contains("lost connection")
-            }
+            } => match kind {
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
+                    true
+                }
+                // MySQL's 2006 and 2013, which Diesel gives no kind: the client library's texts.
+                DatabaseErrorKind::Unknown => {
+                    let message = info.message().to_ascii_lowercase();
+                    [
+                        "mysql server has gone away",
+                        "server has gone away",
+                        "lost connection to",
+                    ]
+                    .iter()
+                    .any(|text| message.starts_with(text))
+                }
+                _ => false,
+            },
             _ => false,
         }
     }
@@ -585,6 +610,7 @@ mod tests {
         }
         for message in [
             "Got a packet bigger than 'max_allowed_packet' bytes",
+            "Got packet bigger than 'max_allowed_packet' bytes",
             "Parameter of prepared statement which is set through mysql_send_long_data() is longer than 'max_allowed_packet' bytes",
         ] {
             assert!(
@@ -595,9 +621,28 @@ mod tests {
                 "{message}"
             );
         }
-        let other = classified(DatabaseErrorKind::UniqueViolation, "Duplicate entry 'a'");
-        assert!(matches!(other, Error::Database { .. }));
-        assert!(!other.is_retryable() && !other.is_connection_lost());
+        // A value quoted in a message decides nothing.
+        for (kind, message) in [
+            (
+                DatabaseErrorKind::UniqueViolation,
+                "Duplicate entry 'deadlock found' for key 'name'",
+            ),
+            (
+                Unknown,
+                "Data too long for column 'label': 'lost connection to server'",
+            ),
+            (
+                Unknown,
+                "Incorrect value 'deadlock detected' for column 'x'",
+            ),
+        ] {
+            let other = classified(kind, message);
+            assert!(matches!(other, Error::Database { .. }), "{message}");
+            assert!(
+                !other.is_retryable() && !other.is_connection_lost(),
+                "{message}"
+            );
+        }
     }
 
     #[test]

@@ -83,12 +83,6 @@ impl SqlCondition {
         probe: ListProbe,
         backend: BackendKind,
     ) -> Self {
-        if backend == BackendKind::Mysql
-            && probe == ListProbe::Index
-            && (1..=MYSQL_LISTED_VALUES).contains(&texts.len())
-        {
-            return Self::texts_listed(column, texts);
-        }
         let list = match backend {
             // An array literal with every element quoted, so no text reads as NULL or splits.
             BackendKind::Postgresql => {
@@ -109,25 +103,41 @@ impl SqlCondition {
                 literal.push('}');
                 literal
             }
-            BackendKind::Sqlite | BackendKind::Mysql => serde_json::Value::from(texts).to_string(),
+            BackendKind::Sqlite => serde_json::Value::from(texts).to_string(),
+            // MySQL's list column is VARCHAR(255), as are the columns it is compared with: a
+            // longer value matches nothing, and would be cut to 255 characters (MariaDB only
+            // warns), so it is left out.
+            BackendKind::Mysql => serde_json::Value::from(
+                texts
+                    .iter()
+                    .filter(|text| text.chars().count() <= MYSQL_LIST_TEXT_CHARS)
+                    .map(String::as_str)
+                    .collect::<Vec<_>>(),
+            )
+            .to_string(),
         };
         Self::list_condition(column, list, ListType::Texts, probe, backend)
     }
 
-    /// `column IN (?, ?, ...)`, each text bound. MySQL looks a listed value up in the column's
-    /// index (a range per value), but plans an `IN` over `JSON_TABLE` inside an `OR` as a
-    /// subquery run again for every row; the statement's text depends on the list's length,
-    /// which [`MYSQL_LISTED_VALUES`] bounds.
-    fn texts_listed(column: &str, texts: &[String]) -> Self {
-        let last = texts.len().saturating_sub(1);
-        Self {
-            sql: format!("({column} IN ("),
-            bound: texts
-                .iter()
-                .enumerate()
-                .map(|(i, text)| (text.clone(), if i == last { "))" } else { ", " }.to_owned()))
-                .collect(),
+    /// `column` (text, indexed) is one of `texts`, a short list of at most
+    /// [`MYSQL_LISTED_VALUES`] (a page's ancestors, whose number is at most the tree's depth).
+    /// As [`Self::texts_in`] with [`ListProbe::Index`], but on MySQL each value is bound on
+    /// its own, `column IN (?, ?, ...)`: MySQL looks each up in the index (a range per value),
+    /// where it plans an `IN` over `JSON_TABLE` inside an `OR` as a subquery run again for every
+    /// row. The statement's text depends on the list's length, which the limit bounds.
+    pub fn short_texts_in(column: &str, texts: &[String], backend: BackendKind) -> Self {
+        if backend == BackendKind::Mysql && (1..=MYSQL_LISTED_VALUES).contains(&texts.len()) {
+            let last = texts.len() - 1;
+            return Self {
+                sql: format!("({column} IN ("),
+                bound: texts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, text)| (text.clone(), if i == last { "))" } else { ", " }.to_owned()))
+                    .collect(),
+            };
         }
+        Self::texts_in(column, texts, ListProbe::Index, backend)
     }
 
     /// SQLite unpacks a JSON array with `json_each` (and builds a lookup table of it once per
@@ -154,8 +164,10 @@ impl SqlCondition {
                 format!(
                     ", '$[*]' COLUMNS (element {} PATH '$')) AS list))",
                     match list_type {
-                        ListType::Ids => "BIGINT",
-                        ListType::Texts => "VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+                        ListType::Ids => "BIGINT".to_owned(),
+                        ListType::Texts => format!(
+                            "VARCHAR({MYSQL_LIST_TEXT_CHARS}) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+                        ),
                     }
                 ),
             ),
@@ -229,9 +241,11 @@ impl QueryFragment<MultiBackend> for InSubquery {
     }
 }
 
-/// The longest list MySQL is given value by value (see [`SqlCondition::texts_in`]): a page's
-/// ancestors, the list it is for, number at most the tree's depth.
+/// The longest list MySQL is given value by value (see [`SqlCondition::short_texts_in`]).
 const MYSQL_LISTED_VALUES: usize = 64;
+
+/// The longest text of a list MySQL unpacks: loggable's indexed text columns are this long.
+const MYSQL_LIST_TEXT_CHARS: usize = 255;
 
 /// What a bound list holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

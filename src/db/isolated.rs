@@ -44,17 +44,19 @@ impl IsolatedSchema {
         let (create, statement_to_drop, url) = match parsed.backend() {
             BackendKind::Mysql => {
                 let target = parsed.driver_target();
-                // The database is the URL's path: replace it (keeping any parameters).
+                // The database is the URL's path: replace it, keeping the authority before it
+                // and any parameters after it (which may hold a `/` of their own).
                 let after_scheme = target.len() - target.trim_start_matches("mysql://").len();
-                let path_start = target[after_scheme..]
-                    .find('/')
+                let authority_end = target[after_scheme..]
+                    .find(['/', '?'])
                     .map_or(target.len(), |i| after_scheme + i);
-                let query = target[path_start..].find('?').map(|i| path_start + i);
-                let parameters = query.map_or("", |i| &target[i..]);
+                let parameters = target[authority_end..]
+                    .find('?')
+                    .map_or("", |i| &target[authority_end + i..]);
                 (
                     format!("CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"),
                     format!("DROP DATABASE IF EXISTS {name}"),
-                    format!("{}/{name}{parameters}", &target[..path_start]),
+                    format!("{}/{name}{parameters}", &target[..authority_end]),
                 )
             }
             _ => {

@@ -11,9 +11,9 @@ use crate::error::{Error, Result};
 
 /// A connection loggable can write to and read from: the application's own.
 ///
-/// Implemented for Diesel's `PgConnection` and `SqliteConnection` (per the `postgres` and
-/// `sqlite` features), for an r2d2 [`PooledConnection`] of any of them, and for
-/// [`DbConnection`]. An application's own `#[derive(diesel::MultiConnection)]` enum implements
+/// Implemented for Diesel's `PgConnection`, `SqliteConnection` and `MysqlConnection` (per the
+/// `postgres`, `sqlite` and `mysql` features), for an r2d2 [`PooledConnection`] of any of them,
+/// and for [`DbConnection`]. An application's own `#[derive(diesel::MultiConnection)]` enum implements
 /// it by naming the variant it holds:
 ///
 /// ```
@@ -251,13 +251,14 @@ where
     in_transaction(conn, begin, body)
 }
 
-/// How many times loggable runs one of its own transactions again after a deadlock.
-const DEADLOCK_RETRIES: u32 = 3;
+/// How many times loggable runs one of its own transactions again after a deadlock or a
+/// serialization failure.
+const CONTENTION_RETRIES: u32 = 3;
 
 /// [`transaction`] for loggable's own transactions: when it opens the transaction (none is
 /// open yet) and `body` fails with a deadlock or a serialization failure, after which the
 /// server has rolled the whole transaction back, `body` runs again, up to
-/// [`DEADLOCK_RETRIES`] more times, a few milliseconds apart. Inside a caller's transaction it
+/// [`CONTENTION_RETRIES`] more times, a few milliseconds apart. Inside a caller's transaction it
 /// never runs `body` again: the rollback took the caller's earlier work too, which only the
 /// caller can redo, so the error goes to the caller.
 pub(crate) fn retrying_transaction<C, T>(
@@ -273,7 +274,7 @@ where
     let mut retries = 0;
     loop {
         match transaction(conn, &mut body) {
-            Err(error) if error.is_retryable() && retries < DEADLOCK_RETRIES => {
+            Err(error) if error.is_retryable() && retries < CONTENTION_RETRIES => {
                 retries += 1;
                 // The other transaction is left a moment to finish.
                 std::thread::sleep(std::time::Duration::from_millis(5 * u64::from(retries)));
@@ -293,9 +294,13 @@ where
         // A deferred transaction in WAL mode reads one snapshot from its first read on.
         BackendKind::Sqlite => "BEGIN",
         BackendKind::Postgresql => "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-        // InnoDB's default isolation (REPEATABLE READ) takes its snapshot at the first read;
-        // this takes it at once.
-        BackendKind::Mysql => "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
+        // A consistent snapshot needs REPEATABLE READ (an application may run READ
+        // COMMITTED); `SET TRANSACTION` sets it for the next transaction only. The snapshot
+        // is taken at once rather than at the first read.
+        BackendKind::Mysql => {
+            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; \
+             START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"
+        }
     };
     in_transaction(conn, begin, body)
 }
@@ -393,8 +398,5 @@ fn in_open_transaction<C: LogConnection + ?Sized>(conn: &mut C) -> Result<bool> 
     });
     depth
         .map(|depth| depth.is_some())
-        .map_err(|source| Error::Database {
-            context: "starting a transaction",
-            source,
-        })
+        .map_err(|source| Error::database("starting a transaction", source))
 }

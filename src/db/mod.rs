@@ -99,6 +99,24 @@ mod mysql_functions {
         /// MySQL's id of the connection's latest INSERT into an AUTO_INCREMENT column.
         fn last_insert_id() -> diesel::sql_types::Unsigned<diesel::sql_types::BigInt>;
     }
+
+    diesel::define_sql_function! {
+        /// Sets what `LAST_INSERT_ID()` answers until the next INSERT that generates an id.
+        #[sql_name = "LAST_INSERT_ID"]
+        fn set_last_insert_id(
+            value: diesel::sql_types::BigInt,
+        ) -> diesel::sql_types::Unsigned<diesel::sql_types::BigInt>;
+    }
+}
+
+/// Sets `LAST_INSERT_ID()` to 0, so that after an INSERT that generates no id (its key set
+/// by the row, or no AUTO_INCREMENT column) it reads 0 rather than an earlier INSERT's id.
+#[cfg(feature = "mysql")]
+pub(crate) fn forget_last_insert_id(conn: &mut diesel::MysqlConnection) -> diesel::QueryResult<()> {
+    use diesel::RunQueryDsl;
+    diesel::select(mysql_functions::set_last_insert_id(0))
+        .get_result::<u64>(conn)
+        .map(drop)
 }
 
 /// The server's `max_allowed_packet`: the largest packet (a statement and its bound values)

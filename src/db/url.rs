@@ -93,7 +93,11 @@ impl DatabaseUrl {
                 backend: BackendKind::Postgresql,
                 target: format!(
                     "{scheme}://{}",
-                    server_part(rest, "postgres").map_err(invalid)?
+                    server_part(
+                        rest,
+                        "expected postgres://[user[:password]@]host[:port]/database"
+                    )
+                    .map_err(invalid)?
                 ),
             }),
             "sqlite" => {
@@ -108,7 +112,14 @@ impl DatabaseUrl {
             // The client library takes `mysql://` only; `mariadb://` names the same thing.
             "mysql" | "mariadb" => Ok(Self {
                 backend: BackendKind::Mysql,
-                target: format!("mysql://{}", server_part(rest, "mysql").map_err(invalid)?),
+                target: format!(
+                    "mysql://{}",
+                    server_part(
+                        rest,
+                        "expected mysql://[user[:password]@]host[:port]/database"
+                    )
+                    .map_err(invalid)?
+                ),
             }),
             // A Windows drive letter or a relative path with a colon is still a file path.
             _ if !rest.starts_with("//") => Ok(Self::sqlite(trimmed)),
@@ -142,13 +153,13 @@ impl DatabaseUrl {
 }
 
 /// What follows `scheme:` in a server's URL, without its `//`; why not, when it is no such
-/// thing.
-fn server_part<'a>(rest: &'a str, scheme: &str) -> std::result::Result<&'a str, &'static str> {
+/// thing (`expected` says what the URL should look like).
+fn server_part<'a>(
+    rest: &'a str,
+    expected: &'static str,
+) -> std::result::Result<&'a str, &'static str> {
     let Some(after_slashes) = rest.strip_prefix("//") else {
-        return Err(match scheme {
-            "mysql" => "expected mysql://[user[:password]@]host[:port]/database",
-            _ => "expected postgres://[user[:password]@]host[:port]/database",
-        });
+        return Err(expected);
     };
     if after_slashes.is_empty() {
         return Err("the URL names no host or database");

@@ -6,7 +6,8 @@
 //! [`BufferedLog`], an entry is checked at once, takes its id from the table's sequence (ids are
 //! fetched a batch at a time) and waits; the waiting entries go in with one `UNNEST` INSERT
 //! per table before anything else runs on the connection, and before the commit. On SQLite,
-//! where a statement costs no round trip, entries are written at once.
+//! where a statement costs no round trip, entries are written at once; on MySQL, which has no
+//! sequence to take ids from ahead, too.
 
 #[cfg(feature = "postgres")]
 use std::collections::HashMap;
@@ -166,7 +167,7 @@ struct TakenId {
 
 impl LogBuffer {
     /// Takes `entry` for `table`: on PostgreSQL it waits, with an id from the table's
-    /// sequence; on SQLite it is written at once. Returns it as it will be stored.
+    /// sequence; on SQLite and MySQL it is written at once. Returns it as it will be stored.
     pub(crate) fn take(
         &mut self,
         conn: BackendConnection<'_>,

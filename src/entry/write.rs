@@ -25,6 +25,12 @@ const UNNEST_CHUNK_ROWS: usize = 20_000;
 /// ([`Registry::set_write_hook`](crate::registry::Registry::set_write_hook)), inside the
 /// transaction of the write: the hash chain ([`HashChain`](crate::integrity::HashChain::new())) takes
 /// its head's lock before the rows go in and links them after.
+///
+/// A hook may run more than once for one write: when a transaction loggable opened itself
+/// meets a deadlock, the server rolls it back and loggable runs it again (see
+/// [`Error::Contention`](crate::Error::Contention)). Keep what a hook does inside that
+/// transaction, on the connection it is given; an effect outside it (a message sent, a counter
+/// kept in memory) would happen again.
 pub trait WriteHook: std::any::Any + Send + Sync + std::fmt::Debug {
     /// Calls `write` (which inserts the entries into `table` and returns them as stored, in
     /// insertion order) and records what it wrote; returns what `write` returned.

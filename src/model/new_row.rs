@@ -152,7 +152,12 @@ where
     fn insert_mysql(&self, conn: &mut diesel::MysqlConnection) -> Option<QueryResult<i64>> {
         let statement = self.0.take()?;
         Some(
-            diesel::query_dsl::methods::ExecuteDsl::execute(statement, &mut *conn)
+            // MySQL keeps the last generated id across INSERTs that generate none: without
+            // this, a row whose key the insertable sets would be read back by another row's.
+            crate::db::forget_last_insert_id(conn)
+                .and_then(|()| {
+                    diesel::query_dsl::methods::ExecuteDsl::execute(statement, &mut *conn)
+                })
                 .and_then(|_| crate::db::last_insert_id(conn))
                 .and_then(|id| match id {
                     // LAST_INSERT_ID() stays 0 after an INSERT that generated no id.

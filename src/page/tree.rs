@@ -71,7 +71,7 @@ pub(crate) fn subtree_end(path: &str) -> String {
 }
 
 diesel::define_sql_function! {
-    /// SQL `substr(text, start)`: the same on SQLite and PostgreSQL.
+    /// SQL `substr(text, start)`: the same on SQLite, PostgreSQL and MySQL.
     fn substr(text: Text, start: Integer) -> Text;
 }
 

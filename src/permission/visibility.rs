@@ -134,10 +134,9 @@ impl ExplorableRegion {
     /// with thousands of permission pages stays within SQLite's expression depth (1,000).
     fn contains_page(&self, backend: BackendKind) -> PageFilter {
         use crate::schema::pages;
-        let mut conditions: Vec<PageFilter> = vec![Box::new(SqlCondition::texts_in(
+        let mut conditions: Vec<PageFilter> = vec![Box::new(SqlCondition::short_texts_in(
             "loggable_pages.path",
             &self.ancestors,
-            ListProbe::Index,
             backend,
         ))];
         for top in self.tops() {

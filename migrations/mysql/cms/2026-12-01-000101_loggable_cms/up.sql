@@ -1,4 +1,3 @@
--- Non-empty is CHAR_LENGTH(x) > 0: utf8mb4_bin pads with spaces when comparing, so x <> '' would refuse a text of spaces.
 -- loggable's CMS layer for MySQL 8 and MariaDB 10.11: users, groups, permissions, the page tree,
 -- revisions, view restrictions and the page log (it lives here because its entries belong to
 -- pages). Runs after the core (loggable_core). Keep in step with the PostgreSQL and SQLite CMS
@@ -11,6 +10,9 @@
 -- one is declared here (named `<table>_<column>`) rather than left to InnoDB to make and name.
 -- loggable_pages.path is ASCII with the binary collation (bytewise order, as COLLATE "C" on
 -- PostgreSQL and SQLite's default), so path ranges select subtrees.
+
+-- Non-empty texts are checked as CHAR_LENGTH(x) > 0: utf8mb4_bin pads with spaces when
+-- comparing, so x <> '' would refuse a text of spaces.
 
 CREATE TABLE loggable_users (
     id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,

@@ -1,7 +1,9 @@
--- Non-empty is CHAR_LENGTH(x) > 0: utf8mb4_bin pads with spaces when comparing, so x <> '' would refuse a text of spaces.
 -- Moderation workflows: ordered tasks, where they apply, and each object's progress. Foreign
 -- keys and their indexes as in loggable_cms: each foreign key column that starts no index on
 -- PostgreSQL gets one (`<table>_<column>`), which InnoDB needs.
+
+-- Non-empty texts are checked as CHAR_LENGTH(x) > 0: utf8mb4_bin pads with spaces when
+-- comparing, so x <> '' would refuse a text of spaces.
 CREATE TABLE loggable_workflows (
     id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
     name VARCHAR(255) NOT NULL CHECK (CHAR_LENGTH(name) > 0),

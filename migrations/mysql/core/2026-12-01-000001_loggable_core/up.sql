@@ -1,4 +1,3 @@
--- Non-empty is CHAR_LENGTH(x) > 0: utf8mb4_bin pads with spaces when comparing, so x <> '' would refuse a text of spaces.
 -- loggable's core for MySQL 8 and MariaDB 10.11: the generic model log and the hash chain. It
 -- references no other table, so it runs without the CMS layer (the loggable_cms migrations,
 -- which run after it). Keep in step with the PostgreSQL and SQLite cores: same tables, columns
@@ -13,6 +12,9 @@
 
 -- No foreign keys on purpose (entries outlive users, objects and revisions). `user_id` is the
 -- application's own user key as text (integer or UUID keys), in a table loggable does not own.
+
+-- Non-empty texts are checked as CHAR_LENGTH(x) > 0: utf8mb4_bin pads with spaces when
+-- comparing, so x <> '' would refuse a text of spaces.
 CREATE TABLE loggable_model_log_entries (
     id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
     content_type VARCHAR(255),

@@ -1,5 +1,6 @@
--- Non-empty is CHAR_LENGTH(x) > 0: utf8mb4_bin pads with spaces when comparing, so x <> '' would refuse a text of spaces.
 -- A model's own log table, as an application would create it (docs/entries.md).
+-- Non-empty texts are checked as CHAR_LENGTH(x) > 0: utf8mb4_bin pads with spaces when
+-- comparing, so x <> '' would refuse a text of spaces.
 CREATE TABLE sprocket_log_entries (
     id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
     content_type VARCHAR(255),
