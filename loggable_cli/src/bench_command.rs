@@ -53,7 +53,8 @@ pub fn run(args: &BenchArgs, database: &str) -> Result<()> {
         Some(url) => (url.clone(), true),
         None => bench::postgres_server(Some(database)),
     };
-    if !args.sqlite_only && !args.mysql_only && postgres.1 {
+    let (with_sqlite, with_postgres) = (!args.mysql_only, !args.sqlite_only && !args.mysql_only);
+    if with_postgres && postgres.1 {
         // A server named explicitly must be reachable: say so before minutes of SQLite.
         drop(IsolatedSchema::create(&postgres.0, "loggable_bench")?);
     }
@@ -63,10 +64,7 @@ pub fn run(args: &BenchArgs, database: &str) -> Result<()> {
     let mut figures = Vec::new();
     let mut sizes = vec![args.entries];
     sizes.extend(args.scale);
-    for (index, &entries) in sizes.iter().enumerate() {
-        if args.mysql_only {
-            break;
-        }
+    for (index, &entries) in sizes.iter().enumerate().filter(|_| with_sqlite) {
         let file = SqliteFile::new()?;
         let path = match (&args.keep_sqlite, index) {
             (Some(kept), 0) => {
@@ -78,7 +76,7 @@ pub fn run(args: &BenchArgs, database: &str) -> Result<()> {
         let mut conn = loggable::db::connect(&path.to_string_lossy())?;
         figures.extend(measure(&mut conn, args, entries, index == 0)?);
     }
-    if !args.sqlite_only && !args.mysql_only {
+    if with_postgres {
         let (url, explicit) = postgres;
         for (index, &entries) in sizes.iter().enumerate() {
             // A schema of its own per data set, dropped when it has been measured.

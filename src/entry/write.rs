@@ -259,31 +259,11 @@ impl QueryFragment<diesel::mysql::Mysql> for InsertRows<'_> {
     }
 }
 
-/// Writes `entries` on MySQL with multi-row INSERTs, each kept under the server's
-/// `max_allowed_packet` (its bound values travel in one packet) and under the 65,535 bound
-/// parameters of a prepared statement.
-#[cfg(feature = "mysql")]
-fn insert_many_mysql(
-    conn: &mut diesel::MysqlConnection,
-    table: &LogTable,
-    entries: &[NewLogEntry],
-) -> Result<usize> {
-    use diesel::RunQueryDsl;
-    let packet_limit = crate::db::max_allowed_packet(conn).context("writing log entries")?;
-    let mut written = 0;
-    for chunk in packet_sized_chunks(entries, packet_limit) {
-        written += InsertRows::new(*table, chunk)?
-            .execute(conn)
-            .context("writing log entries")?;
-    }
-    Ok(written)
-}
-
-/// `entries` cut into runs of at most [`INSERT_CHUNK_ROWS`] whose bound values take at most
-/// half of `packet_limit` bytes (the other half leaves room for the statement's framing and
+/// `entries` cut into runs of at most [`INSERT_CHUNK_ROWS`] (within the 65,535 bound values of
+/// a prepared statement) whose bound values take at most half of `packet_limit` bytes (the other half leaves room for the statement's framing and
 /// each value's length prefix); an entry larger than that goes alone.
 #[cfg(feature = "mysql")]
-pub(crate) fn packet_sized_chunks(
+fn packet_sized_chunks(
     entries: &[NewLogEntry],
     packet_limit: usize,
 ) -> impl Iterator<Item = &[NewLogEntry]> {
@@ -432,37 +412,42 @@ impl LogTable {
         conn: &mut DbConnection,
         entries: &[NewLogEntry],
     ) -> Result<usize> {
+        // How many rows go in one statement, per backend.
+        let chunks: Box<dyn Iterator<Item = &[NewLogEntry]>> = match conn {
+            // PostgreSQL binds a column per array, so a chunk is as large as memory allows.
+            #[cfg(feature = "postgres")]
+            DbConnection::Postgresql(_) => Box::new(entries.chunks(UNNEST_CHUNK_ROWS)),
+            #[cfg(feature = "sqlite")]
+            DbConnection::Sqlite(_) => Box::new(entries.chunks(INSERT_CHUNK_ROWS)),
+            // A statement's bound values travel in one packet.
+            #[cfg(feature = "mysql")]
+            DbConnection::Mysql(mysql) => Box::new(packet_sized_chunks(
+                entries,
+                crate::db::max_allowed_packet(mysql).context("writing log entries")?,
+            )),
+        };
+        let mut written = 0;
+        for chunk in chunks {
+            written += self.insert_chunk(conn, chunk)?;
+        }
+        Ok(written)
+    }
+
+    /// Writes `chunk` with one statement (on PostgreSQL, a `COPY` into the built-in tables).
+    fn insert_chunk(&self, conn: &mut DbConnection, chunk: &[NewLogEntry]) -> Result<usize> {
+        use diesel::RunQueryDsl;
         match conn {
             #[cfg(feature = "postgres")]
-            DbConnection::Postgresql(pg) => {
-                use diesel::RunQueryDsl;
-                // PostgreSQL binds a column per array, so a chunk is as large as memory
-                // allows.
-                let mut written = 0;
-                for chunk in entries.chunks(UNNEST_CHUNK_ROWS) {
-                    written += match super::copy::copy_into_builtin(pg, self, chunk) {
-                        Some(copied) => copied?,
-                        None => super::unnest::UnnestRows::new(*self, chunk)?
-                            .execute(pg)
-                            .context("writing log entries")?,
-                    };
-                }
-                Ok(written)
-            }
+            DbConnection::Postgresql(pg) => match super::copy::copy_into_builtin(pg, self, chunk) {
+                Some(copied) => return copied,
+                None => super::unnest::UnnestRows::new(*self, chunk)?.execute(pg),
+            },
             #[cfg(feature = "sqlite")]
-            DbConnection::Sqlite(sqlite) => {
-                use diesel::RunQueryDsl;
-                let mut written = 0;
-                for chunk in entries.chunks(INSERT_CHUNK_ROWS) {
-                    written += InsertRows::new(*self, chunk)?
-                        .execute(sqlite)
-                        .context("writing log entries")?;
-                }
-                Ok(written)
-            }
+            DbConnection::Sqlite(sqlite) => InsertRows::new(*self, chunk)?.execute(sqlite),
             #[cfg(feature = "mysql")]
-            DbConnection::Mysql(mysql) => insert_many_mysql(mysql, self, entries),
+            DbConnection::Mysql(mysql) => InsertRows::new(*self, chunk)?.execute(mysql),
         }
+        .context("writing log entries")
     }
 
     /// Writes one entry and returns it as stored; `hook`, if any, runs around the write, in

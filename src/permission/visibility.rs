@@ -364,14 +364,15 @@ impl Access {
         let region = ExplorableRegion::from_permission_paths(sizes.keys().cloned().collect());
         // Only a limited read (a report page) can stop early in timestamp order; the share of
         // the tree the viewer sees matters only then.
-        let region_size = match conn.backend() {
-            // No subtree sizes on MySQL (see `SubtreeSize`): one count of the region's pages,
-            // a range of the path index per subtree.
-            BackendKind::Mysql if limited => region.count_pages(conn)?,
-            _ => region.size(&sizes),
+        let by_time = limited && {
+            let region_size = match conn.backend() {
+                // No subtree sizes on MySQL (see `SubtreeSize`): one count of the region's
+                // pages, a range of the path index per subtree.
+                BackendKind::Mysql => region.count_pages(conn)?,
+                _ => region.size(&sizes),
+            };
+            region_size as f64 / highest_id.unwrap_or(1).max(1) as f64 >= TIME_ORDER_MIN_SHARE
         };
-        let share = region_size as f64 / highest_id.unwrap_or(1).max(1) as f64;
-        let by_time = limited && share >= TIME_ORDER_MIN_SHARE;
         Ok(Self::Pages {
             region,
             by_time,
